@@ -1,0 +1,64 @@
+"""Wiring: build the store, services, collector and bot from settings. The only place that
+knows how the pieces fit, so the CLI and the tests assemble the same thing."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import datetime
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bot.clock import Clock, system_clock
+from bot.coins import CoinRegistry
+from bot.jobs import TICKERS_JOB, Collector
+from bot.providers.http import HttpClient
+from bot.services import MarketService, NextRefresh
+from bot.settings import ConfigError, Settings
+from bot.store import AsyncStore, Store
+
+
+@dataclass
+class App:
+    settings: Settings
+    store: AsyncStore
+    registry: CoinRegistry
+    market: MarketService
+    clock: Clock
+
+
+def load_registry(settings: Settings) -> CoinRegistry:
+    registry = CoinRegistry.load()
+    unknown = [s for s in settings.coins if s not in registry]
+    if unknown:
+        raise ConfigError(
+            f"config error: coins: unknown symbol(s) {', '.join(unknown)} (known: see config/coins.toml)"
+        )
+    return registry
+
+
+def build_app(
+    settings: Settings, *, clock: Clock = system_clock, next_refresh: NextRefresh | None = None
+) -> App:
+    registry = load_registry(settings)
+    store = AsyncStore(Store(settings.db))
+    market = MarketService(store, registry, settings, clock, next_refresh)
+    return App(settings, store, registry, market, clock)
+
+
+def scheduler_next_refresh(scheduler: AsyncIOScheduler) -> NextRefresh:
+    def next_run() -> datetime | None:
+        job = scheduler.get_job(TICKERS_JOB)
+        return None if job is None else job.next_run_time
+
+    return next_run
+
+
+@asynccontextmanager
+async def collector_for(app: App) -> AsyncIterator[Collector]:
+    http = HttpClient(app.settings.http)
+    try:
+        yield Collector(app.settings, app.store, http, app.registry, app.clock)
+    finally:
+        await http.aclose()

@@ -1,0 +1,205 @@
+"""The ``tapewatch`` command line: run | collect | ask | console | sync-commands."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from bot.settings import ConfigError, Settings, load_settings
+
+log = logging.getLogger("tapewatch")
+
+SETUP_HINT = (
+    "DISCORD_TOKEN is not set: create a bot at https://discord.com/developers/applications, "
+    "copy its token (Bot → Reset Token) and run `export DISCORD_TOKEN=...` before `tapewatch run`. "
+    "To try the bot without Discord, run `tapewatch console`."
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="tapewatch", description="Explains crypto market moves on Discord.")
+    parser.add_argument("--config", type=Path, help="settings file (default config/tapewatch.toml)")
+    parser.add_argument("--db", type=Path, help="SQLite store path (or TAPEWATCH_DB)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="the Discord bot with its scheduler (needs DISCORD_TOKEN)")
+    run.add_argument("--guild", type=int, help="sync commands to this guild only (instant, for testing)")
+    run.add_argument("--no-sync", action="store_true", help="do not sync slash commands at start")
+
+    collect = sub.add_parser("collect", help="run the collectors (forever, or --once)")
+    collect.add_argument("--once", action="store_true", help="one pass of every job, then exit")
+
+    ask = sub.add_parser("ask", help='answer one slash command offline, e.g. "/price coin:btc"')
+    ask.add_argument("invocation", help='the command as typed in Discord, e.g. "/price coin:btc"')
+    ask.add_argument("--json", action="store_true", help="print the exact message payload Discord would get")
+
+    console = sub.add_parser("console", help="interactive prompt for the slash commands, offline")
+    console.add_argument("--no-collect", action="store_true", help="answer from the store as it is")
+
+    sync = sub.add_parser("sync-commands", help="register the slash commands with Discord")
+    sync.add_argument("--guild", type=int, help="sync to this guild only")
+    return parser
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return load_settings(args.config, db=args.db)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG
+        if args.verbose
+        else logging.INFO
+        if args.command in ("run", "collect")
+        else logging.WARNING,
+        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
+    )
+    try:
+        settings = _settings(args)
+        if args.command == "run":
+            return cmd_run(settings, args)
+        if args.command == "collect":
+            return asyncio.run(cmd_collect(settings, once=args.once))
+        if args.command == "ask":
+            return asyncio.run(cmd_ask(settings, args.invocation, as_json=args.json))
+        if args.command == "console":
+            from bot.console import run_console
+
+            return asyncio.run(run_console(settings, collect=not args.no_collect))
+        if args.command == "sync-commands":
+            return cmd_sync(settings, args)
+    except ConfigError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return 2  # pragma: no cover - argparse requires a command
+
+
+def _token(settings: Settings) -> str | None:
+    token = settings.discord_token.get_secret_value().strip() if settings.discord_token else ""
+    return token or None
+
+
+def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
+    token = _token(settings)
+    if token is None:
+        print(SETUP_HINT, file=sys.stderr)
+        return 2
+    guild = args.guild or settings.discord.sync_guild or None
+    return asyncio.run(_run_bot(settings, token, guild=guild, sync=not args.no_sync))
+
+
+async def _run_bot(settings: Settings, token: str, *, guild: int | None, sync: bool) -> int:
+    import discord
+    from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+    from bot.app import build_app, collector_for, scheduler_next_refresh
+    from bot.client import TapewatchBot
+    from bot.jobs import register_jobs
+
+    scheduler = AsyncIOScheduler(timezone="UTC")
+    app = build_app(settings, next_refresh=scheduler_next_refresh(scheduler))
+    async with collector_for(app) as collector:
+        register_jobs(scheduler, collector, settings)
+        bot = TapewatchBot(market=app.market, scheduler=scheduler, sync_guild=guild, sync_commands=sync)
+        try:
+            async with bot:
+                await bot.start(token)
+        except discord.LoginFailure:
+            print(
+                "Discord refused the token (DISCORD_TOKEN): check it in the developer portal.",
+                file=sys.stderr,
+            )
+            return 2
+        finally:
+            app.store.close()
+    return 0
+
+
+async def cmd_collect(settings: Settings, *, once: bool) -> int:
+    from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+    from bot.app import build_app, collector_for
+    from bot.jobs import register_jobs
+
+    app = build_app(settings)
+    try:
+        async with collector_for(app) as collector:
+            if once:
+                report = await collector.run_once()
+                for source in report.sources:
+                    print(source.line())
+                print(f"store: {settings.db}")
+                return 0 if report.ok else 1
+            scheduler = AsyncIOScheduler(timezone="UTC")
+            register_jobs(scheduler, collector, settings)
+            scheduler.start()
+            log.info("collecting into %s; Ctrl-C to stop", settings.db)
+            try:
+                await asyncio.Event().wait()
+            finally:
+                scheduler.shutdown(wait=False)
+    finally:
+        app.store.close()
+    return 0
+
+
+async def cmd_ask(settings: Settings, invocation: str, *, as_json: bool) -> int:
+    from bot.app import build_app
+    from bot.client import TapewatchBot
+    from bot.offline import InvocationError, OfflineSession, message_payload
+    from bot.render.text import message_to_text, use_colour
+
+    app = build_app(settings)
+    try:
+        async with OfflineSession(TapewatchBot(market=app.market)) as session:
+            try:
+                requests = await session.invoke(invocation)
+            except InvocationError as exc:
+                print(f"error: {exc}", file=sys.stderr)
+                return 2
+            payloads = [message_payload(r) for r in session.fake.messages() if r in requests]
+    finally:
+        app.store.close()
+    if as_json:
+        print(json.dumps(payloads[0] if len(payloads) == 1 else payloads, indent=2, ensure_ascii=False))
+    else:
+        colour = use_colour()
+        print("\n\n".join(message_to_text(p, colour=colour) for p in payloads))
+    return 0
+
+
+def cmd_sync(settings: Settings, args: argparse.Namespace) -> int:
+    token = _token(settings)
+    if token is None:
+        print(SETUP_HINT, file=sys.stderr)
+        return 2
+
+    async def sync() -> int:
+        from bot.app import build_app
+        from bot.client import TapewatchBot
+
+        app = build_app(settings)
+        bot = TapewatchBot(market=app.market, sync_guild=args.guild or settings.discord.sync_guild or None)
+        try:
+            async with bot:
+                await bot.login(token)
+                count = await bot.sync_tree()
+        finally:
+            app.store.close()
+        print(f"synced {count} commands" + (f" to guild {args.guild}" if args.guild else " globally"))
+        return 0
+
+    return asyncio.run(sync())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,109 @@
+"""The Discord client: owns the services, the scheduler and the cogs; reports errors once."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import discord
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from discord import app_commands
+from discord.ext import commands
+
+from bot.errors import UserFacingError
+from bot.interactions import NO_MENTIONS, send
+from bot.render.embeds import error_embed
+from bot.services import MarketService
+
+log = logging.getLogger(__name__)
+
+# The bot has no voice features: silence discord.py's start-up warnings about voice libraries.
+discord.VoiceClient.warn_nacl = False
+discord.VoiceClient.warn_dave = False
+
+COGS = ("cogs.market", "cogs.meta")
+
+
+class TapewatchTree(app_commands.CommandTree["TapewatchBot"]):
+    async def on_error(
+        self, interaction: discord.Interaction[TapewatchBot], error: app_commands.AppCommandError
+    ) -> None:
+        original = error.__cause__ if isinstance(error, app_commands.TransformerError) else error
+        if isinstance(error, app_commands.CommandInvokeError):
+            original = error.original
+        if isinstance(original, UserFacingError):
+            await send(interaction, embed=error_embed(str(original)), ephemeral=True)
+            return
+        if isinstance(error, app_commands.CheckFailure):
+            await send(interaction, embed=error_embed(_check_message(error)), ephemeral=True)
+            return
+        command = interaction.command.qualified_name if interaction.command else "?"
+        log.error("command /%s failed (guild %s)", command, interaction.guild_id, exc_info=original or error)
+        await send(
+            interaction,
+            embed=error_embed("Something went wrong on our side; it has been logged. Please try again."),
+            ephemeral=True,
+        )
+
+
+def _check_message(error: app_commands.CheckFailure) -> str:
+    if isinstance(error, app_commands.MissingPermissions):
+        return (
+            "You need the "
+            + " or ".join(p.replace("_", " ").title() for p in error.missing_permissions)
+            + " permission for this."
+        )
+    if isinstance(error, app_commands.NoPrivateMessage):
+        return "This command only works inside a server."
+    return "You can't use this command here."
+
+
+class TapewatchBot(commands.Bot):
+    def __init__(
+        self,
+        *,
+        market: MarketService,
+        scheduler: AsyncIOScheduler | None = None,
+        sync_guild: int | None = None,
+        sync_commands: bool = False,
+        **options: Any,
+    ) -> None:
+        intents = discord.Intents.none()
+        intents.guilds = True
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            intents=intents,
+            tree_cls=TapewatchTree,
+            allowed_mentions=NO_MENTIONS,
+            help_command=None,
+            **options,
+        )
+        self.market = market
+        self.scheduler = scheduler
+        self.sync_guild = sync_guild
+        self.sync_commands = sync_commands
+
+    async def setup_hook(self) -> None:
+        for name in COGS:
+            await self.load_extension(name)
+        if self.scheduler is not None:
+            # AsyncIOScheduler binds to the running loop, so it must start here, not earlier.
+            self.scheduler.start()
+        if self.sync_commands:
+            await self.sync_tree()
+
+    async def sync_tree(self) -> int:
+        if self.sync_guild:
+            guild = discord.Object(id=self.sync_guild)
+            self.tree.copy_global_to(guild=guild)
+            synced = await self.tree.sync(guild=guild)
+            log.info("synced %d commands to guild %s", len(synced), self.sync_guild)
+        else:
+            synced = await self.tree.sync()
+            log.info("synced %d commands globally (may take up to an hour to appear)", len(synced))
+        return len(synced)
+
+    async def close(self) -> None:
+        if self.scheduler is not None and self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        await super().close()

@@ -1,0 +1,131 @@
+"""``tapewatch console``: the slash commands at a terminal prompt, answered offline.
+
+With a terminal it uses prompt_toolkit (history, tab completion of commands, options and
+coins); piped input is read line by line, so ``echo "/price coin:btc" | tapewatch console`` works.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from discord import app_commands
+from prompt_toolkit import PromptSession
+from prompt_toolkit.completion import CompleteEvent, Completer, Completion
+from prompt_toolkit.document import Document
+from prompt_toolkit.history import FileHistory
+
+from bot.app import build_app, collector_for
+from bot.client import TapewatchBot
+from bot.offline import InvocationError, OfflineSession, message_payload
+from bot.render.text import message_to_text, use_colour
+from bot.settings import Settings
+
+HISTORY = Path.home() / ".tapewatch_history"
+
+
+def command_help(tree: app_commands.CommandTree[Any]) -> str:
+    lines = ["Commands (type them as in Discord, options as name:value):"]
+    for cmd in sorted(tree.walk_commands(), key=lambda c: c.qualified_name):
+        if isinstance(cmd, app_commands.Group):
+            continue
+        opts = " ".join(f"{p.name}:…" if p.required else f"[{p.name}:…]" for p in cmd.parameters)
+        lines.append(f"  /{cmd.qualified_name} {opts}".rstrip() + f"  — {cmd.description}")
+    lines.append("  help  — this list;  quit  — leave")
+    return "\n".join(lines)
+
+
+class SlashCompleter(Completer):
+    """Completes command names, then option names, then coin symbols after ``coin:``."""
+
+    def __init__(self, tree: app_commands.CommandTree[Any], coins: list[str]) -> None:
+        self.commands = {c.qualified_name: c for c in tree.walk_commands()}
+        self.coins = coins
+
+    def get_completions(self, document: Document, complete_event: CompleteEvent) -> Iterable[Completion]:
+        text = document.text_before_cursor
+        words = text.split(" ")
+        current = words[-1]
+        if len(words) == 1:
+            for name in self.commands:
+                if " " not in name and ("/" + name).startswith(current):
+                    yield Completion("/" + name, start_position=-len(current))
+            return
+        path = " ".join(w for w in words[:-1] if ":" not in w).lstrip("/")
+        command = self.commands.get(path)
+        if isinstance(command, app_commands.Group):
+            for sub in command.commands:
+                if sub.name.startswith(current):
+                    yield Completion(sub.name, start_position=-len(current))
+            return
+        if command is None:
+            return
+        if current.startswith("coin:"):
+            typed = current[5:].upper()
+            for coin in self.coins:
+                if coin.startswith(typed):
+                    yield Completion("coin:" + coin, start_position=-len(current))
+            return
+        for param in command.parameters:
+            if (param.name + ":").startswith(current):
+                yield Completion(param.name + ":", start_position=-len(current))
+
+
+async def _lines(session: OfflineSession, coins: list[str]) -> Any:
+    if sys.stdin.isatty():
+        prompt: PromptSession[str] = PromptSession(
+            history=FileHistory(str(HISTORY)), completer=SlashCompleter(session.bot.tree, coins)
+        )
+        while True:
+            try:
+                yield await prompt.prompt_async("tapewatch> ")
+            except EOFError:
+                return
+    else:
+        while True:
+            line = await asyncio.to_thread(sys.stdin.readline)
+            if not line:
+                return
+            yield line
+
+
+async def run_console(settings: Settings, *, collect: bool = True) -> int:
+    app = build_app(settings)
+    colour = use_colour()
+    try:
+        if collect:
+            print(f"Collecting live market data into {settings.db} …", flush=True)
+            async with collector_for(app) as collector:
+                report = await collector.run_once()
+            for source in report.sources:
+                print("  " + source.line())
+            if not report.ok:
+                print(
+                    "No market source could be reached from here, so there is no live data yet; "
+                    "answers will say so. Check the network, or point the providers' URLs at a proxy "
+                    "(see the README's settings table)."
+                )
+        async with OfflineSession(TapewatchBot(market=app.market)) as session:
+            print(command_help(session.bot.tree))
+            async for raw in _lines(session, list(settings.coins)):
+                line = raw.strip()
+                if not line:
+                    continue
+                if line in ("quit", "exit", "/quit"):
+                    break
+                if line in ("help", "/help", "?"):
+                    print(command_help(session.bot.tree))
+                    continue
+                try:
+                    requests = await session.invoke(line)
+                except InvocationError as exc:
+                    print(f"error: {exc}")
+                    continue
+                replies = [message_payload(r) for r in session.fake.messages() if r in requests]
+                print("\n\n".join(message_to_text(p, colour=colour) for p in replies), flush=True)
+    finally:
+        app.store.close()
+    return 0

@@ -1,0 +1,246 @@
+"""A small stand-in for Discord's REST API on 127.0.0.1, answering the routes Tapewatch uses.
+
+``tapewatch ask``/``console`` and the tests both run the real bot against it: discord.py does
+its own serialisation and HTTP, so what is recorded here is the exact JSON Discord would get.
+discord.py has no public switch for its API base; :func:`pointed_at` sets ``Route.BASE`` (also
+used by the interaction webhooks) for the duration and restores it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from aiohttp import web
+from discord.http import Route
+
+APP_ID = 1_300_000_000_000_000_001
+BOT_USER_ID = APP_ID
+OWNER_ID = 1_300_000_000_000_000_002
+GUILD_ID = 1_300_000_000_000_000_100
+CHANNEL_ID = 1_300_000_000_000_000_200
+USER_ID = 1_300_000_000_000_000_300
+
+
+@dataclass
+class DiscordRequest:
+    method: str
+    path: str
+    query: dict[str, str]
+    json: Any
+    files: dict[str, bytes] = field(default_factory=dict)
+
+
+def user_payload(user_id: int, name: str, *, bot: bool = False) -> dict[str, Any]:
+    return {
+        "id": str(user_id),
+        "username": name,
+        "discriminator": "0",
+        "global_name": name,
+        "avatar": None,
+        "bot": bot,
+        "flags": 0,
+        "public_flags": 0,
+    }
+
+
+class FakeDiscord:
+    """Records every request and answers it the way Discord would (for the routes we use)."""
+
+    def __init__(self) -> None:
+        self.requests: list[DiscordRequest] = []
+        self._ids = itertools.count(1_400_000_000_000_000_000)
+        # channel id -> HTTP status to answer for posts there (403 forbidden, 404 gone)
+        self.channel_errors: dict[int, int] = {}
+
+    def next_id(self) -> int:
+        return next(self._ids)
+
+    def respond(
+        self, method: str, path: str, query: dict[str, str], body: Any, files: dict[str, bytes] | None = None
+    ) -> tuple[int, Any]:
+        path = path.split("/api/v10", 1)[-1]
+        self.requests.append(DiscordRequest(method, path, dict(query), body, dict(files or {})))
+        for pattern, handler in self._routes():
+            match = re.fullmatch(pattern, f"{method} {path}")
+            if match:
+                answer: tuple[int, Any] = handler(body, **match.groupdict())
+                return answer
+        return 404, {"message": "Unknown route", "code": 0}
+
+    def _routes(self) -> list[tuple[str, Any]]:
+        return [
+            (r"GET /users/@me", lambda _b: (200, user_payload(BOT_USER_ID, "Tapewatch", bot=True))),
+            (r"GET /oauth2/applications/@me", lambda _b: (200, self._application())),
+            (r"POST /interactions/(?P<iid>\d+)/(?P<token>[^/]+)/callback", self._callback),
+            (r"POST /webhooks/(?P<app>\d+)/(?P<token>[^/]+)", self._message_from_body),
+            (
+                r"PATCH /webhooks/(?P<app>\d+)/(?P<token>[^/]+)/messages/(?P<mid>[^/]+)",
+                self._message_from_body,
+            ),
+            (r"POST /channels/(?P<cid>\d+)/messages", self._channel_message),
+            (r"PUT /applications/(?P<app>\d+)(?:/guilds/(?P<gid>\d+))?/commands", self._sync),
+            (r"GET /applications/(?P<app>\d+)(?:/guilds/(?P<gid>\d+))?/commands", lambda _b, **_: (200, [])),
+        ]
+
+    def _application(self) -> dict[str, Any]:
+        return {
+            "id": str(APP_ID),
+            "name": "Tapewatch",
+            "icon": None,
+            "description": "",
+            "bot_public": True,
+            "bot_require_code_grant": False,
+            "owner": user_payload(OWNER_ID, "owner"),
+            "team": None,
+            "verify_key": "0" * 64,
+            "flags": 0,
+            "summary": "",
+        }
+
+    def _callback(self, body: Any, iid: str, token: str) -> tuple[int, Any]:
+        kind = int(body.get("type", 4)) if isinstance(body, dict) else 4
+        flags = int((body.get("data") or {}).get("flags", 0) or 0) if isinstance(body, dict) else 0
+        return 200, {
+            "interaction": {
+                "id": iid,
+                "type": 2,
+                "response_message_id": str(self.next_id()) if kind in (4, 5) else None,
+                "response_message_loading": kind == 5,
+                "response_message_ephemeral": bool(flags & 64),
+            },
+            "resource": {"type": kind},
+        }
+
+    def _message(self, channel_id: int, body: Any) -> dict[str, Any]:
+        body = body if isinstance(body, dict) else {}
+        return {
+            "id": str(self.next_id()),
+            "channel_id": str(channel_id),
+            "author": user_payload(BOT_USER_ID, "Tapewatch", bot=True),
+            "content": body.get("content") or "",
+            "timestamp": datetime.now(UTC).isoformat(),
+            "edited_timestamp": None,
+            "tts": False,
+            "mention_everyone": False,
+            "mentions": [],
+            "mention_roles": [],
+            "attachments": [],
+            "embeds": body.get("embeds") or [],
+            "components": body.get("components") or [],
+            "pinned": False,
+            "type": 0,
+            "flags": int(body.get("flags", 0) or 0),
+        }
+
+    def _message_from_body(self, body: Any, **_: str) -> tuple[int, Any]:
+        return 200, self._message(CHANNEL_ID, body)
+
+    def _channel_message(self, body: Any, cid: str) -> tuple[int, Any]:
+        status = self.channel_errors.get(int(cid))
+        if status == 404:
+            return 404, {"message": "Unknown Channel", "code": 10003}
+        if status == 403:
+            return 403, {"message": "Missing Access", "code": 50001}
+        return 200, self._message(int(cid), body)
+
+    def _sync(self, body: Any, app: str, gid: str | None = None) -> tuple[int, Any]:
+        commands = body if isinstance(body, list) else []
+        out = []
+        for cmd in commands:
+            out.append(
+                {
+                    **cmd,
+                    "id": str(self.next_id()),
+                    "application_id": app,
+                    "version": "1",
+                    **({"guild_id": gid} if gid else {}),
+                }
+            )
+        return 200, out
+
+    # -- helpers for callers -----------------------------------------------------------
+
+    def messages(self) -> list[DiscordRequest]:
+        """Every request that carried a message payload (replies, follow-ups, channel posts)."""
+        out = []
+        for r in self.requests:
+            if r.method == "POST" and "/callback" in r.path:
+                if isinstance(r.json, dict) and r.json.get("type") in (4, 7):
+                    out.append(r)
+            elif (
+                r.method == "POST" and (r.path.startswith("/webhooks/") or r.path.startswith("/channels/"))
+            ) or (r.method == "PATCH" and r.path.startswith("/webhooks/")):
+                out.append(r)
+        return out
+
+
+def message_payload(request: DiscordRequest) -> dict[str, Any]:
+    """The message part of a recorded request (an interaction callback wraps it in ``data``)."""
+    body = request.json if isinstance(request.json, dict) else {}
+    if "/callback" in request.path:
+        return dict(body.get("data") or {})
+    return dict(body)
+
+
+class FakeDiscordServer:
+    """:class:`FakeDiscord` behind a loopback aiohttp server."""
+
+    def __init__(self, fake: FakeDiscord | None = None) -> None:
+        self.fake = fake or FakeDiscord()
+        self._runner: web.AppRunner | None = None
+        self.base = ""
+
+    async def start(self) -> str:
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", self._handle)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.base = f"http://127.0.0.1:{port}/api/v10"
+        return self.base
+
+    async def close(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        body: Any = None
+        files: dict[str, bytes] = {}
+        if request.content_type.startswith("multipart/"):
+            reader = await request.multipart()
+            async for part in reader:
+                if part.filename:  # type: ignore[union-attr]
+                    files[part.filename] = await part.read()  # type: ignore[union-attr]
+                elif part.name == "payload_json":  # type: ignore[union-attr]
+                    body = json.loads(await part.text())  # type: ignore[union-attr]
+        elif request.can_read_body:
+            raw = await request.read()
+            body = json.loads(raw) if raw else None
+        status, data = self.fake.respond(request.method, request.path, dict(request.query), body, files)
+        # Exactly "application/json": with a charset suffix discord.py treats the body as text.
+        return web.Response(
+            status=status,
+            body=b"" if data is None else json.dumps(data).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+
+
+@contextmanager
+def pointed_at(base: str) -> Iterator[None]:
+    """Point discord.py's REST (and interaction webhook) calls at ``base`` for a while."""
+    saved = Route.BASE
+    Route.BASE = base
+    try:
+        yield
+    finally:
+        Route.BASE = saved

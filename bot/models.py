@@ -1,0 +1,144 @@
+"""Typed records shared by every layer: providers produce them, the store keeps them,
+analysis reads them. Validation here is the last gate before the store, so absurd values
+(a zero price, negative open interest, a naive timestamp) are rejected at the boundary.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+
+def _aware(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError("timestamp must be timezone-aware (UTC)")
+    return value
+
+
+UtcDatetime = Annotated[datetime, AfterValidator(_aware)]
+Positive = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+NonNegative = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+Finite = Annotated[float, Field(allow_inf_nan=False)]
+
+Venue = Literal["binance", "bybit", "okx", "coingecko", "yahoo"]
+Market = Literal["spot", "perp", "index"]
+Interval = Literal["1m", "5m", "15m", "1h", "4h", "1d"]
+Side = Literal["long", "short"]  # which side's position was liquidated
+
+
+class Record(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Ticker(Record):
+    """A 24h rolling ticker for one coin on one venue and market."""
+
+    coin: str
+    venue: Venue
+    market: Market
+    price: Positive
+    change_24h_pct: Finite | None = None
+    change_7d_pct: Finite | None = None
+    high_24h: Positive | None = None
+    low_24h: Positive | None = None
+    quote_volume_24h: NonNegative | None = None
+    market_cap: NonNegative | None = None
+    ts: UtcDatetime  # when the venue computed the figure
+
+
+class Candle(Record):
+    coin: str
+    venue: Venue
+    market: Market
+    interval: Interval
+    open_time: UtcDatetime
+    open: Positive
+    high: Positive
+    low: Positive
+    close: Positive
+    volume: NonNegative  # base units
+    quote_volume: NonNegative | None = None
+    taker_buy_quote: NonNegative | None = None  # Binance only: aggressive buy volume in quote
+
+
+class OpenInterest(Record):
+    coin: str
+    venue: Venue
+    ts: UtcDatetime
+    oi_usd: NonNegative
+    oi_coin: NonNegative | None = None
+
+
+class Funding(Record):
+    """A funding rate as a fraction per interval, plus the same normalised to 8 hours."""
+
+    coin: str
+    venue: Venue
+    ts: UtcDatetime
+    rate: Finite
+    interval_hours: Annotated[float, Field(gt=0, le=24)] = 8.0
+
+    @property
+    def rate_8h(self) -> float:
+        return self.rate * 8.0 / self.interval_hours
+
+
+class LongShortRatio(Record):
+    """Share of accounts net long (0..1) on a venue."""
+
+    coin: str
+    venue: Venue
+    ts: UtcDatetime
+    long_share: Annotated[float, Field(ge=0, le=1)]
+
+
+class Liquidation(Record):
+    """One forced liquidation; ``event_id`` is stable across reconnects for dedupe."""
+
+    venue: Venue
+    coin: str
+    side: Side
+    price: Positive
+    qty: Positive  # base units
+    usd: Positive
+    ts: UtcDatetime
+    event_id: str
+
+
+class MacroPoint(Record):
+    """A close of a macro series (equity index, dollar index, yield) on a bar."""
+
+    series: str  # our key, e.g. "spx", "dxy", "us10y"
+    symbol: str  # the source's symbol, e.g. "^GSPC"
+    source: Venue
+    interval: Interval
+    ts: UtcDatetime
+    close: Positive
+
+
+class GlobalStats(Record):
+    ts: UtcDatetime
+    source: Venue
+    total_market_cap_usd: Positive
+    market_cap_change_24h_pct: Finite | None = None
+    btc_dominance_pct: Annotated[float, Field(ge=0, le=100)] | None = None
+    eth_dominance_pct: Annotated[float, Field(ge=0, le=100)] | None = None
+
+
+class StreamSession(Record):
+    """A period during which a liquidation stream was connected (for coverage statements)."""
+
+    venue: Venue
+    connected_at: UtcDatetime
+    disconnected_at: UtcDatetime | None = None
+
+
+class SourceHealth(Record):
+    source: str
+    last_success: UtcDatetime | None = None
+    last_error: str | None = None
+    last_error_at: UtcDatetime | None = None
+    consecutive_failures: int = 0
+    disabled_reason: str | None = None

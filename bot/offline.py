@@ -1,0 +1,256 @@
+"""Run slash commands through the real discord.py code path with no Discord.
+
+The bot is the same :class:`TapewatchBot` with the same cogs and the same HTTP client; only
+the API base points at :class:`FakeDiscordServer` on 127.0.0.1. So ``tapewatch ask --json``
+prints exactly the payload discord.py would have sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import shlex
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from typing import Any
+
+import discord
+from discord import app_commands
+
+from bot.client import TapewatchBot
+from bot.fake_discord import (
+    APP_ID,
+    CHANNEL_ID,
+    GUILD_ID,
+    USER_ID,
+    DiscordRequest,
+    FakeDiscordServer,
+    message_payload,
+    pointed_at,
+    user_payload,
+)
+
+
+class InvocationError(ValueError):
+    """The typed command line is not a valid invocation (unknown command or option)."""
+
+
+@dataclass
+class Invocation:
+    name: str
+    path: list[str]
+    options: list[dict[str, Any]] = field(default_factory=list)
+    resolved: dict[str, Any] = field(default_factory=dict)
+
+
+_BOOL = {
+    "true": True,
+    "yes": True,
+    "1": True,
+    "on": True,
+    "false": False,
+    "no": False,
+    "0": False,
+    "off": False,
+}
+
+
+def parse_invocation(text: str, tree: app_commands.CommandTree[Any]) -> Invocation:
+    """``/alerts subscribe channel:123 coins:"BTC, ETH"`` → the interaction's ``data`` options,
+    typed by the command's own parameters so conversion runs as it would for Discord."""
+    try:
+        tokens = shlex.split(text.strip())
+    except ValueError as exc:
+        raise InvocationError(f"cannot parse: {exc}") from None
+    if not tokens:
+        raise InvocationError("empty command")
+    name = tokens[0].lstrip("/").lower()
+    command: Any = tree.get_command(name)
+    if command is None:
+        known = ", ".join(sorted("/" + c.name for c in tree.get_commands()))
+        raise InvocationError(f"unknown command /{name}; commands: {known}")
+    path = [name]
+    rest = tokens[1:]
+    while isinstance(command, app_commands.Group):
+        if not rest or ":" in rest[0]:
+            subs = ", ".join(c.name for c in command.commands)
+            raise InvocationError(f"/{' '.join(path)} needs a subcommand: {subs}")
+        sub = command.get_command(rest[0].lower())
+        if sub is None:
+            subs = ", ".join(c.name for c in command.commands)
+            raise InvocationError(f"unknown subcommand {rest[0]!r} of /{' '.join(path)}; choose from {subs}")
+        path.append(sub.name)
+        command = sub
+        rest = rest[1:]
+    params = {p.name: p for p in command.parameters}
+    options: list[dict[str, Any]] = []
+    resolved: dict[str, Any] = {}
+    for token in rest:
+        key, sep, raw = token.partition(":")
+        if not sep:
+            raise InvocationError(f"expected option:value, got {token!r}")
+        param = params.get(key.lower())
+        if param is None:
+            raise InvocationError(
+                f"/{' '.join(path)} has no option {key!r}; options: {', '.join(params) or 'none'}"
+            )
+        options.append(
+            {"name": param.name, "type": param.type.value, "value": _convert(param, raw, resolved)}
+        )
+    given = {o["name"] for o in options}
+    missing = [p.name for p in command.parameters if p.required and p.name not in given]
+    if missing:
+        raise InvocationError(f"/{' '.join(path)} needs {', '.join(m + ':…' for m in missing)}")
+    for sub_name in reversed(path[1:]):
+        options = [{"name": sub_name, "type": 1, "options": options}]
+    # a subcommand group wraps its subcommand with type 2
+    if len(path) == 3:
+        options = [{"name": path[1], "type": 2, "options": options[0]["options"]}]
+    return Invocation(name=name, path=path, options=options, resolved=resolved)
+
+
+def _convert(param: app_commands.Parameter, raw: str, resolved: dict[str, Any]) -> Any:
+    kind = param.type
+    try:
+        if kind is discord.AppCommandOptionType.integer:
+            return int(raw)
+        if kind is discord.AppCommandOptionType.number:
+            return float(raw)
+        if kind is discord.AppCommandOptionType.boolean:
+            return _BOOL[raw.lower()]
+    except (ValueError, KeyError):
+        raise InvocationError(f"option {param.name} expects a {kind.name}, got {raw!r}") from None
+    if kind is discord.AppCommandOptionType.channel:
+        channel_id = raw.strip("<#>") if raw.strip("<#>").isdigit() else str(CHANNEL_ID)
+        name = "console" if not raw.strip("<#>").isdigit() else f"channel-{channel_id[-4:]}"
+        resolved.setdefault("channels", {})[channel_id] = {
+            "id": channel_id,
+            "type": 0,
+            "name": raw.lstrip("#") if not raw.strip("<#>").isdigit() else name,
+            "guild_id": str(GUILD_ID),
+            "permissions": str(discord.Permissions.all().value),
+        }
+        return channel_id
+    return raw
+
+
+class OfflineSession:
+    """A logged-in bot answering typed commands without Discord."""
+
+    def __init__(
+        self, bot: TapewatchBot, *, admin: bool = True, server: FakeDiscordServer | None = None
+    ) -> None:
+        self.bot = bot
+        self.server = server or FakeDiscordServer()
+        self.fake = self.server.fake
+        self.admin = admin
+        self._ids = itertools.count(1)
+        self._stack = ExitStack()
+
+    async def __aenter__(self) -> OfflineSession:
+        base = await self.server.start()
+        self._stack.enter_context(pointed_at(base))
+        await self.bot.login("offline-session-token")
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        try:
+            await self.bot.close()
+        finally:
+            await self.server.close()
+            self._stack.close()
+
+    def _interaction(self, kind: int, invocation: Invocation) -> dict[str, Any]:
+        perms = discord.Permissions.all() if self.admin else discord.Permissions.general()
+        data: dict[str, Any] = {
+            "id": str(APP_ID + 10 + len(invocation.path)),
+            "name": invocation.name,
+            "type": 1,
+            "options": invocation.options,
+        }
+        if invocation.resolved:
+            data["resolved"] = invocation.resolved
+        snowflake = discord.utils.time_snowflake(discord.utils.utcnow()) + next(self._ids)
+        return {
+            "id": str(snowflake),
+            "application_id": str(APP_ID),
+            "type": kind,
+            "token": f"offline-{snowflake}",
+            "version": 1,
+            "attachment_size_limit": 8 * 1024 * 1024,
+            "guild_id": str(GUILD_ID),
+            "channel_id": str(CHANNEL_ID),
+            "channel": {
+                "id": str(CHANNEL_ID),
+                "type": 0,
+                "guild_id": str(GUILD_ID),
+                "name": "console",
+                "position": 0,
+                "permission_overwrites": [],
+                "nsfw": False,
+                "parent_id": None,
+                "topic": None,
+                "last_message_id": None,
+                "rate_limit_per_user": 0,
+            },
+            "member": {
+                "user": user_payload(USER_ID, "you"),
+                "roles": [],
+                "joined_at": "2024-01-01T00:00:00+00:00",
+                "deaf": False,
+                "mute": False,
+                "flags": 0,
+                "permissions": str(perms.value),
+            },
+            "app_permissions": str(discord.Permissions.all().value),
+            "locale": "en-US",
+            "guild_locale": "en-US",
+            "entitlements": [],
+            "authorizing_integration_owners": {"0": str(GUILD_ID)},
+            "context": 0,
+            "data": data,
+        }
+
+    async def invoke(self, text: str) -> list[DiscordRequest]:
+        """Run one typed command; returns the requests the bot sent in answer."""
+        invocation = parse_invocation(text, self.bot.tree)
+        return await self._dispatch(self._interaction(2, invocation))
+
+    async def autocomplete(self, text: str, option: str) -> list[dict[str, Any]]:
+        """The choices Discord would show while the user types ``option`` of ``text``."""
+        invocation = parse_invocation(text, self.bot.tree)
+        target = invocation.options
+        while target and target[0].get("type") in (1, 2):
+            target = target[0]["options"]
+        for opt in target:
+            if opt["name"] == option:
+                opt["focused"] = True
+        requests = await self._dispatch(self._interaction(4, invocation))
+        for r in requests:
+            if isinstance(r.json, dict) and r.json.get("type") == 8:
+                return list(r.json["data"]["choices"])
+        return []
+
+    async def _dispatch(self, payload: dict[str, Any]) -> list[DiscordRequest]:
+        start = len(self.fake.requests)
+        self.bot._connection.parse_interaction_create(payload)  # type: ignore[arg-type]
+        await drain_command_tasks()
+        return self.fake.requests[start:]
+
+
+async def drain_command_tasks() -> None:
+    """Wait for the tasks discord.py spawned to run the command (named ``CommandTree-invoker``)."""
+    for _ in range(100):
+        pending = [
+            t
+            for t in asyncio.all_tasks()
+            if t is not asyncio.current_task()
+            and t.get_name().startswith("CommandTree-invoker")
+            and not t.done()
+        ]
+        if not pending:
+            return
+        await asyncio.gather(*pending, return_exceptions=True)
+
+
+__all__ = ["InvocationError", "OfflineSession", "message_payload", "parse_invocation"]

@@ -1,0 +1,1 @@
+"""Market-data sources: one module per venue over the shared HTTP layer in ``http``."""

@@ -1,0 +1,99 @@
+"""Pure embed builders: data in, :class:`discord.Embed` out (no I/O, unit-testable)."""
+
+from __future__ import annotations
+
+import discord
+
+from bot.models import Ticker
+from bot.render import style
+from bot.render.fmt import age, money, pct, price, utc
+from bot.services import PriceView, SourceStatus
+
+_VENUE_NAMES = {
+    "binance": "Binance",
+    "bybit": "Bybit",
+    "okx": "OKX",
+    "coingecko": "CoinGecko",
+    "yahoo": "Yahoo",
+}
+
+
+def venue_label(t: Ticker) -> str:
+    name = _VENUE_NAMES.get(t.venue, t.venue)
+    return f"{name} {t.market}" if t.venue != "coingecko" else name
+
+
+def freshness(view_age_text: str, stale: bool) -> str:
+    return f"{style.STALE} stale: data is {view_age_text} old" if stale else f"data {view_age_text} old"
+
+
+def price_embed(view: PriceView) -> discord.Embed:
+    t = view.primary
+    change = t.change_24h_pct
+    title = f"{view.coin} {price(t.price)}"
+    if change is not None:
+        title += f"  {style.arrow(change)} {pct(change)} (24h)"
+    embed = discord.Embed(
+        title=title,
+        description=f"{view.name} · {venue_label(t)}",
+        colour=style.WARN if view.stale else style.direction_colour(change),
+    )
+    if t.high_24h is not None and t.low_24h is not None:
+        embed.add_field(name="24h high / low", value=f"{price(t.high_24h)} / {price(t.low_24h)}", inline=True)
+    if t.quote_volume_24h is not None:
+        embed.add_field(name="24h volume", value=money(t.quote_volume_24h), inline=True)
+    if t.change_7d_pct is not None:
+        embed.add_field(name="7d change", value=pct(t.change_7d_pct), inline=True)
+    if view.others:
+        lines = [
+            f"{venue_label(o)}: {price(o.price)}"
+            + (f" ({pct(o.change_24h_pct)})" if o.change_24h_pct is not None else "")
+            for o in view.others
+        ]
+        embed.add_field(name="Other venues", value="\n".join(lines), inline=False)
+    if view.stale:
+        embed.add_field(
+            name=f"{style.STALE} Stale data",
+            value=f"Last update {utc(t.ts)}; the source may be down. Figures are the last good values.",
+            inline=False,
+        )
+    embed.set_footer(
+        text=f"Source: {venue_label(t)} · {freshness(age(view.age), view.stale)} · as of {utc(t.ts)}"
+    )
+    return embed
+
+
+_STATE_MARK = {
+    "ok": "🟢",
+    "stale": "🟡",
+    "degraded": "🟠",
+    "failing": "🔴",
+    "disabled": "⛔",
+    "never run": "⚪",
+}
+
+
+def status_embed(statuses: list[SourceStatus], tracked: list[str]) -> discord.Embed:
+    embed = discord.Embed(title="Tapewatch status", colour=style.INFO)
+    if not statuses:
+        embed.description = (
+            "No source has been collected yet. Run `tapewatch collect --once` or start the bot."
+        )
+    for s in statuses:
+        h = s.health
+        lines = [f"{_STATE_MARK.get(s.state, '')} {s.state}"]
+        if h.last_success:
+            lines.append(f"last success {age(s.now - h.last_success)} ago")
+        if h.consecutive_failures:
+            lines.append(f"{h.consecutive_failures} failure(s) in a row")
+        if h.last_error:
+            lines.append(f"last error: {h.last_error[:180]}")
+        if h.disabled_reason:
+            lines.append(f"disabled: {h.disabled_reason[:180]}")
+        embed.add_field(name=h.source, value="\n".join(lines), inline=True)
+    embed.set_footer(text=f"Tracking {len(tracked)} coins: {', '.join(tracked)}")
+    return embed
+
+
+def error_embed(message: str) -> discord.Embed:
+    return discord.Embed(description=message, colour=style.ERROR)

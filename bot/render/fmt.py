@@ -1,0 +1,79 @@
+"""The one place numbers become text, so ``$237M``, ``$2.16B`` and ``−4.4%`` read the same in
+every answer and a test can re-derive any number from its finding."""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime, timedelta
+
+MINUS = "\u2212"  # a real minus sign: "−4.4%" reads better than "-4.4%" in Discord
+
+
+def _sign(value: float, text: str, plus: bool) -> str:
+    if value < 0:
+        return f"{MINUS}{text}"
+    return f"+{text}" if plus and value > 0 else text
+
+
+def money(value: float, *, plus: bool = False) -> str:
+    """Compact USD amounts: $950, $12.3K, $237M, $2.16B, $1.05T."""
+    a = abs(value)
+    for div, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "K")):
+        if a >= div:
+            scaled = a / div
+            digits = 2 if scaled < 10 else 1 if scaled < 100 else 0
+            return _sign(value, f"${scaled:.{digits}f}{suffix}", plus)
+    return _sign(value, f"${a:.0f}", plus)
+
+
+def price(value: float) -> str:
+    """A price with as many decimals as its size needs: $87,123 · $3,012.5 · $0.5213 · $0.00001234."""
+    a = abs(value)
+    if a >= 10_000:
+        text = f"{a:,.0f}"
+    elif a >= 100:
+        text = f"{a:,.1f}" if a < 1000 else f"{a:,.0f}" if a.is_integer() else f"{a:,.1f}"
+    elif a >= 1:
+        text = f"{a:,.2f}" if a >= 10 else f"{a:,.3f}"
+    elif a > 0:
+        # four significant figures for sub-dollar prices
+        decimals = min(12, 3 - math.floor(math.log10(a)))
+        text = f"{a:.{decimals}f}"
+    else:
+        text = "0"
+    return _sign(value, f"${text}", False)
+
+
+def price_short(value: float) -> str:
+    """Levels in prose: $70.0K, $3.45K, $187.2, $0.5213."""
+    if abs(value) >= 1000:
+        return _sign(value, f"${abs(value) / 1000:.1f}K" if abs(value) < 1e6 else money(abs(value)), False)
+    return price(value)
+
+
+def pct(value: float, *, digits: int = 1, plus: bool = True) -> str:
+    """Percent changes with an explicit sign: +2.3%, −4.4%, 0.0%."""
+    rounded = round(value, digits)
+    if rounded == 0:
+        return f"{0:.{digits}f}%"
+    return _sign(rounded, f"{abs(rounded):.{digits}f}%", plus)
+
+
+def ratio(value: float) -> str:
+    return f"{value:.1f}×"
+
+
+def age(delta: timedelta) -> str:
+    """How old data is, in the largest sensible unit: 45 s, 3 min, 2 h, 5 d."""
+    seconds = max(0, int(delta.total_seconds()))
+    if seconds < 90:
+        return f"{seconds} s"
+    if seconds < 90 * 60:
+        return f"{round(seconds / 60)} min"
+    if seconds < 48 * 3600:
+        return f"{round(seconds / 3600)} h"
+    return f"{round(seconds / 86400)} d"
+
+
+def utc(dt: datetime) -> str:
+    return dt.strftime("%Y-%m-%d %H:%M UTC")

@@ -1,0 +1,53 @@
+"""Console rendering of the message payload Discord would receive: embeds as titled sections."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+from bot.render import style
+
+_ANSI = {style.UP: "32", style.DOWN: "31", style.WARN: "33", style.ERROR: "33", style.INFO: "36"}
+
+
+def use_colour(stream: Any = None) -> bool:
+    stream = sys.stdout if stream is None else stream
+    return bool(getattr(stream, "isatty", lambda: False)()) and "NO_COLOR" not in os.environ
+
+
+def _paint(text: str, colour: int | None, enabled: bool) -> str:
+    code = _ANSI.get(colour or -1)
+    return f"\033[1;{code}m{text}\033[0m" if enabled and code else text
+
+
+def message_to_text(payload: dict[str, Any], *, colour: bool = False) -> str:
+    """Render a message payload (content + embeds) as readable plain text."""
+    out: list[str] = []
+    if payload.get("content"):
+        out.append(str(payload["content"]))
+    for embed in payload.get("embeds") or []:
+        title = embed.get("title")
+        if title:
+            out.append(_paint(title, embed.get("color"), colour))
+            out.append("─" * min(72, max(8, len(title))))
+        if embed.get("description"):
+            out.append(embed["description"])
+        for field in embed.get("fields") or []:
+            out.append("")
+            out.append(_paint(field["name"], style.INFO, colour))
+            out.extend("  " + line for line in str(field["value"]).splitlines())
+        footer = (embed.get("footer") or {}).get("text")
+        if footer:
+            out.append("")
+            out.append(f"— {footer}")
+        image = (embed.get("image") or {}).get("url")
+        if image:
+            out.append(f"[chart: {image}]")
+    for row in payload.get("components") or []:
+        labels = [c.get("label") for c in row.get("components", []) if c.get("label")]
+        if labels:
+            out.append("[buttons: " + " | ".join(labels) + "]")
+    if payload.get("flags", 0) & 64:
+        out.append("(only you can see this)")
+    return "\n".join(out)

@@ -1,0 +1,142 @@
+"""What cogs (and later alerts) ask: read the store, run analysis, return plain data.
+
+Nothing here knows Discord, and nothing here touches the network: answers come from the store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from pydantic import BaseModel, ConfigDict
+
+from bot.clock import Clock
+from bot.coins import Coin, CoinRegistry, UnknownCoin
+from bot.errors import UserFacingError
+from bot.models import SourceHealth, Ticker
+from bot.render.fmt import age
+from bot.settings import Settings
+from bot.store import AsyncStore
+
+# Which ticker is "the price": spot on the deepest venue first, perps as fallback.
+_PREFERENCE = [
+    ("binance", "spot"),
+    ("coingecko", "spot"),
+    ("binance", "perp"),
+    ("bybit", "perp"),
+    ("okx", "perp"),
+]
+
+NextRefresh = Callable[[], datetime | None]
+
+
+class PriceView(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    coin: str
+    name: str
+    primary: Ticker
+    others: list[Ticker]
+    now: datetime
+    stale_after: timedelta
+
+    @property
+    def age(self) -> timedelta:
+        return self.now - self.primary.ts
+
+    @property
+    def stale(self) -> bool:
+        return self.age > self.stale_after
+
+
+class SourceStatus(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    health: SourceHealth
+    now: datetime
+    stale_after: timedelta
+
+    @property
+    def state(self) -> str:
+        h = self.health
+        if h.disabled_reason:
+            return "disabled"
+        if h.last_success is None:
+            return "failing" if h.consecutive_failures else "never run"
+        if h.consecutive_failures:
+            return "degraded"
+        return "stale" if self.now - h.last_success > self.stale_after else "ok"
+
+
+class MarketService:
+    def __init__(
+        self,
+        store: AsyncStore,
+        registry: CoinRegistry,
+        settings: Settings,
+        clock: Clock,
+        next_refresh: NextRefresh | None = None,
+    ) -> None:
+        self.store = store
+        self.registry = registry
+        self.settings = settings
+        self.clock = clock
+        self.next_refresh = next_refresh or (lambda: None)
+
+    @property
+    def tracked(self) -> list[str]:
+        return list(self.settings.coins)
+
+    @property
+    def stale_after(self) -> timedelta:
+        return timedelta(seconds=self.settings.jobs.stale_after_seconds)
+
+    def resolve(self, text: str) -> Coin:
+        """A tracked coin from user input, or a friendly error naming the closest matches."""
+        try:
+            coin = self.registry.resolve(text)
+        except UnknownCoin as exc:
+            raise UserFacingError(str(exc) if str(exc).endswith("?") else f"{exc}.") from None
+        if coin.symbol not in self.tracked:
+            raise UserFacingError(
+                f"{coin.symbol} ({coin.name}) is not tracked on this bot. "
+                f"Tracked coins: {', '.join(self.tracked)}."
+            )
+        return coin
+
+    def autocomplete(self, current: str, limit: int = 25) -> list[Coin]:
+        return [
+            c for c in self.registry.autocomplete(current, self.tracked, limit) if c.symbol in self.tracked
+        ]
+
+    def _no_data_yet(self, what: str) -> UserFacingError:
+        due = self.next_refresh()
+        if due is None:
+            when = "run `tapewatch collect --once` (or start the bot) to collect it"
+        else:
+            when = f"the next refresh is due in {age(max(timedelta(0), due - self.clock()))}"
+        return UserFacingError(f"No {what} stored yet; {when}.")
+
+    async def price(self, coin: Coin) -> PriceView:
+        tickers = await self.store.run(self.store.sync.tickers, coin.symbol)
+        ranked = sorted(
+            tickers,
+            key=lambda t: (
+                _PREFERENCE.index((t.venue, t.market)) if (t.venue, t.market) in _PREFERENCE else 99
+            ),
+        )
+        if not ranked:
+            raise self._no_data_yet(f"price for {coin.symbol}")
+        return PriceView(
+            coin=coin.symbol,
+            name=coin.name,
+            primary=ranked[0],
+            others=ranked[1:],
+            now=self.clock(),
+            stale_after=self.stale_after,
+        )
+
+    async def status(self) -> list[SourceStatus]:
+        rows = await self.store.run(self.store.sync.source_health)
+        now = self.clock()
+        return [SourceStatus(health=h, now=now, stale_after=self.stale_after) for h in rows]

@@ -1,0 +1,163 @@
+"""Settings: ``config/tapewatch.toml`` overridden by ``TAPEWATCH_*`` env vars (``__`` nests).
+
+Built by :func:`load_settings` and passed in, never at import time, so a test or a CLI flag can
+choose the file and no module needs a token to import.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, Field, SecretStr, ValidationError
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# An installed (non-editable) package has no config/ beside it: the image sets TAPEWATCH_CONFIG.
+DEFAULT_CONFIG = Path(os.environ.get("TAPEWATCH_CONFIG") or PROJECT_ROOT / "config" / "tapewatch.toml")
+
+
+class ConfigError(Exception):
+    """A bad setting; the message is one line naming the key and what is allowed."""
+
+
+def _url(*schemes: str) -> Any:
+    def check(value: str) -> str:
+        if not value.startswith(tuple(f"{s}://" for s in schemes)):
+            raise ValueError(f"must be a URL starting with {' or '.join(s + '://' for s in schemes)}")
+        return value.rstrip("/")
+
+    return AfterValidator(check)
+
+
+HttpUrl = Annotated[str, _url("http", "https")]
+WsUrl = Annotated[str, _url("ws", "wss")]
+
+
+class Section(BaseModel):
+    model_config = {"extra": "forbid"}
+
+
+class JobSettings(Section):
+    tickers_seconds: int = Field(60, ge=5, le=3600)
+    jitter_seconds: int = Field(5, ge=0, le=300)
+    stale_after_seconds: int = Field(300, ge=30)
+
+
+class DiscordSettings(Section):
+    sync_guild: int = Field(0, ge=0, description="0 = global sync")
+
+
+class HttpSettings(Section):
+    timeout_seconds: float = Field(10.0, gt=0, le=120)
+    retries: int = Field(3, ge=0, le=10)
+    backoff_base_seconds: float = Field(0.5, ge=0)
+    backoff_max_seconds: float = Field(30.0, gt=0)
+
+
+class BinanceSettings(Section):
+    enabled: bool = True
+    spot_url: HttpUrl = "https://data-api.binance.vision"
+    futures_url: HttpUrl = "https://fapi.binance.com"
+    futures_ws_url: WsUrl = "wss://fstream.binance.com/market"
+    requests_per_minute: int = Field(1200, gt=0)
+
+
+class BybitSettings(Section):
+    enabled: bool = True
+    rest_url: HttpUrl = "https://api.bybit.com"
+    ws_url: WsUrl = "wss://stream.bybit.com/v5/public/linear"
+    requests_per_minute: int = Field(600, gt=0)
+
+
+class OkxSettings(Section):
+    enabled: bool = True
+    rest_url: HttpUrl = "https://www.okx.com"
+    ws_url: WsUrl = "wss://ws.okx.com:8443/ws/v5/public"
+    requests_per_minute: int = Field(300, gt=0)
+
+
+class CoinGeckoSettings(Section):
+    enabled: bool = True
+    rest_url: HttpUrl = "https://api.coingecko.com/api/v3"
+    requests_per_minute: int = Field(10, gt=0)
+
+
+class YahooSettings(Section):
+    enabled: bool = True
+    rest_url: HttpUrl = "https://query2.finance.yahoo.com"
+    requests_per_minute: int = Field(30, gt=0)
+
+
+class ProviderSettings(Section):
+    binance: BinanceSettings = BinanceSettings()
+    bybit: BybitSettings = BybitSettings()
+    okx: OkxSettings = OkxSettings()
+    coingecko: CoinGeckoSettings = CoinGeckoSettings()
+    yahoo: YahooSettings = YahooSettings()
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="TAPEWATCH_",
+        env_nested_delimiter="__",
+        extra="forbid",
+        toml_file=DEFAULT_CONFIG,
+    )
+
+    db: Path = Path("tapewatch.db")
+    coins: list[str] = Field(default_factory=lambda: ["BTC", "ETH", "SOL", "BNB", "XRP"], min_length=1)
+    jobs: JobSettings = JobSettings()
+    discord: DiscordSettings = DiscordSettings()
+    http: HttpSettings = HttpSettings()
+    providers: ProviderSettings = ProviderSettings()
+    # The token comes only from the environment (``DISCORD_TOKEN``), never from the TOML file.
+    discord_token: SecretStr | None = Field(default=None, validation_alias="DISCORD_TOKEN", exclude=True)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
+
+
+def load_settings(config: Path | None = None, **overrides: Any) -> Settings:
+    """Read settings from ``config`` (default ``config/tapewatch.toml``), env vars, then overrides."""
+    path = config or Path(os.environ.get("TAPEWATCH_CONFIG") or DEFAULT_CONFIG)
+    if not path.is_file():
+        raise ConfigError(f"config: file not found: {path}")
+
+    class _FromFile(Settings):
+        model_config = SettingsConfigDict(toml_file=path)
+
+    try:
+        return _FromFile(**{k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as exc:
+        raise ConfigError(describe_validation_error(exc)) from None
+    except ValueError as exc:  # a TOML syntax error surfaces as a ValueError subclass
+        raise ConfigError(f"config: {path}: {exc}") from None
+
+
+def describe_validation_error(exc: ValidationError) -> str:
+    """One line per bad key, without echoing secret values."""
+    parts = []
+    for err in exc.errors():
+        key = ".".join(str(p) for p in err["loc"]) or "config"
+        if key == "DISCORD_TOKEN":
+            parts.append(f"config error: {key}: {err['msg']}")
+            continue
+        got = err.get("input")
+        shown = "" if isinstance(got, dict | list) else f" (got {got!r})"
+        parts.append(f"config error: {key}: {err['msg']}{shown}")
+    return "; ".join(parts)

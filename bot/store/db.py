@@ -1,0 +1,248 @@
+"""Store access. :class:`Store` is synchronous and thread-safe (one connection behind a lock);
+:class:`AsyncStore` runs every call in a worker thread so the event loop never waits on disk.
+
+SQLite in WAL mode: collectors write while commands read; a single connection with a lock is
+plenty for one process, and keeps every batch atomic.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, ParamSpec, TypeVar
+
+import sqlite_utils
+
+from bot.clock import from_ms, to_ms
+from bot.models import (
+    Candle,
+    Funding,
+    GlobalStats,
+    Liquidation,
+    LongShortRatio,
+    MacroPoint,
+    OpenInterest,
+    SourceHealth,
+    Ticker,
+)
+from bot.store.schema import migrate
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+MINUTE_MS = 60_000
+
+
+def _ms(dt: datetime | None) -> int | None:
+    return None if dt is None else to_ms(dt)
+
+
+class Store:
+    def __init__(self, path: Path | str) -> None:
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self.conn = sqlite3.connect(self.path, check_same_thread=False, timeout=30)
+        self.conn.execute("PRAGMA journal_mode=WAL")
+        self.conn.execute("PRAGMA synchronous=NORMAL")
+        self.conn.execute("PRAGMA foreign_keys=ON")
+        self.db = sqlite_utils.Database(self.conn)
+        self.lock = threading.RLock()
+        with self.lock:
+            migrate(self.conn)
+
+    def close(self) -> None:
+        with self.lock:
+            self.conn.close()
+
+    # -- writes -------------------------------------------------------------------------
+
+    def upsert_tickers(self, tickers: Iterable[Ticker], fetched_at: datetime) -> int:
+        rows = [
+            {
+                **t.model_dump(exclude={"ts"}),
+                "ts_ms": to_ms(t.ts),
+                "fetched_ms": to_ms(fetched_at),
+            }
+            for t in tickers
+        ]
+        return self._upsert("tickers", rows, ["coin", "venue", "market"])
+
+    def upsert_candles(self, candles: Iterable[Candle]) -> int:
+        rows = [{**c.model_dump(exclude={"open_time"}), "open_ms": to_ms(c.open_time)} for c in candles]
+        return self._upsert("candles", rows, ["coin", "interval", "venue", "market", "open_ms"])
+
+    def upsert_open_interest(self, points: Iterable[OpenInterest]) -> int:
+        rows = [{**p.model_dump(exclude={"ts"}), "ts_ms": to_ms(p.ts)} for p in points]
+        return self._upsert("open_interest", rows, ["coin", "venue", "ts_ms"])
+
+    def upsert_funding(self, points: Iterable[Funding]) -> int:
+        rows = [{**p.model_dump(exclude={"ts"}), "ts_ms": to_ms(p.ts)} for p in points]
+        return self._upsert("funding", rows, ["coin", "venue", "ts_ms"])
+
+    def upsert_long_short(self, points: Iterable[LongShortRatio]) -> int:
+        rows = [{**p.model_dump(exclude={"ts"}), "ts_ms": to_ms(p.ts)} for p in points]
+        return self._upsert("long_short", rows, ["coin", "venue", "ts_ms"])
+
+    def upsert_macro(self, points: Iterable[MacroPoint]) -> int:
+        rows = [{**p.model_dump(exclude={"ts"}), "ts_ms": to_ms(p.ts)} for p in points]
+        return self._upsert("macro", rows, ["series", "interval", "ts_ms"])
+
+    def upsert_global(self, stats: Iterable[GlobalStats]) -> int:
+        rows = [{**s.model_dump(exclude={"ts"}), "ts_ms": to_ms(s.ts)} for s in stats]
+        return self._upsert("global_stats", rows, ["source", "ts_ms"])
+
+    def _upsert(self, table: str, rows: list[dict[str, Any]], pk: list[str]) -> int:
+        """Insert or update on the natural key in one transaction, so a re-fetch never
+        duplicates a row. (sqlite-utils' own upsert inserts the key columns first, which
+        NOT NULL columns refuse.)"""
+        if not rows:
+            return 0
+        cols = list(rows[0])
+        updates = ", ".join(f"{c} = excluded.{c}" for c in cols if c not in pk)
+        sql = (
+            f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))}) "  # noqa: S608
+            f"ON CONFLICT ({', '.join(pk)}) DO UPDATE SET {updates}"
+        )
+        with self.lock, self.conn:
+            self.conn.executemany(sql, [tuple(r[c] for c in cols) for r in rows])
+        return len(rows)
+
+    def insert_liquidations(self, events: Sequence[Liquidation]) -> int:
+        """Store each event once (dedupe on venue + event id) and refresh the per-minute
+        roll-ups of the minutes the batch touched, all in one transaction. Returns how many
+        events were new."""
+        if not events:
+            return 0
+        rows = [
+            (
+                e.venue,
+                e.event_id,
+                e.coin,
+                e.side,
+                e.price,
+                e.qty,
+                e.usd,
+                to_ms(e.ts),
+                to_ms(e.ts) // MINUTE_MS * MINUTE_MS,
+            )
+            for e in events
+        ]
+        minutes = sorted({r[8] for r in rows})
+        with self.lock, self.conn:
+            before = self.conn.total_changes
+            self.conn.executemany(
+                "INSERT OR IGNORE INTO liquidations "
+                "(venue, event_id, coin, side, price, qty, usd, ts_ms, minute_ms) VALUES (?,?,?,?,?,?,?,?,?)",
+                rows,
+            )
+            inserted = self.conn.total_changes - before
+            if inserted:
+                self.conn.executemany(
+                    "INSERT OR REPLACE INTO liq_minute (coin, minute_ms, side, venue, usd, events, max_usd) "
+                    "SELECT coin, minute_ms, side, venue, SUM(usd), COUNT(*), MAX(usd) FROM liquidations "
+                    "WHERE minute_ms = ? GROUP BY coin, minute_ms, side, venue",
+                    [(m,) for m in minutes],
+                )
+        return inserted
+
+    def open_stream_session(self, venue: str, at: datetime) -> None:
+        with self.lock, self.conn:
+            self.conn.execute(
+                "INSERT OR IGNORE INTO stream_sessions (venue, connected_ms) VALUES (?, ?)",
+                (venue, to_ms(at)),
+            )
+
+    def close_stream_session(self, venue: str, at: datetime) -> None:
+        with self.lock, self.conn:
+            self.conn.execute(
+                "UPDATE stream_sessions SET disconnected_ms = ? WHERE venue = ? AND disconnected_ms IS NULL",
+                (to_ms(at), venue),
+            )
+
+    def record_success(self, source: str, at: datetime, detail: str = "") -> None:
+        with self.lock, self.conn:
+            self.conn.execute(
+                "INSERT INTO source_health (source, last_success_ms, consecutive_failures, detail) "
+                "VALUES (?, ?, 0, ?) ON CONFLICT(source) DO UPDATE SET last_success_ms = excluded.last_success_ms, "
+                "consecutive_failures = 0, detail = excluded.detail, disabled_reason = NULL",
+                (source, to_ms(at), detail),
+            )
+
+    def record_failure(
+        self, source: str, at: datetime, error: str, disabled_reason: str | None = None
+    ) -> None:
+        with self.lock, self.conn:
+            self.conn.execute(
+                "INSERT INTO source_health (source, last_error, last_error_ms, consecutive_failures, "
+                "disabled_reason) VALUES (?, ?, ?, 1, ?) ON CONFLICT(source) DO UPDATE SET "
+                "last_error = excluded.last_error, last_error_ms = excluded.last_error_ms, "
+                "consecutive_failures = consecutive_failures + 1, "
+                "disabled_reason = COALESCE(excluded.disabled_reason, disabled_reason)",
+                (source, error[:500], to_ms(at), disabled_reason),
+            )
+
+    def prune(self, now: datetime, raw_retention: timedelta) -> int:
+        """Drop raw liquidation events past retention; roll-ups are kept for baselines."""
+        cutoff = to_ms(now - raw_retention)
+        with self.lock, self.conn:
+            cur = self.conn.execute("DELETE FROM liquidations WHERE ts_ms < ?", (cutoff,))
+        return cur.rowcount
+
+    # -- reads --------------------------------------------------------------------------
+
+    def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        with self.lock:
+            cur = self.conn.execute(sql, params)
+            names = [d[0] for d in cur.description]
+            return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+    def tickers(self, coin: str | None = None) -> list[Ticker]:
+        where, params = ("WHERE coin = ?", [coin]) if coin else ("", [])
+        rows = self._rows(f"SELECT * FROM tickers {where} ORDER BY coin, venue, market", params)  # noqa: S608
+        return [
+            Ticker(**{k: v for k, v in r.items() if k not in ("ts_ms", "fetched_ms")}, ts=from_ms(r["ts_ms"]))
+            for r in rows
+        ]
+
+    def ticker_fetched_at(self, coin: str, venue: str, market: str) -> datetime | None:
+        rows = self._rows(
+            "SELECT fetched_ms FROM tickers WHERE coin = ? AND venue = ? AND market = ?",
+            (coin, venue, market),
+        )
+        return from_ms(rows[0]["fetched_ms"]) if rows else None
+
+    def source_health(self) -> list[SourceHealth]:
+        rows = self._rows("SELECT * FROM source_health ORDER BY source")
+        return [
+            SourceHealth(
+                source=r["source"],
+                last_success=from_ms(r["last_success_ms"]) if r["last_success_ms"] else None,
+                last_error=r["last_error"],
+                last_error_at=from_ms(r["last_error_ms"]) if r["last_error_ms"] else None,
+                consecutive_failures=r["consecutive_failures"],
+                disabled_reason=r["disabled_reason"],
+            )
+            for r in rows
+        ]
+
+    def count(self, table: str) -> int:
+        with self.lock:
+            return int(self.db[table].count)
+
+
+class AsyncStore:
+    """The same store for async code: each call runs in a worker thread."""
+
+    def __init__(self, store: Store) -> None:
+        self.sync = store
+
+    async def run(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        return await asyncio.to_thread(fn, *args, **kwargs)
+
+    def close(self) -> None:
+        self.sync.close()

@@ -1,0 +1,89 @@
+"""Versioned schema. Each migration runs once, in order, inside a transaction; the version
+lives in ``PRAGMA user_version`` so a store opened by an older build is upgraded in place.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+MIGRATIONS: list[str] = [
+    # 1: market data, liquidations with per-minute roll-ups, health
+    """
+    CREATE TABLE tickers (
+        coin TEXT NOT NULL, venue TEXT NOT NULL, market TEXT NOT NULL,
+        price REAL NOT NULL, change_24h_pct REAL, change_7d_pct REAL,
+        high_24h REAL, low_24h REAL, quote_volume_24h REAL, market_cap REAL,
+        ts_ms INTEGER NOT NULL, fetched_ms INTEGER NOT NULL,
+        PRIMARY KEY (coin, venue, market)
+    );
+    CREATE TABLE candles (
+        coin TEXT NOT NULL, venue TEXT NOT NULL, market TEXT NOT NULL, interval TEXT NOT NULL,
+        open_ms INTEGER NOT NULL, open REAL NOT NULL, high REAL NOT NULL, low REAL NOT NULL,
+        close REAL NOT NULL, volume REAL NOT NULL, quote_volume REAL, taker_buy_quote REAL,
+        PRIMARY KEY (coin, interval, venue, market, open_ms)
+    ) WITHOUT ROWID;
+    CREATE TABLE open_interest (
+        coin TEXT NOT NULL, venue TEXT NOT NULL, ts_ms INTEGER NOT NULL,
+        oi_usd REAL NOT NULL, oi_coin REAL,
+        PRIMARY KEY (coin, venue, ts_ms)
+    ) WITHOUT ROWID;
+    CREATE TABLE funding (
+        coin TEXT NOT NULL, venue TEXT NOT NULL, ts_ms INTEGER NOT NULL,
+        rate REAL NOT NULL, interval_hours REAL NOT NULL,
+        PRIMARY KEY (coin, venue, ts_ms)
+    ) WITHOUT ROWID;
+    CREATE TABLE long_short (
+        coin TEXT NOT NULL, venue TEXT NOT NULL, ts_ms INTEGER NOT NULL, long_share REAL NOT NULL,
+        PRIMARY KEY (coin, venue, ts_ms)
+    ) WITHOUT ROWID;
+    CREATE TABLE liquidations (
+        venue TEXT NOT NULL, event_id TEXT NOT NULL, coin TEXT NOT NULL, side TEXT NOT NULL,
+        price REAL NOT NULL, qty REAL NOT NULL, usd REAL NOT NULL,
+        ts_ms INTEGER NOT NULL, minute_ms INTEGER NOT NULL,
+        PRIMARY KEY (venue, event_id)
+    );
+    CREATE INDEX liquidations_coin_ts ON liquidations (coin, ts_ms);
+    CREATE INDEX liquidations_minute ON liquidations (minute_ms);
+    CREATE TABLE liq_minute (
+        coin TEXT NOT NULL, minute_ms INTEGER NOT NULL, side TEXT NOT NULL, venue TEXT NOT NULL,
+        usd REAL NOT NULL, events INTEGER NOT NULL, max_usd REAL NOT NULL,
+        PRIMARY KEY (coin, minute_ms, side, venue)
+    ) WITHOUT ROWID;
+    CREATE INDEX liq_minute_time ON liq_minute (minute_ms);
+    CREATE TABLE stream_sessions (
+        venue TEXT NOT NULL, connected_ms INTEGER NOT NULL, disconnected_ms INTEGER,
+        PRIMARY KEY (venue, connected_ms)
+    );
+    CREATE TABLE macro (
+        series TEXT NOT NULL, interval TEXT NOT NULL, ts_ms INTEGER NOT NULL,
+        symbol TEXT NOT NULL, source TEXT NOT NULL, close REAL NOT NULL,
+        PRIMARY KEY (series, interval, ts_ms)
+    ) WITHOUT ROWID;
+    CREATE TABLE global_stats (
+        source TEXT NOT NULL, ts_ms INTEGER NOT NULL, total_market_cap_usd REAL NOT NULL,
+        market_cap_change_24h_pct REAL, btc_dominance_pct REAL, eth_dominance_pct REAL,
+        PRIMARY KEY (source, ts_ms)
+    );
+    CREATE TABLE source_health (
+        source TEXT PRIMARY KEY, last_success_ms INTEGER, last_error TEXT, last_error_ms INTEGER,
+        consecutive_failures INTEGER NOT NULL DEFAULT 0, disabled_reason TEXT, detail TEXT
+    );
+    """,
+]
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def migrate(conn: sqlite3.Connection) -> int:
+    """Bring the schema to :data:`SCHEMA_VERSION`; returns the version found before."""
+    (found,) = conn.execute("PRAGMA user_version").fetchone()
+    if found > SCHEMA_VERSION:
+        raise RuntimeError(f"store schema v{found} is newer than this build (v{SCHEMA_VERSION})")
+    for version in range(found, SCHEMA_VERSION):
+        with conn:
+            conn.execute("BEGIN")
+            for statement in MIGRATIONS[version].split(";"):
+                if statement.strip():
+                    conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {version + 1}")
+    return int(found)

@@ -1,0 +1,1 @@
+"""Slash commands, one cog per topic; each cog parses, asks a service, renders."""

@@ -1,0 +1,30 @@
+"""/status: how fresh every source is, so users can judge the answers."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.interactions import send
+from bot.render.embeds import status_embed
+from bot.services import MarketService
+
+if TYPE_CHECKING:
+    from bot.client import TapewatchBot
+
+
+class MetaCog(commands.Cog):
+    def __init__(self, market: MarketService) -> None:
+        self.market = market
+
+    @app_commands.command(name="status", description="Freshness and health of every data source")
+    async def status(self, interaction: discord.Interaction) -> None:
+        statuses = await self.market.status()
+        await send(interaction, embed=status_embed(statuses, self.market.tracked), ephemeral=True)
+
+
+async def setup(bot: TapewatchBot) -> None:
+    await bot.add_cog(MetaCog(bot.market))

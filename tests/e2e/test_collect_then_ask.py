@@ -1,0 +1,79 @@
+"""End to end, as a user would: ``tapewatch collect --once`` against a loopback fake exchange
+(pointed there by env vars), then ``tapewatch ask --json`` — and the same command through the
+bot against the fake Discord receives the same payload."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.app import build_app
+from bot.client import TapewatchBot
+from bot.offline import OfflineSession, message_payload
+from bot.settings import load_settings
+from tests.helpers import BINANCE_ROUTES, FakeExchange
+
+
+@pytest.fixture
+async def exchange() -> AsyncIterator[FakeExchange]:
+    fake = FakeExchange(dict(BINANCE_ROUTES))
+    await fake.start()
+    yield fake
+    await fake.close()
+
+
+async def tapewatch(*args: str, env: dict[str, str]) -> tuple[int, str, str]:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        *args,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        cwd=Path(__file__).parents[2],
+    )
+    out, err = await asyncio.wait_for(proc.communicate(), timeout=60)
+    return proc.returncode or 0, out.decode(), err.decode()
+
+
+async def test_collect_once_then_ask(exchange: FakeExchange, tmp_path: Path) -> None:
+    db = tmp_path / "e2e.db"
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("TAPEWATCH_") and k != "DISCORD_TOKEN"},
+        "TAPEWATCH_DB": str(db),
+        "TAPEWATCH_PROVIDERS__BINANCE__SPOT_URL": exchange.url,
+        "TAPEWATCH_PROVIDERS__BINANCE__FUTURES_URL": exchange.url,
+    }
+    code, out, err = await tapewatch("collect", "--once", env=env)
+    assert code == 0, err
+    assert "binance-spot       ok      stored 2 tickers" in out
+    assert "binance-futures    ok      stored 1 tickers" in out
+
+    code, out, err = await tapewatch("ask", "/price coin:BTC", "--json", env=env)
+    assert code == 0, err
+    printed = json.loads(out)
+    [embed] = printed["embeds"]
+    assert embed["title"].startswith("BTC $4.000")  # the recorded sample's lastPrice
+    assert "Source: Binance spot" in embed["footer"]["text"]
+    assert "stale" in embed["footer"]["text"]  # the recorded payload is from 2017 and says so
+    assert printed["allowed_mentions"] == {"parse": []}
+
+    app = build_app(load_settings(db=db))
+    try:
+        async with OfflineSession(TapewatchBot(market=app.market)) as session:
+            await session.invoke("/price coin:BTC")
+            received = message_payload(session.fake.messages()[-1])
+    finally:
+        app.store.close()
+    assert received == printed
+
+    code, out, _ = await tapewatch("ask", "/price coin:BTC", env=env)
+    assert code == 0
+    assert out.startswith("BTC $4.000")

@@ -1,0 +1,112 @@
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.models import Candle, Liquidation, Ticker
+from bot.store import Store
+from bot.store.schema import SCHEMA_VERSION
+
+T0 = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+
+
+def liq(
+    i: int, *, venue: str = "binance", side: str = "long", usd: float = 1000.0, minute: int = 0
+) -> Liquidation:
+    return Liquidation(
+        venue=venue,
+        coin="BTC",
+        side=side,
+        price=90_000.0,
+        qty=usd / 90_000.0,
+        usd=usd,  # type: ignore[arg-type]
+        ts=T0 + timedelta(minutes=minute, seconds=i % 60),
+        event_id=f"e{i}",
+    )
+
+
+def test_schema_is_versioned_and_reopens(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    Store(path).close()
+    store = Store(path)
+    assert store.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert store.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_refetch_never_duplicates(tmp_path: Path) -> None:
+    store = Store(tmp_path / "s.db")
+    t = Ticker(coin="BTC", venue="binance", market="spot", price=1.0, ts=T0)
+    store.upsert_tickers([t], T0)
+    store.upsert_tickers([t.model_copy(update={"price": 2.0})], T0)
+    assert [x.price for x in store.tickers("BTC")] == [2.0]
+    candle = Candle(
+        coin="BTC",
+        venue="binance",
+        market="spot",
+        interval="1h",
+        open_time=T0,
+        open=1,
+        high=2,
+        low=0.5,
+        close=1.5,
+        volume=10,
+    )
+    store.upsert_candles([candle, candle])
+    store.upsert_candles([candle.model_copy(update={"close": 1.7})])
+    assert store.count("candles") == 1
+    assert store.conn.execute("SELECT close FROM candles").fetchone()[0] == 1.7
+
+
+def test_liquidations_stored_once_and_rolled_up(tmp_path: Path) -> None:
+    store = Store(tmp_path / "s.db")
+    batch = [liq(i, minute=i // 3, side="long" if i % 2 else "short", usd=100.0 * (i + 1)) for i in range(9)]
+    assert store.insert_liquidations(batch) == 9
+    assert store.insert_liquidations(batch[3:]) == 0  # replayed after a reconnect
+    raw = store.conn.execute(
+        "SELECT minute_ms, side, SUM(usd), COUNT(*), MAX(usd) FROM liquidations GROUP BY 1, 2 ORDER BY 1, 2"
+    ).fetchall()
+    rolled = store.conn.execute(
+        "SELECT minute_ms, side, usd, events, max_usd FROM liq_minute ORDER BY 1, 2"
+    ).fetchall()
+    assert raw == rolled
+    assert sum(r[2] for r in rolled) == sum(100.0 * (i + 1) for i in range(9))
+
+
+def test_late_event_in_an_old_minute_updates_its_rollup(tmp_path: Path) -> None:
+    store = Store(tmp_path / "s.db")
+    store.insert_liquidations([liq(1, minute=0, usd=500)])
+    store.insert_liquidations([liq(2, minute=0, usd=700)])
+    assert store.conn.execute("SELECT usd, events, max_usd FROM liq_minute").fetchall() == [
+        (1200.0, 2, 700.0)
+    ]
+
+
+def test_prune_keeps_rollups(tmp_path: Path) -> None:
+    store = Store(tmp_path / "s.db")
+    store.insert_liquidations([liq(1, minute=0)])
+    assert store.prune(T0 + timedelta(days=40), timedelta(days=35)) == 1
+    assert store.count("liquidations") == 0
+    assert store.count("liq_minute") == 1
+
+
+def test_health_counts_failures_and_resets(tmp_path: Path) -> None:
+    store = Store(tmp_path / "s.db")
+    store.record_failure("okx", T0, "timeout")
+    store.record_failure("okx", T0, "HTTP 503")
+    [h] = store.source_health()
+    assert (h.consecutive_failures, h.last_error, h.last_success) == (2, "HTTP 503", None)
+    store.record_success("okx", T0 + timedelta(minutes=1))
+    [h] = store.source_health()
+    assert (h.consecutive_failures, h.last_success) == (0, T0 + timedelta(minutes=1))
+
+
+def test_newer_schema_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    conn = sqlite3.connect(path)
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    conn.close()
+    with pytest.raises(RuntimeError, match="newer than this build"):
+        Store(path)
