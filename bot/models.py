@@ -127,6 +127,15 @@ class GlobalStats(Record):
     eth_dominance_pct: Annotated[float, Field(ge=0, le=100)] | None = None
 
 
+class MarketEntry(Record):
+    """One coin of the top 100 by market cap, tracked or not: enough for market breadth."""
+
+    id: str  # CoinGecko id, e.g. "bitcoin"
+    symbol: str  # upper-cased, e.g. "BTC"
+    change_24h_pct: Finite | None = None
+    market_cap: NonNegative | None = None
+
+
 class StreamSession(Record):
     """A period during which a liquidation stream was connected (for coverage statements)."""
 

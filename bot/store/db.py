@@ -25,10 +25,12 @@ from bot.models import (
     Liquidation,
     LongShortRatio,
     MacroPoint,
+    MarketEntry,
     OpenInterest,
     SourceHealth,
     Ticker,
 )
+from bot.store.reads import StoreReads
 from bot.store.schema import migrate
 
 P = ParamSpec("P")
@@ -41,7 +43,7 @@ def _ms(dt: datetime | None) -> int | None:
     return None if dt is None else to_ms(dt)
 
 
-class Store:
+class Store(StoreReads):
     def __init__(self, path: Path | str) -> None:
         self.path = str(path)
         if self.path != ":memory:":
@@ -91,6 +93,19 @@ class Store:
     def upsert_macro(self, points: Iterable[MacroPoint]) -> int:
         rows = [{**p.model_dump(exclude={"ts"}), "ts_ms": to_ms(p.ts)} for p in points]
         return self._upsert("macro", rows, ["series", "interval", "ts_ms"])
+
+    def replace_breadth(self, entries: Iterable[MarketEntry], at: datetime) -> int:
+        """The latest top-coins snapshot replaces the previous one (coins drop out of a top 100)."""
+        rows = [(e.id, e.symbol, e.change_24h_pct, e.market_cap, to_ms(at)) for e in entries]
+        if not rows:
+            return 0
+        with self.lock, self.conn:
+            self.conn.execute("DELETE FROM market_breadth")
+            self.conn.executemany(
+                "INSERT INTO market_breadth (cg_id, symbol, change_24h_pct, market_cap, ts_ms) VALUES (?,?,?,?,?)",
+                rows,
+            )
+        return len(rows)
 
     def upsert_global(self, stats: Iterable[GlobalStats]) -> int:
         rows = [{**s.model_dump(exclude={"ts"}), "ts_ms": to_ms(s.ts)} for s in stats]

@@ -69,6 +69,13 @@ MIGRATIONS: list[str] = [
         consecutive_failures INTEGER NOT NULL DEFAULT 0, disabled_reason TEXT, detail TEXT
     );
     """,
+    # 2: breadth over the top coins by market cap (latest snapshot per coin)
+    """
+    CREATE TABLE market_breadth (
+        cg_id TEXT PRIMARY KEY, symbol TEXT NOT NULL, change_24h_pct REAL, market_cap REAL,
+        ts_ms INTEGER NOT NULL
+    );
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

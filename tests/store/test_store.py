@@ -110,3 +110,52 @@ def test_newer_schema_is_refused(tmp_path: Path) -> None:
     conn.close()
     with pytest.raises(RuntimeError, match="newer than this build"):
         Store(path)
+
+
+def test_candles_prefer_spot_and_read_only_the_window(tmp_path: Path) -> None:
+    store = Store(tmp_path / "s.db")
+
+    def bar(venue: str, market: str, hours: int, close: float) -> Candle:
+        return Candle(
+            coin="BTC",
+            venue=venue,
+            market=market,
+            interval="1h",  # type: ignore[arg-type]
+            open_time=T0 + timedelta(hours=hours),
+            open=close,
+            high=close + 1,
+            low=close - 1,
+            close=close,
+            volume=1,
+        )
+
+    store.upsert_candles([bar("bybit", "perp", h, 100 + h) for h in range(10)])
+    assert [c.venue for c in store.candles("BTC", "1h", T0)] == ["bybit"] * 10
+    store.upsert_candles([bar("binance", "spot", h, 200 + h) for h in range(10)])
+    got = store.candles("BTC", "1h", T0 + timedelta(hours=5), T0 + timedelta(hours=7))
+    assert [(c.venue, c.close) for c in got] == [("binance", 205), ("binance", 206), ("binance", 207)]
+
+
+def test_breadth_snapshot_replaces_previous(tmp_path: Path) -> None:
+    from bot.models import MarketEntry
+
+    store = Store(tmp_path / "s.db")
+    store.replace_breadth([MarketEntry(id="bitcoin", symbol="BTC", change_24h_pct=-2.0, market_cap=1e12)], T0)
+    store.replace_breadth(
+        [MarketEntry(id="ethereum", symbol="ETH", change_24h_pct=-3.0, market_cap=4e11)], T0
+    )
+    entries, at = store.market_breadth()
+    assert [e.symbol for e in entries] == ["ETH"]
+    assert at == T0
+
+
+def test_stream_sessions_record_gaps(tmp_path: Path) -> None:
+    store = Store(tmp_path / "s.db")
+    store.open_stream_session("bybit", T0)
+    store.close_stream_session("bybit", T0 + timedelta(hours=1))
+    store.open_stream_session("bybit", T0 + timedelta(hours=1, minutes=5))
+    sessions = store.stream_sessions(T0 - timedelta(days=1))
+    assert [(s.connected_at, s.disconnected_at) for s in sessions] == [
+        (T0, T0 + timedelta(hours=1)),
+        (T0 + timedelta(hours=1, minutes=5), None),
+    ]
