@@ -140,3 +140,20 @@ async def test_future_timestamps_are_dropped(wired: tuple[App, Collector], excha
     exchange.routes["/fapi/v1/ticker/24hr"] = lambda _r: (200, [row])
     await collector.refresh_tickers()
     assert [t.market for t in app.store.sync.tickers("BTC")] == ["spot"]
+
+
+async def test_spot_symbol_list_refused_falls_back_to_all_symbols(
+    wired: tuple[App, Collector], exchange: FakeExchange
+) -> None:
+    app, collector = wired
+    spot_all = BINANCE_ROUTES["/api/v3/ticker/24hr"]
+
+    def route(request: Any) -> tuple[int, Any]:
+        if "symbols" in request.query:
+            return 400, {"code": -1121, "msg": "Invalid symbol."}
+        return spot_all(request)  # type: ignore[operator, no-any-return]
+
+    exchange.routes["/api/v3/ticker/24hr"] = route
+    report = await collector.refresh_tickers()
+    assert report.sources[0].stored == 2
+    assert exchange.hits.count("/api/v3/ticker/24hr") == 2

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal, TypeVar
 
@@ -34,8 +34,8 @@ from bot.models import (
     UtcDatetime,
     Venue,
 )
-from bot.providers.http import BadPayload, GeoBlocked, HttpClient, ProviderError, TransientError
-from bot.providers.parsing import validate_rows
+from bot.providers.http import HttpClient, ProviderError
+from bot.providers.parsing import by_position, per_coin, registry_subset, validate_rows
 from bot.settings import BinanceSettings
 
 log = logging.getLogger(__name__)
@@ -226,7 +226,7 @@ def parse_klines(
             taker_buy_quote=row.taker_buy_quote,
         )
 
-    candles = validate_rows(source, _by_position(body, _KLINE_FIELDS), KlineRow, convert)
+    candles = validate_rows(source, by_position(body, _KLINE_FIELDS), KlineRow, convert)
     return sorted(candles, key=lambda c: c.open_time)
 
 
@@ -370,20 +370,28 @@ class BinanceProvider:
         if not symbols:
             return []
         # One request for up to 100 symbols (weight 40 for 21-100); the JSON array is the API's format.
-        body = await self.spot.get_json(
-            "/api/v3/ticker/24hr", {"symbols": json.dumps(symbols[:100], separators=(",", ":"))}
-        )
-        return parse_ticker_24h(body, _subset(self.registry, coins), "spot", self.spot.source)
+        # Binance refuses the whole list if one symbol is unknown to it (HTTP 400): then ask for
+        # every symbol (weight 80) and filter here, rather than lose all coins for one.
+        try:
+            body = await self.spot.get_json(
+                "/api/v3/ticker/24hr", {"symbols": json.dumps(symbols[:100], separators=(",", ":"))}
+            )
+        except ProviderError as exc:
+            if type(exc) is not ProviderError or "HTTP 400" not in exc.reason:
+                raise
+            log.warning("binance-spot refused the symbol list (%s); fetching all symbols", exc.reason)
+            body = await self.spot.get_json("/api/v3/ticker/24hr")
+        return parse_ticker_24h(body, registry_subset(self.registry, coins), "spot", self.spot.source)
 
     async def perp_tickers(self, coins: list[Coin]) -> list[Ticker]:
         # USDⓈ-M has no multi-symbol filter: all symbols in one request (weight 40), filtered here.
         body = await self.futures.get_json("/fapi/v1/ticker/24hr")
-        return parse_ticker_24h(body, _subset(self.registry, coins), "perp", self.futures.source)
+        return parse_ticker_24h(body, registry_subset(self.registry, coins), "perp", self.futures.source)
 
     async def spot_change_7d(self, coins: list[Coin]) -> list[WindowChange]:
         """7d rolling change for spot coins: one request per 100 symbols (weight 200 capped)."""
         symbols = [c.binance_spot for c in coins if c.binance_spot]
-        subset = _subset(self.registry, coins)
+        subset = registry_subset(self.registry, coins)
         out: list[WindowChange] = []
         for start in range(0, len(symbols), 100):
             chunk = json.dumps(symbols[start : start + 100], separators=(",", ":"))
@@ -406,10 +414,10 @@ class BinanceProvider:
             symbol = coin.binance_spot if market == "spot" else coin.binance_perp
             body = await client.get_json(path, {"symbol": symbol, **params})
             candles = parse_klines(body, coin, market, interval, now=self._clock(), source=client.source)
-            return candles[-limit:]
+            return candles[max(0, len(candles) - limit) :]
 
         listed = [c for c in coins if (c.binance_spot if market == "spot" else c.binance_perp)]
-        return await _per_coin(client.source, listed, one)
+        return await per_coin(client.source, listed, one)
 
     async def open_interest_history(
         self, coins: list[Coin], interval: Bar = "1d", limit: int = 30
@@ -423,14 +431,16 @@ class BinanceProvider:
             )
             return parse_open_interest_hist(body, coin, self.futures.source)
 
-        return await _per_coin(self.futures.source, [c for c in coins if c.binance_perp], one)
+        return await per_coin(self.futures.source, [c for c in coins if c.binance_perp], one)
 
     async def funding(self, coins: list[Coin]) -> list[Funding]:
         """Current funding for every coin from one ``premiumIndex`` call (weight 10), with the
         per-symbol interval from ``fundingInfo`` refreshed at most hourly."""
         body = await self.futures.get_json("/fapi/v1/premiumIndex")
         intervals = await self.funding_intervals()
-        return parse_premium_index(body, _subset(self.registry, coins), intervals, self.futures.source)
+        return parse_premium_index(
+            body, registry_subset(self.registry, coins), intervals, self.futures.source
+        )
 
     async def funding_intervals(self) -> dict[str, float]:
         """Symbols with a non-default funding interval, cached for an hour. A failed refresh keeps
@@ -459,7 +469,7 @@ class BinanceProvider:
             hours = intervals.get(coin.binance_perp, DEFAULT_FUNDING_HOURS)
             return parse_funding_history(body, coin, hours, self.futures.source)
 
-        return await _per_coin(self.futures.source, [c for c in coins if c.binance_perp], one)
+        return await per_coin(self.futures.source, [c for c in coins if c.binance_perp], one)
 
     async def long_short_ratio(
         self, coins: list[Coin], interval: Bar = "1h", limit: int = 30
@@ -473,40 +483,4 @@ class BinanceProvider:
             )
             return parse_long_short_ratio(body, coin, self.futures.source)
 
-        return await _per_coin(self.futures.source, [c for c in coins if c.binance_perp], one)
-
-
-def _subset(registry: CoinRegistry, coins: list[Coin]) -> CoinRegistry:
-    wanted = {c.symbol for c in coins}
-    return CoinRegistry(c for c in registry.coins.values() if c.symbol in wanted)
-
-
-def _by_position(rows: Any, fields: tuple[str, ...]) -> Any:
-    """Name the cells of array rows so a model can validate them; a short row then misses a
-    field and is rejected, extra trailing cells are ignored."""
-    if not isinstance(rows, list):
-        return rows  # validate_rows reports the wrong shape
-    return [dict(zip(fields, row, strict=False)) if isinstance(row, list) else row for row in rows]
-
-
-async def _per_coin(
-    source: str, coins: Sequence[Coin], fetch: Callable[[Coin], Awaitable[list[R]]]
-) -> list[R]:
-    """Run a per-coin request for each coin in turn (the limiter paces them).
-
-    A venue refusing one symbol (HTTP 4xx, e.g. a delisted coin) skips that coin; a transient
-    failure, a geo block or a drifted payload concerns the whole venue and propagates, as does a
-    refusal of every coin."""
-    out: list[R] = []
-    refused: list[ProviderError] = []
-    for coin in coins:
-        try:
-            out.extend(await fetch(coin))
-        except (TransientError, GeoBlocked, BadPayload):
-            raise
-        except ProviderError as exc:
-            log.warning("%s: skipping %s: %s", source, coin.symbol, exc.reason)
-            refused.append(exc)
-    if refused and len(refused) == len(coins):
-        raise refused[0]
-    return out
+        return await per_coin(self.futures.source, [c for c in coins if c.binance_perp], one)

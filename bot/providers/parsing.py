@@ -4,12 +4,13 @@ logged, while a payload where nothing validates is a :class:`BadPayload` for the
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from bot.providers.http import BadPayload
+from bot.coins import Coin, CoinRegistry
+from bot.providers.http import BadPayload, GeoBlocked, ProviderError, TransientError
 
 log = logging.getLogger(__name__)
 
@@ -60,3 +61,40 @@ def validate_model(source: str, body: Any, model: type[M]) -> M:
 
 def flatten(items: Iterable[Iterable[R]]) -> list[R]:
     return [x for group in items for x in group]
+
+
+def registry_subset(registry: CoinRegistry, coins: Sequence[Coin]) -> CoinRegistry:
+    """A registry of only the asked coins, so a parser ignores rows for everything else."""
+    wanted = {c.symbol for c in coins}
+    return CoinRegistry(c for c in registry.coins.values() if c.symbol in wanted)
+
+
+def by_position(rows: Any, fields: tuple[str, ...]) -> Any:
+    """Name the cells of array rows so a model can validate them; a short row then misses a
+    field and is rejected, extra trailing cells are ignored."""
+    if not isinstance(rows, list):
+        return rows  # validate_rows reports the wrong shape
+    return [dict(zip(fields, row, strict=False)) if isinstance(row, list) else row for row in rows]
+
+
+async def per_coin(
+    source: str, coins: Sequence[Coin], fetch: Callable[[Coin], Awaitable[list[R]]]
+) -> list[R]:
+    """Run a per-coin request for each coin in turn (the venue's limiter paces them).
+
+    A venue refusing one symbol (HTTP 4xx or a venue error code, e.g. a delisted coin) skips
+    that coin; a transient failure, a geo block or a drifted payload concerns the whole venue
+    and propagates, as does a refusal of every coin."""
+    out: list[R] = []
+    refused: list[ProviderError] = []
+    for coin in coins:
+        try:
+            out.extend(await fetch(coin))
+        except (TransientError, GeoBlocked, BadPayload):
+            raise
+        except ProviderError as exc:
+            log.warning("%s: skipping %s: %s", source, coin.symbol, exc.reason)
+            refused.append(exc)
+    if refused and len(refused) == len(coins):
+        raise refused[0]
+    return out
