@@ -145,7 +145,7 @@ async def test_future_timestamps_are_dropped(wired: tuple[App, Collector], excha
 async def test_spot_symbol_list_refused_falls_back_to_all_symbols(
     wired: tuple[App, Collector], exchange: FakeExchange
 ) -> None:
-    app, collector = wired
+    _app, collector = wired
     spot_all = BINANCE_ROUTES["/api/v3/ticker/24hr"]
 
     def route(request: Any) -> tuple[int, Any]:
