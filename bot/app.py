@@ -12,7 +12,8 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.clock import Clock, system_clock
 from bot.coins import CoinRegistry
-from bot.jobs import TICKERS_JOB, Collector
+from bot.collector import Collector
+from bot.jobs import TICKERS_JOB
 from bot.providers.http import HttpClient
 from bot.services import MarketService, NextRefresh
 from bot.settings import ConfigError, Settings

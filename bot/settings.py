@@ -46,8 +46,13 @@ class Section(BaseModel):
 
 class JobSettings(Section):
     tickers_seconds: int = Field(60, ge=5, le=3600)
+    markets_seconds: int = Field(300, ge=30, le=86400)
+    candles_seconds: int = Field(300, ge=30, le=86400)
+    derivatives_seconds: int = Field(300, ge=30, le=86400)
+    macro_seconds: int = Field(900, ge=60, le=86400)
     jitter_seconds: int = Field(5, ge=0, le=300)
     stale_after_seconds: int = Field(300, ge=30)
+    retention_days: int = Field(35, ge=1, le=3650)
 
 
 class DiscordSettings(Section):

@@ -59,6 +59,18 @@ class FakeExchange:
         )
 
 
+def every_venue_at(url: str) -> dict[str, dict[str, str]]:
+    """Provider settings pointing every REST base URL at one loopback fake (no test may reach
+    the internet, even for venues it does not serve)."""
+    return {
+        "binance": {"spot_url": url, "futures_url": url},
+        "bybit": {"rest_url": url},
+        "okx": {"rest_url": url},
+        "coingecko": {"rest_url": f"{url}/api/v3"},
+        "yahoo": {"rest_url": url},
+    }
+
+
 BINANCE_ROUTES = {
     "/api/v3/ticker/24hr": lambda _r: (200, _spot_with_usdt_pairs()),
     "/fapi/v1/ticker/24hr": sample("binance-usdm/ticker-24hr-all-symbols.json"),

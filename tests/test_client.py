@@ -7,8 +7,9 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.app import App
 from bot.client import TapewatchBot
+from bot.collector import Collector
 from bot.fake_discord import APP_ID
-from bot.jobs import TICKERS_JOB, Collector, register_jobs
+from bot.jobs import TICKERS_JOB, register_jobs
 from bot.offline import OfflineSession
 from bot.providers.http import HttpClient
 

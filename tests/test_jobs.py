@@ -10,10 +10,20 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.app import App, build_app
 from bot.clock import FrozenClock
-from bot.jobs import TICKERS_JOB, Collector, register_jobs
+from bot.collector import Collector, CycleReport
+from bot.jobs import TICKERS_JOB, register_jobs
 from bot.providers.http import HttpClient
 from bot.settings import Settings, load_settings
-from tests.helpers import BINANCE_ROUTES, FakeExchange
+from tests.helpers import BINANCE_ROUTES, FakeExchange, every_venue_at
+
+
+def binance(report: CycleReport) -> list[tuple[str, int, str | None]]:
+    """The Binance ticker datasets of a cycle (the other venues have no routes here: 404)."""
+    return [
+        (s.source, s.stored, s.error)
+        for s in report.sources
+        if s.source.endswith("-tickers") and s.source.startswith("binance")
+    ]
 
 
 @pytest.fixture
@@ -29,7 +39,7 @@ def pointed(tmp_path: Any, exchange: FakeExchange) -> Settings:
     return load_settings(
         db=tmp_path / "s.db",
         coins=["BTC", "ETH", "SOL"],
-        providers={"binance": {"spot_url": exchange.url, "futures_url": exchange.url}},
+        providers=every_venue_at(exchange.url),
         http={"retries": 2, "backoff_base_seconds": 0.0, "backoff_max_seconds": 0.01, "timeout_seconds": 2},
     )
 
@@ -48,10 +58,7 @@ async def test_refresh_stores_tickers_from_both_markets(
 ) -> None:
     app, collector = wired
     report = await collector.refresh_tickers()
-    assert [(s.source, s.stored, s.error) for s in report.sources] == [
-        ("binance-spot", 2, None),
-        ("binance-futures", 1, None),
-    ]
+    assert binance(report) == [("binance/spot-tickers", 2, None), ("binance/perp-tickers", 1, None)]
     btc = {(t.venue, t.market): t for t in app.store.sync.tickers("BTC")}
     assert btc[("binance", "perp")].price == 4.000002  # the recorded USDⓈ-M row
     assert btc[("binance", "perp")].change_24h_pct == -95.96
@@ -68,12 +75,12 @@ async def test_fault_keeps_last_good_rows_and_marks_source(
     exchange.routes["/fapi/v1/ticker/24hr"] = lambda _r: (503, {"msg": "maintenance"})
     exchange.routes["/api/v3/ticker/24hr"] = lambda _r: (200, "{not json")
     report = await collector.refresh_tickers()
-    assert [s.error is not None for s in report.sources] == [True, True]
+    assert [error is not None for _, _, error in binance(report)] == [True, True]
     assert app.store.sync.tickers() == before
     health = {h.source: h for h in app.store.sync.source_health()}
-    assert health["binance-futures"].consecutive_failures == 1
-    assert "503" in (health["binance-futures"].last_error or "")
-    assert "malformed JSON" in (health["binance-spot"].last_error or "")
+    assert health["binance/perp-tickers"].consecutive_failures == 1
+    assert "503" in (health["binance/perp-tickers"].last_error or "")
+    assert "malformed JSON" in (health["binance/spot-tickers"].last_error or "")
     assert exchange.hits.count("/fapi/v1/ticker/24hr") == 1 + 3  # first run + 1 try + 2 retries
 
 
@@ -97,7 +104,7 @@ async def test_drifted_payload_is_rejected_not_stored(
         ],
     )
     report = await collector.refresh_tickers()
-    assert all(s.error and "no row validated" in s.error for s in report.sources)
+    assert all(error and "no row validated" in error for _, _, error in binance(report))
     assert app.store.sync.count("tickers") == 0
 
 
@@ -109,8 +116,8 @@ async def test_geo_block_disables_source_once(wired: tuple[App, Collector], exch
     report = await collector.refresh_tickers()
     assert hits == 1  # no retry on 451
     assert exchange.hits.count("/fapi/v1/ticker/24hr") == 1  # not asked again while disabled
-    assert (report.sources[1].error or "").startswith("disabled")
-    [h] = [h for h in app.store.sync.source_health() if h.source == "binance-futures"]
+    assert all((error or "").startswith("disabled") for _, _, error in binance(report))  # the whole venue
+    [h] = [h for h in app.store.sync.source_health() if h.source == "binance/perp-tickers"]
     assert h.disabled_reason is not None
 
 
@@ -119,10 +126,19 @@ async def test_jobs_registered_without_overlap(pointed: Settings, wired: tuple[A
     scheduler = AsyncIOScheduler(timezone="UTC")
     register_jobs(scheduler, collector, pointed)
     job = scheduler.get_job(TICKERS_JOB)
-    assert job.max_instances == 1
-    assert job.coalesce is True
     assert job.trigger.interval.total_seconds() == pointed.jobs.tickers_seconds
-    assert job.trigger.jitter == pointed.jobs.jitter_seconds
+    assert {j.id for j in scheduler.get_jobs()} == {
+        TICKERS_JOB,
+        "refresh-markets",
+        "refresh-candles",
+        "refresh-derivatives",
+        "refresh-macro",
+        "prune",
+    }
+    for j in scheduler.get_jobs():
+        assert j.max_instances == 1
+        assert j.coalesce is True
+        assert j.trigger.jitter == pointed.jobs.jitter_seconds
 
 
 async def test_future_timestamps_are_dropped(wired: tuple[App, Collector], exchange: FakeExchange) -> None:
@@ -155,5 +171,5 @@ async def test_spot_symbol_list_refused_falls_back_to_all_symbols(
 
     exchange.routes["/api/v3/ticker/24hr"] = route
     report = await collector.refresh_tickers()
-    assert report.sources[0].stored == 2
+    assert binance(report)[0][1] == 2
     assert exchange.hits.count("/api/v3/ticker/24hr") == 2

@@ -45,6 +45,13 @@ class StoreReads:
                 return [_candle(r) for r in rows]
         return []
 
+    def latest_candle_times(self, interval: str) -> dict[str, datetime]:
+        """Newest stored bar per coin (any venue): decides backfill vs incremental fetches."""
+        rows = self._rows(
+            "SELECT coin, MAX(open_ms) AS last FROM candles WHERE interval = ? GROUP BY coin", (interval,)
+        )
+        return {r["coin"]: from_ms(r["last"]) for r in rows}
+
     def closes(
         self, coins: Iterable[str], interval: str, since: datetime
     ) -> dict[str, list[tuple[datetime, float]]]:

@@ -17,7 +17,7 @@ from bot.app import build_app
 from bot.client import TapewatchBot
 from bot.offline import OfflineSession, message_payload
 from bot.settings import load_settings
-from tests.helpers import BINANCE_ROUTES, FakeExchange
+from tests.helpers import BINANCE_ROUTES, FakeExchange, every_venue_at
 
 
 @pytest.fixture
@@ -48,13 +48,22 @@ async def test_collect_once_then_ask(exchange: FakeExchange, tmp_path: Path) -> 
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("TAPEWATCH_") and k != "DISCORD_TOKEN"},
         "TAPEWATCH_DB": str(db),
-        "TAPEWATCH_PROVIDERS__BINANCE__SPOT_URL": exchange.url,
-        "TAPEWATCH_PROVIDERS__BINANCE__FUTURES_URL": exchange.url,
+        **{
+            f"TAPEWATCH_PROVIDERS__{venue.upper()}__{key.upper()}": url
+            for venue, keys in every_venue_at(exchange.url).items()
+            for key, url in keys.items()
+        },
+        **{
+            f"TAPEWATCH_PROVIDERS__{v}__REQUESTS_PER_MINUTE": "60000"
+            for v in ("BINANCE", "BYBIT", "OKX", "COINGECKO", "YAHOO")
+        },
+        "TAPEWATCH_HTTP__RETRIES": "0",
     }
     code, out, err = await tapewatch("collect", "--once", env=env)
     assert code == 0, err
-    assert "binance-spot       ok      stored 2 tickers" in out
-    assert "binance-futures    ok      stored 1 tickers" in out
+    lines = {line.split()[0]: line for line in out.splitlines() if line.strip()}
+    assert lines["binance/spot-tickers"].split()[1:4] == ["ok", "stored", "2"]
+    assert lines["binance/perp-tickers"].split()[1:4] == ["ok", "stored", "1"]
 
     code, out, err = await tapewatch("ask", "/price coin:BTC", "--json", env=env)
     assert code == 0, err

@@ -1,0 +1,330 @@
+"""What the collectors fetch and where it goes: one method per dataset, each fetching from a
+provider, dropping records stamped in the future, storing the rest and recording the source's
+health. A provider fault is logged and recorded; the last good rows are never touched.
+
+Venues refusing this location (HTTP 451/403) are disabled once, with one log line; the
+datasets that have a fallback (prices, candles) are then served by the next venue.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Literal, TypeVar
+
+from bot.clock import Clock
+from bot.coins import Coin, CoinRegistry
+from bot.models import Candle, Ticker
+from bot.providers.binance import BinanceProvider, with_change_7d
+from bot.providers.bybit import BybitProvider
+from bot.providers.coingecko import CoinGeckoProvider
+from bot.providers.http import GeoBlocked, HttpClient, ProviderError
+from bot.providers.okx import OkxProvider
+from bot.providers.yahoo import YahooProvider
+from bot.settings import Settings
+from bot.store import AsyncStore, Store
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+# Records stamped further in the future than this are clock skew or garbage: rejected.
+MAX_FUTURE_SKEW = timedelta(minutes=5)
+
+# History depth the answers need: ≥ 365 daily bars for levels, ≥ 30 days of hourly for betas.
+BACKFILL = {"1d": 400, "1h": 35 * 24}
+INCREMENTAL = 3
+Bar = Literal["1h", "1d"]
+
+
+@dataclass
+class SourceReport:
+    source: str
+    stored: int = 0
+    error: str | None = None
+    detail: str = ""
+
+    def line(self) -> str:
+        if self.error:
+            return f"{self.source:<24} FAILED  {self.error}"
+        return f"{self.source:<24} ok      stored {self.stored} {self.detail}".rstrip()
+
+
+@dataclass
+class CycleReport:
+    sources: list[SourceReport] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return any(s.error is None for s in self.sources)
+
+    def __iadd__(self, other: CycleReport) -> CycleReport:
+        self.sources += other.sources
+        return self
+
+
+def _stamp(record: Any) -> datetime | None:
+    return getattr(record, "ts", None) or getattr(record, "open_time", None)
+
+
+class Collector:
+    def __init__(
+        self,
+        settings: Settings,
+        store: AsyncStore,
+        http: HttpClient,
+        registry: CoinRegistry,
+        clock: Clock,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.registry = registry
+        self.clock = clock
+        p = settings.providers
+        self.binance = BinanceProvider(http, p.binance, registry, clock=clock)
+        self.bybit = BybitProvider(http, p.bybit, registry, clock=clock)
+        self.okx = OkxProvider(http, p.okx, registry)
+        self.coingecko = CoinGeckoProvider(http, p.coingecko, registry)
+        self.yahoo = YahooProvider(http, p.yahoo, registry)
+        # venue -> why it is off (config or a geo block); checked before every fetch
+        self.disabled: dict[str, str] = {
+            venue: "disabled in config"
+            for venue in ("binance", "bybit", "okx", "coingecko", "yahoo")
+            if not getattr(p, venue).enabled
+        }
+
+    @property
+    def coins(self) -> list[Coin]:
+        return [self.registry.get(s) for s in self.settings.coins if s in self.registry]
+
+    @property
+    def sync(self) -> Store:
+        return self.store.sync
+
+    # -- the one error-handling path ----------------------------------------------------
+
+    def _not_future(self, records: Sequence[T]) -> list[T]:
+        limit = self.clock() + MAX_FUTURE_SKEW
+        kept = [r for r in records if (_stamp(r) or limit) <= limit]
+        if len(kept) < len(records):
+            log.warning("dropped %d records stamped in the future", len(records) - len(kept))
+        return kept
+
+    async def collect(
+        self,
+        source: str,
+        fetch: Callable[[], Awaitable[T]],
+        save: Callable[[T], int],
+        detail: str,
+    ) -> SourceReport:
+        """Fetch, store and record health for one dataset; ``source`` is "venue/dataset"."""
+        venue = source.split("/", 1)[0]
+        report = SourceReport(source, detail=detail)
+        if venue in self.disabled:
+            report.error = f"disabled: {self.disabled[venue]}"
+            return report
+        try:
+            data = await fetch()
+        except GeoBlocked as exc:
+            self.disabled[venue] = exc.reason
+            log.warning("%s refuses this location (%s): disabled; fallbacks will be used", venue, exc.reason)
+            await self.store.run(self.sync.record_failure, source, self.clock(), exc.reason, exc.reason)
+            report.error = exc.reason
+            return report
+        except ProviderError as exc:
+            log.warning("collect %s failed: %s", source, exc.reason)
+            await self.store.run(self.sync.record_failure, source, self.clock(), exc.reason)
+            report.error = exc.reason
+            return report
+        report.stored = await self.store.run(save, data)
+        await self.store.run(self.sync.record_success, source, self.clock(), f"{report.stored} {detail}")
+        return report
+
+    def _tickers_saver(self) -> Callable[[list[Ticker]], int]:
+        def save(tickers: list[Ticker]) -> int:
+            return self.sync.upsert_tickers(self._not_future(tickers), self.clock())
+
+        return save
+
+    def _saver(self, method: Callable[[list[Any]], int]) -> Callable[[list[Any]], int]:
+        def save(records: list[Any]) -> int:
+            return method(self._not_future(records))
+
+        return save
+
+    # -- datasets -------------------------------------------------------------------------
+
+    async def refresh_tickers(self) -> CycleReport:
+        """Prices, 24h changes, current funding and OI: batch endpoints only (≤ 5 requests
+        per venue whatever the number of coins)."""
+        coins = self.coins
+        s = self.sync
+
+        async def binance_spot() -> list[Ticker]:
+            tickers = await self.binance.spot_tickers(coins)
+            try:
+                return with_change_7d(tickers, await self.binance.spot_change_7d(coins))
+            except ProviderError as exc:  # the 7d figure is a bonus; the 24h tickers still count
+                log.warning("binance 7d change failed: %s", exc.reason)
+                return tickers
+
+        async def bybit_snapshot() -> Any:
+            return await self.bybit.linear_snapshot(coins)
+
+        def save_bybit(snap: Any) -> int:
+            return (
+                s.upsert_tickers(self._not_future(snap.tickers), self.clock())
+                + s.upsert_open_interest(self._not_future(snap.open_interest))
+                + s.upsert_funding(self._not_future(snap.funding))
+            )
+
+        report = CycleReport()
+        report.sources += [
+            await self.collect("binance/spot-tickers", binance_spot, self._tickers_saver(), "tickers"),
+            await self.collect(
+                "binance/perp-tickers",
+                lambda: self.binance.perp_tickers(coins),
+                self._tickers_saver(),
+                "tickers",
+            ),
+            await self.collect(
+                "binance/funding",
+                lambda: self.binance.funding(coins),
+                self._saver(s.upsert_funding),
+                "funding rates",
+            ),
+            await self.collect("bybit/linear", bybit_snapshot, save_bybit, "tickers, OI and funding rows"),
+            await self.collect(
+                "okx/tickers", lambda: self.okx.perp_tickers(coins), self._tickers_saver(), "tickers"
+            ),
+            await self.collect(
+                "okx/open-interest",
+                lambda: self.okx.open_interest(coins),
+                self._saver(s.upsert_open_interest),
+                "OI rows",
+            ),
+            await self.collect(
+                "okx/funding", lambda: self.okx.funding(coins), self._saver(s.upsert_funding), "funding rates"
+            ),
+        ]
+        return report
+
+    async def refresh_markets(self) -> CycleReport:
+        """CoinGecko: prices and 24h/7d change for the tracked coins, breadth over the top 100,
+        global market cap and dominance (two requests)."""
+        coins = self.coins
+        s = self.sync
+
+        def save_markets(markets: Any) -> int:
+            now = self.clock()
+            return s.upsert_tickers(self._not_future(markets.tickers), now) + s.replace_breadth(
+                markets.breadth, now
+            )
+
+        return CycleReport(
+            [
+                await self.collect(
+                    "coingecko/markets",
+                    lambda: self.coingecko.markets(coins),
+                    save_markets,
+                    "tickers + breadth rows",
+                ),
+                await self.collect(
+                    "coingecko/global",
+                    self.coingecko.global_stats,
+                    lambda g: s.upsert_global(self._not_future([g])),
+                    "global stats",
+                ),
+            ]
+        )
+
+    async def refresh_derivatives(self) -> CycleReport:
+        """Open-interest history (hourly for 24h, daily for 30d) and long/short account ratios
+        per venue: per-coin endpoints, paced by each venue's budget."""
+        coins = self.coins
+        s = self.sync
+        oi = self._saver(s.upsert_open_interest)
+        ratio = self._saver(s.upsert_long_short)
+        report = CycleReport()
+        for venue, provider in (("binance", self.binance), ("bybit", self.bybit), ("okx", self.okx)):
+
+            async def history(p: Any = provider) -> list[Any]:
+                return [
+                    *await p.open_interest_history(coins, interval="1h", limit=48),
+                    *await p.open_interest_history(coins, interval="1d", limit=31),
+                ]
+
+            async def ratios(p: Any = provider) -> list[Any]:
+                return list(await p.long_short_ratio(coins, interval="1h", limit=30))
+
+            report.sources.append(await self.collect(f"{venue}/oi-history", history, oi, "OI points"))
+            report.sources.append(await self.collect(f"{venue}/long-short", ratios, ratio, "ratio points"))
+        return report
+
+    async def refresh_candles(self) -> CycleReport:
+        """1h and 1d candles: Binance spot, falling back to Bybit then OKX perps. The first run
+        backfills the history levels and betas need; later runs fetch the last few bars."""
+        report = CycleReport()
+        for interval in ("1h", "1d"):
+            report.sources += (await self._candles(interval)).sources
+        return report
+
+    async def _candles(self, interval: Bar) -> CycleReport:
+        coins = self.coins
+        have = await self.store.run(self.sync.latest_candle_times, interval)
+        fresh_after = self.clock() - (
+            timedelta(hours=INCREMENTAL) if interval == "1h" else timedelta(days=INCREMENTAL)
+        )
+        backfill = [c for c in coins if have.get(c.symbol) is None or have[c.symbol] < fresh_after]
+        incremental = [c for c in coins if c not in backfill]
+        fetchers: list[tuple[str, Callable[[list[Coin], int], Awaitable[list[Candle]]]]] = [
+            ("binance", lambda cs, n: self.binance.klines(cs, "spot", interval, n)),
+            ("bybit", lambda cs, n: self.bybit.klines(cs, interval, n)),
+            ("okx", lambda cs, n: self.okx.klines(cs, interval, min(n, 300))),
+        ]
+        report = CycleReport()
+        for group, limit in ((backfill, BACKFILL[interval]), (incremental, INCREMENTAL)):
+            if not group:
+                continue
+            for venue, fetch in fetchers:
+                result = await self.collect(
+                    f"{venue}/candles-{interval}",
+                    lambda f=fetch, g=group, n=limit: f(g, n),  # type: ignore[misc]
+                    self._saver(self.sync.upsert_candles),
+                    f"{interval} candles",
+                )
+                report.sources.append(result)
+                if result.error is None:
+                    break  # the first venue that answers is enough; the rest are fallbacks
+        return report
+
+    async def refresh_macro(self) -> CycleReport:
+        """Equity indices, the dollar index, US 10-year yield and VIX: daily and hourly closes."""
+        save = self._saver(self.sync.upsert_macro)
+        return CycleReport(
+            [
+                await self.collect("yahoo/daily", self.yahoo.daily, save, "daily closes"),
+                await self.collect("yahoo/intraday", self.yahoo.intraday, save, "hourly closes"),
+            ]
+        )
+
+    async def prune(self) -> int:
+        days = self.settings.jobs.retention_days
+        removed = await self.store.run(self.sync.prune, self.clock(), timedelta(days=days))
+        log.info("pruned %d raw liquidation events older than %d days", removed, days)
+        return removed
+
+    async def run_once(self) -> CycleReport:
+        """Every collection job once, for ``tapewatch collect --once`` and the console."""
+        report = CycleReport()
+        for job in (
+            self.refresh_tickers,
+            self.refresh_markets,
+            self.refresh_candles,
+            self.refresh_derivatives,
+            self.refresh_macro,
+        ):
+            report += await job()
+        return report
