@@ -29,7 +29,7 @@ from matplotlib.ticker import Formatter, MaxNLocator
 
 from bot.models import Candle, Interval
 from bot.render import style
-from bot.render.fmt import money, price, price_short
+from bot.fmt import money, price, price_short
 
 BandKind = Literal["support", "resistance", "at_price"]
 

@@ -6,7 +6,7 @@ import discord
 
 from bot.models import Ticker
 from bot.render import style
-from bot.render.fmt import age, money, pct, price, utc
+from bot.fmt import age, money, pct, price, utc
 from bot.services import PriceView, SourceStatus
 
 _VENUE_NAMES = {

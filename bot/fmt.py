@@ -32,7 +32,7 @@ def price(value: float) -> str:
     if a >= 10_000:
         text = f"{a:,.0f}"
     elif a >= 100:
-        text = f"{a:,.1f}" if a < 1000 else f"{a:,.0f}" if a.is_integer() else f"{a:,.1f}"
+        text = f"{a:,.0f}" if a.is_integer() else f"{a:,.1f}"
     elif a >= 1:
         text = f"{a:,.2f}" if a >= 10 else f"{a:,.3f}"
     elif a > 0:
@@ -73,6 +73,10 @@ def age(delta: timedelta) -> str:
     if seconds < 48 * 3600:
         return f"{round(seconds / 3600)} h"
     return f"{round(seconds / 86400)} d"
+
+
+def ago(delta: timedelta) -> str:
+    return f"{age(delta)} ago"
 
 
 def utc(dt: datetime) -> str:

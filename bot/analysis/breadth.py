@@ -1,0 +1,153 @@
+"""Breadth: was it the whole market or one coin, and did BTC lead?
+
+From per-coin changes over one window: how many fell, the median and cap-weighted moves, the
+dispersion, the majors side by side, and who led. "BTC-led" means BTC moved and the alts moved
+about as much as their betas to BTC imply (they followed); "alts" means the alts moved beyond
+what BTC explains; anything else is "mixed". Timing (who moved *first*) needs paths, not
+window changes, and is left to the caller (e.g. comparing hourly paths).
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.analysis.findings import Breadth, CoinMove, LedBy
+from bot.fmt import pct
+from bot.models import Ticker
+
+MAJORS: tuple[str, ...] = ("BTC", "ETH", "SOL", "BNB", "XRP")
+
+
+@dataclass(frozen=True)
+class BreadthConfig:
+    flat_pct: float = 0.1  # |change| below this counts as flat, neither up nor down
+    led_flat_pct: float = 0.5  # BTC must move at least this much to lead anything
+    default_beta: float = 1.0  # an alt's beta to BTC when none is given
+    follow_abs_pct: float = 1.0  # alts "followed" when within this many points of expected…
+    follow_rel: float = 0.5  # …or within this fraction of the expected move, whichever is larger
+    min_coins: int = 3
+
+
+def _lead(btc: float, alts_median: float, expected: float, cfg: BreadthConfig) -> tuple[LedBy, str]:
+    excess = alts_median - expected
+    tolerance = max(cfg.follow_abs_pct, cfg.follow_rel * abs(expected))
+    if abs(btc) < cfg.led_flat_pct:
+        if abs(alts_median) >= cfg.follow_abs_pct:
+            return "alts", f"alts moved {pct(alts_median)} (median) while BTC was flat ({pct(btc)})"
+        return "mixed", "no clear leader: BTC and the alts barely moved"
+    same_direction = (alts_median > 0) == (btc > 0)
+    if abs(excess) <= tolerance or (same_direction and abs(alts_median) < abs(expected)):
+        return "BTC", (
+            f"BTC {pct(btc)}, alts {pct(alts_median)} (median) against {pct(expected)} "
+            f"expected from their betas: the alts followed BTC"
+        )
+    if abs(alts_median) > abs(expected) and (same_direction or abs(btc) < abs(alts_median)):
+        return "alts", (
+            f"alts {pct(alts_median)} (median) against {pct(expected)} expected from BTC's "
+            f"{pct(btc)}: the alts moved beyond BTC"
+        )
+    return "mixed", f"BTC {pct(btc)} and alts {pct(alts_median)} (median) went different ways"
+
+
+def breadth(
+    changes: Mapping[str, float],
+    *,
+    window: str,
+    as_of: datetime | None,
+    market_caps: Mapping[str, float] | None = None,
+    betas: Mapping[str, float] | None = None,
+    sources: Sequence[str] = (),
+    config: BreadthConfig = BreadthConfig(),
+) -> Breadth:
+    """Breadth of the tracked coins' moves over ``window`` (percent changes keyed by symbol).
+
+    ``market_caps`` weights the cap-weighted move (coins without a cap are left out of it and
+    ``n_capped`` says how many were in); ``betas`` are the alts' betas to BTC used to judge
+    whether they followed it (``default_beta`` otherwise).
+    """
+    cfg = config
+    moves = {coin: float(v) for coin, v in changes.items() if math.isfinite(v)}
+    base: dict[str, object] = {"window": window, "as_of": as_of, "sources": tuple(sources), "n": len(moves)}
+    if len(moves) < cfg.min_coins:
+        return Breadth.model_validate(
+            {**base, "insufficient": f"changes for only {len(moves)} coins (need {cfg.min_coins})"}
+        )
+    values = list(moves.values())
+    n_down = sum(v <= -cfg.flat_pct for v in values)
+    n_up = sum(v >= cfg.flat_pct for v in values)
+    notes: list[str] = []
+
+    cap_weighted: float | None = None
+    capped = {c: market_caps[c] for c in moves if market_caps and market_caps.get(c, 0) > 0}
+    if capped:
+        total = sum(capped.values())
+        cap_weighted = sum(moves[c] * cap for c, cap in capped.items()) / total
+        if len(capped) < len(moves):
+            notes.append(f"cap-weighted move over the {len(capped)} of {len(moves)} coins with a market cap")
+
+    btc = moves.get("BTC")
+    alts = {c: v for c, v in moves.items() if c != "BTC"}
+    alts_median = statistics.median(alts.values()) if alts else None
+    expected: float | None = None
+    led_by: LedBy | None = None
+    reason = ""
+    if btc is None:
+        reason = "no BTC change to compare the alts with"
+    elif alts_median is None:
+        reason = "no alts to compare BTC with"
+    else:
+        beta_of = betas or {}
+        expected = statistics.median(beta_of.get(c, cfg.default_beta) * btc for c in alts)
+        led_by, reason = _lead(btc, alts_median, expected, cfg)
+
+    return Breadth.model_validate(
+        {
+            **base,
+            "notes": tuple(notes),
+            "n_down": n_down,
+            "n_up": n_up,
+            "n_flat": len(values) - n_down - n_up,
+            "share_down": n_down / len(values),
+            "median_pct": statistics.median(values),
+            "cap_weighted_pct": cap_weighted,
+            "n_capped": len(capped),
+            "dispersion_pct": statistics.pstdev(values),
+            "majors": tuple(CoinMove(coin=c, change_pct=moves[c]) for c in MAJORS if c in moves),
+            "btc_pct": btc,
+            "alts_median_pct": alts_median,
+            "alts_expected_pct": expected,
+            "led_by": led_by,
+            "led_by_reason": reason,
+        }
+    )
+
+
+def breadth_from_tickers(
+    tickers: Sequence[Ticker],
+    *,
+    betas: Mapping[str, float] | None = None,
+    market_caps: Mapping[str, float] | None = None,
+    config: BreadthConfig = BreadthConfig(),
+) -> Breadth:
+    """24h breadth from one ticker per coin (the first per coin wins, so pass them in order of
+    preference). Market caps come from ``market_caps`` or else the tickers' own field."""
+    chosen: dict[str, Ticker] = {}
+    for t in tickers:
+        if t.change_24h_pct is not None:
+            chosen.setdefault(t.coin, t)
+    caps: dict[str, float] = dict(market_caps) if market_caps else {}
+    if not market_caps:
+        caps = {c: t.market_cap for c, t in chosen.items() if t.market_cap is not None and t.market_cap > 0}
+    return breadth(
+        {c: t.change_24h_pct for c, t in chosen.items() if t.change_24h_pct is not None},
+        window="24h",
+        as_of=max((t.ts for t in chosen.values()), default=None),
+        market_caps=caps,
+        betas=betas,
+        sources=sorted({t.venue for t in chosen.values()}),
+        config=config,
+    )

@@ -1,0 +1,386 @@
+"""Typed findings: what every analysis returns, and all a sentence or a ranker needs.
+
+Each finding carries its numbers, the window they cover (``"24h"``), the sources (venue names)
+and the data time (``as_of``: the newest data point it rests on, not the time it was computed).
+When data is missing or too short, ``insufficient`` says why and the numbers are ``None``:
+analysis never fills a gap with a guess. Softer caveats (a venue missing, a partly covered
+window) go to ``notes``. Every finding has a ``kind`` so a list of them can be serialised and
+dispatched on (see :data:`AnyFinding`).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from bot.models import Finite, NonNegative, Positive, UtcDatetime
+
+Unit = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
+Count = Annotated[int, Field(ge=0)]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Finding(_Frozen):
+    """Fields every finding shares."""
+
+    as_of: UtcDatetime | None = None
+    sources: tuple[str, ...] = ()
+    insufficient: str | None = None  # why the finding has no numbers; None when it does
+    notes: tuple[str, ...] = ()  # caveats that do not void the numbers
+
+    @property
+    def ok(self) -> bool:
+        return self.insufficient is None
+
+
+# ---------------------------------------------------------------------------------------------
+# Levels
+
+
+ZoneKind = Literal["support", "resistance", "at_price"]
+Role = Literal["support", "resistance"]
+
+
+class LevelZone(_Frozen):
+    """A price range where the market turned before.
+
+    ``kind`` is decided by the zone's position against the current price: a support lies
+    entirely below it, a resistance entirely above it, and a zone that contains the price is
+    ``"at_price"`` (the price is testing it; it is neither until it resolves).
+    ``distance_pct`` is signed, from the price to the zone's near edge: negative for supports,
+    positive for resistances, 0 at the price.
+    """
+
+    kind: ZoneKind
+    low: Positive
+    high: Positive
+    mid: Positive
+    strength: Unit
+    touches: Count  # swing points in the zone, all timeframes
+    last_touch: UtcDatetime | None = None
+    reasons: tuple[str, ...] = ()  # e.g. "3 touches on 1d", "200-day average $61.2K"
+    distance_pct: Finite
+
+
+class BrokenLevel(_Frozen):
+    """A level the price just crossed on a close: a lost support now acts as resistance, a
+    reclaimed resistance as support. ``zone.kind`` is the new role; ``was`` the old one."""
+
+    zone: LevelZone
+    was: Role
+    broke_at: UtcDatetime  # open time of the first bar that closed through the zone
+
+
+class LevelsResult(Finding):
+    kind: Literal["levels"] = "levels"
+    coin: str
+    price: Positive
+    supports: tuple[LevelZone, ...] = ()  # nearest first
+    resistances: tuple[LevelZone, ...] = ()  # nearest first
+    at_price: LevelZone | None = None
+    broken: tuple[BrokenLevel, ...] = ()
+    nearest_support: LevelZone | None = None
+    nearest_resistance: LevelZone | None = None
+    next_below: LevelZone | None = None  # the support after the nearest one
+    next_above: LevelZone | None = None  # the resistance after the nearest one
+    ma50: Positive | None = None
+    ma200: Positive | None = None
+    atr_1d: Positive | None = None  # the volatility unit zones were clustered with
+
+
+# ---------------------------------------------------------------------------------------------
+# Beta and residual
+
+
+class BetaResult(Finding):
+    """OLS of the coin's hourly log returns on BTC's: the move BTC explains, and the rest.
+
+    ``expected_move_pct`` is β applied to BTC's log move over ``move_window``; ``residual_pct``
+    is the coin's move minus it (its own story). R² says how far to trust β.
+    """
+
+    kind: Literal["beta"] = "beta"
+    coin: str
+    benchmark: str = "BTC"
+    beta: Finite | None = None
+    beta_se: NonNegative | None = None
+    r2: Unit | None = None
+    n_obs: Count = 0
+    window_days: Positive  # regression window
+    move_window: str  # e.g. "24h"
+    move_start: UtcDatetime | None = None
+    move_end: UtcDatetime | None = None
+    coin_move_pct: Finite | None = None
+    btc_move_pct: Finite | None = None
+    expected_move_pct: Finite | None = None
+    residual_pct: Finite | None = None
+
+
+# ---------------------------------------------------------------------------------------------
+# Breadth
+
+
+class CoinMove(_Frozen):
+    coin: str
+    change_pct: Finite
+
+
+LedBy = Literal["BTC", "alts", "mixed"]
+
+
+class Breadth(Finding):
+    kind: Literal["breadth"] = "breadth"
+    window: str
+    n: Count = 0
+    n_down: Count = 0
+    n_up: Count = 0
+    n_flat: Count = 0
+    share_down: Unit | None = None
+    median_pct: Finite | None = None
+    cap_weighted_pct: Finite | None = None
+    n_capped: Count = 0  # coins with a market cap, the base of cap_weighted_pct
+    dispersion_pct: NonNegative | None = None  # cross-sectional standard deviation, in points
+    majors: tuple[CoinMove, ...] = ()  # BTC, ETH, SOL, BNB, XRP, as available
+    btc_pct: Finite | None = None
+    alts_median_pct: Finite | None = None
+    alts_expected_pct: Finite | None = None  # median of β × BTC move over the alts
+    led_by: LedBy | None = None
+    led_by_reason: str = ""
+
+
+# ---------------------------------------------------------------------------------------------
+# Derivatives
+
+LiqSide = Literal["long", "short", "balanced"]
+
+
+class VenueLiquidations(_Frozen):
+    venue: str
+    long_usd: NonNegative
+    short_usd: NonNegative
+    events: Count
+
+
+class LiquidationFinding(Finding):
+    """Forced liquidations in a window, against the coin's own baseline.
+
+    ``baseline_usd`` is the coin's average total per window of the same length over the
+    covered part of the previous 30 days; ``baseline_multiple`` = total / baseline.
+    ``acceleration`` is the last hour's rate over the window's average rate (>1: speeding up).
+    """
+
+    kind: Literal["liquidations"] = "liquidations"
+    coin: str
+    window: str
+    start: UtcDatetime
+    end: UtcDatetime
+    total_usd: NonNegative | None = None
+    long_usd: NonNegative | None = None
+    short_usd: NonNegative | None = None
+    long_share: Unit | None = None
+    dominant: LiqSide | None = None
+    events: Count = 0
+    largest_usd: NonNegative | None = None  # the largest single liquidation
+    by_venue: tuple[VenueLiquidations, ...] = ()
+    covered_from: UtcDatetime | None = None  # data is known complete from here on
+    baseline_usd: NonNegative | None = None
+    baseline_multiple: NonNegative | None = None
+    baseline_days: NonNegative | None = None  # history the baseline actually used
+    last_hour_usd: NonNegative | None = None
+    acceleration: NonNegative | None = None
+
+
+class VenueOI(_Frozen):
+    venue: str
+    start: UtcDatetime
+    end: UtcDatetime
+    start_usd: NonNegative
+    end_usd: NonNegative
+    change_usd: Finite
+    change_pct: Finite | None  # None when the start was 0
+
+
+class OIFinding(Finding):
+    """Open-interest change over a window, per venue and summed over ``venues`` (only venues
+    with a value at both aligned ends are summed, so the total compares like with like)."""
+
+    kind: Literal["open_interest"] = "open_interest"
+    coin: str
+    window: str
+    start: UtcDatetime | None = None
+    end: UtcDatetime | None = None
+    start_usd: NonNegative | None = None
+    end_usd: NonNegative | None = None
+    change_usd: Finite | None = None
+    change_pct: Finite | None = None
+    venues: tuple[str, ...] = ()
+    missing_venues: tuple[str, ...] = ()
+    by_venue: tuple[VenueOI, ...] = ()
+
+
+FundingState = Literal["elevated", "normal", "negative"]
+
+
+class VenueFunding(_Frozen):
+    venue: str
+    ts: UtcDatetime
+    rate_8h: Finite  # fraction per 8 hours (0.0001 = 0.01%)
+    interval_hours: Positive
+
+
+class FundingFinding(Finding):
+    """Latest funding per venue, normalised to 8 hours. Positive: longs pay shorts.
+
+    ``flushed``: funding was positive at the window start and has since dropped to about zero
+    or below, which after a fall says the long crowding has been cleared.
+    """
+
+    kind: Literal["funding"] = "funding"
+    coin: str
+    window: str
+    by_venue: tuple[VenueFunding, ...] = ()
+    mean_8h: Finite | None = None
+    prior_mean_8h: Finite | None = None  # at the window start
+    state: FundingState | None = None
+    flushed: bool = False
+
+
+class VenueLongShort(_Frozen):
+    venue: str
+    ts: UtcDatetime
+    long_share: Unit
+
+
+class LongShortFinding(Finding):
+    kind: Literal["long_short"] = "long_short"
+    coin: str
+    window: str
+    by_venue: tuple[VenueLongShort, ...] = ()
+    long_share: Unit | None = None  # mean over venues, latest values
+    prior_long_share: Unit | None = None  # mean at the window start
+    change_pp: Finite | None = None  # percentage points
+    crowded: Literal["longs", "shorts"] | None = None
+
+
+FlowLead = Literal["spot", "perp", "balanced"]
+
+
+class FlowFinding(Finding):
+    """Aggressive (taker) buying minus selling in quote currency, spot against perpetuals."""
+
+    kind: Literal["taker_flow"] = "taker_flow"
+    coin: str
+    window: str
+    spot_net_usd: Finite | None = None
+    perp_net_usd: Finite | None = None
+    spot_volume_usd: NonNegative | None = None
+    perp_volume_usd: NonNegative | None = None
+    led_by: FlowLead | None = None
+
+
+RegimeLabel = Literal[
+    "long liquidation cascade",
+    "deleveraging",
+    "short squeeze",
+    "short covering",
+    "new shorts",
+    "new longs",
+    "spot-led selling",
+    "spot-led buying",
+    "no leverage signal",
+]
+
+
+class RegimeFinding(Finding):
+    """What leverage did in the window, from price, open interest, liquidations and flow."""
+
+    kind: Literal["regime"] = "regime"
+    coin: str = ""
+    window: str
+    label: RegimeLabel
+    reasons: tuple[str, ...] = ()
+    price_change_pct: Finite | None = None
+    oi_change_pct: Finite | None = None
+    long_liq_usd: NonNegative | None = None
+    short_liq_usd: NonNegative | None = None
+    liq_multiple: NonNegative | None = None
+    spot_net_usd: Finite | None = None
+    perp_net_usd: Finite | None = None
+
+
+# ---------------------------------------------------------------------------------------------
+# Macro
+
+MacroVerdict = Literal["risk_off", "risk_on", "mixed"]
+
+
+class SeriesMove(_Frozen):
+    """One macro series' move: the close at ``end`` against the close at ``start``.
+
+    The span actually used (``start``..``end``, ``bars``) can differ from the asked window
+    with daily data; ``in_window`` is False when the market did not trade in the window
+    (a weekend), so the move is old news.
+    """
+
+    series: str
+    name: str
+    symbol: str = ""
+    source: str = ""
+    start: UtcDatetime | None = None
+    end: UtcDatetime | None = None
+    start_close: Positive | None = None
+    end_close: Positive | None = None
+    change_pct: Finite | None = None
+    change_abs: Finite | None = None
+    bars: Count = 0
+    in_window: bool = False
+    insufficient: str | None = None
+
+
+class MacroFinding(Finding):
+    kind: Literal["macro"] = "macro"
+    window: str
+    moves: tuple[SeriesMove, ...] = ()
+    missing: tuple[str, ...] = ()  # series asked for but absent
+    equities_pct: Finite | None = None  # mean move of the equity indices in the window
+    verdict: MacroVerdict | None = None  # None: nothing to say (no data, or equities flat)
+    verdict_reason: str = ""
+    confirming: tuple[str, ...] = ()  # series that agreed with the equities' direction
+
+
+AnyFinding = Annotated[
+    LevelsResult
+    | BetaResult
+    | Breadth
+    | LiquidationFinding
+    | OIFinding
+    | FundingFinding
+    | LongShortFinding
+    | FlowFinding
+    | RegimeFinding
+    | MacroFinding,
+    Field(discriminator="kind"),
+]
+
+
+# ---------------------------------------------------------------------------------------------
+# Small helpers shared by the analysis modules
+
+
+def window_label(window: timedelta) -> str:
+    """``timedelta(hours=24)`` → ``"24h"``; whole days past 48h read as days (``"7d"``)."""
+    seconds = int(window.total_seconds())
+    if seconds <= 0:
+        raise ValueError("window must be positive")
+    if seconds % 86400 == 0 and seconds > 2 * 86400:
+        return f"{seconds // 86400}d"
+    if seconds % 3600 == 0:
+        return f"{seconds // 3600}h"
+    if seconds % 60 == 0:
+        return f"{seconds // 60}m"
+    return f"{seconds}s"

@@ -1,0 +1,188 @@
+"""Macro: did equities, the dollar, yields or VIX move with crypto in the same window?
+
+Each series' move is its latest close against the close one bar before the bar in progress at
+the window start, so the whole window is covered even though a daily bar does not say when its
+session closed. With hourly bars that is exactly the close at or before the window start; with
+daily bars it can reach back one session further (a 24h window on a Tuesday afternoon reads
+Tuesday against Friday's close, as Monday's session was mostly inside the window). The span
+actually used is in each move's ``start``/``end``/``bars``, for the sentence to say "since
+Friday's close"; ``in_window`` is False when the market did not trade in the window at all (a
+Sunday), and such moves are left out of the verdict.
+
+The verdict is "risk_off" only when equities fell and at least one of the dollar, yields or
+VIX rose past its threshold; "risk_on" is the mirror image. Equities moving with no
+confirmation, or indices disagreeing, is "mixed"; nothing moving is no verdict.
+Yields are compared in percent of their level, which does not depend on whether the source
+quotes 4.25 or 42.5.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from bot.analysis.findings import MacroFinding, MacroVerdict, SeriesMove, window_label
+from bot.fmt import ago, pct
+from bot.models import MacroPoint
+
+SERIES_NAMES: dict[str, str] = {
+    "spx": "S&P 500",
+    "ndx": "Nasdaq 100",
+    "sx5e": "Euro Stoxx 50",
+    "dax": "DAX",
+    "dxy": "US dollar index",
+    "us10y": "US 10-year yield",
+    "vix": "VIX",
+}
+EQUITIES: tuple[str, ...] = ("spx", "ndx", "sx5e", "dax")
+RISK_GAUGES: tuple[str, ...] = ("dxy", "us10y", "vix")
+
+_INTERVAL_SECONDS = {"1m": 60, "5m": 300, "15m": 900, "1h": 3600, "4h": 14400, "1d": 86400}
+
+
+@dataclass(frozen=True)
+class MacroConfig:
+    equity_move_pct: float = 0.5  # mean equity move that counts as a fall or a rise
+    dxy_move_pct: float = 0.25  # dollar index rise (or fall) that counts
+    us10y_move_pct: float = 1.0  # in percent of the yield: 1% of ~4% is ~4bp
+    vix_move_pct: float = 5.0
+    max_age: timedelta = field(default=timedelta(days=4))  # weekends and holidays
+
+    def gauge_threshold(self, series: str) -> float:
+        return {"dxy": self.dxy_move_pct, "us10y": self.us10y_move_pct, "vix": self.vix_move_pct}.get(
+            series, float("inf")
+        )
+
+
+def _move(
+    series: str, bars: list[MacroPoint], now: datetime, window: timedelta, cfg: MacroConfig
+) -> SeriesMove:
+    name = SERIES_NAMES.get(series, series)
+    last = bars[-1]
+    ident = {"series": series, "name": name, "symbol": last.symbol, "source": last.source}
+    if now - last.ts > cfg.max_age:
+        return SeriesMove(**ident, end=last.ts, insufficient=f"latest close is from {ago(now - last.ts)}")
+    if len(bars) < 2:
+        return SeriesMove(**ident, end=last.ts, insufficient="only one close")
+    start_at = now - window
+    at_start = [i for i, b in enumerate(bars) if b.ts <= start_at]  # bars opened by the start
+    if not at_start or at_start[-1] == 0:
+        return SeriesMove(
+            **ident,
+            end=last.ts,
+            insufficient=f"history starts {ago(now - bars[0].ts)}, too late for the window",
+        )
+    i0 = at_start[-1] - 1
+    first = bars[i0]
+    step = timedelta(seconds=_INTERVAL_SECONDS.get(last.interval, 86400))
+    return SeriesMove(
+        **ident,
+        start=first.ts,
+        end=last.ts,
+        start_close=first.close,
+        end_close=last.close,
+        change_pct=(last.close / first.close - 1.0) * 100.0,
+        change_abs=last.close - first.close,
+        bars=len(bars) - 1 - i0,
+        in_window=last.ts + step > start_at,
+    )
+
+
+def _verdict(
+    moves: dict[str, SeriesMove], cfg: MacroConfig
+) -> tuple[MacroVerdict | None, str, float | None, tuple[str, ...]]:
+    eq = [m.change_pct for s in EQUITIES if (m := moves.get(s)) and m.in_window and m.change_pct is not None]
+    if not eq:
+        return None, "no equity index traded in the window", None, ()
+    mean = statistics.fmean(eq)
+    thr = cfg.equity_move_pct
+    falling = mean <= -thr and max(eq) < thr
+    rising = mean >= thr and min(eq) > -thr
+    gauges = {
+        s: m.change_pct
+        for s in RISK_GAUGES
+        if (m := moves.get(s)) and m.in_window and m.change_pct is not None
+    }
+    if not (falling or rising):
+        if max(eq) >= thr and min(eq) <= -thr:
+            return "mixed", "equity indices moved in different directions", mean, ()
+        return None, f"equities flat ({pct(mean, digits=2)} on average)", mean, ()
+    if not gauges:
+        return None, "no dollar, yield or VIX data to confirm the equity move", mean, ()
+    sign = -1.0 if falling else 1.0
+    confirming = tuple(s for s, v in gauges.items() if -sign * v >= cfg.gauge_threshold(s))
+    direction = "fell" if falling else "rose"
+    if confirming:
+        gauge_dir = "rose" if falling else "fell"
+        names = ", ".join(SERIES_NAMES.get(s, s) for s in confirming)
+        return (
+            "risk_off" if falling else "risk_on",
+            f"equities {direction} ({pct(mean, digits=2)} on average) while {names} {gauge_dir}",
+            mean,
+            confirming,
+        )
+    return (
+        "mixed",
+        f"equities {direction} ({pct(mean, digits=2)}) but the dollar, yields and VIX did not confirm",
+        mean,
+        (),
+    )
+
+
+def macro_moves(
+    points: Sequence[MacroPoint],
+    *,
+    now: datetime,
+    window: timedelta,
+    series: Sequence[str] = tuple(SERIES_NAMES),
+    config: MacroConfig = MacroConfig(),
+) -> MacroFinding:
+    """Moves of the macro ``series`` over ``window`` and the risk verdict (see module doc).
+
+    Expects one interval per series; if several are mixed in, the one of the newest point is
+    used so a series is never stitched from bars of different lengths.
+    """
+    cfg = config
+    label = window_label(window)
+    grouped: dict[str, list[MacroPoint]] = defaultdict(list)
+    for p in points:
+        if p.ts <= now and p.series in series:
+            grouped[p.series].append(p)
+    moves: dict[str, SeriesMove] = {}
+    for s, bars in grouped.items():
+        bars.sort(key=lambda b: b.ts)
+        interval = bars[-1].interval
+        moves[s] = _move(s, [b for b in bars if b.interval == interval], now, window, cfg)
+    missing = tuple(s for s in series if s not in moves)
+    ordered = tuple(moves[s] for s in series if s in moves)
+    notes = [f"{m.name}: {m.insufficient}" for m in ordered if m.insufficient]
+    notes += [
+        f"{m.name}: no trading in the window (last close {m.end:%a %d %b})"
+        for m in ordered
+        if m.end and not m.insufficient and not m.in_window
+    ]
+    if not any(m.change_pct is not None for m in ordered):
+        return MacroFinding(
+            window=label,
+            moves=ordered,
+            missing=missing,
+            notes=tuple(notes),
+            sources=tuple(sorted({m.source for m in ordered})),
+            insufficient="no macro series with a usable move",
+        )
+    verdict, reason, eq_mean, confirming = _verdict(moves, cfg)
+    return MacroFinding(
+        window=label,
+        as_of=max(m.end for m in ordered if m.end is not None),
+        sources=tuple(sorted({m.source for m in ordered})),
+        notes=tuple(notes),
+        moves=ordered,
+        missing=missing,
+        equities_pct=eq_mean,
+        verdict=verdict,
+        verdict_reason=reason,
+        confirming=confirming,
+    )
