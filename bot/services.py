@@ -13,8 +13,8 @@ from pydantic import BaseModel, ConfigDict
 from bot.clock import Clock
 from bot.coins import Coin, CoinRegistry, UnknownCoin
 from bot.errors import UserFacingError
+from bot.fmt import age
 from bot.models import SourceHealth, Ticker
-from bot.render.fmt import age
 from bot.settings import Settings
 from bot.store import AsyncStore
 

@@ -27,9 +27,9 @@ from matplotlib.patches import Patch
 from matplotlib.text import Text
 from matplotlib.ticker import Formatter, MaxNLocator
 
+from bot.fmt import money, price, price_short
 from bot.models import Candle, Interval
 from bot.render import style
-from bot.fmt import money, price, price_short
 
 BandKind = Literal["support", "resistance", "at_price"]
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import discord
 
+from bot.fmt import age, money, pct, price, utc
 from bot.models import Ticker
 from bot.render import style
-from bot.fmt import age, money, pct, price, utc
 from bot.services import PriceView, SourceStatus
 
 _VENUE_NAMES = {
