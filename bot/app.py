@@ -16,6 +16,7 @@ from bot.collector import Collector
 from bot.jobs import TICKERS_JOB
 from bot.providers.http import HttpClient
 from bot.services import MarketService, NextRefresh
+from bot.services.why import WhyService
 from bot.settings import ConfigError, Settings
 from bot.store import AsyncStore, Store
 
@@ -27,6 +28,7 @@ class App:
     registry: CoinRegistry
     market: MarketService
     clock: Clock
+    why: WhyService
 
 
 def load_registry(settings: Settings) -> CoinRegistry:
@@ -40,12 +42,16 @@ def load_registry(settings: Settings) -> CoinRegistry:
 
 
 def build_app(
-    settings: Settings, *, clock: Clock = system_clock, next_refresh: NextRefresh | None = None
+    settings: Settings,
+    *,
+    clock: Clock = system_clock,
+    next_refresh: NextRefresh | None = None,
+    sample_data: bool = False,
 ) -> App:
     registry = load_registry(settings)
     store = AsyncStore(Store(settings.db))
     market = MarketService(store, registry, settings, clock, next_refresh)
-    return App(settings, store, registry, market, clock)
+    return App(settings, store, registry, market, clock, WhyService(market, sample_data=sample_data))
 
 
 def scheduler_next_refresh(scheduler: AsyncIOScheduler) -> NextRefresh:

@@ -109,7 +109,7 @@ async def _run_bot(settings: Settings, token: str, *, guild: int | None, sync: b
     app = build_app(settings, next_refresh=scheduler_next_refresh(scheduler))
     async with collector_for(app) as collector:
         register_jobs(scheduler, collector, settings)
-        bot = TapewatchBot(market=app.market, scheduler=scheduler, sync_guild=guild, sync_commands=sync)
+        bot = TapewatchBot(market=app.market, why=app.why, scheduler=scheduler, sync_guild=guild, sync_commands=sync)
         try:
             async with bot:
                 await bot.start(token)
@@ -160,7 +160,7 @@ async def cmd_ask(settings: Settings, invocation: str, *, as_json: bool) -> int:
 
     app = build_app(settings)
     try:
-        async with OfflineSession(TapewatchBot(market=app.market)) as session:
+        async with OfflineSession(TapewatchBot(market=app.market, why=app.why)) as session:
             try:
                 requests = await session.invoke(invocation)
             except InvocationError as exc:
@@ -188,7 +188,7 @@ def cmd_sync(settings: Settings, args: argparse.Namespace) -> int:
         from bot.client import TapewatchBot
 
         app = build_app(settings)
-        bot = TapewatchBot(market=app.market, sync_guild=args.guild or settings.discord.sync_guild or None)
+        bot = TapewatchBot(market=app.market, why=app.why, sync_guild=args.guild or settings.discord.sync_guild or None)
         try:
             async with bot:
                 await bot.login(token)

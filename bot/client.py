@@ -14,6 +14,7 @@ from bot.errors import UserFacingError
 from bot.interactions import NO_MENTIONS, send
 from bot.render.embeds import error_embed
 from bot.services import MarketService
+from bot.services.why import WhyService
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +64,7 @@ class TapewatchBot(commands.Bot):
         self,
         *,
         market: MarketService,
+        why: WhyService,
         scheduler: AsyncIOScheduler | None = None,
         sync_guild: int | None = None,
         sync_commands: bool = False,
@@ -79,6 +81,7 @@ class TapewatchBot(commands.Bot):
             **options,
         )
         self.market = market
+        self.why = why
         self.scheduler = scheduler
         self.sync_guild = sync_guild
         self.sync_commands = sync_commands

@@ -108,7 +108,7 @@ async def run_console(settings: Settings, *, collect: bool = True) -> int:
                     "answers will say so. Check the network, or point the providers' URLs at a proxy "
                     "(see the README's settings table)."
                 )
-        async with OfflineSession(TapewatchBot(market=app.market)) as session:
+        async with OfflineSession(TapewatchBot(market=app.market, why=app.why)) as session:
             print(command_help(session.bot.tree))
             async for raw in _lines(session, list(settings.coins)):
                 line = raw.strip()

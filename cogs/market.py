@@ -1,8 +1,8 @@
-"""/price (and the other market questions as they land)."""
+"""/price and /why: what a coin costs, and why it (or the market) moved."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import discord
 from discord import app_commands
@@ -10,15 +10,20 @@ from discord.ext import commands
 
 from bot.interactions import send
 from bot.render.embeds import price_embed
+from bot.render.why import why_embed
 from bot.services import MarketService
+from bot.services.why import WhyService
 
 if TYPE_CHECKING:
     from bot.client import TapewatchBot
 
+Window = Literal["1h", "4h", "24h", "7d"]
+
 
 class MarketCog(commands.Cog):
-    def __init__(self, market: MarketService) -> None:
+    def __init__(self, market: MarketService, why: WhyService) -> None:
         self.market = market
+        self.why_service = why
 
     async def coin_autocomplete(
         self, interaction: discord.Interaction, current: str
@@ -35,8 +40,23 @@ class MarketCog(commands.Cog):
         view = await self.market.price(resolved)
         await send(interaction, embed=price_embed(view))
 
+    @app_commands.command(
+        name="why", description="Why is the market (or a coin) moving? Drivers with their numbers"
+    )
+    @app_commands.describe(coin="A coin (leave empty for the whole market)", window="The window to explain")
+    async def why(
+        self,
+        interaction: discord.Interaction,
+        coin: app_commands.Range[str, 1, 60] | None = None,
+        window: Window = "24h",
+    ) -> None:
+        resolved = self.market.resolve(coin) if coin else None
+        answer = await self.why_service.why(resolved, window)
+        await send(interaction, embed=why_embed(answer))
+
     price.autocomplete("coin")(coin_autocomplete)
+    why.autocomplete("coin")(coin_autocomplete)
 
 
 async def setup(bot: TapewatchBot) -> None:
-    await bot.add_cog(MarketCog(bot.market))
+    await bot.add_cog(MarketCog(bot.market, bot.why))

@@ -14,6 +14,7 @@ from bot.clock import FrozenClock
 from bot.errors import UserFacingError
 from bot.offline import OfflineSession
 from bot.settings import Settings, load_settings
+from tests.helpers import every_venue_at
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 
@@ -35,7 +36,12 @@ def clock() -> FrozenClock:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return load_settings(db=tmp_path / "store.db", coins=["BTC", "ETH", "SOL", "BNB", "XRP", "PEPE"])
+    # Every venue points at a closed loopback port: no test can reach the internet by accident.
+    return load_settings(
+        db=tmp_path / "store.db",
+        coins=["BTC", "ETH", "SOL", "BNB", "XRP", "PEPE"],
+        providers=every_venue_at("http://127.0.0.1:9"),
+    )
 
 
 @pytest.fixture
@@ -67,6 +73,6 @@ def command_errors(monkeypatch: pytest.MonkeyPatch) -> list[BaseException]:
 
 @pytest.fixture
 async def session(app: App, command_errors: list[BaseException]) -> AsyncIterator[OfflineSession]:
-    async with OfflineSession(TapewatchBot(market=app.market)) as s:
+    async with OfflineSession(TapewatchBot(market=app.market, why=app.why)) as s:
         yield s
     assert command_errors == []

@@ -37,6 +37,8 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 MINUTE_MS = 60_000
+HOUR_MS = 3_600_000
+ALL_COINS = "*"  # the market-wide row of the hourly roll-up
 
 
 def _ms(dt: datetime | None) -> int | None:
@@ -163,7 +165,27 @@ class Store(StoreReads):
                     "WHERE minute_ms = ? GROUP BY coin, minute_ms, side, venue",
                     [(m,) for m in minutes],
                 )
+                hours = sorted({m // HOUR_MS * HOUR_MS for m in minutes})
+                self._refresh_hours(hours)
         return inserted
+
+    def _refresh_hours(self, hours: list[int]) -> None:
+        """Recompute the hourly roll-ups (per coin and market-wide) of the touched hours from
+        the minute roll-ups: exact and idempotent, whatever order events arrive in."""
+        for hour in hours:
+            self.conn.execute("DELETE FROM liq_hour WHERE hour_ms = ?", (hour,))
+            self.conn.execute(
+                "INSERT INTO liq_hour (coin, hour_ms, side, venue, usd, events, max_usd) "
+                "SELECT coin, ?, side, venue, SUM(usd), SUM(events), MAX(max_usd) FROM liq_minute "
+                "WHERE minute_ms >= ? AND minute_ms < ? GROUP BY coin, side, venue",
+                (hour, hour, hour + HOUR_MS),
+            )
+            self.conn.execute(
+                "INSERT INTO liq_hour (coin, hour_ms, side, venue, usd, events, max_usd) "
+                "SELECT ?, hour_ms, side, venue, SUM(usd), SUM(events), MAX(max_usd) FROM liq_hour "
+                "WHERE hour_ms = ? AND coin != ? GROUP BY side, venue",
+                (ALL_COINS, hour, ALL_COINS),
+            )
 
     def open_stream_session(self, venue: str, at: datetime) -> None:
         with self.lock, self.conn:

@@ -34,16 +34,27 @@ class StoreReads:
         self, coin: str, interval: str, since: datetime, until: datetime | None = None
     ) -> list[Candle]:
         """One venue's candles for the coin (the preferred venue that has any), oldest first."""
-        end = to_ms(until) if until else 2**62
         for venue, market in CANDLE_PREFERENCE:
-            rows = self._rows(
-                "SELECT * FROM candles WHERE coin = ? AND interval = ? AND venue = ? AND market = ? "
-                "AND open_ms >= ? AND open_ms <= ? ORDER BY open_ms",
-                (coin, interval, venue, market, to_ms(since), end),
-            )
-            if rows:
-                return [_candle(r) for r in rows]
+            bars = self.candles_of(coin, interval, venue, market, since, until)
+            if bars:
+                return bars
         return []
+
+    def candles_of(
+        self,
+        coin: str,
+        interval: str,
+        venue: str,
+        market: str,
+        since: datetime,
+        until: datetime | None = None,
+    ) -> list[Candle]:
+        rows = self._rows(
+            "SELECT * FROM candles WHERE coin = ? AND interval = ? AND venue = ? AND market = ? "
+            "AND open_ms >= ? AND open_ms <= ? ORDER BY open_ms",
+            (coin, interval, venue, market, to_ms(since), to_ms(until) if until else 2**62),
+        )
+        return [_candle(r) for r in rows]
 
     def latest_candle_times(self, interval: str) -> dict[str, datetime]:
         """Newest stored bar per coin (any venue): decides backfill vs incremental fetches."""
@@ -89,6 +100,41 @@ class StoreReads:
         return self._rows(
             "SELECT * FROM liq_minute WHERE coin = ? AND minute_ms >= ? AND minute_ms < ? ORDER BY minute_ms",
             (coin, to_ms(since), to_ms(until)),
+        )
+
+    def liq_buckets(
+        self, coin: str | None, since: datetime, until: datetime, *, hourly: bool
+    ) -> list[dict[str, Any]]:
+        """Liquidation roll-up rows ``{coin, minute, side, venue, usd, events, max_usd}`` (``minute``
+        is the bucket start, ms). ``coin=None`` is the whole market, summed over coins (coin
+        ``"*"``); ``hourly`` reads the hourly roll-up, for long windows and baselines."""
+        lo, hi = to_ms(since), to_ms(until)
+        if hourly:
+            return self._rows(
+                "SELECT coin, hour_ms AS minute, side, venue, usd, events, max_usd FROM liq_hour "
+                "WHERE coin = ? AND hour_ms >= ? AND hour_ms < ? ORDER BY hour_ms",
+                (coin or "*", lo, hi),
+            )
+        if coin is None:
+            return self._rows(
+                "SELECT '*' AS coin, minute_ms AS minute, side, venue, SUM(usd) AS usd, SUM(events) AS events, "
+                "MAX(max_usd) AS max_usd FROM liq_minute WHERE minute_ms >= ? AND minute_ms < ? "
+                "GROUP BY minute_ms, side, venue ORDER BY minute_ms",
+                (lo, hi),
+            )
+        return self._rows(
+            "SELECT coin, minute_ms AS minute, side, venue, usd, events, max_usd FROM liq_minute "
+            "WHERE coin = ? AND minute_ms >= ? AND minute_ms < ? ORDER BY minute_ms",
+            (coin, lo, hi),
+        )
+
+    def top_liquidated(self, since: datetime, until: datetime, limit: int = 5) -> list[dict[str, Any]]:
+        """Coins with the most liquidations in a window (for the market-wide answer)."""
+        return self._rows(
+            "SELECT coin, SUM(usd) AS usd, SUM(CASE WHEN side = 'long' THEN usd ELSE 0 END) AS long_usd "
+            "FROM liq_hour WHERE coin != '*' AND hour_ms >= ? AND hour_ms < ? GROUP BY coin "
+            "ORDER BY usd DESC LIMIT ?",
+            (to_ms(since), to_ms(until), limit),
         )
 
     def stream_sessions(self, since: datetime) -> list[StreamSession]:

@@ -76,6 +76,19 @@ MIGRATIONS: list[str] = [
         ts_ms INTEGER NOT NULL
     );
     """,
+    # 3: hourly liquidation roll-ups, per coin and for the whole market (coin '*'), so a 30-day
+    #    baseline or a market-wide window reads hundreds of rows, not millions
+    """
+    CREATE TABLE liq_hour (
+        coin TEXT NOT NULL, hour_ms INTEGER NOT NULL, side TEXT NOT NULL, venue TEXT NOT NULL,
+        usd REAL NOT NULL, events INTEGER NOT NULL, max_usd REAL NOT NULL,
+        PRIMARY KEY (coin, hour_ms, side, venue)
+    ) WITHOUT ROWID;
+    INSERT INTO liq_hour SELECT coin, minute_ms / 3600000 * 3600000, side, venue, SUM(usd), SUM(events), MAX(max_usd)
+        FROM liq_minute GROUP BY 1, 2, 3, 4;
+    INSERT INTO liq_hour SELECT '*', hour_ms, side, venue, SUM(usd), SUM(events), MAX(max_usd)
+        FROM liq_hour GROUP BY 2, 3, 4;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

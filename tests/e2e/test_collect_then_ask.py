@@ -76,7 +76,7 @@ async def test_collect_once_then_ask(exchange: FakeExchange, tmp_path: Path) -> 
 
     app = build_app(load_settings(db=db))
     try:
-        async with OfflineSession(TapewatchBot(market=app.market)) as session:
+        async with OfflineSession(TapewatchBot(market=app.market, why=app.why)) as session:
             await session.invoke("/price coin:BTC")
             received = message_payload(session.fake.messages()[-1])
     finally:

@@ -159,3 +159,24 @@ def test_stream_sessions_record_gaps(tmp_path: Path) -> None:
         (T0, T0 + timedelta(hours=1)),
         (T0 + timedelta(hours=1, minutes=5), None),
     ]
+
+
+def test_hourly_rollups_match_minutes_per_coin_and_market(tmp_path: Path) -> None:
+    store = Store(tmp_path / "s.db")
+    events = [liq(i, minute=i * 7, usd=100.0 + i, side="long" if i % 3 else "short") for i in range(40)]
+    eth = [e.model_copy(update={"coin": "ETH", "event_id": f"x{e.event_id}"}) for e in events[:10]]
+    store.insert_liquidations(events[:25])
+    store.insert_liquidations(events[20:] + eth)  # overlapping batch: dedupe, then re-roll
+    minute = store.conn.execute("SELECT SUM(usd), SUM(events) FROM liq_minute").fetchone()
+    hour_all = store.conn.execute("SELECT SUM(usd), SUM(events) FROM liq_hour WHERE coin = '*'").fetchone()
+    hour_coins = store.conn.execute("SELECT SUM(usd), SUM(events) FROM liq_hour WHERE coin != '*'").fetchone()
+    raw = store.conn.execute("SELECT SUM(usd), COUNT(*) FROM liquidations").fetchone()
+    assert minute == hour_all == hour_coins == raw
+    btc_hours = store.liq_buckets("BTC", T0, T0 + timedelta(days=1), hourly=True)
+    btc_minutes = store.liq_buckets("BTC", T0, T0 + timedelta(days=1), hourly=False)
+    assert (
+        sum(r["usd"] for r in btc_hours) == sum(r["usd"] for r in btc_minutes) == sum(e.usd for e in events)
+    )
+    market = store.liq_buckets(None, T0, T0 + timedelta(days=1), hourly=False)
+    assert sum(r["usd"] for r in market) == raw[0]
+    assert {r["coin"] for r in market} == {"*"}

@@ -1,7 +1,4 @@
-"""What cogs (and later alerts) ask: read the store, run analysis, return plain data.
-
-Nothing here knows Discord, and nothing here touches the network: answers come from the store.
-"""
+"""Prices, status and coin resolution: the questions every other service builds on."""
 
 from __future__ import annotations
 
@@ -28,6 +25,19 @@ _PREFERENCE = [
 ]
 
 NextRefresh = Callable[[], datetime | None]
+
+
+def _rank(t: Ticker) -> int:
+    key = (t.venue, t.market)
+    return _PREFERENCE.index(key) if key in _PREFERENCE else len(_PREFERENCE)
+
+
+def best_ticker(tickers: list[Ticker]) -> dict[str, Ticker]:
+    """The ticker that stands for each coin's price (spot on the deepest venue first)."""
+    out: dict[str, Ticker] = {}
+    for t in sorted(tickers, key=_rank):
+        out.setdefault(t.coin, t)
+    return out
 
 
 class PriceView(BaseModel):
@@ -109,7 +119,7 @@ class MarketService:
             c for c in self.registry.autocomplete(current, self.tracked, limit) if c.symbol in self.tracked
         ]
 
-    def _no_data_yet(self, what: str) -> UserFacingError:
+    def no_data_yet(self, what: str) -> UserFacingError:
         due = self.next_refresh()
         if due is None:
             when = "run `tapewatch collect --once` (or start the bot) to collect it"
@@ -119,14 +129,9 @@ class MarketService:
 
     async def price(self, coin: Coin) -> PriceView:
         tickers = await self.store.run(self.store.sync.tickers, coin.symbol)
-        ranked = sorted(
-            tickers,
-            key=lambda t: (
-                _PREFERENCE.index((t.venue, t.market)) if (t.venue, t.market) in _PREFERENCE else 99
-            ),
-        )
+        ranked = sorted(tickers, key=_rank)
         if not ranked:
-            raise self._no_data_yet(f"price for {coin.symbol}")
+            raise self.no_data_yet(f"price for {coin.symbol}")
         return PriceView(
             coin=coin.symbol,
             name=coin.name,

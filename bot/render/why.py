@@ -1,0 +1,334 @@
+"""The /why answer in words: a headline naming the move and its main driver, a field per
+driver with its figures, what would stabilise it, and what is not known.
+
+Every number is formatted by :mod:`bot.fmt` straight from the finding that carries it, with
+its window and source, so the prose never says more than the data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import discord
+
+from bot.analysis.findings import Breadth, LevelZone, LiquidationFinding, MacroFinding, SeriesMove
+from bot.analysis.why import Driver, Stabiliser, WhyAnswer
+from bot.fmt import MINUS, age, ago, money, pct, price_short, utc
+from bot.render import style
+
+VENUES = {"binance": "Binance", "bybit": "Bybit", "okx": "OKX", "coingecko": "CoinGecko", "yahoo": "Yahoo"}
+
+REGIME_PHRASE = {
+    "long liquidation cascade": "a long liquidation cascade",
+    "deleveraging": "leverage unwinding",
+    "short squeeze": "a short squeeze",
+    "short covering": "short covering",
+    "new shorts": "new shorts piling in",
+    "new longs": "new longs piling in",
+    "spot-led selling": "spot-led selling",
+    "spot-led buying": "spot-led buying",
+}
+
+
+def venues(names: Sequence[str]) -> str:
+    return "+".join(VENUES.get(n, n) for n in names) or "no venue"
+
+
+def zone_range(z: LevelZone) -> str:
+    return f"{price_short(z.low)}–{price_short(z.high)}"
+
+
+def rate_8h(rate: float) -> str:
+    return f"{pct(rate * 100, digits=3)}/8h"
+
+
+def _phrase(d: Driver, a: WhyAnswer) -> str:
+    down = a.direction == "down"
+    i = a.inputs
+    if d.kind == "leverage" and i.regime is not None:
+        return REGIME_PHRASE.get(i.regime.label, i.regime.label)
+    if d.kind == "breadth":
+        return "a broad, market-wide decline" if down else "a broad, market-wide rally"
+    if d.kind == "coin_specific":
+        return f"a {i.coin}-specific {'drop' if down else 'rise'}"
+    if d.kind == "macro":
+        return "a macro risk-off move" if down else "a macro risk-on move"
+    return d.kind
+
+
+def _subject_move(a: WhyAnswer) -> str:
+    i = a.inputs
+    who = "Market: BTC" if i.coin is None else i.coin
+    if i.move_pct is None:
+        return f"{who}: no {i.window} price change stored yet"
+    return f"{who} {pct(i.move_pct)} in {i.window}"
+
+
+def headline(a: WhyAnswer) -> str:
+    subject = _subject_move(a)
+    if a.inputs.move_pct is None:
+        return subject
+    if a.quiet:
+        return f"{subject}: a quiet market, no driver stands out"
+    if not a.drivers:
+        return f"{subject}: no driver passes its evidence threshold"
+    first = _phrase(a.drivers[0], a)
+    text = f"{subject}: {first}"
+    if len(a.drivers) > 1:
+        second = a.drivers[1]
+        joiner = {"breadth": " in ", "macro": " amid ", "leverage": " with ", "coin_specific": " plus "}[
+            second.kind
+        ]
+        text += joiner + _phrase(second, a)
+    return text[:256]
+
+
+# -- driver fields ---------------------------------------------------------------------------
+
+
+def breadth_text(b: Breadth, a: WhyAnswer) -> str:
+    majors = ", ".join(f"{m.coin} {pct(m.change_pct)}" for m in b.majors)
+    parts = [f"{b.n_down} of {b.n} tracked coins fell, {b.n_up} rose"]
+    stats = []
+    if b.median_pct is not None:
+        stats.append(f"median {pct(b.median_pct)}")
+    if b.cap_weighted_pct is not None:
+        stats.append(f"cap-weighted {pct(b.cap_weighted_pct)}")
+    if stats:
+        parts[0] += f" ({', '.join(stats)})"
+    if majors:
+        parts.append(majors)
+    if b.led_by_reason:
+        parts.append(b.led_by_reason)
+    beta = a.inputs.beta
+    if a.inputs.coin and beta is not None and beta.ok and beta.expected_move_pct is not None:
+        parts.append(
+            f"with β {beta.beta:.2f} to BTC (R² {beta.r2:.2f}, {beta.n_obs} hourly returns), "
+            f"{a.inputs.coin} was expected to move {pct(beta.expected_move_pct)}"
+        )
+    return "; ".join(parts) + f". [{a.inputs.window}, {venues(b.sources)}]"
+
+
+def coin_specific_text(a: WhyAnswer) -> str:
+    b = a.inputs.beta
+    if b is None or b.beta is None or b.residual_pct is None:  # the ranker only names it with these
+        return ""
+    return (
+        f"{a.inputs.coin} moved {pct(b.coin_move_pct or 0)} while BTC moved {pct(b.btc_move_pct or 0)}; "
+        f"its β of {b.beta:.2f} (R² {b.r2:.2f}, {b.window_days:.0f}d of hourly returns) predicts "
+        f"{pct(b.expected_move_pct or 0)}, leaving {pct(b.residual_pct)} that is its own story. "
+        f"[{b.move_window}]"
+    )
+
+
+def liquidation_text(liq: LiquidationFinding, totals: Sequence[LiquidationFinding]) -> str:
+    if not liq.ok or liq.total_usd is None:
+        return f"Liquidations: {liq.insufficient or 'no data'}."
+    text = (
+        f"Liquidations ≥ {money(liq.total_usd)} in {liq.window}: longs {money(liq.long_usd or 0)}, "
+        f"shorts {money(liq.short_usd or 0)}"
+    )
+    if liq.long_share is not None:
+        text += f" ({liq.long_share:.0%} longs)"
+    if liq.baseline_multiple is not None:
+        text += (
+            f", {liq.baseline_multiple:.1f}× the coin's {liq.baseline_days:.0f}-day average for {liq.window}"
+        )
+    elif liq.notes:
+        text += f" ({liq.notes[-1]})"
+    others = [
+        f"{t.window} {money(t.total_usd)}"
+        for t in totals
+        if t.ok and t.total_usd is not None and t.window != liq.window
+    ]
+    if others:
+        text += "; " + ", ".join(others)
+    return text + "."
+
+
+def coverage_text(liq: LiquidationFinding, gap_minutes: int | None = None) -> str:
+    since = f", covered since {utc(liq.covered_from)}" if liq.covered_from else ""
+    gaps = f", {gap_minutes} min of gaps" if gap_minutes else ""
+    return f"[{venues(liq.sources)} public streams (a lower bound){since}{gaps}]"
+
+
+def leverage_text(a: WhyAnswer) -> str:
+    i = a.inputs
+    lines = []
+    if i.regime is not None:
+        lines.append(f"**{i.regime.label.capitalize()}**: " + "; ".join(i.regime.reasons) + ".")
+    if i.liquidations is not None:
+        lines.append(liquidation_text(i.liquidations, i.liq_totals) + " " + coverage_text(i.liquidations))
+    oi = i.oi
+    if oi is not None and oi.ok and oi.change_pct is not None:
+        text = f"Open interest {pct(oi.change_pct)} ({money(oi.change_usd or 0, plus=True)}) in {oi.window} to {money(oi.end_usd or 0)}"
+        if i.oi_30d is not None and i.oi_30d.ok and i.oi_30d.change_pct is not None:
+            text += f", {pct(i.oi_30d.change_pct)} over 30d"
+        lines.append(text + f". [{venues(oi.venues)}]")
+    f = i.funding
+    if f is not None and f.ok and f.mean_8h is not None:
+        text = f"Funding {rate_8h(f.mean_8h)} ({f.state})"
+        if f.prior_mean_8h is not None:
+            text += f", from {rate_8h(f.prior_mean_8h)} at the window start"
+        lines.append(text + f". [{venues(f.sources)}]")
+    ls = i.long_short
+    if ls is not None and ls.ok and ls.long_share is not None:
+        text = f"{ls.long_share:.0%} of accounts net long"
+        if ls.change_pp is not None:
+            text += f" ({'+' if ls.change_pp >= 0 else MINUS}{abs(ls.change_pp):.1f} pp in {ls.window})"
+        lines.append(text + f". [{venues(ls.sources)}]")
+    return "\n".join(lines)
+
+
+def _series(m: SeriesMove) -> str:
+    return f"{m.name} {pct(m.change_pct or 0)}"
+
+
+def macro_text(m: MacroFinding) -> str:
+    moves = [mv for mv in m.moves if mv.change_pct is not None and mv.in_window]
+    text = ", ".join(_series(mv) for mv in moves) or "no macro series traded in the window"
+    if m.verdict_reason:
+        text += f": {m.verdict_reason}"
+    spans = [mv.end for mv in moves if mv.end]
+    when = f", to {utc(max(spans))}" if spans else ""
+    return text + f". [{m.window}, {venues(m.sources) if m.sources else 'Yahoo'}{when}]"
+
+
+def levels_text(a: WhyAnswer) -> str | None:
+    lv = a.inputs.levels
+    if lv is None or not lv.ok:
+        return None
+    lines = []
+    for b in lv.broken[:1]:
+        lines.append(
+            f"Lost {b.was} at {zone_range(b.zone)} {ago(a.inputs.now - b.broke_at)}, now {b.zone.kind}."
+        )
+    if lv.nearest_support is not None:
+        s = lv.nearest_support
+        text = f"Support {zone_range(s)} ({pct(s.distance_pct)}, strength {s.strength:.2f})"
+        if lv.next_below is not None:
+            text += f"; below {price_short(s.low)} the next support is {zone_range(lv.next_below)}"
+        lines.append(text + ".")
+    if lv.nearest_resistance is not None:
+        r = lv.nearest_resistance
+        lines.append(f"Resistance {zone_range(r)} ({pct(r.distance_pct)}, strength {r.strength:.2f}).")
+    if lv.at_price is not None:
+        lines.append(f"The price is testing {zone_range(lv.at_price)}.")
+    if not lines:
+        return None
+    return "\n".join(lines) + f" [daily and hourly swings, price {price_short(lv.price)}]"
+
+
+def stabiliser_text(s: Stabiliser, a: WhyAnswer) -> str:
+    i = a.inputs
+    liq = i.liquidations
+    if s.kind == "hold_support" and s.zone is not None:
+        text = f"Hold support {zone_range(s.zone)} ({pct(s.zone.distance_pct)} away)"
+        if s.next_zone is not None:
+            text += f"; a daily close below it brings {zone_range(s.next_zone)} into focus"
+        return text + "."
+    if s.kind == "reclaim_level" and s.zone is not None:
+        return f"Reclaim {zone_range(s.zone)}, the support it lost; until then it caps rebounds."
+    if s.kind == "break_resistance" and s.zone is not None:
+        text = f"Break resistance {zone_range(s.zone)} ({pct(s.zone.distance_pct)} away) to extend the move"
+        if s.next_zone is not None:
+            text += f"; next {zone_range(s.next_zone)}"
+        return text + "."
+    if s.kind in ("liquidations_slowing", "liquidations_accelerating") and liq is not None and liq.total_usd:
+        hours = (liq.end - liq.start).total_seconds() / 3600
+        avg = money(liq.total_usd / hours) if hours else "?"
+        verb = "slowing" if s.kind == "liquidations_slowing" else "still accelerating"
+        return f"Liquidations are {verb}: {money(liq.last_hour_usd or 0)} in the last hour vs {avg}/h over {liq.window}."
+    f = i.funding
+    if s.kind == "funding_reset" and f is not None and f.mean_8h is not None:
+        prior = f" from {rate_8h(f.prior_mean_8h)}" if f.prior_mean_8h is not None else ""
+        return f"Funding has reset to {rate_8h(f.mean_8h)}{prior}: the long crowding is flushed."
+    if s.kind == "funding_elevated" and f is not None and f.mean_8h is not None:
+        return (
+            f"Funding is still elevated at {rate_8h(f.mean_8h)}: longs remain crowded, more unwinds possible."
+        )
+    oi = i.oi
+    if s.kind == "oi_still_falling" and oi is not None and oi.change_pct is not None:
+        return f"Open interest is still falling ({pct(oi.change_pct)} in {oi.window}); its flattening would mark the end of the unwind."
+    if s.kind == "oi_rebuilding" and oi is not None and oi.change_pct is not None:
+        return f"Open interest is rebuilding ({pct(oi.change_pct)} in {oi.window}) into the drop: new shorts could fuel a squeeze."
+    return ""
+
+
+DRIVER_TITLES = {
+    "breadth": "Breadth",
+    "coin_specific": "Coin-specific",
+    "leverage": "Leverage",
+    "macro": "Macro",
+}
+
+
+def driver_text(d: Driver, a: WhyAnswer) -> str:
+    i = a.inputs
+    if d.kind == "breadth" and i.breadth is not None:
+        return breadth_text(i.breadth, a)
+    if d.kind == "coin_specific":
+        return coin_specific_text(a)
+    if d.kind == "leverage":
+        return leverage_text(a)
+    if d.kind == "macro" and i.macro is not None:
+        return macro_text(i.macro)
+    return ""
+
+
+def _clip(text: str, limit: int = 1024) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def why_embed(a: WhyAnswer) -> discord.Embed:
+    i = a.inputs
+    colour = style.FLAT if a.quiet else style.direction_colour(i.move_pct)
+    embed = discord.Embed(title=headline(a), colour=colour)
+    if i.sample_data:
+        embed.description = "🧪 Sample data from a bundled scenario, not the live market."
+    for rank, d in enumerate(a.drivers, 1):
+        text = driver_text(d, a)
+        if text:
+            embed.add_field(name=f"{rank}. {DRIVER_TITLES[d.kind]}", value=_clip(text), inline=False)
+    if a.quiet:
+        context = []
+        if i.breadth is not None and i.breadth.ok:
+            context.append(breadth_text(i.breadth, a))
+        if i.liquidations is not None:
+            context.append(liquidation_text(i.liquidations, i.liq_totals))
+        if context:
+            embed.add_field(name="Context", value=_clip("\n".join(context)), inline=False)
+    if "leverage" not in {d.kind for d in a.drivers} and not a.quiet and i.liquidations is not None:
+        embed.add_field(
+            name="Leverage (no signal)",
+            value=_clip(liquidation_text(i.liquidations, i.liq_totals) + " " + coverage_text(i.liquidations)),
+            inline=False,
+        )
+    levels = levels_text(a)
+    if levels:
+        embed.add_field(name="Levels", value=_clip(levels), inline=False)
+    stab = [t for t in (stabiliser_text(s, a) for s in a.stabilisers) if t]
+    if stab:
+        title = "What would stabilise it" if a.direction == "down" else "What would extend or reverse it"
+        embed.add_field(name=title, value=_clip("\n".join(f"• {t}" for t in stab)), inline=False)
+    if a.unknowns:
+        embed.add_field(
+            name=f"{style.STALE} Not known",
+            value=_clip("\n".join(f"• {u}" for u in a.unknowns)),
+            inline=False,
+        )
+    embed.set_footer(text=footer(a))
+    return embed
+
+
+def footer(a: WhyAnswer) -> str:
+    i = a.inputs
+    parts = []
+    if i.move_as_of is not None:
+        parts.append(
+            f"prices {VENUES.get(i.move_source, i.move_source)}, as of {utc(i.move_as_of)} ({age(i.now - i.move_as_of)} old)"
+        )
+    parts.append(f"window {i.window}")
+    if i.sample_data:
+        parts.append("SAMPLE DATA")
+    return " · ".join(parts)

@@ -1,0 +1,291 @@
+"""/why: read every finding's inputs from the store (one worker-thread call), run the
+analysis functions, and rank them with :func:`bot.analysis.why.explain`.
+
+Reads are bounded by the window plus the baselines the findings need (31 days of hourly bars
+for beta, 30 days of hourly liquidation roll-ups, 400 daily bars for levels), so the cost of
+an answer does not grow with older history.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from bot.analysis.beta import beta_to_btc
+from bot.analysis.breadth import breadth
+from bot.analysis.coverage import Coverage, coverage
+from bot.analysis.derivatives import (
+    LiqMinute,
+    funding_state,
+    liquidation_window,
+    long_short_state,
+    oi_change,
+    regime_from_findings,
+    taker_flow,
+)
+from bot.analysis.findings import LevelsResult, LiquidationFinding, window_label
+from bot.analysis.levels import find_levels
+from bot.analysis.macro import macro_moves
+from bot.analysis.why import WhyAnswer, WhyInputs, explain
+from bot.clock import from_ms
+from bot.coins import Coin
+from bot.fmt import age
+from bot.models import OpenInterest, Ticker
+from bot.services.market import MarketService, best_ticker
+from bot.store import Store
+
+WINDOWS: dict[str, timedelta] = {
+    "1h": timedelta(hours=1),
+    "4h": timedelta(hours=4),
+    "24h": timedelta(hours=24),
+    "7d": timedelta(days=7),
+}
+BETA_DAYS = 31
+BASELINE = timedelta(days=30)
+HOUR = timedelta(hours=1)
+MARKET = "all coins"  # how findings name the whole market (the store's key for it is "*")
+
+
+@dataclass(frozen=True)
+class Moves:
+    changes: dict[str, float]
+    as_of: datetime | None
+    sources: tuple[str, ...]
+
+
+def _floor_hour(t: datetime) -> datetime:
+    return t.replace(minute=0, second=0, microsecond=0)
+
+
+def window_moves(
+    store: Store, tickers: dict[str, Ticker], coins: Sequence[str], window: str, now: datetime
+) -> Moves:
+    """Each coin's % move over the window, from one consistent source per window: the 24h (and
+    where given 7d) ticker change, else the current price against the hourly (daily) bar open
+    at the window start."""
+    span = WINDOWS[window]
+    changes: dict[str, float] = {}
+    stamps: list[datetime] = []
+    sources: set[str] = set()
+    for coin in coins:
+        t = tickers.get(coin)
+        if t is None:
+            continue
+        if window == "24h" and t.change_24h_pct is not None:
+            changes[coin] = t.change_24h_pct
+        elif window == "7d" and t.change_7d_pct is not None:
+            changes[coin] = t.change_7d_pct
+        else:
+            interval = "1d" if window == "7d" else "1h"
+            start = now - span
+            bars = store.candles(
+                coin, interval, start - (timedelta(days=1) if interval == "1d" else HOUR), now
+            )
+            base = next((b for b in bars if b.open_time <= start < b.open_time + _bar(interval)), None)
+            if base is None:
+                continue
+            changes[coin] = (t.price / base.open - 1) * 100
+        stamps.append(t.ts)
+        sources.add(t.venue)
+    return Moves(changes, min(stamps) if stamps else None, tuple(sorted(sources)))
+
+
+def _bar(interval: str) -> timedelta:
+    return timedelta(days=1) if interval == "1d" else HOUR
+
+
+def _liq_rows(
+    store: Store, coin: str | None, start: datetime, now: datetime, window: timedelta
+) -> list[LiqMinute]:
+    """Hourly roll-ups for the 30-day baseline, minute rows for the window (hourly for long
+    windows); split on an hour boundary so no liquidation is counted twice."""
+    edge = _floor_hour(start)
+    rows = store.liq_buckets(coin, edge - BASELINE, edge, hourly=True)
+    rows += store.liq_buckets(coin, edge, now + timedelta(minutes=1), hourly=window > timedelta(days=1))
+    return [
+        LiqMinute(
+            coin=coin or MARKET,
+            minute=from_ms(r["minute"]),
+            side=r["side"],
+            venue=r["venue"],
+            usd=r["usd"],
+            events=r["events"],
+            max_usd=r["max_usd"],
+        )
+        for r in rows
+    ]
+
+
+def liquidations(
+    store: Store, coin: str | None, now: datetime, window: timedelta, cover: Coverage
+) -> LiquidationFinding:
+    key = coin or MARKET
+    rows = _liq_rows(store, coin, now - window, now, window)
+    return liquidation_window(
+        key, rows, now=now, window=window, covered_since=cover.covered_since, venues=cover.venues
+    )
+
+
+def _market_oi(points: Sequence[OpenInterest]) -> list[OpenInterest]:
+    """Sum the tracked coins' open interest per venue and timestamp (batch endpoints stamp
+    every coin of a venue alike, so the sums compare like with like)."""
+    sums: dict[tuple[str, datetime], float] = defaultdict(float)
+    for p in points:
+        sums[(p.venue, p.ts)] += p.oi_usd
+    return [OpenInterest(coin=MARKET, venue=v, ts=ts, oi_usd=usd) for (v, ts), usd in sorted(sums.items())]
+
+
+def gather(
+    store: Store,
+    *,
+    tracked: Sequence[str],
+    coin: str | None,
+    window: str,
+    now: datetime,
+    stale_after: timedelta,
+    sample_data: bool = False,
+) -> WhyInputs:
+    span = WINDOWS[window]
+    subject = coin or "BTC"
+    tickers = best_ticker(store.tickers())
+    moves = window_moves(store, tickers, tracked, window, now)
+    unknowns: list[str] = []
+    if moves.as_of is not None and now - moves.as_of > stale_after:
+        unknowns.append(f"prices are {age(now - moves.as_of)} old (stale): the last good values are shown")
+    caps = {c: t.market_cap for c, t in tickers.items() if t.market_cap}
+    br = breadth(
+        moves.changes, window=window, as_of=moves.as_of, market_caps=caps or None, sources=moves.sources
+    )
+
+    since_hourly = now - timedelta(days=BETA_DAYS) - span
+    subject_hourly = store.candles(subject, "1h", since_hourly, now)
+    beta = None
+    if coin is not None and coin != "BTC":
+        btc_hourly = store.candles("BTC", "1h", since_hourly, now)
+        beta = beta_to_btc(
+            coin,
+            subject_hourly,
+            btc_hourly,
+            now=now,
+            move_window=span,
+            coin_move_pct=moves.changes.get(coin),
+            btc_move_pct=moves.changes.get("BTC"),
+        )
+
+    sessions = store.stream_sessions(now - BASELINE - span)
+    cover = coverage(sessions, now - span, now)
+    if not cover.connected_now:
+        unknowns.append("no liquidation stream is connected: liquidation figures end at the last connection")
+    liq = liquidations(store, coin, now, span, cover)
+    liq_totals = tuple(
+        liquidations(store, coin, now, WINDOWS[w] if w in WINDOWS else timedelta(days=30), cover)
+        for w in ("24h", "7d", "30d")
+    )
+
+    oi_points = (
+        store.open_interest(subject, now - timedelta(days=32))
+        if coin
+        else _market_oi([p for c in tracked for p in store.open_interest(c, now - timedelta(days=32))])
+    )
+    oi_key = coin or MARKET
+    oi = oi_change(oi_key, oi_points, now=now, window=span)
+    oi_30d = oi_change(oi_key, oi_points, now=now, window=timedelta(days=30))
+    funding = funding_state(
+        subject, store.funding(subject, now - span - timedelta(days=2)), now=now, window=span
+    )
+    ls = long_short_state(
+        subject, store.long_short(subject, now - span - timedelta(days=1)), now=now, window=span
+    )
+    flow = None
+    perp_hourly = store.candles_of(subject, "1h", "binance", "perp", now - span - HOUR, now)
+    if subject_hourly and perp_hourly:
+        flow = taker_flow(subject, subject_hourly, perp_hourly, now=now, window=span)
+
+    levels = _levels(store, subject, tickers.get(subject), now)
+    broke = bool(levels and levels.broken and levels.broken[0].was == "support")
+    move = moves.changes.get(subject) if coin else _market_move(moves.changes, br.median_pct)
+    regime = regime_from_findings(
+        move, oi=oi, liquidations=liq, flow=flow, broke_level=broke, coin=oi_key, window=window_label(span)
+    )
+
+    macro_interval = "1h" if span <= timedelta(hours=24) else "1d"
+    macro_points = store.macro(
+        ("spx", "ndx", "sx5e", "dax", "dxy", "us10y", "vix"), macro_interval, now - span - timedelta(days=5)
+    )
+    if not macro_points and macro_interval == "1h":
+        macro_points = store.macro(
+            ("spx", "ndx", "sx5e", "dax", "dxy", "us10y", "vix"), "1d", now - timedelta(days=15)
+        )
+    macro = macro_moves(macro_points, now=now, window=span)
+
+    t = tickers.get(subject)
+    return WhyInputs(
+        coin=coin,
+        subject=coin or "the market",
+        window=window,
+        now=now,
+        move_pct=move,
+        move_source=t.venue if t else "",
+        move_as_of=t.ts if t else None,
+        breadth=br,
+        beta=beta,
+        liquidations=liq,
+        liq_totals=liq_totals,
+        oi=oi,
+        oi_30d=oi_30d,
+        funding=funding,
+        long_short=ls,
+        flow=flow,
+        regime=regime,
+        macro=macro,
+        levels=levels,
+        unknowns=tuple(unknowns),
+        sample_data=sample_data,
+    )
+
+
+def _market_move(changes: dict[str, float], median: float | None) -> float | None:
+    """The market's move: BTC's when known (it leads and is half the market), else the median."""
+    return changes.get("BTC", median)
+
+
+def _levels(store: Store, coin: str, ticker: Ticker | None, now: datetime) -> LevelsResult | None:
+    if ticker is None:
+        return None
+    daily = store.candles(coin, "1d", now - timedelta(days=420), now)
+    hourly = store.candles(coin, "1h", now - timedelta(days=30), now)
+    return find_levels(coin, ticker.price, daily, hourly, now=now)
+
+
+class WhyService:
+    def __init__(self, market: MarketService, *, sample_data: bool = False) -> None:
+        self.market = market
+        self.sample_data = sample_data
+
+    async def why(self, coin: Coin | None, window: str = "24h") -> WhyAnswer:
+        m = self.market
+        inputs = await m.store.run(
+            gather,
+            m.store.sync,
+            tracked=m.tracked,
+            coin=coin.symbol if coin else None,
+            window=window,
+            now=m.clock(),
+            stale_after=m.stale_after,
+            sample_data=self.sample_data,
+        )
+        return explain(inputs)
+
+    async def levels(self, coin: Coin) -> LevelsResult:
+        m = self.market
+
+        def read() -> LevelsResult | None:
+            tickers = best_ticker(m.store.sync.tickers(coin.symbol))
+            return _levels(m.store.sync, coin.symbol, tickers.get(coin.symbol), m.clock())
+
+        result = await m.store.run(read)
+        if result is None:
+            raise m.no_data_yet(f"price for {coin.symbol}")
+        return result
