@@ -15,10 +15,24 @@ from bot.coins import CoinRegistry
 from bot.collector import Collector
 from bot.jobs import TICKERS_JOB
 from bot.providers.http import HttpClient
+from bot.render.charts import ChartRenderer
 from bot.services import MarketService, NextRefresh
+from bot.services.levels import LevelsService
+from bot.services.liquidations import LiquidationsService
 from bot.services.why import WhyService
 from bot.settings import ConfigError, Settings
 from bot.store import AsyncStore, Store
+
+
+@dataclass
+class Services:
+    """What the cogs are built from (passed in, never looked up)."""
+
+    market: MarketService
+    why: WhyService
+    liquidations: LiquidationsService
+    levels: LevelsService
+    charts: ChartRenderer
 
 
 @dataclass
@@ -26,9 +40,16 @@ class App:
     settings: Settings
     store: AsyncStore
     registry: CoinRegistry
-    market: MarketService
     clock: Clock
-    why: WhyService
+    services: Services
+
+    @property
+    def market(self) -> MarketService:
+        return self.services.market
+
+    def close(self) -> None:
+        self.services.charts.close()
+        self.store.close()
 
 
 def load_registry(settings: Settings) -> CoinRegistry:
@@ -51,7 +72,14 @@ def build_app(
     registry = load_registry(settings)
     store = AsyncStore(Store(settings.db))
     market = MarketService(store, registry, settings, clock, next_refresh)
-    return App(settings, store, registry, market, clock, WhyService(market, sample_data=sample_data))
+    services = Services(
+        market=market,
+        why=WhyService(market, sample_data=sample_data),
+        liquidations=LiquidationsService(market),
+        levels=LevelsService(market),
+        charts=ChartRenderer(),
+    )
+    return App(settings, store, registry, clock, services)
 
 
 def scheduler_next_refresh(scheduler: AsyncIOScheduler) -> NextRefresh:

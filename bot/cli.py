@@ -109,7 +109,7 @@ async def _run_bot(settings: Settings, token: str, *, guild: int | None, sync: b
     app = build_app(settings, next_refresh=scheduler_next_refresh(scheduler))
     async with collector_for(app) as collector:
         register_jobs(scheduler, collector, settings)
-        bot = TapewatchBot(market=app.market, why=app.why, scheduler=scheduler, sync_guild=guild, sync_commands=sync)
+        bot = TapewatchBot(services=app.services, scheduler=scheduler, sync_guild=guild, sync_commands=sync)
         try:
             async with bot:
                 await bot.start(token)
@@ -120,7 +120,7 @@ async def _run_bot(settings: Settings, token: str, *, guild: int | None, sync: b
             )
             return 2
         finally:
-            app.store.close()
+            app.close()
     return 0
 
 
@@ -148,32 +148,33 @@ async def cmd_collect(settings: Settings, *, once: bool) -> int:
             finally:
                 scheduler.shutdown(wait=False)
     finally:
-        app.store.close()
+        app.close()
     return 0
 
 
 async def cmd_ask(settings: Settings, invocation: str, *, as_json: bool) -> int:
     from bot.app import build_app
     from bot.client import TapewatchBot
-    from bot.offline import InvocationError, OfflineSession, message_payload
+    from bot.offline import InvocationError, OfflineSession, message_payload, save_attachments
     from bot.render.text import message_to_text, use_colour
 
     app = build_app(settings)
     try:
-        async with OfflineSession(TapewatchBot(market=app.market, why=app.why)) as session:
+        async with OfflineSession(TapewatchBot(services=app.services)) as session:
             try:
                 requests = await session.invoke(invocation)
             except InvocationError as exc:
                 print(f"error: {exc}", file=sys.stderr)
                 return 2
             payloads = [message_payload(r) for r in session.fake.messages() if r in requests]
+            files = save_attachments(requests, settings.db.resolve().parent / "charts")
     finally:
-        app.store.close()
+        app.close()
     if as_json:
         print(json.dumps(payloads[0] if len(payloads) == 1 else payloads, indent=2, ensure_ascii=False))
     else:
         colour = use_colour()
-        print("\n\n".join(message_to_text(p, colour=colour) for p in payloads))
+        print("\n\n".join(message_to_text(p, colour=colour, attachments=files) for p in payloads))
     return 0
 
 
@@ -188,13 +189,15 @@ def cmd_sync(settings: Settings, args: argparse.Namespace) -> int:
         from bot.client import TapewatchBot
 
         app = build_app(settings)
-        bot = TapewatchBot(market=app.market, why=app.why, sync_guild=args.guild or settings.discord.sync_guild or None)
+        bot = TapewatchBot(
+            services=app.services, sync_guild=args.guild or settings.discord.sync_guild or None
+        )
         try:
             async with bot:
                 await bot.login(token)
                 count = await bot.sync_tree()
         finally:
-            app.store.close()
+            app.close()
         print(f"synced {count} commands" + (f" to guild {args.guild}" if args.guild else " globally"))
         return 0
 

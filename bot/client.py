@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import discord
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -13,8 +13,9 @@ from discord.ext import commands
 from bot.errors import UserFacingError
 from bot.interactions import NO_MENTIONS, send
 from bot.render.embeds import error_embed
-from bot.services import MarketService
-from bot.services.why import WhyService
+
+if TYPE_CHECKING:
+    from bot.app import Services
 
 log = logging.getLogger(__name__)
 
@@ -22,7 +23,7 @@ log = logging.getLogger(__name__)
 discord.VoiceClient.warn_nacl = False
 discord.VoiceClient.warn_dave = False
 
-COGS = ("cogs.market", "cogs.meta")
+COGS = ("cogs.market", "cogs.liquidations", "cogs.levels", "cogs.meta")
 
 
 class TapewatchTree(app_commands.CommandTree["TapewatchBot"]):
@@ -63,8 +64,7 @@ class TapewatchBot(commands.Bot):
     def __init__(
         self,
         *,
-        market: MarketService,
-        why: WhyService,
+        services: Services,
         scheduler: AsyncIOScheduler | None = None,
         sync_guild: int | None = None,
         sync_commands: bool = False,
@@ -80,8 +80,7 @@ class TapewatchBot(commands.Bot):
             help_command=None,
             **options,
         )
-        self.market = market
-        self.why = why
+        self.services = services
         self.scheduler = scheduler
         self.sync_guild = sync_guild
         self.sync_commands = sync_commands

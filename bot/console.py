@@ -20,7 +20,7 @@ from prompt_toolkit.history import FileHistory
 
 from bot.app import build_app, collector_for
 from bot.client import TapewatchBot
-from bot.offline import InvocationError, OfflineSession, message_payload
+from bot.offline import InvocationError, OfflineSession, message_payload, save_attachments
 from bot.render.text import message_to_text, use_colour
 from bot.settings import Settings
 
@@ -108,7 +108,7 @@ async def run_console(settings: Settings, *, collect: bool = True) -> int:
                     "answers will say so. Check the network, or point the providers' URLs at a proxy "
                     "(see the README's settings table)."
                 )
-        async with OfflineSession(TapewatchBot(market=app.market, why=app.why)) as session:
+        async with OfflineSession(TapewatchBot(services=app.services)) as session:
             print(command_help(session.bot.tree))
             async for raw in _lines(session, list(settings.coins)):
                 line = raw.strip()
@@ -125,7 +125,11 @@ async def run_console(settings: Settings, *, collect: bool = True) -> int:
                     print(f"error: {exc}")
                     continue
                 replies = [message_payload(r) for r in session.fake.messages() if r in requests]
-                print("\n\n".join(message_to_text(p, colour=colour) for p in replies), flush=True)
+                files = save_attachments(requests, settings.db.resolve().parent / "charts")
+                print(
+                    "\n\n".join(message_to_text(p, colour=colour, attachments=files) for p in replies),
+                    flush=True,
+                )
     finally:
-        app.store.close()
+        app.close()
     return 0

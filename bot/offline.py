@@ -12,6 +12,7 @@ import itertools
 import shlex
 from contextlib import ExitStack
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import discord
@@ -253,4 +254,17 @@ async def drain_command_tasks() -> None:
         await asyncio.gather(*pending, return_exceptions=True)
 
 
-__all__ = ["InvocationError", "OfflineSession", "message_payload", "parse_invocation"]
+def save_attachments(requests: list[DiscordRequest], directory: Path) -> dict[str, Path]:
+    """Write the files the bot attached (charts) to ``directory``; returns name → path."""
+    saved: dict[str, Path] = {}
+    for r in requests:
+        for name, blob in r.files.items():
+            directory.mkdir(parents=True, exist_ok=True)
+            stem = f"{Path(name).stem}-{len(list(directory.glob('*'))) + 1}{Path(name).suffix}"
+            path = directory / stem
+            path.write_bytes(blob)
+            saved[name] = path
+    return saved
+
+
+__all__ = ["InvocationError", "OfflineSession", "message_payload", "parse_invocation", "save_attachments"]

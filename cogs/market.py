@@ -13,6 +13,7 @@ from bot.render.embeds import price_embed
 from bot.render.why import why_embed
 from bot.services import MarketService
 from bot.services.why import WhyService
+from cogs._common import coin_choices
 
 if TYPE_CHECKING:
     from bot.client import TapewatchBot
@@ -28,10 +29,7 @@ class MarketCog(commands.Cog):
     async def coin_autocomplete(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        return [
-            app_commands.Choice(name=f"{c.symbol} — {c.name}", value=c.symbol)
-            for c in self.market.autocomplete(current)
-        ]
+        return coin_choices(self.market, current)
 
     @app_commands.command(name="price", description="Price, 24h change, range and volume of a coin")
     @app_commands.describe(coin="The coin, e.g. BTC, eth, $SOL, Bitcoin")
@@ -59,4 +57,4 @@ class MarketCog(commands.Cog):
 
 
 async def setup(bot: TapewatchBot) -> None:
-    await bot.add_cog(MarketCog(bot.market, bot.why))
+    await bot.add_cog(MarketCog(bot.services.market, bot.services.why))

@@ -27,4 +27,4 @@ class MetaCog(commands.Cog):
 
 
 async def setup(bot: TapewatchBot) -> None:
-    await bot.add_cog(MetaCog(bot.market))
+    await bot.add_cog(MetaCog(bot.services.market))

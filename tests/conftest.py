@@ -48,7 +48,7 @@ def settings(tmp_path: Path) -> Settings:
 def app(settings: Settings, clock: FrozenClock) -> AsyncIterator[App]:
     built = build_app(settings, clock=clock)
     yield built
-    built.store.close()
+    built.close()
 
 
 @pytest.fixture
@@ -73,6 +73,6 @@ def command_errors(monkeypatch: pytest.MonkeyPatch) -> list[BaseException]:
 
 @pytest.fixture
 async def session(app: App, command_errors: list[BaseException]) -> AsyncIterator[OfflineSession]:
-    async with OfflineSession(TapewatchBot(market=app.market, why=app.why)) as s:
+    async with OfflineSession(TapewatchBot(services=app.services)) as s:
         yield s
     assert command_errors == []

@@ -18,18 +18,18 @@ async def test_setup_hook_starts_scheduler_and_syncs_to_guild(app: App) -> None:
     scheduler = AsyncIOScheduler(timezone="UTC")
     http = HttpClient(app.settings.http)
     register_jobs(scheduler, Collector(app.settings, app.store, http, app.registry, app.clock), app.settings)
-    bot = TapewatchBot(market=app.market, why=app.why, scheduler=scheduler, sync_guild=42, sync_commands=True)
+    bot = TapewatchBot(services=app.services, scheduler=scheduler, sync_guild=42, sync_commands=True)
     async with OfflineSession(bot) as session:
         assert scheduler.running
         assert scheduler.get_job(TICKERS_JOB) is not None
         [sync] = [r for r in session.fake.requests if r.method == "PUT"]
         assert sync.path == f"/applications/{APP_ID}/guilds/42/commands"
-        assert sorted(c["name"] for c in sync.json) == ["price", "status", "why"]
+        assert sorted(c["name"] for c in sync.json) == ["levels", "liquidations", "price", "status", "why"]
     assert not scheduler.running
     await http.aclose()
 
 
 async def test_global_sync(app: App) -> None:
-    async with OfflineSession(TapewatchBot(market=app.market, why=app.why, sync_commands=True)) as session:
+    async with OfflineSession(TapewatchBot(services=app.services, sync_commands=True)) as session:
         [sync] = [r for r in session.fake.requests if r.method == "PUT"]
         assert sync.path == f"/applications/{APP_ID}/commands"

@@ -22,7 +22,7 @@ README = Path(__file__).parents[1] / "README.md"
 
 @pytest.fixture
 async def bot(app: App) -> AsyncIterator[TapewatchBot]:
-    b = TapewatchBot(market=app.market, why=app.why)
+    b = TapewatchBot(services=app.services)
     for name in ("cogs.market", "cogs.meta"):
         await b.load_extension(name)
     yield b

@@ -50,7 +50,7 @@ async def wired(pointed: Settings, clock: FrozenClock) -> AsyncIterator[tuple[Ap
     http = HttpClient(pointed.http)
     yield app, Collector(pointed, app.store, http, app.registry, clock)
     await http.aclose()
-    app.store.close()
+    app.close()
 
 
 async def test_refresh_stores_tickers_from_both_markets(

@@ -21,8 +21,11 @@ def _paint(text: str, colour: int | None, enabled: bool) -> str:
     return f"\033[1;{code}m{text}\033[0m" if enabled and code else text
 
 
-def message_to_text(payload: dict[str, Any], *, colour: bool = False) -> str:
-    """Render a message payload (content + embeds) as readable plain text."""
+def message_to_text(
+    payload: dict[str, Any], *, colour: bool = False, attachments: dict[str, Any] | None = None
+) -> str:
+    """Render a message payload (content + embeds) as readable plain text; ``attachments``
+    maps an attached file's name to where it was saved, shown instead of ``attachment://``."""
     out: list[str] = []
     if payload.get("content"):
         out.append(str(payload["content"]))
@@ -43,7 +46,8 @@ def message_to_text(payload: dict[str, Any], *, colour: bool = False) -> str:
             out.append(f"— {footer}")
         image = (embed.get("image") or {}).get("url")
         if image:
-            out.append(f"[chart: {image}]")
+            name = image.removeprefix("attachment://")
+            out.append(f"[chart: {(attachments or {}).get(name, image)}]")
     for row in payload.get("components") or []:
         labels = [c.get("label") for c in row.get("components", []) if c.get("label")]
         if labels:

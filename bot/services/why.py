@@ -15,24 +15,22 @@ from datetime import datetime, timedelta
 
 from bot.analysis.beta import beta_to_btc
 from bot.analysis.breadth import breadth
-from bot.analysis.coverage import Coverage, coverage
+from bot.analysis.coverage import coverage
 from bot.analysis.derivatives import (
-    LiqMinute,
     funding_state,
-    liquidation_window,
     long_short_state,
     oi_change,
     regime_from_findings,
     taker_flow,
 )
-from bot.analysis.findings import LevelsResult, LiquidationFinding, window_label
-from bot.analysis.levels import find_levels
+from bot.analysis.findings import window_label
 from bot.analysis.macro import macro_moves
 from bot.analysis.why import WhyAnswer, WhyInputs, explain
-from bot.clock import from_ms
 from bot.coins import Coin
 from bot.fmt import age
 from bot.models import OpenInterest, Ticker
+from bot.services.levels import levels_for
+from bot.services.liquidations import MARKET, liquidations
 from bot.services.market import MarketService, best_ticker
 from bot.store import Store
 
@@ -45,7 +43,6 @@ WINDOWS: dict[str, timedelta] = {
 BETA_DAYS = 31
 BASELINE = timedelta(days=30)
 HOUR = timedelta(hours=1)
-MARKET = "all coins"  # how findings name the whole market (the store's key for it is "*")
 
 
 @dataclass(frozen=True)
@@ -94,38 +91,6 @@ def window_moves(
 
 def _bar(interval: str) -> timedelta:
     return timedelta(days=1) if interval == "1d" else HOUR
-
-
-def _liq_rows(
-    store: Store, coin: str | None, start: datetime, now: datetime, window: timedelta
-) -> list[LiqMinute]:
-    """Hourly roll-ups for the 30-day baseline, minute rows for the window (hourly for long
-    windows); split on an hour boundary so no liquidation is counted twice."""
-    edge = _floor_hour(start)
-    rows = store.liq_buckets(coin, edge - BASELINE, edge, hourly=True)
-    rows += store.liq_buckets(coin, edge, now + timedelta(minutes=1), hourly=window > timedelta(days=1))
-    return [
-        LiqMinute(
-            coin=coin or MARKET,
-            minute=from_ms(r["minute"]),
-            side=r["side"],
-            venue=r["venue"],
-            usd=r["usd"],
-            events=r["events"],
-            max_usd=r["max_usd"],
-        )
-        for r in rows
-    ]
-
-
-def liquidations(
-    store: Store, coin: str | None, now: datetime, window: timedelta, cover: Coverage
-) -> LiquidationFinding:
-    key = coin or MARKET
-    rows = _liq_rows(store, coin, now - window, now, window)
-    return liquidation_window(
-        key, rows, now=now, window=window, covered_since=cover.covered_since, venues=cover.venues
-    )
 
 
 def _market_oi(points: Sequence[OpenInterest]) -> list[OpenInterest]:
@@ -203,7 +168,7 @@ def gather(
     if subject_hourly and perp_hourly:
         flow = taker_flow(subject, subject_hourly, perp_hourly, now=now, window=span)
 
-    levels = _levels(store, subject, tickers.get(subject), now)
+    levels = levels_for(store, subject, tickers.get(subject), now)
     broke = bool(levels and levels.broken and levels.broken[0].was == "support")
     move = moves.changes.get(subject) if coin else _market_move(moves.changes, br.median_pct)
     regime = regime_from_findings(
@@ -251,14 +216,6 @@ def _market_move(changes: dict[str, float], median: float | None) -> float | Non
     return changes.get("BTC", median)
 
 
-def _levels(store: Store, coin: str, ticker: Ticker | None, now: datetime) -> LevelsResult | None:
-    if ticker is None:
-        return None
-    daily = store.candles(coin, "1d", now - timedelta(days=420), now)
-    hourly = store.candles(coin, "1h", now - timedelta(days=30), now)
-    return find_levels(coin, ticker.price, daily, hourly, now=now)
-
-
 class WhyService:
     def __init__(self, market: MarketService, *, sample_data: bool = False) -> None:
         self.market = market
@@ -277,15 +234,3 @@ class WhyService:
             sample_data=self.sample_data,
         )
         return explain(inputs)
-
-    async def levels(self, coin: Coin) -> LevelsResult:
-        m = self.market
-
-        def read() -> LevelsResult | None:
-            tickers = best_ticker(m.store.sync.tickers(coin.symbol))
-            return _levels(m.store.sync, coin.symbol, tickers.get(coin.symbol), m.clock())
-
-        result = await m.store.run(read)
-        if result is None:
-            raise m.no_data_yet(f"price for {coin.symbol}")
-        return result

@@ -76,11 +76,11 @@ async def test_collect_once_then_ask(exchange: FakeExchange, tmp_path: Path) -> 
 
     app = build_app(load_settings(db=db))
     try:
-        async with OfflineSession(TapewatchBot(market=app.market, why=app.why)) as session:
+        async with OfflineSession(TapewatchBot(services=app.services)) as session:
             await session.invoke("/price coin:BTC")
             received = message_payload(session.fake.messages()[-1])
     finally:
-        app.store.close()
+        app.close()
     assert received == printed
 
     code, out, _ = await tapewatch("ask", "/price coin:BTC", env=env)

@@ -1,0 +1,112 @@
+"""/levels in words and as a chart: supports below, resistances above, what a break means."""
+
+from __future__ import annotations
+
+import discord
+
+from bot.analysis.findings import LevelZone
+from bot.fmt import ago, pct, price, price_short, utc
+from bot.render import style
+from bot.render.charts import Band, ChartSpec
+from bot.render.liquidations import liq_bars
+from bot.render.why import zone_range
+from bot.services.levels import LevelsView
+
+
+def zone_line(z: LevelZone) -> str:
+    reasons = ", ".join(z.reasons[:3])
+    return f"**{zone_range(z)}** ({pct(z.distance_pct)}) · strength {z.strength:.2f}" + (
+        f" · {reasons}" if reasons else ""
+    )
+
+
+def levels_embed(view: LevelsView, *, chart: bool = False) -> discord.Embed:
+    lv = view.levels
+    embed = discord.Embed(
+        title=f"{view.coin} levels · price {price(lv.price)}",
+        colour=style.INFO,
+        description=None if lv.ok else lv.insufficient,
+    )
+    if lv.broken:
+        b = lv.broken[0]
+        embed.add_field(
+            name="Just broken",
+            value=f"{'Lost' if b.was == 'support' else 'Reclaimed'} {b.was} at {zone_range(b.zone)} "
+            f"{ago(view.now - b.broke_at)}: now {b.zone.kind}.",
+            inline=False,
+        )
+    if lv.resistances:
+        embed.add_field(
+            name="Resistance above", value="\n".join(zone_line(z) for z in lv.resistances[:3]), inline=False
+        )
+    if lv.at_price is not None:
+        embed.add_field(
+            name="At the price", value=zone_line(lv.at_price) + " — being tested now", inline=False
+        )
+    if lv.supports:
+        embed.add_field(
+            name="Support below", value="\n".join(zone_line(z) for z in lv.supports[:3]), inline=False
+        )
+    meaning = []
+    if lv.nearest_support is not None:
+        s = lv.nearest_support
+        after = (
+            f"the next support is {zone_range(lv.next_below)}"
+            if lv.next_below
+            else "no stronger support within range"
+        )
+        meaning.append(f"Below {price_short(s.low)} {after}.")
+    if lv.nearest_resistance is not None:
+        r = lv.nearest_resistance
+        after = (
+            f"the next resistance is {zone_range(lv.next_above)}"
+            if lv.next_above
+            else "no resistance within range"
+        )
+        meaning.append(f"Above {price_short(r.high)} {after}.")
+    if meaning:
+        embed.add_field(name="What a break would mean", value="\n".join(meaning), inline=False)
+    extras = []
+    if lv.ma50:
+        extras.append(f"50-day average {price_short(lv.ma50)}")
+    if lv.ma200:
+        extras.append(f"200-day average {price_short(lv.ma200)}")
+    for note in lv.notes:
+        extras.append(note)
+    if extras:
+        embed.add_field(name="Context", value=" · ".join(extras), inline=False)
+    if chart:
+        embed.set_image(url="attachment://levels.png")
+    embed.set_footer(
+        text=f"Swing highs/lows on 1d and 1h bars, clustered by ATR · price {view.ticker.venue} "
+        f"{view.ticker.market}, as of {utc(view.ticker.ts)}"
+    )
+    return embed
+
+
+def levels_chart(view: LevelsView) -> ChartSpec:
+    lv = view.levels
+    bands = [
+        *(
+            Band(z.low, z.high, "support", f"S{i} {price_short(z.mid)} ({z.strength:.2f})")
+            for i, z in enumerate(lv.supports[:3], 1)
+        ),
+        *(
+            Band(z.low, z.high, "resistance", f"R{i} {price_short(z.mid)} ({z.strength:.2f})")
+            for i, z in enumerate(lv.resistances[:3], 1)
+        ),
+    ]
+    if lv.at_price is not None:
+        bands.append(
+            Band(lv.at_price.low, lv.at_price.high, "at_price", f"at price {price_short(lv.at_price.mid)}")
+        )
+    first, last = view.hourly[0].open_time, view.hourly[-1].open_time
+    return ChartSpec(
+        title=f"{view.coin} · 1h · {first:%Y-%m-%d} → {last:%Y-%m-%d} UTC",
+        candles=view.hourly,
+        bands=bands,
+        current_price=lv.price,
+        liq_bars=liq_bars(view.liquidations),
+        subtitle="support and resistance zones with strength; liquidations below",
+        footer=f"prices {view.ticker.venue} {view.ticker.market} · liquidations: lower bound from public streams",
+    )

@@ -1,0 +1,110 @@
+"""/liquidations in words and as a chart spec: per window longs vs shorts, shares, events, the
+largest one, venues, the coin's own baseline, acceleration, and honest coverage."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+import discord
+
+from bot.analysis.derivatives import LiqMinute
+from bot.analysis.findings import LiquidationFinding
+from bot.fmt import money, price, utc
+from bot.render import style
+from bot.render.charts import ChartSpec, LiqBar
+from bot.render.why import venues
+from bot.services.liquidations import LiquidationsView
+
+
+def window_text(f: LiquidationFinding) -> str:
+    if not f.ok or f.total_usd is None:
+        return f.insufficient or "no data"
+    lines = [
+        f"**≥ {money(f.total_usd)}** · longs {money(f.long_usd or 0)} / shorts {money(f.short_usd or 0)}"
+    ]
+    if f.long_share is not None:
+        lines[0] += f" ({f.long_share:.0%} / {1 - f.long_share:.0%})"
+    detail = [f"{f.events} events"]
+    if f.largest_usd:
+        detail.append(f"largest {money(f.largest_usd)}")
+    if f.baseline_multiple is not None:
+        detail.append(f"{f.baseline_multiple:.1f}× its {f.baseline_days:.0f}-day average for {f.window}")
+    lines.append(", ".join(detail))
+    if f.acceleration is not None:
+        trend = "accelerating" if f.acceleration >= 1.3 else "slowing" if f.acceleration <= 0.7 else "steady"
+        lines.append(
+            f"last hour {money(f.last_hour_usd or 0)}: {trend} ({f.acceleration:.1f}× the window's rate)"
+        )
+    venue_parts = [
+        f"{venues([v.venue])} {money(v.long_usd + v.short_usd)}"
+        for v in f.by_venue
+        if v.long_usd + v.short_usd > 0
+    ]
+    if venue_parts:
+        lines.append(" · ".join(venue_parts))
+    lines.extend(f"_{n}_" for n in f.notes)
+    return "\n".join(lines)
+
+
+def liquidations_embed(view: LiquidationsView) -> discord.Embed:
+    subject = view.coin or "All tracked coins"
+    main = max(view.windows, key=lambda f: f.end - f.start)
+    long_share = next((f.long_share for f in view.windows if f.long_share is not None), None)
+    colour = style.FLAT if long_share is None else style.DOWN if long_share >= 0.5 else style.UP
+    embed = discord.Embed(title=f"{subject} liquidations", colour=colour)
+    for f in view.windows:
+        embed.add_field(name=f.window, value=window_text(f)[:1024], inline=len(view.windows) > 1)
+    if view.top_coins:
+        embed.add_field(
+            name=f"Most liquidated ({main.window})",
+            value="\n".join(
+                f"{coin}: {money(usd)} ({long / usd:.0%} longs)" for coin, usd, long in view.top_coins if usd
+            ),
+            inline=False,
+        )
+    cover = view.coverage
+    if cover.covered_since is None:
+        coverage_line = "No liquidation stream has run yet: figures start when the bot streams."
+    else:
+        coverage_line = (
+            f"Lower bound from {venues(cover.venues)} public streams (Binance shows at most one liquidation "
+            f"per symbol per second; OKX's feed is partial), covered since {utc(cover.covered_since)}"
+        )
+        if cover.gap_minutes:
+            coverage_line += f", {cover.gap_minutes} min of gaps"
+        coverage_line += ". Windows longer than the coverage are not scaled up."
+    embed.add_field(name="Coverage", value=coverage_line, inline=False)
+    embed.set_footer(
+        text=f"as of {utc(view.now)} · streams connected now: {venues(cover.connected_now) if cover.connected_now else 'none'}"
+    )
+    return embed
+
+
+def liq_bars(rows: Sequence[LiqMinute], bucket: timedelta = timedelta(hours=1)) -> list[LiqBar]:
+    """Rows summed into chart bars (longs and shorts per bucket, all venues)."""
+    sums: dict[datetime, list[float]] = defaultdict(lambda: [0.0, 0.0])
+    step = bucket.total_seconds()
+    for r in rows:
+        start = datetime.fromtimestamp(r.minute.timestamp() // step * step, tz=r.minute.tzinfo)
+        sums[start][0 if r.side == "long" else 1] += r.usd
+    return [LiqBar(start=t, long_usd=v[0], short_usd=v[1]) for t, v in sorted(sums.items())]
+
+
+def liquidations_chart(view: LiquidationsView) -> ChartSpec | None:
+    """Price bars of the coin (BTC for the market) over the week, liquidation bars below."""
+    if not view.candles:
+        return None
+    who = view.coin or "BTC"
+    first, last = view.candles[0].open_time, view.candles[-1].open_time
+    scope = view.coin or "all tracked coins"
+    return ChartSpec(
+        title=f"{who} · 1h · {first:%Y-%m-%d} → {last:%Y-%m-%d} UTC",
+        candles=view.candles,
+        current_price=view.candles[-1].close,
+        current_label=f"last close {price(view.candles[-1].close)}",
+        liq_bars=liq_bars(view.hourly),
+        subtitle=f"liquidations of {scope} (longs below, shorts above)",
+        footer="liquidations: lower bound from the venues' public streams",
+    )

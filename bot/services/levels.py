@@ -1,0 +1,61 @@
+"""/levels: support below and resistance above the price from the price history, with the
+bars and liquidations the chart draws over the same week."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from bot.analysis.derivatives import LiqMinute
+from bot.analysis.findings import LevelsResult
+from bot.analysis.levels import find_levels
+from bot.coins import Coin
+from bot.models import Candle, Ticker
+from bot.services.liquidations import liq_rows
+from bot.services.market import MarketService, best_ticker
+from bot.store import Store
+
+CHART_SPAN = timedelta(days=7)
+
+
+def levels_for(store: Store, coin: str, ticker: Ticker | None, now: datetime) -> LevelsResult | None:
+    if ticker is None:
+        return None
+    daily = store.candles(coin, "1d", now - timedelta(days=420), now)
+    hourly = store.candles(coin, "1h", now - timedelta(days=30), now)
+    return find_levels(coin, ticker.price, daily, hourly, now=now)
+
+
+@dataclass(frozen=True)
+class LevelsView:
+    coin: str
+    name: str
+    ticker: Ticker
+    levels: LevelsResult
+    hourly: tuple[Candle, ...]  # the chart's week of bars
+    liquidations: tuple[LiqMinute, ...]  # hourly buckets over the same week
+    now: datetime
+
+
+class LevelsService:
+    def __init__(self, market: MarketService) -> None:
+        self.market = market
+
+    async def levels(self, coin: Coin) -> LevelsView:
+        m = self.market
+        now = m.clock()
+
+        def read() -> LevelsView | None:
+            store = m.store.sync
+            ticker = best_ticker(store.tickers(coin.symbol)).get(coin.symbol)
+            result = levels_for(store, coin.symbol, ticker, now)
+            if ticker is None or result is None:
+                return None
+            hourly = store.candles(coin.symbol, "1h", now - CHART_SPAN, now)
+            liqs = liq_rows(store, coin.symbol, now - CHART_SPAN, now, CHART_SPAN, baseline=False)
+            return LevelsView(coin.symbol, coin.name, ticker, result, tuple(hourly), tuple(liqs), now)
+
+        view = await m.store.run(read)
+        if view is None:
+            raise m.no_data_yet(f"price for {coin.symbol}")
+        return view

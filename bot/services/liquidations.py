@@ -1,0 +1,109 @@
+"""/liquidations: long vs short liquidations per window and venue, against the coin's own
+baseline, with honest coverage (a lower bound from the public streams, covered since when,
+with how many minutes of gaps). Also serves /why and the charts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from bot.analysis.coverage import Coverage, coverage
+from bot.analysis.derivatives import LiqMinute, liquidation_window
+from bot.analysis.findings import LiquidationFinding
+from bot.clock import from_ms
+from bot.coins import Coin
+from bot.models import Candle
+from bot.services.market import MarketService
+from bot.store import Store
+
+MARKET = "all coins"  # how findings name the whole market (the store's key for it is "*")
+BASELINE = timedelta(days=30)
+LIQ_WINDOWS: dict[str, timedelta] = {
+    "1h": timedelta(hours=1),
+    "4h": timedelta(hours=4),
+    "24h": timedelta(hours=24),
+    "7d": timedelta(days=7),
+    "30d": timedelta(days=30),
+}
+DEFAULT_WINDOWS = ("1h", "24h", "7d", "30d")
+CHART_SPAN = timedelta(days=7)
+
+
+def _floor_hour(t: datetime) -> datetime:
+    return t.replace(minute=0, second=0, microsecond=0)
+
+
+def liq_rows(
+    store: Store,
+    coin: str | None,
+    start: datetime,
+    now: datetime,
+    window: timedelta,
+    *,
+    baseline: bool = True,
+) -> list[LiqMinute]:
+    """Hourly roll-ups for the 30-day baseline, minute rows for the window (hourly for long
+    windows); split on an hour boundary so no liquidation is counted twice."""
+    edge = _floor_hour(start)
+    rows = store.liq_buckets(coin, edge - BASELINE, edge, hourly=True) if baseline else []
+    rows += store.liq_buckets(coin, edge, now + timedelta(minutes=1), hourly=window > timedelta(days=1))
+    return [
+        LiqMinute(
+            coin=coin or MARKET,
+            minute=from_ms(r["minute"]),
+            side=r["side"],
+            venue=r["venue"],
+            usd=r["usd"],
+            events=r["events"],
+            max_usd=r["max_usd"],
+        )
+        for r in rows
+    ]
+
+
+def liquidations(
+    store: Store, coin: str | None, now: datetime, window: timedelta, cover: Coverage
+) -> LiquidationFinding:
+    key = coin or MARKET
+    rows = liq_rows(store, coin, now - window, now, window)
+    return liquidation_window(
+        key, rows, now=now, window=window, covered_since=cover.covered_since, venues=cover.venues
+    )
+
+
+@dataclass(frozen=True)
+class LiquidationsView:
+    coin: str | None
+    windows: tuple[LiquidationFinding, ...]
+    coverage: Coverage
+    top_coins: tuple[tuple[str, float, float], ...]  # (coin, total usd, long usd) in the longest window
+    hourly: tuple[LiqMinute, ...]  # the last 7 days in hourly buckets, for the chart
+    candles: tuple[Candle, ...]  # the coin's (or BTC's) hourly bars over the same week
+    now: datetime
+
+
+def gather_liquidations(
+    store: Store, coin: str | None, windows: tuple[str, ...], now: datetime
+) -> LiquidationsView:
+    longest = max(LIQ_WINDOWS[w] for w in windows)
+    sessions = store.stream_sessions(now - BASELINE - longest)
+    cover = coverage(sessions, now - longest, now)
+    found = tuple(liquidations(store, coin, now, LIQ_WINDOWS[w], cover) for w in windows)
+    top: tuple[tuple[str, float, float], ...] = ()
+    if coin is None:
+        top = tuple((r["coin"], r["usd"], r["long_usd"]) for r in store.top_liquidated(now - longest, now, 5))
+    hourly = liq_rows(store, coin, now - CHART_SPAN, now, CHART_SPAN, baseline=False)
+    candles = store.candles(coin or "BTC", "1h", now - CHART_SPAN, now)
+    return LiquidationsView(coin, found, cover, top, tuple(hourly), tuple(candles), now)
+
+
+class LiquidationsService:
+    def __init__(self, market: MarketService) -> None:
+        self.market = market
+
+    async def liquidations(self, coin: Coin | None, window: str | None = None) -> LiquidationsView:
+        windows = (window,) if window else DEFAULT_WINDOWS
+        m = self.market
+        return await m.store.run(
+            gather_liquidations, m.store.sync, coin.symbol if coin else None, windows, m.clock()
+        )
