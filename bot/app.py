@@ -22,6 +22,8 @@ from bot.services.liquidations import LiquidationsService
 from bot.services.why import WhyService
 from bot.settings import ConfigError, Settings
 from bot.store import AsyncStore, Store
+from bot.streams.base import EventsHook
+from bot.streams.manager import StreamManager
 
 
 @dataclass
@@ -97,3 +99,7 @@ async def collector_for(app: App) -> AsyncIterator[Collector]:
         yield Collector(app.settings, app.store, http, app.registry, app.clock)
     finally:
         await http.aclose()
+
+
+def streams_for(app: App, collector: Collector, on_events: EventsHook | None = None) -> StreamManager:
+    return StreamManager(app.settings, app.store, app.registry, collector.http, app.clock, on_events)

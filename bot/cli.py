@@ -101,7 +101,7 @@ async def _run_bot(settings: Settings, token: str, *, guild: int | None, sync: b
     import discord
     from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-    from bot.app import build_app, collector_for, scheduler_next_refresh
+    from bot.app import build_app, collector_for, scheduler_next_refresh, streams_for
     from bot.client import TapewatchBot
     from bot.jobs import register_jobs
 
@@ -109,7 +109,13 @@ async def _run_bot(settings: Settings, token: str, *, guild: int | None, sync: b
     app = build_app(settings, next_refresh=scheduler_next_refresh(scheduler))
     async with collector_for(app) as collector:
         register_jobs(scheduler, collector, settings)
-        bot = TapewatchBot(services=app.services, scheduler=scheduler, sync_guild=guild, sync_commands=sync)
+        bot = TapewatchBot(
+            services=app.services,
+            scheduler=scheduler,
+            streams=streams_for(app, collector),
+            sync_guild=guild,
+            sync_commands=sync,
+        )
         try:
             async with bot:
                 await bot.start(token)
@@ -127,7 +133,7 @@ async def _run_bot(settings: Settings, token: str, *, guild: int | None, sync: b
 async def cmd_collect(settings: Settings, *, once: bool) -> int:
     from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-    from bot.app import build_app, collector_for
+    from bot.app import build_app, collector_for, streams_for
     from bot.jobs import register_jobs
 
     app = build_app(settings)
@@ -142,10 +148,13 @@ async def cmd_collect(settings: Settings, *, once: bool) -> int:
             scheduler = AsyncIOScheduler(timezone="UTC")
             register_jobs(scheduler, collector, settings)
             scheduler.start()
-            log.info("collecting into %s; Ctrl-C to stop", settings.db)
+            streams = streams_for(app, collector)
+            await streams.start()
+            log.info("collecting into %s (REST jobs and liquidation streams); Ctrl-C to stop", settings.db)
             try:
                 await asyncio.Event().wait()
             finally:
+                await streams.stop()
                 scheduler.shutdown(wait=False)
     finally:
         app.close()

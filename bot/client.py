@@ -16,6 +16,7 @@ from bot.render.embeds import error_embed
 
 if TYPE_CHECKING:
     from bot.app import Services
+    from bot.streams.manager import StreamManager
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +67,7 @@ class TapewatchBot(commands.Bot):
         *,
         services: Services,
         scheduler: AsyncIOScheduler | None = None,
+        streams: StreamManager | None = None,
         sync_guild: int | None = None,
         sync_commands: bool = False,
         **options: Any,
@@ -82,6 +84,7 @@ class TapewatchBot(commands.Bot):
         )
         self.services = services
         self.scheduler = scheduler
+        self.streams = streams
         self.sync_guild = sync_guild
         self.sync_commands = sync_commands
 
@@ -91,6 +94,8 @@ class TapewatchBot(commands.Bot):
         if self.scheduler is not None:
             # AsyncIOScheduler binds to the running loop, so it must start here, not earlier.
             self.scheduler.start()
+        if self.streams is not None:
+            await self.streams.start()
         if self.sync_commands:
             await self.sync_tree()
 
@@ -106,6 +111,8 @@ class TapewatchBot(commands.Bot):
         return len(synced)
 
     async def close(self) -> None:
+        if self.streams is not None:
+            await self.streams.stop()
         if self.scheduler is not None and self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         await super().close()

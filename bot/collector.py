@@ -82,6 +82,7 @@ class Collector:
         self.store = store
         self.registry = registry
         self.clock = clock
+        self.http = http
         p = settings.providers
         self.binance = BinanceProvider(http, p.binance, registry, clock=clock)
         self.bybit = BybitProvider(http, p.bybit, registry, clock=clock)

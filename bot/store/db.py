@@ -201,6 +201,17 @@ class Store(StoreReads):
                 (to_ms(at), venue),
             )
 
+    def close_dangling_sessions(self) -> int:
+        """Close sessions a crash left open at the last event seen on that venue (or at their
+        own start): the time the process was down is then a gap, not coverage."""
+        with self.lock, self.conn:
+            cur = self.conn.execute(
+                "UPDATE stream_sessions SET disconnected_ms = MAX(connected_ms, COALESCE(("
+                "SELECT MAX(ts_ms) FROM liquidations l WHERE l.venue = stream_sessions.venue "
+                "AND l.ts_ms >= stream_sessions.connected_ms), connected_ms)) WHERE disconnected_ms IS NULL"
+            )
+        return cur.rowcount
+
     def record_success(self, source: str, at: datetime, detail: str = "") -> None:
         with self.lock, self.conn:
             self.conn.execute(

@@ -180,3 +180,13 @@ def test_hourly_rollups_match_minutes_per_coin_and_market(tmp_path: Path) -> Non
     market = store.liq_buckets(None, T0, T0 + timedelta(days=1), hourly=False)
     assert sum(r["usd"] for r in market) == raw[0]
     assert {r["coin"] for r in market} == {"*"}
+
+
+def test_sessions_left_open_by_a_crash_close_at_their_last_event(tmp_path: Path) -> None:
+    store = Store(tmp_path / "s.db")
+    store.open_stream_session("binance", T0)
+    store.insert_liquidations([liq(1, minute=30)])  # last event seen 30 min in
+    store.open_stream_session("okx", T0)  # nothing seen at all
+    assert store.close_dangling_sessions() == 2
+    closed = {s.venue: s.disconnected_at for s in store.stream_sessions(T0 - timedelta(days=1))}
+    assert closed == {"binance": T0 + timedelta(minutes=30, seconds=1), "okx": T0}

@@ -1,0 +1,668 @@
+"""One reusable websocket runner for the liquidation streams.
+
+:class:`LiquidationStream` owns one websocket connection at a time (aiohttp): it connects,
+sends the venue's subscribe messages, keeps the connection alive the venue's way, parses each
+frame with the venue's :class:`VenueAdapter`, drops events it has already seen and hands the
+rest in batches to an injected async ``sink``. When the connection ends it reconnects with
+exponential backoff and jitter, and it reports every connect/disconnect through
+``on_connect``/``on_disconnect`` so coverage (and its gaps) can be stated honestly.
+
+The runner does not know the store: :meth:`StreamHooks.for_store` is the glue for
+:class:`bot.store.AsyncStore`.
+
+Time: intervals use the event loop's monotonic clock; every *recorded* time (session start
+and end) comes from the injected :data:`bot.clock.Clock`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import math
+import random
+import time
+from abc import ABC, abstractmethod
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import aiohttp
+
+from bot.clock import Clock, system_clock
+from bot.models import Liquidation, Venue
+
+if TYPE_CHECKING:
+    from bot.store import AsyncStore
+
+log = logging.getLogger(__name__)
+
+Sink = Callable[[list[Liquidation]], Awaitable[int]]
+"""Stores a batch; returns how many events were new (``Store.insert_liquidations``)."""
+SessionHook = Callable[[str, datetime], Awaitable[None]]
+"""``(venue, at)``: a connection was established (subscribed) or ended."""
+EventsHook = Callable[[list[Liquidation]], Awaitable[None]]
+"""Called with each batch right after the sink stored it (alerts)."""
+
+
+# -- parsing helpers shared by the venue parsers -----------------------------------------------
+
+
+def to_float(value: Any) -> float:
+    """A finite float from a venue's number or numeric string; ValueError otherwise."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise ValueError(f"not a number: {value!r}")
+    number = float(value)
+    if not math.isfinite(number):
+        raise ValueError(f"not finite: {value!r}")
+    return number
+
+
+def to_ms(value: Any) -> int:
+    """An integer millisecond timestamp from a number or numeric string; ValueError otherwise."""
+    if isinstance(value, str) and value.isdigit():
+        return int(value)
+    number = to_float(value)
+    if number <= 0 or number != int(number):
+        raise ValueError(f"not a ms timestamp: {value!r}")
+    return int(number)
+
+
+class _Throttle:
+    """Allows one event per key per ``every`` seconds (log spam guard)."""
+
+    def __init__(self, every: float) -> None:
+        self.every = every
+        self._last: dict[str, float] = {}
+
+    def allow(self, key: str) -> bool:
+        now = time.monotonic()
+        last = self._last.get(key)
+        if last is not None and now - last < self.every:
+            return False
+        self._last[key] = now
+        return True
+
+
+_malformed = _Throttle(60.0)
+
+
+def log_malformed(logger: logging.Logger, venue: str, what: str, payload: Any) -> None:
+    """Log a skipped malformed frame: a warning at most once a minute per venue (a format
+    change would otherwise log every frame), debug otherwise."""
+    level = logging.WARNING if _malformed.allow(venue) else logging.DEBUG
+    logger.log(level, "%s: skipped malformed %s: %.300r", venue, what, payload)
+
+
+# -- configuration and hooks -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StreamConfig:
+    """Timings and limits of one stream. Seconds unless stated; tiny values make tests fast.
+
+    ``ping_interval``: send the adapter's ping payload this often (``None``: the client never
+    pings; e.g. Binance, where the server pings and we answer with pongs). With an adapter
+    that pings only when idle (OKX), it is the idle time before a ping.
+    ``idle_timeout``: reconnect when nothing at all (data, pong, ping frame) arrived this long.
+    ``max_connection_age``: reconnect proactively after this long (Binance: 24 h limit).
+    ``stable_after``: a connection that lived this long resets the backoff.
+    ``flush_interval`` / ``flush_max_events``: hand buffered events to the sink when the oldest
+    waited this long, or when this many are buffered.
+    ``max_buffer``: events kept while the sink keeps failing; the oldest are dropped beyond it.
+    ``recent_ids``: how many event ids the in-memory de-duplication remembers.
+    """
+
+    ping_interval: float | None = None
+    idle_timeout: float = 120.0
+    max_connection_age: float | None = None
+    connect_timeout: float = 15.0
+    close_timeout: float = 5.0
+    backoff_initial: float = 1.0
+    backoff_max: float = 60.0
+    backoff_jitter: float = 0.5
+    stable_after: float = 60.0
+    flush_interval: float = 1.0
+    flush_max_events: int = 500
+    max_buffer: int = 50_000
+    recent_ids: int = 20_000
+    max_msg_size: int = 4 * 1024 * 1024
+
+    def __post_init__(self) -> None:
+        positive = {
+            "idle_timeout": self.idle_timeout,
+            "connect_timeout": self.connect_timeout,
+            "close_timeout": self.close_timeout,
+            "backoff_initial": self.backoff_initial,
+            "backoff_max": self.backoff_max,
+            "flush_interval": self.flush_interval,
+        }
+        if self.ping_interval is not None:
+            positive["ping_interval"] = self.ping_interval
+        if self.max_connection_age is not None:
+            positive["max_connection_age"] = self.max_connection_age
+        for name, value in positive.items():
+            if not value > 0:
+                raise ValueError(f"StreamConfig.{name} must be > 0, got {value!r}")
+        if not 0 <= self.backoff_jitter <= 1:
+            raise ValueError(f"StreamConfig.backoff_jitter must be in [0, 1], got {self.backoff_jitter!r}")
+        if self.stable_after < 0:
+            raise ValueError("StreamConfig.stable_after must be >= 0")
+        for name in ("flush_max_events", "max_buffer", "recent_ids", "max_msg_size"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"StreamConfig.{name} must be >= 1")
+
+
+@dataclass(frozen=True)
+class StreamHooks:
+    """What the runner calls: ``sink`` stores a batch, ``on_connect``/``on_disconnect`` record
+    coverage, ``on_events`` (optional) sees each stored batch within ``flush_interval``."""
+
+    sink: Sink
+    on_connect: SessionHook
+    on_disconnect: SessionHook
+    on_events: EventsHook | None = None
+
+    @classmethod
+    def for_store(cls, store: AsyncStore, on_events: EventsHook | None = None) -> StreamHooks:
+        """Hooks writing to ``store`` (each call in a worker thread)."""
+        sync = store.sync
+
+        async def sink(events: list[Liquidation]) -> int:
+            return await store.run(sync.insert_liquidations, events)
+
+        async def on_connect(venue: str, at: datetime) -> None:
+            await store.run(sync.open_stream_session, venue, at)
+
+        async def on_disconnect(venue: str, at: datetime) -> None:
+            await store.run(sync.close_stream_session, venue, at)
+
+        return cls(sink=sink, on_connect=on_connect, on_disconnect=on_disconnect, on_events=on_events)
+
+
+@dataclass
+class StreamStats:
+    """Counters for a status command; ``events`` counts events after in-memory de-duplication."""
+
+    connects: int = 0
+    disconnects: int = 0
+    connect_failures: int = 0
+    frames: int = 0
+    bad_frames: int = 0
+    events: int = 0
+    duplicates: int = 0
+    stored: int = 0
+    dropped: int = 0
+    sink_failures: int = 0
+    pings_sent: int = 0
+    last_connected_at: datetime | None = None
+    last_disconnected_at: datetime | None = None
+    last_event_at: datetime | None = None
+    last_error: str | None = None
+
+
+# -- venue adapters ----------------------------------------------------------------------------
+
+
+class VenueAdapter(ABC):
+    """What differs between venues: the URL, subscribe messages, ping rules and the parser.
+
+    ``ping_payload`` is sent as a text frame every ``StreamConfig.ping_interval`` seconds, or,
+    when ``ping_when_idle`` is set, only after that long without receiving anything.
+    """
+
+    venue: Venue
+    url: str
+    default_config: StreamConfig = StreamConfig()
+    ping_payload: str | None = None
+    ping_when_idle: bool = False
+
+    def subscribe_messages(self) -> list[str]:
+        """Text frames to send after every (re)connect."""
+        return []
+
+    def is_pong(self, text: str) -> bool:
+        """True for a non-JSON keepalive reply (OKX's ``pong``)."""
+        return False
+
+    @abstractmethod
+    def parse(self, frame: Any) -> list[Liquidation]:
+        """Events in one decoded JSON frame; ``[]`` for other frames. Must not raise."""
+
+
+# -- the runner --------------------------------------------------------------------------------
+
+
+class StreamClosed(Exception):
+    """The current connection ended; the message says why."""
+
+
+class StreamStalled(StreamClosed):
+    """Nothing was received for ``idle_timeout`` seconds."""
+
+
+class StreamRotated(StreamClosed):
+    """Proactive reconnect before the venue's connection age limit."""
+
+
+class RecentIds:
+    """A bounded set of recently seen ids (oldest forgotten first)."""
+
+    def __init__(self, maxlen: int) -> None:
+        self.maxlen = maxlen
+        self._ids: OrderedDict[str, None] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._ids
+
+    def add(self, key: str) -> bool:
+        """Remember ``key``; True when it was not already known."""
+        if key in self._ids:
+            self._ids.move_to_end(key)
+            return False
+        self._ids[key] = None
+        if len(self._ids) > self.maxlen:
+            self._ids.popitem(last=False)
+        return True
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    reason: str
+    lived: float = 0.0
+    connected: bool = False
+    rotated: bool = False
+
+
+async def _cancel_and_wait(tasks: Iterable[asyncio.Future[Any]]) -> None:
+    """Cancel ``tasks`` and wait for them; retrieves their exceptions. A cancellation of the
+    caller itself still propagates (gather re-raises it)."""
+    pending = list(tasks)
+    for task in pending:
+        task.cancel()
+    if pending:
+        await asyncio.gather(*pending, return_exceptions=True)
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc)
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+@dataclass
+class _Connection:
+    ws: aiohttp.ClientWebSocketResponse
+    started: float
+    last_rx: float
+    last_ping: float
+
+
+class LiquidationStream:
+    """Runs one venue's liquidation stream until :meth:`stop` (or cancellation).
+
+    ``await stream.run()`` never returns on its own: connection failures are logged and
+    retried with backoff. ``asyncio.CancelledError`` is never swallowed. A stopped stream
+    cannot be restarted; build a new one.
+    """
+
+    def __init__(
+        self,
+        adapter: VenueAdapter,
+        hooks: StreamHooks,
+        *,
+        config: StreamConfig | None = None,
+        clock: Clock = system_clock,
+        session: aiohttp.ClientSession | None = None,
+        rng: Callable[[], float] = random.random,
+    ) -> None:
+        self.adapter = adapter
+        self.hooks = hooks
+        self.config = config or adapter.default_config
+        self.clock = clock
+        self.stats = StreamStats()
+        self._session = session
+        self._rng = rng
+        self._stop = asyncio.Event()
+        self._done = asyncio.Event()
+        self._running = False
+        self._task: asyncio.Task[Any] | None = None
+        self._conn: _Connection | None = None
+        self._recent = RecentIds(self.config.recent_ids)
+        self._buffer: list[Liquidation] = []
+        self._buffer_since = 0.0
+        self._wake = asyncio.Event()
+        self._deliveries: set[asyncio.Task[None]] = set()
+
+    @property
+    def venue(self) -> Venue:
+        return self.adapter.venue
+
+    @property
+    def connected(self) -> bool:
+        return self._conn is not None
+
+    @property
+    def running(self) -> bool:
+        return self._running
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        if self._running:
+            raise RuntimeError(f"{self.venue} stream is already running")
+        self._running = True
+        self._done.clear()
+        self._task = asyncio.current_task()
+        http = self._session or aiohttp.ClientSession()
+        flusher = asyncio.create_task(self._flush_loop(), name=f"{self.venue}-liquidations-flush")
+        attempt = 0
+        try:
+            while not self._stop.is_set():
+                outcome = await self._connect_once(http)
+                if self._stop.is_set():
+                    break
+                if outcome.rotated:
+                    attempt, delay = 0, 0.0
+                else:
+                    if outcome.connected and outcome.lived >= self.config.stable_after:
+                        attempt = 0
+                    delay = self._backoff(attempt)
+                    attempt += 1
+                    self.stats.last_error = outcome.reason
+                log.log(
+                    logging.INFO if outcome.rotated else logging.WARNING,
+                    "%s liquidations: %s; reconnecting in %.2fs",
+                    self.venue,
+                    outcome.reason,
+                    delay,
+                )
+                if delay > 0:
+                    await self._sleep_unless_stopped(delay)
+        finally:
+            await _cancel_and_wait([flusher])
+            await self._flush()
+            if self._deliveries:
+                await asyncio.gather(*self._deliveries, return_exceptions=True)
+            if self._buffer:  # the sink failed on the last attempt too
+                self.stats.dropped += len(self._buffer)
+                log.error("%s liquidations: %d events not stored at shutdown", self.venue, len(self._buffer))
+                self._buffer = []
+            if self._session is None:
+                await http.close()
+            self._running = False
+            self._task = None
+            self._done.set()
+
+    async def stop(self) -> None:
+        """Close the connection (flushing buffered events and recording the disconnect) and
+        make :meth:`run` return. Waits for that unless called from inside the run task."""
+        self._stop.set()
+        if self._running and asyncio.current_task() is not self._task:
+            await self._done.wait()
+
+    # -- one connection ------------------------------------------------------------------------
+
+    async def _connect_once(self, http: aiohttp.ClientSession) -> _Outcome:
+        loop = asyncio.get_running_loop()
+        try:
+            ws = await self._open(http)
+        except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+            self.stats.connect_failures += 1
+            return _Outcome(reason=f"connect failed: {_describe(exc)}")
+        if ws is None:
+            return _Outcome(reason="stopped")
+        conn = _Connection(ws=ws, started=loop.time(), last_rx=loop.time(), last_ping=loop.time())
+        opened = False
+        rotated = False
+        try:
+            for message in self.adapter.subscribe_messages():
+                await ws.send_str(message)
+            self._conn = conn
+            opened = True
+            at = self.clock()
+            self.stats.connects += 1
+            self.stats.last_connected_at = at
+            log.info("%s liquidations: connected to %s", self.venue, self.adapter.url)
+            await self._call_hook("on_connect", self.hooks.on_connect, self.venue, at)
+            reason = await self._pump(conn)
+        except StreamRotated as exc:
+            reason, rotated = str(exc), True
+        except StreamClosed as exc:
+            reason = str(exc)
+        except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+            reason = f"connection error: {_describe(exc)}"
+        except Exception as exc:
+            log.exception("%s liquidations: unexpected error", self.venue)
+            reason = f"unexpected error: {_describe(exc)}"
+        finally:
+            self._conn = None
+            await self._close_ws(ws)
+            await self._flush()
+            if opened:
+                at = self.clock()
+                self.stats.disconnects += 1
+                self.stats.last_disconnected_at = at
+                await self._call_hook("on_disconnect", self.hooks.on_disconnect, self.venue, at)
+        return _Outcome(reason=reason, lived=loop.time() - conn.started, connected=True, rotated=rotated)
+
+    async def _open(self, http: aiohttp.ClientSession) -> aiohttp.ClientWebSocketResponse | None:
+        """Connect, unless :meth:`stop` is called first (then None)."""
+        connect = asyncio.ensure_future(self._ws_connect(http))
+        stopper = asyncio.ensure_future(self._stop.wait())
+        try:
+            await asyncio.wait({connect, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        except BaseException:
+            await self._discard(connect)
+            raise
+        finally:
+            await _cancel_and_wait([stopper])
+        if not connect.done() or self._stop.is_set():
+            await self._discard(connect)
+            return None
+        return connect.result()
+
+    async def _ws_connect(self, http: aiohttp.ClientSession) -> aiohttp.ClientWebSocketResponse:
+        async with asyncio.timeout(self.config.connect_timeout):
+            return await http.ws_connect(
+                self.adapter.url,
+                autoping=False,  # we answer pings ourselves, so a server ping counts as life
+                autoclose=True,
+                heartbeat=None,
+                timeout=aiohttp.ClientWSTimeout(ws_receive=None, ws_close=self.config.close_timeout),
+                max_msg_size=self.config.max_msg_size,
+            )
+
+    async def _discard(self, connect: asyncio.Future[aiohttp.ClientWebSocketResponse]) -> None:
+        await _cancel_and_wait([connect])
+        if not connect.cancelled() and connect.exception() is None:
+            await self._close_ws(connect.result())
+
+    async def _close_ws(self, ws: aiohttp.ClientWebSocketResponse) -> None:
+        if ws.closed:
+            return
+        try:
+            async with asyncio.timeout(self.config.close_timeout):
+                await ws.close()
+        except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+            log.debug("%s liquidations: close failed: %s", self.venue, _describe(exc))
+
+    async def _pump(self, conn: _Connection) -> str:
+        tasks: list[asyncio.Task[str]] = [
+            asyncio.create_task(self._read(conn)),
+            asyncio.create_task(self._keepalive(conn)),
+            asyncio.create_task(self._until_stopped()),
+        ]
+        if self.config.max_connection_age is not None:
+            tasks.append(asyncio.create_task(self._expire(self.config.max_connection_age)))
+        try:
+            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            await _cancel_and_wait(tasks)
+        first = next(t for t in tasks if t in done)
+        return first.result()  # raises the task's StreamClosed
+
+    async def _until_stopped(self) -> str:
+        await self._stop.wait()
+        return "stopped"
+
+    async def _expire(self, age: float) -> str:
+        await asyncio.sleep(age)
+        raise StreamRotated(f"rotating the connection after {age:.0f}s (venue connection age limit)")
+
+    async def _read(self, conn: _Connection) -> str:
+        ws = conn.ws
+        loop = asyncio.get_running_loop()
+        while True:
+            msg = await ws.receive()
+            conn.last_rx = loop.time()
+            if msg.type is aiohttp.WSMsgType.TEXT:
+                self._on_text(msg.data)
+            elif msg.type is aiohttp.WSMsgType.BINARY:
+                try:
+                    self._on_text(bytes(msg.data).decode("utf-8"))
+                except UnicodeDecodeError:
+                    self.stats.bad_frames += 1
+                    log_malformed(log, self.venue, "binary frame", msg.data[:100])
+            elif msg.type is aiohttp.WSMsgType.PING:
+                await ws.pong(msg.data)
+            elif msg.type is aiohttp.WSMsgType.PONG:
+                pass
+            elif msg.type is aiohttp.WSMsgType.ERROR:
+                error = ws.exception()
+                return f"websocket error: {_describe(error) if error else 'unknown'}"
+            else:  # CLOSE, CLOSING, CLOSED
+                return f"closed by the server (code {ws.close_code})"
+
+    async def _keepalive(self, conn: _Connection) -> str:
+        """Send the venue's pings and give up on a silent connection."""
+        loop = asyncio.get_running_loop()
+        cfg = self.config
+        payload = self.adapter.ping_payload if cfg.ping_interval is not None else None
+        while True:
+            now = loop.time()
+            silent = now - conn.last_rx
+            if silent >= cfg.idle_timeout:
+                raise StreamStalled(f"nothing received for {silent:.1f}s")
+            wake = conn.last_rx + cfg.idle_timeout
+            if payload is not None and cfg.ping_interval is not None:
+                since = max(conn.last_rx, conn.last_ping) if self.adapter.ping_when_idle else conn.last_ping
+                due = since + cfg.ping_interval
+                if now >= due:
+                    await conn.ws.send_str(payload)
+                    conn.last_ping = now
+                    self.stats.pings_sent += 1
+                    continue
+                wake = min(wake, due)
+            await asyncio.sleep(max(wake - now, 0.0))
+
+    # -- frames and events ---------------------------------------------------------------------
+
+    def _on_text(self, text: str) -> None:
+        if self.adapter.is_pong(text):
+            return
+        try:
+            frame = json.loads(text)
+        except ValueError:
+            self.stats.bad_frames += 1
+            log_malformed(log, self.venue, "non-JSON frame", text)
+            return
+        self.stats.frames += 1
+        try:
+            events = self.adapter.parse(frame)
+        except Exception:  # parsers must not raise; one bad frame must not end the stream
+            self.stats.bad_frames += 1
+            log.exception("%s liquidations: parser failed on %.300r", self.venue, frame)
+            return
+        self._accept(events)
+
+    def _accept(self, events: list[Liquidation]) -> None:
+        fresh = []
+        for event in events:
+            if self._recent.add(event.event_id):
+                fresh.append(event)
+            else:
+                self.stats.duplicates += 1
+        if not fresh:
+            return
+        if not self._buffer:
+            self._buffer_since = asyncio.get_running_loop().time()
+        self._buffer.extend(fresh)
+        self.stats.events += len(fresh)
+        newest = max(e.ts for e in fresh)
+        if self.stats.last_event_at is None or newest > self.stats.last_event_at:
+            self.stats.last_event_at = newest
+        self._trim_buffer()
+        self._wake.set()
+
+    def _trim_buffer(self) -> None:
+        excess = len(self._buffer) - self.config.max_buffer
+        if excess > 0:
+            del self._buffer[:excess]
+            self.stats.dropped += excess
+            log.error("%s liquidations: buffer full, dropped the %d oldest events", self.venue, excess)
+
+    async def _flush_loop(self) -> None:
+        loop = asyncio.get_running_loop()
+        cfg = self.config
+        while True:
+            self._wake.clear()
+            if not self._buffer:
+                await self._wake.wait()
+                continue
+            remaining = self._buffer_since + cfg.flush_interval - loop.time()
+            if remaining > 0 and len(self._buffer) < cfg.flush_max_events:
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(remaining):
+                        await self._wake.wait()
+                continue
+            await self._flush()
+
+    async def _flush(self) -> None:
+        """Hand the buffer to the sink. The delivery is shielded: cancelling the caller does
+        not abandon a batch half-way (run() waits for pending deliveries before returning)."""
+        if not self._buffer:
+            return
+        batch, self._buffer = self._buffer, []
+        delivery = asyncio.ensure_future(self._deliver(batch))
+        self._deliveries.add(delivery)
+        delivery.add_done_callback(self._deliveries.discard)
+        await asyncio.shield(delivery)
+
+    async def _deliver(self, batch: list[Liquidation]) -> None:
+        try:
+            new = await self.hooks.sink(batch)
+        except Exception:
+            self.stats.sink_failures += 1
+            log.exception("%s liquidations: storing %d events failed; will retry", self.venue, len(batch))
+            self._buffer[:0] = batch
+            self._buffer_since = asyncio.get_running_loop().time()  # retry after flush_interval
+            self._trim_buffer()
+            self._wake.set()
+            return
+        self.stats.stored += new
+        if self.hooks.on_events is not None:
+            await self._call_hook("on_events", self.hooks.on_events, batch)
+
+    # -- helpers -------------------------------------------------------------------------------
+
+    async def _call_hook(self, name: str, hook: Callable[..., Awaitable[None]], *args: Any) -> None:
+        try:
+            await hook(*args)
+        except Exception:
+            log.exception("%s liquidations: %s hook failed", self.venue, name)
+
+    def _backoff(self, attempt: int) -> float:
+        cfg = self.config
+        base = min(cfg.backoff_max, cfg.backoff_initial * 2.0 ** min(attempt, 30))
+        return base * (1.0 - cfg.backoff_jitter * self._rng())
+
+    async def _sleep_unless_stopped(self, delay: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(delay):
+                await self._stop.wait()
