@@ -1,0 +1,353 @@
+"""Read a store back into a scenario, and write scenario files.
+
+Exporting a real store pins a market moment that can be replayed later (a bug report, a test,
+a demo): times are written absolute, so the file means the same whenever it is read. Applying
+the export to an empty store stores the same rows again.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import math
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from bot.clock import from_ms, to_ms
+from bot.scenarios.model import (
+    BreadthSnapshot,
+    CandleRow,
+    CandleSeries,
+    FundingRow,
+    FundingSeries,
+    GlobalEntry,
+    LiquidationRow,
+    LiquidationSeries,
+    LongShortRow,
+    LongShortSeries,
+    MacroRow,
+    MacroSeries,
+    OpenInterestRow,
+    OpenInterestSeries,
+    Scenario,
+    StreamSession,
+    TickerEntry,
+    format_time,
+)
+from bot.store import Store
+
+
+def _query(store: Store, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+    """Raw rows for what the window reads do not offer (every venue's candles, raw events)."""
+    with store.lock:
+        cur = store.conn.execute(sql, params)
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+
+def _marks(n: int) -> str:
+    return ",".join("?" * n)
+
+
+def export_scenario(
+    store: Store,
+    *,
+    now: datetime,
+    since: timedelta,
+    coins: Sequence[str],
+    name: str,
+    description: str = "",
+    sample_data: bool = False,
+    since_by_interval: Mapping[str, timedelta] | None = None,
+) -> Scenario:
+    """The store's state for ``coins`` from ``now - since`` to ``now`` as a scenario.
+
+    ``since_by_interval`` narrows candles per interval (e.g. 400 days of ``1d`` but 35 of
+    ``1h``) to keep a file small. Liquidation minutes whose raw events were pruned are
+    exported as one event per roll-up row (same USD, so baselines survive; event counts and
+    the largest event of such minutes do not).
+    """
+    start = now - since
+    lo, hi = to_ms(start), to_ms(now)
+    wanted = list(dict.fromkeys(coins))
+    in_coins = f"coin IN ({_marks(len(wanted))})"
+
+    tickers: list[TickerEntry] = []
+    for t in store.tickers():
+        fetched = store.ticker_fetched_at(t.coin, t.venue, t.market)
+        if t.coin not in wanted or t.ts > now or (fetched is not None and fetched > now):
+            continue
+        tickers.append(
+            TickerEntry.model_validate(
+                {
+                    **t.model_dump(exclude={"ts"}),
+                    "ts": format_time(t.ts),
+                    "fetched_at": format_time(fetched) if fetched is not None else None,
+                }
+            )
+        )
+
+    candles: list[CandleSeries] = []
+    grouped: dict[tuple[str, str, str, str], list[CandleRow]] = defaultdict(list)
+    for r in _query(
+        store,
+        f"SELECT * FROM candles WHERE {in_coins} AND open_ms >= ? AND open_ms <= ? "  # noqa: S608
+        "ORDER BY coin, venue, market, interval, open_ms",
+        (*wanted, lo, hi),
+    ):
+        window = (since_by_interval or {}).get(r["interval"])
+        if window is not None and r["open_ms"] < to_ms(now - window):
+            continue
+        grouped[(r["coin"], r["venue"], r["market"], r["interval"])].append(
+            CandleRow(
+                t=format_time(from_ms(r["open_ms"])),
+                open=r["open"],
+                high=r["high"],
+                low=r["low"],
+                close=r["close"],
+                volume=r["volume"],
+                quote_volume=r["quote_volume"],
+                taker_buy_quote=r["taker_buy_quote"],
+            )
+        )
+    for (coin, venue, market, interval), rows in grouped.items():
+        candles.append(
+            CandleSeries.model_validate(
+                {"coin": coin, "venue": venue, "market": market, "interval": interval, "rows": rows}
+            )
+        )
+
+    liquidations = _liquidations(store, wanted, lo, hi)
+
+    streams = [
+        StreamSession.model_validate(
+            {
+                "venue": s.venue,
+                "connected_at": format_time(s.connected_at),
+                "disconnected_at": (
+                    format_time(s.disconnected_at)
+                    if s.disconnected_at is not None and s.disconnected_at <= now
+                    else None
+                ),
+            }
+        )
+        for s in store.stream_sessions(start)
+        if s.connected_at <= now
+    ]
+
+    open_interest: list[OpenInterestSeries] = []
+    funding: list[FundingSeries] = []
+    long_short: list[LongShortSeries] = []
+    for coin in wanted:
+        by_venue_oi: dict[str, list[OpenInterestRow]] = defaultdict(list)
+        for p in store.open_interest(coin, start):
+            if p.ts <= now:
+                by_venue_oi[p.venue].append(
+                    OpenInterestRow(t=format_time(p.ts), oi_usd=p.oi_usd, oi_coin=p.oi_coin)
+                )
+        open_interest += [
+            OpenInterestSeries.model_validate({"coin": coin, "venue": v, "rows": rows})
+            for v, rows in sorted(by_venue_oi.items())
+        ]
+        by_venue_f: dict[tuple[str, float], list[FundingRow]] = defaultdict(list)
+        for f in store.funding(coin, start):
+            if f.ts <= now:
+                by_venue_f[(f.venue, f.interval_hours)].append(FundingRow(t=format_time(f.ts), rate=f.rate))
+        funding += _funding_series(coin, by_venue_f)
+        by_venue_ls: dict[str, list[LongShortRow]] = defaultdict(list)
+        for ls in store.long_short(coin, start):
+            if ls.ts <= now:
+                by_venue_ls[ls.venue].append(LongShortRow(t=format_time(ls.ts), long_share=ls.long_share))
+        long_short += [
+            LongShortSeries.model_validate({"coin": coin, "venue": v, "rows": rows})
+            for v, rows in sorted(by_venue_ls.items())
+        ]
+
+    macro_rows: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    for r in _query(
+        store,
+        "SELECT * FROM macro WHERE ts_ms >= ? AND ts_ms <= ? ORDER BY series, interval, ts_ms",
+        (lo, hi),
+    ):
+        macro_rows[(r["series"], r["interval"])].append(r)
+    macro = [
+        MacroSeries.model_validate(
+            {
+                "series": series,
+                "symbol": found[-1]["symbol"],  # the source's symbol as last seen
+                "source": found[-1]["source"],
+                "interval": interval,
+                "rows": [MacroRow(t=format_time(from_ms(r["ts_ms"])), close=r["close"]) for r in found],
+            }
+        )
+        for (series, interval), found in macro_rows.items()
+    ]
+
+    global_stats = [
+        GlobalEntry.model_validate(
+            {**{k: v for k, v in r.items() if k != "ts_ms"}, "ts": format_time(from_ms(r["ts_ms"]))}
+        )
+        for r in _query(
+            store, "SELECT * FROM global_stats WHERE ts_ms >= ? AND ts_ms <= ? ORDER BY ts_ms", (lo, hi)
+        )
+    ]
+
+    breadth: BreadthSnapshot | None = None
+    entries, taken = store.market_breadth()
+    if entries and taken is not None and taken <= now:
+        breadth = BreadthSnapshot(at=format_time(taken), entries=entries)
+
+    return Scenario.model_validate(
+        {
+            "name": name,
+            "description": description,
+            "sample_data": sample_data,
+            "now": now,
+            "coins": wanted,
+            "tickers": tickers,
+            "candles": candles,
+            "liquidations": liquidations,
+            "streams": streams,
+            "open_interest": open_interest,
+            "funding": funding,
+            "long_short": long_short,
+            "macro": macro,
+            "global_stats": global_stats,
+            "breadth": breadth,
+        }
+    )
+
+
+def _funding_series(coin: str, groups: Mapping[tuple[str, float], list[FundingRow]]) -> list[FundingSeries]:
+    """One series per venue and funding interval (a venue may change a coin's interval)."""
+    out: list[FundingSeries] = []
+    for (venue, hours), rows in sorted(groups.items()):
+        out.append(
+            FundingSeries.model_validate(
+                {"coin": coin, "venue": venue, "interval_hours": hours, "rows": rows}
+            )
+        )
+    return out
+
+
+def _liquidations(store: Store, coins: list[str], lo: int, hi: int) -> list[LiquidationSeries]:
+    """Raw events in the window, plus one stand-in event per roll-up row whose raw events were
+    pruned (priced at the nearest stored raw event or candle of the coin)."""
+    in_coins = f"coin IN ({_marks(len(coins))})"
+    raw = _query(
+        store,
+        f"SELECT * FROM liquidations WHERE {in_coins} AND ts_ms >= ? AND ts_ms <= ? "  # noqa: S608
+        "ORDER BY venue, coin, ts_ms, event_id",
+        (*coins, lo, hi),
+    )
+    have = {(r["coin"], r["venue"], r["side"], r["minute_ms"]) for r in raw}
+    pruned = [
+        r
+        for r in _query(
+            store,
+            f"SELECT * FROM liq_minute WHERE {in_coins} AND minute_ms >= ? AND minute_ms <= ? "  # noqa: S608
+            "ORDER BY minute_ms",
+            (*coins, lo, hi),
+        )
+        if (r["coin"], r["venue"], r["side"], r["minute_ms"]) not in have
+    ]
+    grouped: dict[tuple[str, str], list[LiquidationRow]] = defaultdict(list)
+    for r in raw:
+        grouped[(r["venue"], r["coin"])].append(
+            LiquidationRow(
+                t=format_time(from_ms(r["ts_ms"])),
+                side=r["side"],
+                price=r["price"],
+                qty=r["qty"],
+                usd=r["usd"],
+                event_id=r["event_id"],
+            )
+        )
+    for r in pruned:
+        price = _price_near(store, r["coin"], r["minute_ms"])
+        if price is None or r["usd"] <= 0:
+            continue
+        grouped[(r["venue"], r["coin"])].append(
+            LiquidationRow(
+                t=format_time(from_ms(r["minute_ms"])),
+                side=r["side"],
+                price=price,
+                qty=r["usd"] / price,
+                usd=r["usd"],
+                event_id=f"rollup:{r['coin']}:{r['side']}:{r['minute_ms']}",
+            )
+        )
+    return [
+        LiquidationSeries.model_validate({"venue": venue, "coin": coin, "events": events})
+        for (venue, coin), events in sorted(grouped.items())
+    ]
+
+
+def _price_near(store: Store, coin: str, at_ms: int) -> float | None:
+    rows = _query(
+        store,
+        "SELECT close FROM candles WHERE coin = ? AND open_ms <= ? ORDER BY open_ms DESC LIMIT 1",
+        (coin, at_ms),
+    )
+    if not rows:
+        rows = _query(
+            store,
+            "SELECT price AS close FROM liquidations WHERE coin = ? ORDER BY ABS(ts_ms - ?) LIMIT 1",
+            (coin, at_ms),
+        )
+    return float(rows[0]["close"]) if rows else None
+
+
+# -- writing ------------------------------------------------------------------------------
+
+
+def _number(value: float) -> str:
+    """Shortest exact text; whole floats as integers (1.2e9 → 1200000000) to save bytes."""
+    if math.isfinite(value) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return repr(value)
+
+
+def _encode(value: Any, indent: str) -> str:
+    """JSON with one row per line: a list or object of scalars stays on one line, anything
+    holding containers is broken out. Small to store, readable, and diffs by row."""
+    if isinstance(value, bool) or value is None or isinstance(value, str | int):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, float):
+        return _number(value)
+    inner = indent + "  "
+    if isinstance(value, dict):
+        if not value:
+            return "{}"
+        items = [f"{json.dumps(k, ensure_ascii=False)}: {_encode(v, inner)}" for k, v in value.items()]
+        if all(not isinstance(v, dict | list) for v in value.values()):
+            return "{" + ", ".join(items) + "}"
+        return "{\n" + ",\n".join(inner + i for i in items) + "\n" + indent + "}"
+    if isinstance(value, list):
+        if not value:
+            return "[]"
+        parts = [_encode(v, inner) for v in value]
+        if all(not isinstance(v, dict | list) for v in value):
+            return "[" + ", ".join(parts) + "]"
+        return "[\n" + ",\n".join(inner + p for p in parts) + "\n" + indent + "]"
+    raise TypeError(f"cannot encode {type(value).__name__}")
+
+
+def dumps_scenario(scenario: Scenario) -> str:
+    """The scenario as file text; the same scenario always gives the same text."""
+    data = scenario.model_dump(mode="json", exclude_defaults=False)
+    return _encode(data, "") + "\n"
+
+
+def write_scenario(scenario: Scenario, path: str | Path) -> int:
+    """Write ``scenario`` to ``path`` (gzip when it ends in ``.gz``, with a fixed mtime so the
+    bytes only change when the content does). Returns the bytes written."""
+    text = dumps_scenario(scenario).encode()
+    data = gzip.compress(text, compresslevel=9, mtime=0) if str(path).endswith(".gz") else text
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(data)
+    return len(data)
