@@ -3,19 +3,22 @@ knows how the pieces fit, so the CLI and the tests assemble the same thing."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+import tempfile
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot.clock import Clock, system_clock
+from bot.clock import Clock, FrozenClock, system_clock
 from bot.coins import CoinRegistry
 from bot.collector import Collector
 from bot.jobs import TICKERS_JOB
 from bot.providers.http import HttpClient
 from bot.render.charts import ChartRenderer
+from bot.scenarios import apply_scenario, is_sample_store, load_scenario
 from bot.services import MarketService, NextRefresh
 from bot.services.levels import LevelsService
 from bot.services.liquidations import LiquidationsService
@@ -35,6 +38,8 @@ class Services:
     liquidations: LiquidationsService
     levels: LevelsService
     charts: ChartRenderer
+    # Set when the store holds a scenario rather than the live market: every answer says so.
+    data_label: str | None = None
 
 
 @dataclass
@@ -69,19 +74,44 @@ def build_app(
     *,
     clock: Clock = system_clock,
     next_refresh: NextRefresh | None = None,
-    sample_data: bool = False,
+    data_label: str | None = None,
 ) -> App:
     registry = load_registry(settings)
     store = AsyncStore(Store(settings.db))
+    if data_label is None and is_sample_store(store.sync):
+        data_label = "sample data from an imported scenario, not the live market"
     market = MarketService(store, registry, settings, clock, next_refresh)
     services = Services(
         market=market,
-        why=WhyService(market, sample_data=sample_data),
+        why=WhyService(market),
         liquidations=LiquidationsService(market),
         levels=LevelsService(market),
         charts=ChartRenderer(),
+        data_label=data_label,
     )
     return App(settings, store, registry, clock, services)
+
+
+def scenario_app(settings: Settings, path: Path, workdir: Path) -> App:
+    """An app answering from a scenario file: a store of its own in ``workdir``, the scenario's
+    coins, and the clock stopped at the scenario's "now" (so ages read as they did then)."""
+    scenario = load_scenario(path)
+    settings = settings.model_copy(update={"db": workdir / "scenario.db", "coins": list(scenario.coins)})
+    label = f"{scenario.label}, not the live market" if scenario.sample_data else f"scenario {scenario.name}"
+    app = build_app(settings, clock=FrozenClock(scenario.now), data_label=label)
+    apply_scenario(scenario, app.store.sync)
+    return app
+
+
+@contextmanager
+def app_for(settings: Settings, scenario: Path | None) -> Iterator[App]:
+    """The configured store, or a throw-away one holding ``scenario``."""
+    with tempfile.TemporaryDirectory(prefix="tapewatch-") as workdir:
+        app = scenario_app(settings, scenario, Path(workdir)) if scenario else build_app(settings)
+        try:
+            yield app
+        finally:
+            app.close()
 
 
 def scheduler_next_refresh(scheduler: AsyncIOScheduler) -> NextRefresh:

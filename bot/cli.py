@@ -10,7 +10,11 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from bot.scenarios import ScenarioError
 from bot.settings import ConfigError, Settings, load_settings
+
+DEMO = "selloff"  # the bundled scenario `console --demo` opens
+CHART_DIR = Path("charts")  # where ask and console write the charts they receive
 
 log = logging.getLogger("tapewatch")
 
@@ -38,9 +42,20 @@ def build_parser() -> argparse.ArgumentParser:
     ask = sub.add_parser("ask", help='answer one slash command offline, e.g. "/price coin:btc"')
     ask.add_argument("invocation", help='the command as typed in Discord, e.g. "/price coin:btc"')
     ask.add_argument("--json", action="store_true", help="print the exact message payload Discord would get")
+    ask.add_argument("--scenario", type=Path, help="answer from this scenario file instead of the store")
 
     console = sub.add_parser("console", help="interactive prompt for the slash commands, offline")
     console.add_argument("--no-collect", action="store_true", help="answer from the store as it is")
+    console.add_argument("--scenario", type=Path, help="answer from this scenario file (no network)")
+    console.add_argument("--demo", action="store_true", help=f"answer from the bundled {DEMO!r} scenario")
+
+    imp = sub.add_parser("import", help="load a scenario file into the configured store (moved to now)")
+    imp.add_argument("file", type=Path)
+
+    exp = sub.add_parser("export", help="write the configured store's recent state as a scenario file")
+    exp.add_argument("file", type=Path, help="target (.json, or .json.gz to compress)")
+    exp.add_argument("--since", default="24h", help="how far back: e.g. 24h, 7d (daily bars reach further)")
+    exp.add_argument("--name", default="exported", help="the scenario's name")
 
     sync = sub.add_parser("sync-commands", help="register the slash commands with Discord")
     sync.add_argument("--guild", type=int, help="sync to this guild only")
@@ -68,14 +83,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "collect":
             return asyncio.run(cmd_collect(settings, once=args.once))
         if args.command == "ask":
-            return asyncio.run(cmd_ask(settings, args.invocation, as_json=args.json))
+            return asyncio.run(cmd_ask(settings, args.invocation, as_json=args.json, scenario=args.scenario))
         if args.command == "console":
             from bot.console import run_console
 
-            return asyncio.run(run_console(settings, collect=not args.no_collect))
+            scenario = bundled_scenario(DEMO) if args.demo else args.scenario
+            return asyncio.run(run_console(settings, collect=not args.no_collect, scenario=scenario))
+        if args.command == "import":
+            return cmd_import(settings, args.file)
+        if args.command == "export":
+            return cmd_export(settings, args.file, since=args.since, name=args.name)
         if args.command == "sync-commands":
             return cmd_sync(settings, args)
-    except ConfigError as exc:
+    except (ConfigError, ScenarioError) as exc:
         print(str(exc), file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -161,14 +181,19 @@ async def cmd_collect(settings: Settings, *, once: bool) -> int:
     return 0
 
 
-async def cmd_ask(settings: Settings, invocation: str, *, as_json: bool) -> int:
-    from bot.app import build_app
+def bundled_scenario(name: str) -> Path:
+    from bot.scenarios import bundled
+
+    return Path(bundled()[name])
+
+
+async def cmd_ask(settings: Settings, invocation: str, *, as_json: bool, scenario: Path | None = None) -> int:
+    from bot.app import app_for
     from bot.client import TapewatchBot
     from bot.offline import InvocationError, OfflineSession, message_payload, save_attachments
     from bot.render.text import message_to_text, use_colour
 
-    app = build_app(settings)
-    try:
+    with app_for(settings, scenario) as app:
         async with OfflineSession(TapewatchBot(services=app.services)) as session:
             try:
                 requests = await session.invoke(invocation)
@@ -176,14 +201,50 @@ async def cmd_ask(settings: Settings, invocation: str, *, as_json: bool) -> int:
                 print(f"error: {exc}", file=sys.stderr)
                 return 2
             payloads = [message_payload(r) for r in session.fake.messages() if r in requests]
-            files = save_attachments(requests, settings.db.resolve().parent / "charts")
-    finally:
-        app.close()
+            files = save_attachments(requests, CHART_DIR)
     if as_json:
         print(json.dumps(payloads[0] if len(payloads) == 1 else payloads, indent=2, ensure_ascii=False))
     else:
         colour = use_colour()
         print("\n\n".join(message_to_text(p, colour=colour, attachments=files) for p in payloads))
+    return 0
+
+
+def cmd_import(settings: Settings, file: Path) -> int:
+    from bot.app import build_app
+    from bot.clock import system_clock
+    from bot.scenarios import apply_scenario, load_scenario
+
+    scenario = load_scenario(file)
+    app = build_app(settings)
+    try:
+        now = apply_scenario(scenario, app.store.sync, now=system_clock())
+    finally:
+        app.close()
+    print(f"imported {scenario.label} into {settings.db}, moved to now ({now:%Y-%m-%d %H:%M} UTC)")
+    return 0
+
+
+def cmd_export(settings: Settings, file: Path, *, since: str, name: str) -> int:
+    from bot.app import build_app
+    from bot.clock import system_clock
+    from bot.scenarios import export_scenario, resolve_time, write_scenario
+
+    now = system_clock()
+    try:
+        span = now - resolve_time(f"-{since.lstrip('-')}", now)
+    except ScenarioError:
+        print(f"error: --since {since!r}: use a duration like 90m, 24h or 7d", file=sys.stderr)
+        return 2
+    app = build_app(settings)
+    try:
+        scenario = export_scenario(app.store.sync, now=now, since=span, coins=settings.coins, name=name)
+    finally:
+        app.close()
+    size = write_scenario(scenario, file)
+    print(
+        f"wrote {file} ({size / 1e6:.2f} MB): {settings.db} from {now - span:%Y-%m-%d %H:%M} to {now:%Y-%m-%d %H:%M} UTC"
+    )
     return 0
 
 

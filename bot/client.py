@@ -83,6 +83,7 @@ class TapewatchBot(commands.Bot):
             **options,
         )
         self.services = services
+        self.data_label = services.data_label
         self.scheduler = scheduler
         self.streams = streams
         self.sync_guild = sync_guild

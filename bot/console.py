@@ -18,7 +18,7 @@ from prompt_toolkit.completion import CompleteEvent, Completer, Completion
 from prompt_toolkit.document import Document
 from prompt_toolkit.history import FileHistory
 
-from bot.app import build_app, collector_for
+from bot.app import app_for, collector_for
 from bot.client import TapewatchBot
 from bot.offline import InvocationError, OfflineSession, message_payload, save_attachments
 from bot.render.text import message_to_text, use_colour
@@ -92,25 +92,35 @@ async def _lines(session: OfflineSession, coins: list[str]) -> Any:
             yield line
 
 
-async def run_console(settings: Settings, *, collect: bool = True) -> int:
-    app = build_app(settings)
+async def collect_live(settings: Settings) -> bool:
+    """One pass of every collector into the configured store, with its report; whether the
+    store now holds any price to answer from."""
+    print(f"Collecting live market data into {settings.db} …", flush=True)
+    with app_for(settings, None) as app:
+        async with collector_for(app) as collector:
+            report = await collector.run_once()
+        for source in report.sources:
+            print("  " + source.line())
+        return bool(await app.store.run(app.store.sync.count, "tickers"))
+
+
+async def run_console(settings: Settings, *, collect: bool = True, scenario: Path | None = None) -> int:
+    from bot.cli import CHART_DIR, DEMO, bundled_scenario
+
     colour = use_colour()
-    try:
-        if collect:
-            print(f"Collecting live market data into {settings.db} …", flush=True)
-            async with collector_for(app) as collector:
-                report = await collector.run_once()
-            for source in report.sources:
-                print("  " + source.line())
-            if not report.ok:
-                print(
-                    "No market source could be reached from here, so there is no live data yet; "
-                    "answers will say so. Check the network, or point the providers' URLs at a proxy "
-                    "(see the README's settings table)."
-                )
+    if scenario is None and collect and not await collect_live(settings):
+        print(
+            "No market source could be reached from here and the store holds no prices, so there is "
+            f"nothing live to answer from. Opening the bundled '{DEMO}' scenario instead: every answer "
+            "is labelled sample data. (Point the providers' URLs at a proxy to go live: see the README.)"
+        )
+        scenario = bundled_scenario(DEMO)
+    with app_for(settings, scenario) as app:
+        if scenario is not None:
+            print(f"Answering from {app.services.data_label} (clock stopped at its time; no network).")
         async with OfflineSession(TapewatchBot(services=app.services)) as session:
             print(command_help(session.bot.tree))
-            async for raw in _lines(session, list(settings.coins)):
+            async for raw in _lines(session, list(app.settings.coins)):
                 line = raw.strip()
                 if not line:
                     continue
@@ -125,11 +135,9 @@ async def run_console(settings: Settings, *, collect: bool = True) -> int:
                     print(f"error: {exc}")
                     continue
                 replies = [message_payload(r) for r in session.fake.messages() if r in requests]
-                files = save_attachments(requests, settings.db.resolve().parent / "charts")
+                files = save_attachments(requests, CHART_DIR)
                 print(
                     "\n\n".join(message_to_text(p, colour=colour, attachments=files) for p in replies),
                     flush=True,
                 )
-    finally:
-        app.close()
     return 0

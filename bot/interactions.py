@@ -20,7 +20,14 @@ async def send(
     view: discord.ui.View | None = None,
     ephemeral: bool = False,
 ) -> None:
-    """Reply once, or follow up if the interaction was already answered or deferred."""
+    """Reply once, or follow up if the interaction was already answered or deferred. When the
+    bot answers from a scenario instead of the live market, every embed says so."""
+    label = getattr(interaction.client, "data_label", None)
+    if label:
+        for e in [embed, *(embeds or [])]:
+            if e is not None:
+                footer = e.footer.text
+                e.set_footer(text=f"🧪 {label}" + (f" · {footer}" if footer else ""))
     kwargs: dict[str, Any] = {"ephemeral": ephemeral, "allowed_mentions": NO_MENTIONS}
     if content is not None:
         kwargs["content"] = content

@@ -89,7 +89,6 @@ class WhyInputs(_Frozen):
     macro: MacroFinding | None = None
     levels: LevelsResult | None = None
     unknowns: tuple[str, ...] = ()
-    sample_data: bool = False
 
 
 class Driver(_Frozen):
@@ -240,7 +239,14 @@ def explain(inputs: WhyInputs, config: WhyConfig | None = None) -> WhyAnswer:
         Driver(kind="breadth", score=score_breadth(inputs, direction, cfg)),
         Driver(kind="macro", score=score_macro(inputs, direction)),
     ]
-    drivers = tuple(sorted((d for d in scored if d.score >= cfg.min_score), key=lambda d: -d.score))
+    # Ties go to the cause before the mechanism: a coin's own story before the leverage it flushed.
+    priority = {"coin_specific": 0, "macro": 1, "leverage": 2, "breadth": 3}
+    drivers = tuple(
+        sorted(
+            (d for d in scored if d.score >= cfg.min_score),
+            key=lambda d: (-round(d.score, 2), priority[d.kind]),
+        )
+    )
     small = inputs.move_pct is None or abs(inputs.move_pct) < quiet_at
     quiet = small and not any(d.score >= 0.5 for d in drivers)
     if quiet:

@@ -131,9 +131,7 @@ def liquidation_text(liq: LiquidationFinding, totals: Sequence[LiquidationFindin
     if liq.long_share is not None:
         text += f" ({liq.long_share:.0%} longs)"
     if liq.baseline_multiple is not None:
-        text += (
-            f", {liq.baseline_multiple:.1f}× the coin's {liq.baseline_days:.0f}-day average for {liq.window}"
-        )
+        text += f", {liq.baseline_multiple:.1f}× its {liq.baseline_days:.0f}-day average for {liq.window}"
     elif liq.notes:
         text += f" ({liq.notes[-1]})"
     others = [
@@ -156,7 +154,10 @@ def leverage_text(a: WhyAnswer) -> str:
     i = a.inputs
     lines = []
     if i.regime is not None:
-        lines.append(f"**{i.regime.label.capitalize()}**: " + "; ".join(i.regime.reasons) + ".")
+        # the figures follow on their own lines; keep the reasons that add something
+        repeated = ("price ", "long liquidations", "short liquidations", "open interest")
+        extra = [r for r in i.regime.reasons if not r.startswith(repeated)]
+        lines.append(f"**{i.regime.label.capitalize()}**" + (f": {'; '.join(extra)}." if extra else "."))
     if i.liquidations is not None:
         lines.append(liquidation_text(i.liquidations, i.liq_totals) + " " + coverage_text(i.liquidations))
     oi = i.oi
@@ -284,8 +285,6 @@ def why_embed(a: WhyAnswer) -> discord.Embed:
     i = a.inputs
     colour = style.FLAT if a.quiet else style.direction_colour(i.move_pct)
     embed = discord.Embed(title=headline(a), colour=colour)
-    if i.sample_data:
-        embed.description = "🧪 Sample data from a bundled scenario, not the live market."
     for rank, d in enumerate(a.drivers, 1):
         text = driver_text(d, a)
         if text:
@@ -329,6 +328,4 @@ def footer(a: WhyAnswer) -> str:
             f"prices {VENUES.get(i.move_source, i.move_source)}, as of {utc(i.move_as_of)} ({age(i.now - i.move_as_of)} old)"
         )
     parts.append(f"window {i.window}")
-    if i.sample_data:
-        parts.append("SAMPLE DATA")
     return " · ".join(parts)

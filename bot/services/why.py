@@ -110,7 +110,6 @@ def gather(
     window: str,
     now: datetime,
     stale_after: timedelta,
-    sample_data: bool = False,
 ) -> WhyInputs:
     span = WINDOWS[window]
     subject = coin or "BTC"
@@ -207,7 +206,6 @@ def gather(
         macro=macro,
         levels=levels,
         unknowns=tuple(unknowns),
-        sample_data=sample_data,
     )
 
 
@@ -217,9 +215,8 @@ def _market_move(changes: dict[str, float], median: float | None) -> float | Non
 
 
 class WhyService:
-    def __init__(self, market: MarketService, *, sample_data: bool = False) -> None:
+    def __init__(self, market: MarketService) -> None:
         self.market = market
-        self.sample_data = sample_data
 
     async def why(self, coin: Coin | None, window: str = "24h") -> WhyAnswer:
         m = self.market
@@ -231,6 +228,5 @@ class WhyService:
             window=window,
             now=m.clock(),
             stale_after=m.stale_after,
-            sample_data=self.sample_data,
         )
         return explain(inputs)
