@@ -10,7 +10,9 @@ H = timedelta(hours=1)
 
 
 def s(venue: str, a: int, b: int | None) -> StreamSession:
-    return StreamSession(venue=venue, connected_at=T0 + a * H, disconnected_at=None if b is None else T0 + b * H)  # type: ignore[arg-type]
+    return StreamSession(
+        venue=venue, connected_at=T0 + a * H, disconnected_at=None if b is None else T0 + b * H
+    )  # type: ignore[arg-type]
 
 
 def test_gaps_are_time_with_no_venue_connected() -> None:

@@ -79,7 +79,9 @@ async def test_selloff_is_a_long_liquidation_cascade_in_a_broad_decline(selloff:
     assert (i.liquidations.baseline_multiple or 0) > 5
     assert i.oi is not None
     assert (i.oi.change_pct or 0) < -8
-    assert headline(a) == "Market: BTC −6.1% in 24h: a long liquidation cascade in a broad, market-wide decline"
+    assert (
+        headline(a) == "Market: BTC −6.1% in 24h: a long liquidation cascade in a broad, market-wide decline"
+    )
     kinds = [s.kind for s in a.stabilisers]
     assert "hold_support" in kinds
     assert "funding_reset" in kinds  # funding went from +0.045% to ~0 per 8h
@@ -157,7 +159,18 @@ def numbers_in(value: Any, out: set[str]) -> None:
         return
     elif isinstance(value, int | float):
         x = float(value)
-        texts = [pct(x), pct(x * 100, digits=3), money(x), price(x), price_short(x), f"{x:.2f}", f"{x:.1f}", f"{x:.0f}", f"{x:.0%}", str(value)]
+        texts = [
+            pct(x),
+            pct(x * 100, digits=3),
+            money(x),
+            price(x),
+            price_short(x),
+            f"{x:.2f}",
+            f"{x:.1f}",
+            f"{x:.0f}",
+            f"{x:.0%}",
+            str(value),
+        ]
         if abs(x) < 1e15:
             texts += [money(x / h) for h in (1, 4, 24, 168)]  # per-hour rates
         for t in texts:
@@ -193,8 +206,12 @@ async def selloff_session(selloff: App) -> AsyncIterator[OfflineSession]:
         yield s
 
 
-@pytest.mark.parametrize(("invocation", "snapshot"), [("/why", "why_market.json"), ("/why coin:SOL window:4h", "why_sol_4h.json")])
-async def test_why_embed_json_through_discord_py(selloff_session: OfflineSession, invocation: str, snapshot: str) -> None:
+@pytest.mark.parametrize(
+    ("invocation", "snapshot"), [("/why", "why_market.json"), ("/why coin:SOL window:4h", "why_sol_4h.json")]
+)
+async def test_why_embed_json_through_discord_py(
+    selloff_session: OfflineSession, invocation: str, snapshot: str
+) -> None:
     requests = await selloff_session.invoke(invocation)
     [reply] = [r for r in requests if "/callback" in r.path]
     payload = message_payload(reply)
