@@ -1,11 +1,13 @@
-# Tapewatch: the Discord bot with its scheduler. Store on the /data volume.
+# Tapewatch: the Discord bot with its scheduler and liquidation streams.
+# Build: docker build -t tapewatch .   Run: docker run -e DISCORD_TOKEN -v tapewatch-data:/data tapewatch
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
     TAPEWATCH_DB=/data/tapewatch.db \
-    TAPEWATCH_CONFIG=/app/config/tapewatch.toml
+    TAPEWATCH_CONFIG=/app/config/tapewatch.toml \
+    MPLCONFIGDIR=/tmp/matplotlib
 
 WORKDIR /app
 COPY pyproject.toml README.md ./
@@ -13,9 +15,13 @@ COPY bot ./bot
 COPY cogs ./cogs
 COPY config ./config
 RUN pip install --no-cache-dir . \
-    && useradd --create-home --uid 10001 tapewatch \
-    && mkdir -p /data && chown tapewatch:tapewatch /data
+    && groupadd --gid 10001 tapewatch \
+    && useradd --create-home --uid 10001 --gid 10001 tapewatch \
+    && mkdir -p /data \
+    && chown 10001:10001 /data
 
-USER tapewatch
+USER 10001:10001
 VOLUME ["/data"]
+# Unhealthy when no collector job has run for 3 ticker intervals: the scheduler has stalled.
+HEALTHCHECK --interval=60s --timeout=10s --start-period=120s --retries=3 CMD ["tapewatch", "health"]
 CMD ["tapewatch", "run"]

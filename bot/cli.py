@@ -54,8 +54,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     exp = sub.add_parser("export", help="write the configured store's recent state as a scenario file")
     exp.add_argument("file", type=Path, help="target (.json, or .json.gz to compress)")
-    exp.add_argument("--since", default="24h", help="how far back: e.g. 24h, 7d (daily bars reach further)")
+    exp.add_argument(
+        "--since",
+        default="35d",
+        help="how far back (default 35d: the baselines answers need; daily bars always reach 420d)",
+    )
     exp.add_argument("--name", default="exported", help="the scenario's name")
+
+    health = sub.add_parser(
+        "health", help="exit 0 if the collectors ran recently, 1 if the scheduler stalled"
+    )
+    health.add_argument("--max-age", type=int, help="seconds (default: 3 × the ticker interval + 60)")
 
     sync = sub.add_parser("sync-commands", help="register the slash commands with Discord")
     sync.add_argument("--guild", type=int, help="sync to this guild only")
@@ -89,6 +98,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             scenario = bundled_scenario(DEMO) if args.demo else args.scenario
             return asyncio.run(run_console(settings, collect=not args.no_collect, scenario=scenario))
+        if args.command == "health":
+            return cmd_health(settings, args.max_age)
         if args.command == "import":
             return cmd_import(settings, args.file)
         if args.command == "export":
@@ -210,6 +221,38 @@ async def cmd_ask(settings: Settings, invocation: str, *, as_json: bool, scenari
     return 0
 
 
+def cmd_health(settings: Settings, max_age: int | None) -> int:
+    """For the container's health check: the scheduler records every job run (success or
+    failure) in source_health, so no record for a while means it has stalled."""
+    from datetime import timedelta
+
+    from bot.clock import system_clock
+    from bot.store import Store
+
+    limit = timedelta(seconds=max_age if max_age is not None else 3 * settings.jobs.tickers_seconds + 60)
+    if not settings.db.exists():
+        print(f"unhealthy: no store at {settings.db}")
+        return 1
+    store = Store(settings.db)
+    try:
+        stamps = [
+            t for h in store.source_health() for t in (h.last_success, h.last_error_at) if t is not None
+        ]
+    finally:
+        store.close()
+    if not stamps:
+        print("unhealthy: no collector has run yet")
+        return 1
+    age = system_clock() - max(stamps)
+    if age > limit:
+        print(
+            f"unhealthy: last collector run {int(age.total_seconds())} s ago (limit {int(limit.total_seconds())} s)"
+        )
+        return 1
+    print(f"healthy: last collector run {int(age.total_seconds())} s ago")
+    return 0
+
+
 def cmd_import(settings: Settings, file: Path) -> int:
     from bot.app import build_app
     from bot.clock import system_clock
@@ -226,6 +269,8 @@ def cmd_import(settings: Settings, file: Path) -> int:
 
 
 def cmd_export(settings: Settings, file: Path, *, since: str, name: str) -> int:
+    from datetime import timedelta
+
     from bot.app import build_app
     from bot.clock import system_clock
     from bot.scenarios import export_scenario, resolve_time, write_scenario
@@ -238,7 +283,14 @@ def cmd_export(settings: Settings, file: Path, *, since: str, name: str) -> int:
         return 2
     app = build_app(settings)
     try:
-        scenario = export_scenario(app.store.sync, now=now, since=span, coins=settings.coins, name=name)
+        scenario = export_scenario(
+            app.store.sync,
+            now=now,
+            since=span,
+            coins=settings.coins,
+            name=name,
+            since_by_interval={"1d": max(span, timedelta(days=420))},  # levels need the daily history
+        )
     finally:
         app.close()
     size = write_scenario(scenario, file)

@@ -65,8 +65,8 @@ def export_scenario(
 ) -> Scenario:
     """The store's state for ``coins`` from ``now - since`` to ``now`` as a scenario.
 
-    ``since_by_interval`` narrows candles per interval (e.g. 400 days of ``1d`` but 35 of
-    ``1h``) to keep a file small. Liquidation minutes whose raw events were pruned are
+    ``since_by_interval`` sets the span of candles per interval instead (e.g. 420 days of
+    ``1d`` for levels while everything else covers 35). Liquidation minutes whose raw events were pruned are
     exported as one event per roll-up row (same USD, so baselines survive; event counts and
     the largest event of such minutes do not).
     """
@@ -96,10 +96,10 @@ def export_scenario(
         store,
         f"SELECT * FROM candles WHERE {in_coins} AND open_ms >= ? AND open_ms <= ? "  # noqa: S608
         "ORDER BY coin, venue, market, interval, open_ms",
-        (*wanted, lo, hi),
+        (*wanted, to_ms(now - max([since, *(since_by_interval or {}).values()])), hi),
     ):
-        window = (since_by_interval or {}).get(r["interval"])
-        if window is not None and r["open_ms"] < to_ms(now - window):
+        window = (since_by_interval or {}).get(r["interval"], since)
+        if r["open_ms"] < to_ms(now - window):
             continue
         grouped[(r["coin"], r["venue"], r["market"], r["interval"])].append(
             CandleRow(

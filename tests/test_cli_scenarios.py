@@ -1,0 +1,88 @@
+"""Scenarios through the command line, as a user runs them: ask/console from a bundled file,
+import into the store, export a state and replay it to the same answers."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from bot.scenarios import bundled
+
+SELLOFF = bundled()["selloff"]
+
+
+def ask(capsys: pytest.CaptureFixture[str], *args: str) -> dict:  # type: ignore[type-arg]
+    assert main([*args]) == 0
+    return json.loads(capsys.readouterr().out)  # type: ignore[no-any-return]
+
+
+def fields(payload: dict) -> list[dict]:  # type: ignore[type-arg]
+    return payload["embeds"][0]["fields"]  # type: ignore[no-any-return]
+
+
+def test_ask_from_a_scenario_is_labelled_sample_data(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    payload = ask(
+        capsys, "--db", str(tmp_path / "unused.db"), "ask", "--scenario", SELLOFF, "/price coin:ETH", "--json"
+    )
+    embed = payload["embeds"][0]
+    assert embed["title"].startswith("ETH $")
+    assert embed["footer"]["text"].startswith("🧪 sample data (selloff), not the live market")
+    assert not (tmp_path / "unused.db").exists()  # a scenario never touches the configured store
+
+
+def test_bad_scenario_file_is_one_line_naming_the_field(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"format": 1, "name": "x", "now": "2026-01-01T00:00:00Z", "coins": ["NOPE"]}))
+    assert main(["ask", "--scenario", str(bad), "/status"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1
+    assert err[0].startswith(f"{bad}: coins")
+
+
+def test_import_then_export_replays_to_the_same_answers(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = str(tmp_path / "live.db")
+    assert main(["--db", db, "import", SELLOFF]) == 0
+    assert "imported sample data (selloff)" in capsys.readouterr().out
+    out = tmp_path / "captured.json.gz"
+    assert main(["--db", db, "export", str(out), "--name", "captured"]) == 0
+    capsys.readouterr()
+    for command in ("/liquidations coin:BTC window:24h", "/levels coin:ETH", "/why coin:SOL"):
+        live = ask(capsys, "--db", db, "ask", command, "--json")
+        replay = ask(capsys, "ask", "--scenario", str(out), command, "--json")
+        assert fields(replay) == fields(live), command
+        assert live["embeds"][0]["footer"]["text"].startswith("🧪 sample data from an imported scenario")
+
+
+def test_health_reports_a_stalled_scheduler(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    db = str(tmp_path / "h.db")
+    assert main(["--db", db, "health"]) == 1
+    assert "no store" in capsys.readouterr().out
+    assert main(["--db", db, "import", SELLOFF]) == 0  # records source health at the current time
+    capsys.readouterr()
+    assert main(["--db", db, "health"]) == 0
+    assert main(["--db", db, "health", "--max-age", "0"]) == 1
+
+
+def test_console_demo_answers_from_piped_input(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("/why\n/levels coin:btc\n/nope\nquit\n"))
+    monkeypatch.chdir(tmp_path)
+    assert main(["--db", str(tmp_path / "c.db"), "console", "--demo"]) == 0
+    out = capsys.readouterr().out
+    assert "Answering from sample data (selloff)" in out
+    assert "Market: BTC −6.1% in 24h: a long liquidation cascade" in out
+    assert "[chart: charts/levels-1.png]" in out
+    assert (tmp_path / "charts" / "levels-1.png").read_bytes().startswith(b"\x89PNG")
+    assert "error: unknown command /nope" in out
