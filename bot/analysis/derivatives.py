@@ -504,7 +504,7 @@ class RegimeConfig:
     oi_move_pct: float = 1.0  # smaller OI changes count as flat
     dominance: float = 0.65  # a liquidation side with this share of the total dominates
     cascade_multiple: float = 3.0  # long liquidations at this multiple of baseline: a cascade
-    squeeze_multiple: float = 2.0  # short liquidations at this multiple of baseline: a squeeze
+    squeeze_multiple: float = 3.0  # the same bar as a cascade, so up and down moves read alike
     spot_lead_ratio: float = 1.0  # spot net flow at least this × perp net flow the same way
 
 
