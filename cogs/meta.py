@@ -23,7 +23,9 @@ class MetaCog(commands.Cog):
     @app_commands.command(name="status", description="Freshness and health of every data source")
     async def status(self, interaction: discord.Interaction) -> None:
         statuses = await self.market.status()
-        await send(interaction, embed=status_embed(statuses, self.market.tracked), ephemeral=True)
+        streams = await self.market.streams()
+        embed = status_embed(statuses, self.market.tracked, streams, self.market.clock())
+        await send(interaction, embed=embed, ephemeral=True)
 
 
 async def setup(bot: TapewatchBot) -> None:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import discord
 
 from bot.fmt import age, money, pct, price, utc
-from bot.models import Ticker
+from bot.models import StreamSession, Ticker
 from bot.render import style
 from bot.services import PriceView, SourceStatus
 
@@ -73,7 +75,12 @@ _STATE_MARK = {
 }
 
 
-def status_embed(statuses: list[SourceStatus], tracked: list[str]) -> discord.Embed:
+def status_embed(
+    statuses: list[SourceStatus],
+    tracked: list[str],
+    streams: list[StreamSession] | None = None,
+    now: datetime | None = None,
+) -> discord.Embed:
     embed = discord.Embed(title="Tapewatch status", colour=style.INFO)
     if not statuses:
         embed.description = (
@@ -91,6 +98,23 @@ def status_embed(statuses: list[SourceStatus], tracked: list[str]) -> discord.Em
         if h.disabled_reason:
             lines.append(f"disabled: {h.disabled_reason[:180]}")
         embed.add_field(name=h.source, value="\n".join(lines), inline=True)
+    if streams and now is not None:
+        lines = []
+        for s in streams:
+            name = _VENUE_NAMES.get(s.venue, s.venue)
+            if s.disconnected_at is None:
+                lines.append(
+                    f"🟢 {name}: connected since {utc(s.connected_at)} ({age(now - s.connected_at)})"
+                )
+            else:
+                lines.append(f"🔴 {name}: disconnected {age(now - s.disconnected_at)} ago")
+        embed.add_field(name="Liquidation streams", value="\n".join(lines), inline=False)
+    elif now is not None:
+        embed.add_field(
+            name="Liquidation streams",
+            value="none has run yet: liquidation figures start when the bot streams",
+            inline=False,
+        )
     embed.set_footer(text=f"Tracking {len(tracked)} coins: {', '.join(tracked)}")
     return embed
 
