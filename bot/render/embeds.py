@@ -100,14 +100,13 @@ def status_embed(
         embed.add_field(name=h.source, value="\n".join(lines), inline=True)
     if streams and now is not None:
         lines = []
-        for s in streams:
-            name = _VENUE_NAMES.get(s.venue, s.venue)
-            if s.disconnected_at is None:
-                lines.append(
-                    f"🟢 {name}: connected since {utc(s.connected_at)} ({age(now - s.connected_at)})"
-                )
+        for session in streams:
+            name = _VENUE_NAMES.get(session.venue, session.venue)
+            if session.disconnected_at is None:
+                since = session.connected_at
+                lines.append(f"🟢 {name}: connected since {utc(since)} ({age(now - since)})")
             else:
-                lines.append(f"🔴 {name}: disconnected {age(now - s.disconnected_at)} ago")
+                lines.append(f"🔴 {name}: disconnected {age(now - session.disconnected_at)} ago")
         embed.add_field(name="Liquidation streams", value="\n".join(lines), inline=False)
     elif now is not None:
         embed.add_field(
