@@ -20,7 +20,7 @@ from bot.models import Candle, Ticker
 from bot.providers.binance import BinanceProvider, with_change_7d
 from bot.providers.bybit import BybitProvider
 from bot.providers.coingecko import CoinGeckoProvider
-from bot.providers.http import GeoBlocked, HttpClient, ProviderError
+from bot.providers.http import GeoBlocked, HttpClient, ProviderError, TransientError
 from bot.providers.okx import OkxProvider
 from bot.providers.yahoo import YahooProvider
 from bot.settings import Settings
@@ -89,6 +89,10 @@ class Collector:
         self.okx = OkxProvider(http, p.okx, registry)
         self.coingecko = CoinGeckoProvider(http, p.coingecko, registry)
         self.yahoo = YahooProvider(http, p.yahoo, registry)
+        # venue -> why it could not be reached in the current cycle: its other datasets are
+        # skipped until the next cycle instead of each waiting out its own retries
+        self.unreachable: dict[str, str] = {}
+        self._batch = False
         # venue -> why it is off (config or a geo block); checked before every fetch
         self.disabled: dict[str, str] = {
             venue: "disabled in config"
@@ -126,6 +130,9 @@ class Collector:
         if venue in self.disabled:
             report.error = f"disabled: {self.disabled[venue]}"
             return report
+        if venue in self.unreachable:
+            report.error = f"skipped: {venue} unreachable this cycle"
+            return report
         try:
             data = await fetch()
         except GeoBlocked as exc:
@@ -135,6 +142,8 @@ class Collector:
             report.error = exc.reason
             return report
         except ProviderError as exc:
+            if isinstance(exc, TransientError) and exc.unreachable:
+                self.unreachable[venue] = exc.reason
             log.warning("collect %s failed: %s", source, exc.reason)
             await self.store.run(self.sync.record_failure, source, self.clock(), exc.reason)
             report.error = exc.reason
@@ -160,6 +169,7 @@ class Collector:
     async def refresh_tickers(self) -> CycleReport:
         """Prices, 24h changes, current funding and OI: batch endpoints only (≤ 5 requests
         per venue whatever the number of coins)."""
+        self._new_cycle()
         coins = self.coins
         s = self.sync
 
@@ -215,6 +225,7 @@ class Collector:
     async def refresh_markets(self) -> CycleReport:
         """CoinGecko: prices and 24h/7d change for the tracked coins, breadth over the top 100,
         global market cap and dominance (two requests)."""
+        self._new_cycle()
         coins = self.coins
         s = self.sync
 
@@ -244,6 +255,7 @@ class Collector:
     async def refresh_derivatives(self) -> CycleReport:
         """Open-interest history (hourly for 24h, daily for 30d) and long/short account ratios
         per venue: per-coin endpoints, paced by each venue's budget."""
+        self._new_cycle()
         coins = self.coins
         s = self.sync
         oi = self._saver(s.upsert_open_interest)
@@ -267,6 +279,7 @@ class Collector:
     async def refresh_candles(self) -> CycleReport:
         """1h and 1d candles: Binance spot, falling back to Bybit then OKX perps. The first run
         backfills the history levels and betas need; later runs fetch the last few bars."""
+        self._new_cycle()
         report = CycleReport()
         for interval in ("1h", "1d"):
             report.sources += (await self._candles(interval)).sources
@@ -303,6 +316,7 @@ class Collector:
 
     async def refresh_macro(self) -> CycleReport:
         """Equity indices, the dollar index, US 10-year yield and VIX: daily and hourly closes."""
+        self._new_cycle()
         save = self._saver(self.sync.upsert_macro)
         return CycleReport(
             [
@@ -318,14 +332,24 @@ class Collector:
         return removed
 
     async def run_once(self) -> CycleReport:
-        """Every collection job once, for ``tapewatch collect --once`` and the console."""
+        """Every collection job once, for ``tapewatch collect --once`` and the console: one
+        cycle, so a venue found unreachable is not retried by every later dataset."""
         report = CycleReport()
-        for job in (
-            self.refresh_tickers,
-            self.refresh_markets,
-            self.refresh_candles,
-            self.refresh_derivatives,
-            self.refresh_macro,
-        ):
-            report += await job()
+        self.unreachable.clear()
+        self._batch = True
+        try:
+            for job in (
+                self.refresh_tickers,
+                self.refresh_markets,
+                self.refresh_candles,
+                self.refresh_derivatives,
+                self.refresh_macro,
+            ):
+                report += await job()
+        finally:
+            self._batch = False
         return report
+
+    def _new_cycle(self) -> None:
+        if not self._batch:
+            self.unreachable.clear()

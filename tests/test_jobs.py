@@ -173,3 +173,30 @@ async def test_spot_symbol_list_refused_falls_back_to_all_symbols(
     report = await collector.refresh_tickers()
     assert binance(report)[0][1] == 2
     assert exchange.hits.count("/api/v3/ticker/24hr") == 2
+
+
+async def test_unreachable_venue_is_skipped_for_the_rest_of_the_cycle(
+    tmp_path: Any, clock: FrozenClock
+) -> None:
+    settings = load_settings(
+        db=tmp_path / "u.db",
+        coins=["BTC"],
+        providers=every_venue_at("http://127.0.0.1:9"),  # nothing listens there: connection refused
+        http={"retries": 0, "timeout_seconds": 2},
+    )
+    app = build_app(settings, clock=clock)
+    http = HttpClient(settings.http)
+    try:
+        collector = Collector(settings, app.store, http, app.registry, clock)
+        report = await collector.run_once()
+        first: dict[str, Any] = {}
+        for s in report.sources:
+            first.setdefault(s.source.split("/")[0], s)
+        assert all((s.error or "").startswith("cannot connect") for s in first.values())
+        skipped = [s for s in report.sources if (s.error or "").startswith("skipped:")]
+        assert len(skipped) == len(report.sources) - len(first)
+        requests = sum(v.requests for v in (collector.binance.spot, collector.binance.futures))
+        assert requests == 1  # one refused connection, then Binance's other datasets wait for the next cycle
+    finally:
+        await http.aclose()
+        app.close()

@@ -42,9 +42,12 @@ class ProviderError(Exception):
 class TransientError(ProviderError):
     """Worth retrying: a timeout, a connection error, a 5xx, or a 429/418 with its wait."""
 
-    def __init__(self, source: str, reason: str, retry_after: float | None = None) -> None:
+    def __init__(
+        self, source: str, reason: str, retry_after: float | None = None, *, unreachable: bool = False
+    ) -> None:
         super().__init__(source, reason)
         self.retry_after = retry_after
+        self.unreachable = unreachable  # no connection at all (DNS, refused), not a slow or busy venue
 
 
 class GeoBlocked(ProviderError):
@@ -144,6 +147,10 @@ class VenueClient:
                 response = await self.http._client.get(url, params=params)
             except httpx.TimeoutException as exc:
                 raise TransientError(self.source, f"timeout on {path}") from exc
+            except httpx.ConnectError as exc:
+                raise TransientError(
+                    self.source, f"cannot connect ({exc}) on {path}", unreachable=True
+                ) from exc
             except httpx.TransportError as exc:
                 raise TransientError(self.source, f"{type(exc).__name__} on {path}") from exc
         status = response.status_code
