@@ -94,12 +94,24 @@ def _bar(interval: str) -> timedelta:
 
 
 def _market_oi(points: Sequence[OpenInterest]) -> list[OpenInterest]:
-    """Sum the tracked coins' open interest per venue and timestamp (batch endpoints stamp
-    every coin of a venue alike, so the sums compare like with like)."""
+    """Sum the tracked coins' open interest per venue and 5-minute bucket, keeping only buckets
+    where every coin the venue reports is present: a partial sum would read as a collapse."""
+    bucket = 300
     sums: dict[tuple[str, datetime], float] = defaultdict(float)
+    coins: dict[tuple[str, datetime], set[str]] = defaultdict(set)
     for p in points:
-        sums[(p.venue, p.ts)] += p.oi_usd
-    return [OpenInterest(coin=MARKET, venue=v, ts=ts, oi_usd=usd) for (v, ts), usd in sorted(sums.items())]
+        key = (p.venue, datetime.fromtimestamp(p.ts.timestamp() // bucket * bucket, tz=p.ts.tzinfo))
+        if p.coin not in coins[key]:
+            sums[key] += p.oi_usd
+            coins[key].add(p.coin)
+    full: dict[str, int] = defaultdict(int)
+    for (venue, _), cs in coins.items():
+        full[venue] = max(full[venue], len(cs))
+    return [
+        OpenInterest(coin=MARKET, venue=v, ts=ts, oi_usd=usd)
+        for (v, ts), usd in sorted(sums.items())
+        if len(coins[(v, ts)]) == full[v]
+    ]
 
 
 def gather(
