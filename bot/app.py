@@ -12,6 +12,7 @@ from pathlib import Path
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot.alerts.engine import AlertsService
 from bot.clock import Clock, FrozenClock, system_clock
 from bot.coins import CoinRegistry
 from bot.collector import Collector
@@ -38,6 +39,7 @@ class Services:
     liquidations: LiquidationsService
     levels: LevelsService
     charts: ChartRenderer
+    alerts: AlertsService
     # Set when the store holds a scenario rather than the live market: every answer says so.
     data_label: str | None = None
 
@@ -81,12 +83,15 @@ def build_app(
     if data_label is None and is_sample_store(store.sync):
         data_label = "sample data from an imported scenario, not the live market"
     market = MarketService(store, registry, settings, clock, next_refresh)
+    why = WhyService(market)
+    liquidations = LiquidationsService(market)
     services = Services(
         market=market,
-        why=WhyService(market),
-        liquidations=LiquidationsService(market),
+        why=why,
+        liquidations=liquidations,
         levels=LevelsService(market),
         charts=ChartRenderer(),
+        alerts=AlertsService(market, why, liquidations),
         data_label=data_label,
     )
     return App(settings, store, registry, clock, services)

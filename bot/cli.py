@@ -68,6 +68,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     sync = sub.add_parser("sync-commands", help="register the slash commands with Discord")
     sync.add_argument("--guild", type=int, help="sync to this guild only")
+
+    from bot.alerts.backtest import add_alerts_commands
+
+    add_alerts_commands(sub)
     return parser
 
 
@@ -98,6 +102,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             scenario = bundled_scenario(DEMO) if args.demo else args.scenario
             return asyncio.run(run_console(settings, collect=not args.no_collect, scenario=scenario))
+        if args.command == "alerts":
+            from bot.alerts.backtest import run_alerts_command
+
+            return run_alerts_command(settings, args)
         if args.command == "health":
             return cmd_health(settings, args.max_age)
         if args.command == "import":
@@ -132,6 +140,7 @@ async def _run_bot(settings: Settings, token: str, *, guild: int | None, sync: b
     import discord
     from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+    from bot.alerts.engine import register_alert_jobs
     from bot.app import build_app, collector_for, scheduler_next_refresh, streams_for
     from bot.client import TapewatchBot
     from bot.jobs import register_jobs
@@ -140,10 +149,11 @@ async def _run_bot(settings: Settings, token: str, *, guild: int | None, sync: b
     app = build_app(settings, next_refresh=scheduler_next_refresh(scheduler))
     async with collector_for(app) as collector:
         register_jobs(scheduler, collector, settings)
+        register_alert_jobs(scheduler, app.services.alerts, settings)
         bot = TapewatchBot(
             services=app.services,
             scheduler=scheduler,
-            streams=streams_for(app, collector),
+            streams=streams_for(app, collector, on_events=app.services.alerts.on_liquidations),
             sync_guild=guild,
             sync_commands=sync,
         )

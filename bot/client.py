@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 discord.VoiceClient.warn_nacl = False
 discord.VoiceClient.warn_dave = False
 
-COGS = ("cogs.market", "cogs.liquidations", "cogs.levels", "cogs.meta")
+COGS = ("cogs.market", "cogs.liquidations", "cogs.levels", "cogs.meta", "cogs.alerts")
 
 
 class TapewatchTree(app_commands.CommandTree["TapewatchBot"]):

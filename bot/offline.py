@@ -162,7 +162,16 @@ class OfflineSession:
             self._stack.close()
 
     def _interaction(self, kind: int, invocation: Invocation) -> dict[str, Any]:
-        perms = discord.Permissions.all() if self.admin else discord.Permissions.general()
+        perms = (
+            discord.Permissions.all()
+            if self.admin
+            else discord.Permissions(
+                view_channel=True,
+                send_messages=True,
+                read_message_history=True,
+                use_application_commands=True,
+            )
+        )
         data: dict[str, Any] = {
             "id": str(APP_ID + 10 + len(invocation.path)),
             "name": invocation.name,

@@ -24,7 +24,14 @@ async def test_setup_hook_starts_scheduler_and_syncs_to_guild(app: App) -> None:
         assert scheduler.get_job(TICKERS_JOB) is not None
         [sync] = [r for r in session.fake.requests if r.method == "PUT"]
         assert sync.path == f"/applications/{APP_ID}/guilds/42/commands"
-        assert sorted(c["name"] for c in sync.json) == ["levels", "liquidations", "price", "status", "why"]
+        assert sorted(c["name"] for c in sync.json) == [
+            "alerts",
+            "levels",
+            "liquidations",
+            "price",
+            "status",
+            "why",
+        ]
     assert not scheduler.running
     await http.aclose()
 

@@ -14,7 +14,7 @@ import pytest
 from discord import app_commands
 
 from bot.app import App
-from bot.client import TapewatchBot
+from bot.client import COGS, TapewatchBot
 
 SNAPSHOT = Path(__file__).parent / "snapshots" / "commands.json"
 README = Path(__file__).parents[1] / "README.md"
@@ -23,7 +23,7 @@ README = Path(__file__).parents[1] / "README.md"
 @pytest.fixture
 async def bot(app: App) -> AsyncIterator[TapewatchBot]:
     b = TapewatchBot(services=app.services)
-    for name in ("cogs.market", "cogs.meta"):
+    for name in COGS:
         await b.load_extension(name)
     yield b
     await b.close()

@@ -89,6 +89,36 @@ MIGRATIONS: list[str] = [
     INSERT INTO liq_hour SELECT '*', hour_ms, side, venue, SUM(usd), SUM(events), MAX(max_usd)
         FROM liq_hour GROUP BY 2, 3, 4;
     """,
+    # 4: alerts: a guild's channel subscriptions (one per channel; a channel belongs to one guild,
+    #    so channel_id is unique too), each alert's state per channel x coin x rule (so a restart
+    #    never re-sends), and the daily briefs
+    """
+    CREATE TABLE alert_subscriptions (
+        guild_id INTEGER NOT NULL, channel_id INTEGER NOT NULL,
+        coins TEXT NOT NULL DEFAULT '[]', rules TEXT NOT NULL DEFAULT '[]',
+        thresholds TEXT NOT NULL DEFAULT '{}', role_id INTEGER, created_by INTEGER,
+        created_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL, muted_until_ms INTEGER,
+        disabled_reason TEXT, disabled_ms INTEGER, last_alert_ms INTEGER,
+        alerts_sent INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (guild_id, channel_id)
+    );
+    CREATE UNIQUE INDEX alert_subscriptions_channel ON alert_subscriptions (channel_id);
+    CREATE TABLE alert_state (
+        guild_id INTEGER NOT NULL, channel_id INTEGER NOT NULL, coin TEXT NOT NULL, rule TEXT NOT NULL,
+        state TEXT NOT NULL, fired_ms INTEGER, rearmed INTEGER NOT NULL DEFAULT 0, score REAL,
+        updated_ms INTEGER NOT NULL,
+        PRIMARY KEY (channel_id, coin, rule)
+    ) WITHOUT ROWID;
+    CREATE INDEX alert_state_guild ON alert_state (guild_id);
+    CREATE TABLE alert_briefs (
+        guild_id INTEGER NOT NULL, channel_id INTEGER NOT NULL, local_time TEXT NOT NULL,
+        timezone TEXT NOT NULL, next_due_ms INTEGER NOT NULL, last_sent_ms INTEGER,
+        created_by INTEGER, disabled_reason TEXT, disabled_ms INTEGER,
+        PRIMARY KEY (guild_id, channel_id)
+    );
+    CREATE UNIQUE INDEX alert_briefs_channel ON alert_briefs (channel_id);
+    CREATE INDEX alert_briefs_due ON alert_briefs (next_due_ms);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

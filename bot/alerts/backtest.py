@@ -1,0 +1,373 @@
+"""``tapewatch alerts backtest``: the alert rules replayed over stored history.
+
+Each subscription (the stored ones, those of a ``--config`` file, or one default subscription)
+runs through the same inputs, rules and state machine as the live engine, on the hourly bar
+grid plus the end of every minute that had liquidations (when the live engine, woken by the
+streams, would have looked). It prints how many alerts each would have received, and when,
+so a server admin can tune thresholds before turning them on.
+
+A ``--config`` file is TOML::
+
+    [thresholds]            # for every subscription below; any /alerts subscribe key
+    move_24h = "6%"
+    liq_floor = "2M"
+
+    [[subscriptions]]
+    name = "majors"
+    coins = ["BTC", "ETH"]
+    types = ["move", "liquidations"]
+    thresholds = "move_1h=2% cooldown=2h"
+
+Limits: the replay sees what the store kept: hourly bars, open interest and funding history,
+and liquidation roll-ups (per minute while kept, per hour beyond). Prices are the hourly closes
+(live alerts use the ticker between closes), and the 24h move is measured on bars.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import tomllib
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, TextIO
+
+from bot.alerts import store as db
+from bot.alerts.engine import ZoneCache, load_series, parts_for, step
+from bot.alerts.rules import (
+    RULE_FUNCTIONS,
+    RULE_TITLES,
+    RULES,
+    AlertConfig,
+    CoinInputs,
+    Observation,
+    RuleName,
+    describe_thresholds,
+    inputs_at,
+    parse_rules,
+    parse_thresholds,
+    with_overrides,
+)
+from bot.clock import system_clock
+from bot.render.alerts import alert_title, defaults_text
+from bot.settings import ConfigError, Settings
+from bot.store import Store
+
+HOUR = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """One subscription to replay."""
+
+    name: str
+    coins: tuple[str, ...]  # empty: every tracked coin
+    rules: tuple[RuleName, ...]
+    thresholds: dict[str, float]
+
+    def watched(self, tracked: Sequence[str]) -> list[str]:
+        return [c for c in tracked if not self.coins or c in self.coins]
+
+
+@dataclass
+class Result:
+    plan: Plan
+    alerts: list[Observation] = field(default_factory=list)
+
+    @property
+    def messages(self) -> int:
+        """Alerts of one cycle go out as one message."""
+        return len({o.at for o in self.alerts})
+
+
+# -- parsing -----------------------------------------------------------------------------------
+
+
+def parse_since(text: str) -> timedelta:
+    units = {"d": 86400, "h": 3600, "w": 604800}
+    t = text.strip().lower()
+    if len(t) < 2 or t[-1] not in units or not t[:-1].isdigit() or int(t[:-1]) <= 0:
+        raise ValueError(f"--since {text!r}: use a duration like 30d, 72h or 2w")
+    return timedelta(seconds=int(t[:-1]) * units[t[-1]])
+
+
+def _thresholds(table: Any, base: AlertConfig, where: str) -> dict[str, float]:
+    """A thresholds table (or a ``key=value`` string) → overrides."""
+    if table is None:
+        return {}
+    if isinstance(table, str):
+        text = table
+    elif isinstance(table, dict):
+        direct = {k: v for k, v in table.items() if k in AlertConfig.model_fields and not isinstance(v, str)}
+        rest = " ".join(f"{k}={v}" for k, v in table.items() if k not in direct)
+        overrides = parse_thresholds(rest, base) if rest else {}
+        overrides.update({k: float(v) for k, v in direct.items()})
+        with_overrides(base, overrides)
+        return overrides
+    else:
+        raise ConfigError(f"{where}: thresholds must be a table or a string")
+    return parse_thresholds(text, base)
+
+
+def load_plans(path: Path, tracked: Sequence[str]) -> tuple[AlertConfig, list[Plan]]:
+    """A backtest config file → the base thresholds and the subscriptions to replay."""
+    try:
+        data = tomllib.loads(path.read_text())
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    unknown = set(data) - {"thresholds", "subscriptions"}
+    if unknown:
+        raise ConfigError(
+            f"{path}: unknown section(s) {', '.join(sorted(unknown))} (use thresholds, subscriptions)"
+        )
+    try:
+        base = with_overrides(AlertConfig(), _thresholds(data.get("thresholds"), AlertConfig(), str(path)))
+        plans = []
+        for n, entry in enumerate(data.get("subscriptions") or [{}], 1):
+            where = f"{path}: subscriptions[{n}]"
+            if not isinstance(entry, dict):
+                raise ConfigError(f"{where}: must be a table")
+            extra = set(entry) - {"name", "coins", "types", "thresholds"}
+            if extra:
+                raise ConfigError(f"{where}: unknown key(s) {', '.join(sorted(extra))}")
+            coins = entry.get("coins") or []
+            if isinstance(coins, str):
+                coins = [c for c in coins.replace(",", " ").split() if c]
+            bad = [c for c in coins if c.upper() not in tracked]
+            if bad:
+                raise ConfigError(
+                    f"{where}: coins not tracked: {', '.join(bad)} (tracked: {', '.join(tracked)})"
+                )
+            types = entry.get("types")
+            rules = parse_rules(", ".join(types) if isinstance(types, list) else types)
+            plans.append(
+                Plan(
+                    name=str(entry.get("name") or f"subscription {n}"),
+                    coins=tuple(c.upper() for c in coins),
+                    rules=rules,
+                    thresholds=_thresholds(entry.get("thresholds"), base, where),
+                )
+            )
+    except ValueError as exc:  # ThresholdError too
+        raise ConfigError(f"{path}: {exc}") from None
+    return base, plans
+
+
+def stored_plans(store: Store) -> list[Plan]:
+    return [
+        Plan(
+            name=f"guild {s.guild_id} · channel {s.channel_id}"
+            + (f" (disabled: {s.disabled_reason})" if s.disabled_reason else ""),
+            coins=s.coins,
+            rules=s.rules,
+            thresholds=dict(s.thresholds),
+        )
+        for s in db.all_subscriptions(store)
+    ]
+
+
+# -- the replay --------------------------------------------------------------------------------
+
+
+def latest_bar_close(store: Store, coins: Sequence[str]) -> datetime | None:
+    latest = store.latest_candle_times("1h")
+    closes = [latest[c] + HOUR for c in coins if c in latest]
+    return max(closes) if closes else None
+
+
+def _hour_grid(start: datetime, end: datetime) -> list[datetime]:
+    first = datetime.fromtimestamp(math.ceil(start.timestamp() / 3600) * 3600, tz=UTC)
+    out = []
+    t = first
+    while t <= end:
+        out.append(t)
+        t += HOUR
+    return out
+
+
+def replay(
+    store: Store,
+    plans: Sequence[Plan],
+    base: AlertConfig,
+    tracked: Sequence[str],
+    start: datetime,
+    end: datetime,
+) -> list[Result]:
+    """Every plan's alerts between ``start`` and ``end``."""
+    results = [Result(p) for p in plans]
+    coins = [c for c in tracked if any(c in p.watched(tracked) for p in plans)]
+    grid = _hour_grid(start, end)
+    for coin in coins:
+        mine = [r for r in results if coin in r.plan.watched(tracked)]
+        rules = [r for r in RULES if any(r in res.plan.rules for res in mine)]
+        if not rules:
+            continue
+        parts = parts_for(rules)
+        series = load_series(store, coin, start, end, base, parts, daily="level" in rules)
+        zones = ZoneCache()
+        hourly_inputs: dict[datetime, CoinInputs] = {}
+        for t in grid:
+            level_zones = zones.zones(series, t, base.level_refresh_hours) if "level" in rules else ()
+            hourly_inputs[t] = inputs_at(series, t, base, zones=level_zones, parts=parts)
+        liq_inputs: dict[datetime, CoinInputs] = {}
+        if "liquidations" in rules:
+            for t in series.liq_event_times(start, end):
+                if t not in hourly_inputs:
+                    liq_inputs[t] = inputs_at(series, t, base, parts=("liq",))
+        for res in mine:
+            cfg = with_overrides(base, res.plan.thresholds)
+            for rule in res.plan.rules:
+                times = sorted({*hourly_inputs, *(liq_inputs if rule == "liquidations" else ())})
+                state = None
+                fn = RULE_FUNCTIONS[rule]
+                for t in times:
+                    inputs = hourly_inputs.get(t) or liq_inputs[t]
+                    obs = fn(inputs, cfg)
+                    if obs is None:
+                        continue
+                    state, fire = step(
+                        state, obs.score, t, cooldown=cfg.cooldown_for(rule), hysteresis=cfg.hysteresis
+                    )
+                    if fire:
+                        res.alerts.append(obs)
+    for res in results:
+        res.alerts.sort(
+            key=lambda o: (o.at, tracked.index(o.coin) if o.coin in tracked else 0, RULES.index(o.rule))
+        )
+    return results
+
+
+# -- output ------------------------------------------------------------------------------------
+
+
+def _when(dt: datetime) -> str:
+    return dt.strftime("%Y-%m-%d %H:%M")
+
+
+def report(
+    results: Sequence[Result],
+    base: AlertConfig,
+    start: datetime,
+    end: datetime,
+    source: str,
+    out: TextIO,
+    *,
+    limit: int = 20,
+) -> None:
+    days = (end - start).total_seconds() / 86400
+    plural = "" if days == 1 else "s"
+    print(f"Alerts backtest {_when(start)} → {_when(end)} UTC ({days:g} day{plural}) on {source}", file=out)
+    print(f"Base thresholds: {defaults_text(base)}", file=out)
+    for res in results:
+        p = res.plan
+        print(file=out)
+        coins = ", ".join(p.coins) if p.coins else "every tracked coin"
+        types = ", ".join(RULE_TITLES[r] for r in p.rules)
+        print(f"{p.name}: {coins}; {types}; thresholds: {describe_thresholds(p.thresholds)}", file=out)
+        n = len(res.alerts)
+        if n == 0:
+            print("  0 alerts", file=out)
+            continue
+        per_day = Counter(o.at.date() for o in res.alerts)
+        busiest, most = max(sorted(per_day.items()), key=lambda kv: kv[1])
+        print(
+            f"  {n} alert{'s' if n != 1 else ''} in {res.messages} message{'s' if res.messages != 1 else ''} "
+            f"({n / days:.1f} a day; busiest {busiest.isoformat()} with {most})",
+            file=out,
+        )
+        by_rule = Counter(o.rule for o in res.alerts)
+        print(
+            "  by type: " + ", ".join(f"{RULE_TITLES[r]} {by_rule[r]}" for r in RULES if by_rule[r]), file=out
+        )
+        for o in res.alerts[:limit]:
+            print(f"  {_when(o.at)}  {o.coin:<5} {RULE_TITLES[o.rule]:<20} {alert_title(o)}", file=out)
+        if n > limit:
+            print(f"  … and {n - limit} more (--limit to list more)", file=out)
+
+
+# -- CLI ---------------------------------------------------------------------------------------
+
+
+def add_alerts_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``alerts backtest`` to the ``tapewatch`` subcommands (``sub`` is the parser's
+    ``add_subparsers()`` object)."""
+    alerts = sub.add_parser("alerts", help="alert tools (backtest)")
+    commands = alerts.add_subparsers(dest="alerts_command", required=True)
+    bt = commands.add_parser(
+        "backtest",
+        help="replay the alert rules over stored history: how many alerts each subscription would get, and when",
+    )
+    bt.add_argument("--since", default="30d", help="how far back: e.g. 30d, 72h, 2w (default 30d)")
+    bt.add_argument(
+        "--config",
+        dest="alerts_config",
+        type=Path,
+        help="thresholds and subscriptions to try (TOML); default: the stored subscriptions",
+    )
+    bt.add_argument("--coins", help="only these coins, e.g. BTC,ETH")
+    bt.add_argument(
+        "--until", help="end of the replay (ISO time, UTC); default: the newest stored hourly bar"
+    )
+    bt.add_argument("--limit", type=int, default=20, help="alerts listed per subscription (default 20)")
+
+
+def run_alerts_command(settings: Settings, args: argparse.Namespace, out: TextIO | None = None) -> int:
+    if args.alerts_command == "backtest":
+        return cmd_backtest(settings, args, out or sys.stdout)
+    return 2  # pragma: no cover - argparse requires a subcommand
+
+
+def cmd_backtest(settings: Settings, args: argparse.Namespace, out: TextIO) -> int:
+    try:
+        span = parse_since(args.since)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    tracked = list(settings.coins)
+    if args.coins:
+        wanted = [c.strip().upper() for c in args.coins.replace(",", " ").split() if c.strip()]
+        bad = [c for c in wanted if c not in tracked]
+        if bad:
+            print(
+                f"error: --coins: not tracked: {', '.join(bad)} (tracked: {', '.join(tracked)})",
+                file=sys.stderr,
+            )
+            return 2
+        tracked = [c for c in tracked if c in wanted]
+    store = Store(settings.db)
+    try:
+        if args.alerts_config is not None:
+            base, plans = load_plans(args.alerts_config, list(settings.coins))
+        else:
+            base = AlertConfig()
+            plans = stored_plans(store) or [Plan("default subscription", (), RULES, {})]
+        if args.until:
+            try:
+                end = datetime.fromisoformat(args.until)
+            except ValueError:
+                print(
+                    f"error: --until {args.until!r}: use an ISO time like 2026-03-10T15:00", file=sys.stderr
+                )
+                return 2
+            end = end.replace(tzinfo=UTC) if end.tzinfo is None else end.astimezone(UTC)
+        else:
+            latest = latest_bar_close(store, tracked)
+            if latest is None:
+                print(
+                    f"error: no hourly bars in {settings.db}: run `tapewatch collect --once` first",
+                    file=sys.stderr,
+                )
+                return 1
+            end = min(latest, system_clock())
+        start = end - span
+        results = replay(store, plans, base, tracked, start, end)
+    finally:
+        store.close()
+    report(results, base, start, end, str(settings.db), out, limit=max(0, args.limit))
+    return 0

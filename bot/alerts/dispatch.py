@@ -1,0 +1,205 @@
+"""Posting alerts to channels, and the "Why?" button they carry.
+
+Each channel message is one ``POST /channels/{id}/messages`` through
+``bot.get_partial_messageable(id).send(...)`` (no cache needed). discord.py keeps to Discord's
+per-route and global rate limits (each channel is its own bucket and 429s are waited out); a
+semaphore bounds how many posts are in flight, and every post runs in its own task with a
+timeout, so one slow or failing channel never holds the others up. A channel that is gone
+(404) or forbidden (403) is reported so its subscription can be disabled with the reason.
+
+Mentions: ``allowed_mentions`` is empty on every message; only a role the server's admin chose
+for the subscription may be pinged, and then only that role.
+
+The button's ``custom_id`` is ``tapewatch:why:<COIN>[:<window>]``. It is a
+:class:`discord.ui.DynamicItem` registered with ``bot.add_dynamic_items`` at start, so a click
+on any alert ever posted is answered after a restart too, whatever the coin (a persistent
+``View`` registered with ``add_view`` would need one fixed button per coin, at most 25).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import re
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+import discord
+
+from bot.errors import UserFacingError
+from bot.interactions import NO_MENTIONS, send
+from bot.render.embeds import error_embed
+from bot.render.why import why_embed
+
+log = logging.getLogger(__name__)
+
+WHY_TEMPLATE = r"tapewatch:why:(?P<coin>[A-Z0-9]{1,20})(?::(?P<window>1h|4h|24h|7d))?"
+
+
+class WhyButton(discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]], template=WHY_TEMPLATE):
+    """Runs /why for the alert's coin; the answer goes to whoever clicked, privately."""
+
+    def __init__(self, coin: str, window: str = "24h") -> None:
+        self.coin = coin
+        self.window = window
+        super().__init__(
+            discord.ui.Button(
+                label=f"Why {coin}?",
+                style=discord.ButtonStyle.secondary,
+                emoji="🔎",
+                custom_id=f"tapewatch:why:{coin}:{window}",
+            )
+        )
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction[Any],
+        item: discord.ui.Item[Any],
+        match: re.Match[str],
+        /,
+    ) -> WhyButton:
+        return cls(match["coin"], match["window"] or "24h")
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        services = getattr(interaction.client, "services", None)
+        try:
+            if services is None:
+                raise UserFacingError("This bot cannot answer /why right now.")
+            coin = services.market.resolve(self.coin)
+            answer = await services.why.why(coin, self.window)
+        except UserFacingError as exc:
+            await send(interaction, embed=error_embed(str(exc)), ephemeral=True)
+            return
+        except Exception:
+            log.exception("why button %s:%s failed (guild %s)", self.coin, self.window, interaction.guild_id)
+            await send(
+                interaction,
+                embed=error_embed("Something went wrong on our side; it has been logged. Please try again."),
+                ephemeral=True,
+            )
+            return
+        await send(interaction, embed=why_embed(answer), ephemeral=True)
+
+
+def why_view(buttons: Sequence[tuple[str, str]]) -> discord.ui.View:
+    """The buttons of one message. The view is stopped before it is sent: clicks are answered
+    by :class:`WhyButton`'s registration, so discord.py need not keep every message's view."""
+    view = discord.ui.View(timeout=None)
+    for coin, window in buttons[:25]:
+        view.add_item(WhyButton(coin, window))
+    view.stop()
+    return view
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    guild_id: int
+    channel_id: int
+    embeds: Sequence[discord.Embed]
+    buttons: Sequence[tuple[str, str]] = ()
+    content: str | None = None
+    role_id: int | None = None  # ping this role (and no one else)
+    # With ``enforce_nonce`` Discord drops a second message with the same nonce for a few
+    # minutes: a retried post of the same alerts cannot land twice.
+    nonce: str | None = None
+
+
+def nonce_for(channel_id: int, at: datetime, keys: Sequence[object]) -> str:
+    """A stable nonce (at most 25 characters, as Discord allows) for one channel's message."""
+    digest = hashlib.sha256(f"{channel_id}|{at.isoformat()}|{sorted(map(str, keys))}".encode()).hexdigest()
+    return str(int(digest[:15], 16))
+
+
+Status = Literal["sent", "gone", "forbidden", "failed"]
+
+
+@dataclass(frozen=True)
+class Delivery:
+    guild_id: int
+    channel_id: int
+    status: Status
+    reason: str | None = None
+    message_id: int | None = None
+
+    @property
+    def disables(self) -> bool:
+        """The channel cannot take posts: its subscription should stop."""
+        return self.status in ("gone", "forbidden")
+
+
+def mentions_for(role_id: int | None) -> discord.AllowedMentions:
+    if role_id is None:
+        return NO_MENTIONS
+    return discord.AllowedMentions(
+        everyone=False, users=False, roles=[discord.Object(id=role_id)], replied_user=False
+    )
+
+
+def _label(embeds: Sequence[discord.Embed], label: str | None) -> list[discord.Embed]:
+    out = []
+    for e in embeds:
+        e = e.copy()
+        if label:
+            footer = e.footer.text
+            e.set_footer(text=f"🧪 {label}" + (f" · {footer}" if footer else ""))
+        out.append(e)
+    return out
+
+
+class Dispatcher:
+    """Sends channel messages through a logged-in client, at most ``concurrency`` at once."""
+
+    def __init__(self, client: discord.Client, *, concurrency: int = 8, timeout: float = 30.0) -> None:
+        self.client = client
+        self.timeout = timeout
+        self._slots = asyncio.Semaphore(concurrency)
+
+    @property
+    def label(self) -> str | None:
+        label = getattr(self.client, "data_label", None)
+        return label if isinstance(label, str) else None
+
+    async def deliver(self, messages: Sequence[Outgoing]) -> list[Delivery]:
+        """Post every message; each result says what happened (this never raises for a
+        channel's failure, only on cancellation)."""
+        return list(await asyncio.gather(*(self._post(m) for m in messages)))
+
+    async def _post(self, m: Outgoing) -> Delivery:
+        async with self._slots:
+            channel = self.client.get_partial_messageable(m.channel_id, guild_id=m.guild_id)
+            content = m.content
+            if m.role_id is not None:
+                content = f"<@&{m.role_id}>" + (f" {content}" if content else "")
+            try:
+                async with asyncio.timeout(self.timeout):
+                    message = await channel.send(
+                        content=content,
+                        embeds=_label(m.embeds, self.label),
+                        view=why_view(m.buttons) if m.buttons else discord.utils.MISSING,
+                        allowed_mentions=mentions_for(m.role_id),
+                        nonce=m.nonce if m.nonce is not None else secrets.randbits(64),
+                    )
+            except discord.NotFound as exc:
+                return Delivery(m.guild_id, m.channel_id, "gone", _reason("channel not found", exc))
+            except discord.Forbidden as exc:
+                return Delivery(m.guild_id, m.channel_id, "forbidden", _reason("not allowed to post", exc))
+            except discord.HTTPException as exc:
+                log.warning("alert to channel %s failed: %s", m.channel_id, exc)
+                return Delivery(m.guild_id, m.channel_id, "failed", _reason("Discord error", exc))
+            except TimeoutError:
+                log.warning("alert to channel %s timed out after %ss", m.channel_id, self.timeout)
+                return Delivery(m.guild_id, m.channel_id, "failed", f"timed out after {self.timeout:g} s")
+            except Exception as exc:
+                log.exception("alert to channel %s failed", m.channel_id)
+                return Delivery(m.guild_id, m.channel_id, "failed", f"{type(exc).__name__}: {exc}"[:200])
+            return Delivery(m.guild_id, m.channel_id, "sent", message_id=message.id)
+
+
+def _reason(what: str, exc: discord.HTTPException) -> str:
+    text = exc.text or exc.response.reason or ""
+    return f"{what} ({exc.status}{' ' + text if text else ''})"
