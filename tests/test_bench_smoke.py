@@ -1,0 +1,92 @@
+"""A tiny run of the bench command (``python -m bench --quick``): it completes and prints every
+row of the table with a status, plus the machine header. No timing is asserted: the figures
+depend on the machine, and the bench itself marks missed goals."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+COINS = (2, 3)
+DAYS = (1, 2)
+HANDLERS = (
+    "/why coin:… 24h",
+    "/why 24h (market)",
+    "/liquidations coin:…",
+    "/liquidations (market)",
+    "/levels coin:…",
+)
+VENUES = ("binance", "bybit", "okx", "coingecko")
+STATUSES = {"ok", "MISS", "—", "n/a"}
+
+
+def expected_rows() -> list[str]:
+    """Every row name the table must hold for ``--coins 2,3 --days 1,2``."""
+    rows = [f"{h} · {c} coins · {d} d" for c in COINS for d in DAYS for h in HANDLERS]
+    rows += [f"{h} · {c} coins · {DAYS[1]} d vs {DAYS[0]} d history" for c in COINS for h in HANDLERS]
+    rows += [f"liquidation ingest · {COINS[-1]} coins · {d} d store" for d in DAYS]
+    rows += [f"requests per refresh cycle · {v} · {COINS[-1]} coins" for v in VENUES]
+    rows += [
+        "10 concurrent interactions via discord.py: answered",
+        "10 concurrent interactions via discord.py: latency",
+        "event-loop lag during the burst (5 ms sleeper, max overshoot)",
+    ]
+    rows += [
+        "chart render /levels",
+        "chart render /liquidations",
+        "chart cache: 50 identical /levels requests within 1 s",
+        "event-loop lag during the chart burst",
+    ]
+    rows += [f"{h} at {DAYS[1]} d of events · {COINS[-1]} coins" for h in HANDLERS[2:4]]
+    rows += [f"store size · {c} coins · {d} d" for c in COINS for d in DAYS]
+    rows += [
+        f"store growth per tracked coin per day ({COINS[-1]} coins, {DAYS[0]} → {DAYS[1]} d)",
+        f"peak RSS, run-like process · {COINS[-1]} coins · {DAYS[1]} d store",
+    ]
+    return rows
+
+
+def test_quick_bench_prints_every_row(tmp_path: Path) -> None:
+    out = tmp_path / "bench.json"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bench",
+            "--quick",
+            "--coins",
+            ",".join(map(str, COINS)),
+            "--days",
+            ",".join(map(str, DAYS)),
+            "--interactions",
+            "10",
+            "--json",
+            str(out),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    stdout = done.stdout
+    header = stdout.split("\n\n", 1)[0]
+    for part in (" cores ", "CPU ", "Python 3.", "SQLite 3."):
+        assert part in header
+
+    data = json.loads(out.read_text())
+    names = [r["name"] for r in data["rows"]]
+    for expected in expected_rows():
+        assert any(n.startswith(expected) for n in names), f"no row {expected!r}"
+    assert len(names) == len(expected_rows())
+    for row in data["rows"]:
+        assert row["name"] in stdout  # printed, not only in the JSON
+        assert row["status"] in STATUSES
+        assert row["result"]
+        assert row["goal"]
+    assert {r["section"] for r in data["rows"]} == {"1", "2", "3", "4", "5", "6", "7"}
+    assert data["machine"]["cores"] >= 1
