@@ -56,11 +56,16 @@ class Store(StoreReads):
         self.conn.execute("PRAGMA foreign_keys=ON")
         self.db = sqlite_utils.Database(self.conn)
         self.lock = threading.RLock()
+        self._local = threading.local()
+        self._readers: list[sqlite3.Connection] = []
         with self.lock:
             migrate(self.conn)
 
     def close(self) -> None:
         with self.lock:
+            for reader in self._readers:
+                reader.close()
+            self._readers.clear()
             self.conn.close()
 
     # -- writes -------------------------------------------------------------------------
@@ -243,11 +248,29 @@ class Store(StoreReads):
 
     # -- reads --------------------------------------------------------------------------
 
+    def _reader(self) -> sqlite3.Connection | None:
+        """This thread's read-only connection: in WAL mode readers never wait for each other
+        or for the writer, so a slow answer does not queue the cheap ones behind it."""
+        if self.path == ":memory:":
+            return None  # a second connection would see another database
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, check_same_thread=False, timeout=30)
+            self._local.conn = conn
+            with self.lock:
+                self._readers.append(conn)
+        return conn
+
     def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
-        with self.lock:
-            cur = self.conn.execute(sql, params)
-            names = [d[0] for d in cur.description]
-            return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+        reader = self._reader()
+        if reader is None:
+            with self.lock:
+                cur = self.conn.execute(sql, params)
+                names = [d[0] for d in cur.description]
+                return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+        cur = reader.execute(sql, params)
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
     def tickers(self, coin: str | None = None) -> list[Ticker]:
         where, params = ("WHERE coin = ?", [coin]) if coin else ("", [])
