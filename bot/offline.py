@@ -56,7 +56,7 @@ _BOOL = {
 }
 
 
-def parse_invocation(text: str, tree: app_commands.CommandTree[Any]) -> Invocation:
+def parse_invocation(text: str, tree: app_commands.CommandTree[Any], *, partial: bool = False) -> Invocation:
     """``/alerts subscribe channel:123 coins:"BTC, ETH"`` → the interaction's ``data`` options,
     typed by the command's own parameters so conversion runs as it would for Discord."""
     try:
@@ -96,7 +96,11 @@ def parse_invocation(text: str, tree: app_commands.CommandTree[Any]) -> Invocati
                 f"/{' '.join(path)} has no option {key!r}; options: {', '.join(params) or 'none'}"
             )
         options.append(
-            {"name": param.name, "type": param.type.value, "value": _convert(param, raw, resolved)}
+            {
+                "name": param.name,
+                "type": param.type.value,
+                "value": _convert(param, raw, resolved, partial=partial),
+            }
         )
     given = {o["name"] for o in options}
     missing = [p.name for p in command.parameters if p.required and p.name not in given]
@@ -110,8 +114,21 @@ def parse_invocation(text: str, tree: app_commands.CommandTree[Any]) -> Invocati
     return Invocation(name=name, path=path, options=options, resolved=resolved)
 
 
-def _convert(param: app_commands.Parameter, raw: str, resolved: dict[str, Any]) -> Any:
+def _convert(
+    param: app_commands.Parameter, raw: str, resolved: dict[str, Any], *, partial: bool = False
+) -> Any:
+    """Type the value as Discord would, and refuse what Discord's client would refuse
+    (a value outside the choices, a string outside the length bounds)."""
     kind = param.type
+    if partial:  # autocomplete: the user is still typing, nothing is checked yet
+        pass
+    elif param.choices and raw not in {str(c.value) for c in param.choices}:
+        allowed = ", ".join(str(c.value) for c in param.choices)
+        raise InvocationError(f"option {param.name} must be one of {allowed}, got {raw!r}")
+    if kind is discord.AppCommandOptionType.string and not partial:
+        low, high = param.min_value, param.max_value
+        if (low is not None and len(raw) < low) or (high is not None and len(raw) > high):
+            raise InvocationError(f"option {param.name} must be {low or 0}–{high or '∞'} characters long")
     try:
         if kind is discord.AppCommandOptionType.integer:
             return int(raw)
@@ -228,7 +245,7 @@ class OfflineSession:
 
     async def autocomplete(self, text: str, option: str) -> list[dict[str, Any]]:
         """The choices Discord would show while the user types ``option`` of ``text``."""
-        invocation = parse_invocation(text, self.bot.tree)
+        invocation = parse_invocation(text, self.bot.tree, partial=True)
         target = invocation.options
         while target and target[0].get("type") in (1, 2):
             target = target[0]["options"]

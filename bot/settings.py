@@ -108,6 +108,24 @@ class ProviderSettings(Section):
     yahoo: YahooSettings = YahooSettings()
 
 
+class _TomlWithoutSecrets(TomlConfigSettingsSource):
+    """The settings file, refusing a token in it: the token comes from the environment only,
+    so it never lands in a file that gets committed or shared."""
+
+    def __call__(self) -> dict[str, Any]:
+        data = super().__call__()
+        discord_section = data.get("discord")
+        top = {k.lower() for k in data}
+        if top & {"discord_token", "token"} or (
+            isinstance(discord_section, dict) and "token" in discord_section
+        ):
+            raise ConfigError(
+                "config error: the Discord token must not be in the settings file; "
+                "remove it and set the DISCORD_TOKEN environment variable instead"
+            )
+        return data
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="TAPEWATCH_",
@@ -134,7 +152,7 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
+        return (init_settings, env_settings, _TomlWithoutSecrets(settings_cls))
 
 
 def load_settings(config: Path | None = None, **overrides: Any) -> Settings:
@@ -159,7 +177,10 @@ def describe_validation_error(exc: ValidationError) -> str:
     parts = []
     for err in exc.errors():
         key = ".".join(str(p) for p in err["loc"]) or "config"
-        if key == "DISCORD_TOKEN":
+        # Never echo a value that may be a secret: the token, anything named like one, or an
+        # unknown key (someone may have put the token under a name we do not know).
+        secretish = any(w in key.lower() for w in ("token", "secret", "password", "key"))
+        if secretish or err["type"] == "extra_forbidden":
             parts.append(f"config error: {key}: {err['msg']}")
             continue
         got = err.get("input")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal, TypeVar
@@ -299,8 +300,12 @@ class FundingInfoRow(BaseModel):
 
 def parse_funding_info(body: Any, source: str = "binance") -> dict[str, float]:
     """``{symbol: hours}`` for the symbols whose funding interval differs from the default."""
-    rows = validate_rows(source, body, FundingInfoRow, lambda r: (r.symbol, r.fundingIntervalHours))
-    return dict(rows)
+
+    def convert(row: FundingInfoRow) -> tuple[str, float] | None:
+        hours = row.fundingIntervalHours
+        return (row.symbol, hours) if math.isfinite(hours) and 0 < hours <= 24 else None
+
+    return dict(validate_rows(source, body, FundingInfoRow, convert))
 
 
 class FundingRateRow(BaseModel):

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict
 from bot.clock import from_ms
 from bot.coins import Coin, CoinRegistry
 from bot.models import GlobalStats, MarketEntry, Ticker
-from bot.providers.http import HttpClient
+from bot.providers.http import BadPayload, HttpClient
 from bot.providers.parsing import validate_model, validate_rows
 from bot.settings import CoinGeckoSettings
 
@@ -116,11 +116,15 @@ class _GlobalBody(BaseModel):
 def parse_global(body: Any, source: str = "coingecko") -> GlobalStats:
     """Total crypto market cap in USD, its 24h change and BTC/ETH dominance."""
     data = validate_model(source, body, _GlobalBody).data
+    try:
+        ts = from_ms(data.updated_at * 1000)
+    except ValueError as exc:
+        raise BadPayload(source, f"updated_at: {exc}") from None
     # Built through validation so a missing USD cap or a dominance out of 0..100 is a BadPayload.
     return validate_model(
         source,
         {
-            "ts": from_ms(data.updated_at * 1000),
+            "ts": ts,
             "source": "coingecko",
             "total_market_cap_usd": data.total_market_cap.get("usd"),
             "market_cap_change_24h_pct": data.market_cap_change_percentage_24h_usd,

@@ -12,6 +12,7 @@ sizes in contracts need ``ctVal`` from :meth:`OkxProvider.contract_values`.
 from __future__ import annotations
 
 import logging
+import math
 from datetime import datetime
 from typing import Annotated, Any, Literal, TypeVar
 
@@ -250,7 +251,7 @@ def parse_contract_values(body: Any, source: str = "okx") -> dict[str, float]:
     rows = _data(body, source)
 
     def convert(row: InstrumentRow) -> tuple[str, float] | None:
-        if row.ctVal is None or row.ctVal <= 0:
+        if row.ctVal is None or not math.isfinite(row.ctVal) or row.ctVal <= 0:
             return None
         return row.instId, row.ctVal
 

@@ -43,6 +43,9 @@ def validate_rows(
         except ValidationError as exc:
             errors.append(describe(exc))
             continue
+        except (ValueError, ArithmeticError) as exc:  # a conversion (timestamp, units) refused the row
+            errors.append(str(exc))
+            continue
         if converted is not None:
             out.append(converted)
     if errors:

@@ -12,6 +12,7 @@ store then updates the running bar in place instead of adding a row per fetch.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -103,9 +104,12 @@ def parse_chart(
     first = result.timestamp[0]
     points: dict[datetime, MacroPoint] = {}
     for seconds, close in zip(result.timestamp, closes, strict=True):
-        if close is None or close <= 0:
+        if close is None or not math.isfinite(close) or close <= 0:
             continue
-        ts = _bar_start(seconds, first, interval, result.meta.gmtoffset)
+        try:
+            ts = _bar_start(seconds, first, interval, result.meta.gmtoffset)
+        except (ValueError, OverflowError):
+            continue  # a timestamp no market ever had
         points[ts] = MacroPoint(
             series=series, symbol=symbol, source="yahoo", interval=interval, ts=ts, close=close
         )

@@ -94,7 +94,7 @@ def parse_frame(frame: Any, registry: CoinRegistry) -> list[Liquidation]:
             ts=from_ms(trade_ms),
             event_id=f"{symbol}:{trade_ms}:{order_side}:{order['z']}:{order['ap']}",
         )
-    except (KeyError, TypeError, ValueError) as exc:  # pydantic's ValidationError is a ValueError
+    except (KeyError, TypeError, ValueError, ArithmeticError) as exc:  # ValidationError is a ValueError
         log_malformed(log, VENUE, f"forceOrder ({type(exc).__name__}: {exc})", frame)
         return []
     return [event]

@@ -118,7 +118,7 @@ def _parse_row(row: Any, registry: CoinRegistry) -> Liquidation | None:
             ts=from_ms(trade_ms),
             event_id=f"{symbol}:{trade_ms}:{position_side}:{row['v']}:{row['p']}",
         )
-    except (KeyError, TypeError, ValueError) as exc:  # pydantic's ValidationError is a ValueError
+    except (KeyError, TypeError, ValueError, ArithmeticError) as exc:  # ValidationError is a ValueError
         log_malformed(log, VENUE, f"allLiquidation row ({type(exc).__name__}: {exc})", row)
         return None
 

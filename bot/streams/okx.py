@@ -130,7 +130,7 @@ def _parse_row(row: Any, registry: CoinRegistry, ct_val: Mapping[str, float]) ->
                     event_id=f"{inst_id}:{ts_ms}:{order_side}:{pos_side}:{detail['sz']}:{detail['bkPx']}",
                 )
             )
-        except (KeyError, TypeError, ValueError) as exc:  # pydantic's ValidationError is a ValueError
+        except (KeyError, TypeError, ValueError, ArithmeticError) as exc:  # ValidationError is a ValueError
             log_malformed(log, VENUE, f"liquidation detail ({type(exc).__name__}: {exc})", detail)
     return events
 

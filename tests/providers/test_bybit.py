@@ -201,10 +201,10 @@ def candles_at(times_ms: list[int], price: float) -> list[Candle]:
 
 
 def test_price_points_open_then_previous_close() -> None:
-    day = 86_400_000
-    candles = [*candles_at([0], 10.0), *candles_at([day], 20.0)]
+    day, t0 = 86_400_000, 1_700_006_400_000  # a UTC midnight
+    candles = [*candles_at([t0], 10.0), *candles_at([t0 + day], 20.0)]
     points = price_points(candles, "1d")
-    assert points == {from_ms(0): 10.0, from_ms(day): 20.0, from_ms(2 * day): 20.0}
+    assert points == {from_ms(t0): 10.0, from_ms(t0 + day): 20.0, from_ms(t0 + 2 * day): 20.0}
 
 
 def test_open_interest_history_sample_priced_in_usd(registry: CoinRegistry) -> None:

@@ -218,7 +218,13 @@ class Fuzzer:
     def command(self, typed: Typed, admin: bool = True) -> None:
         text = typed.text
         self.session.admin = admin
-        invocation = parse_invocation(text, self.tree)  # the typed line means what we meant
+        try:
+            invocation = parse_invocation(text, self.tree)  # the typed line means what we meant
+        except InvocationError:
+            # outside the option's choices or length bounds: Discord's client refuses to send
+            # it, and the offline path refuses it the same way, before anything runs
+            self._unchanged(f"{text!r:.200}")
+            return
         sent = {o["name"]: o["value"] for o in _leaf_options(invocation.options)}
         assert sent == dict(typed.options)
         requests = self.runner.run(self.session.invoke(text))
@@ -304,7 +310,6 @@ UNCHECKED_CHOICES = (
 )
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=UNCHECKED_CHOICES)
 def test_a_window_outside_the_choices_is_a_usage_error(fuzzer: Fuzzer) -> None:
     failed = []
     for text in ("/why window:2h", "/liquidations window:2h", "/why coin:btc window:1D"):

@@ -17,10 +17,8 @@ What may come out:
   mapping returned (funding intervals, contract values) holds finite positive numbers: nothing
   absurd can reach the store.
 
-Real crashes found are listed in :data:`KNOWN_BUGS`; each has a minimal example below marked
-``xfail(strict=True)``, and the fuzz tests skip (and count, as hypothesis events) only inputs
-matching those exact signatures, so any new failure still fails. When a fix lands, its strict
-xfail turns into a failure: remove the xfail and the entry in ``KNOWN_BUGS``.
+The crashes the fuzzer found (timestamps out of range, non-finite closes and mapping values)
+are fixed; each keeps a minimal example below as a regression test.
 """
 
 from __future__ import annotations
@@ -30,7 +28,6 @@ import importlib
 import inspect
 import json
 import math
-import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, fields, is_dataclass
 from datetime import UTC, datetime
@@ -231,49 +228,6 @@ def load(ref: str) -> Any:
     return synthetic(rest) if kind == "synthetic" else sample(ref)
 
 
-# -- known bugs ---------------------------------------------------------------------------------
-
-KNOWN_BUGS = {
-    "timestamp-range": (
-        "bot/clock.py from_ms: datetime.fromtimestamp raises ValueError (year out of range), "
-        "OSError (EOVERFLOW) or OverflowError for timestamps beyond year 9999; REST parsers call it "
-        "inside validate_rows' convert (which catches only ValidationError) or outside validation, "
-        "and the stream parsers catch only (KeyError, TypeError, ValueError)"
-    ),
-    "yahoo-nonfinite-close": (
-        "bot/providers/yahoo.py parse_chart: a NaN/Infinity close (json.loads accepts them) passes "
-        "`close <= 0` and MacroPoint(...) raises a bare pydantic ValidationError, not BadPayload"
-    ),
-    "nonfinite-mapping": (
-        "okx.parse_contract_values keeps a NaN/Infinity ctVal (`ctVal <= 0` is False for NaN); "
-        "binance.parse_funding_info keeps any fundingIntervalHours (0, negative, NaN, Infinity)"
-    ),
-}
-
-
-def _frames(exc: BaseException) -> list[traceback.FrameSummary]:
-    return traceback.extract_tb(exc.__traceback__)
-
-
-def known_crash(exc: BaseException) -> str | None:
-    frames = _frames(exc)
-    last = frames[-1] if frames else None
-    if (
-        isinstance(exc, ValueError | OSError | OverflowError)
-        and last is not None
-        and last.filename.endswith("bot/clock.py")
-        and last.name == "from_ms"
-    ):
-        return "timestamp-range"
-    if (
-        isinstance(exc, ValidationError)
-        and exc.title == "MacroPoint"
-        and any(f.filename.endswith("bot/providers/yahoo.py") and f.name == "parse_chart" for f in frames)
-    ):
-        return "yahoo-nonfinite-close"
-    return None
-
-
 # -- invariants of what comes out ---------------------------------------------------------------
 
 POSITIVE = {"price", "qty", "usd", "open", "high", "low", "close", "open_price", "total_market_cap_usd"}
@@ -292,14 +246,14 @@ def records(result: Any) -> Iterator[Any]:
 
 
 def problems(parser: Parser, result: Any) -> list[tuple[str, str | None]]:
-    """(problem, known bug id or None) for everything wrong with a parser's result."""
+    """(problem, None) for everything wrong with a parser's result."""
     out: list[tuple[str, str | None]] = []
     if isinstance(result, dict):
         for key, value in result.items():
             if not isinstance(key, str) or not isinstance(value, float):
                 out.append((f"mapping entry {key!r}: {value!r}", None))
             elif not (math.isfinite(value) and value > 0):
-                out.append((f"mapping value {key!r}: {value!r}", "nonfinite-mapping"))
+                out.append((f"mapping value {key!r}: {value!r}", None))
         return out
     for record in records(result):
         if not isinstance(record, BaseModel):
@@ -325,27 +279,19 @@ def problems(parser: Parser, result: Any) -> list[tuple[str, str | None]]:
 
 
 def check(parser: Parser, body: Any, options: Any) -> None:
-    """The property: an allowed error or a clean result; known bugs are counted, not failed."""
+    """The property: an allowed error or a clean result."""
     snapshot = copy.deepcopy(body)
     try:
         result = parser.call(body, options)
     except parser.allowed:
         event("rejected")
         return
-    except Exception as exc:
-        bug = known_crash(exc)
-        if bug is None:
-            raise
-        event(f"known bug: {bug}")
-        return
     finally:
         # in a list, NaN equals itself (identity), and deepcopy keeps float identity
         assert [body] == [snapshot], "the parser mutated its input"
     found = problems(parser, result)
-    for problem, bug in found:
-        if bug is None:
-            raise AssertionError(f"{parser.name} returned an absurd value: {problem}")
-        event(f"known bug: {bug}")
+    for problem, _ in found:
+        raise AssertionError(f"{parser.name} returned an absurd value: {problem}")
     event("accepted" if list(records(result)) or (isinstance(result, dict) and result) else "empty")
 
 
@@ -519,24 +465,11 @@ def test_fuzzed_payloads_give_a_result_or_a_validation_error(parser: Parser) -> 
 # -- the real crashes, one minimal example each -------------------------------------------------
 
 
-RAISES: dict[str, type[BaseException] | tuple[type[BaseException], ...]] = {
-    "timestamp-range": (ValueError, OSError, OverflowError),
-    "yahoo-nonfinite-close": ValidationError,
-    "nonfinite-mapping": AssertionError,
-}
-
-
-def _xfail(bug: str) -> pytest.MarkDecorator:
-    """Expected to fail, with exactly that bug's exception (anything else is a real failure)."""
-    return pytest.mark.xfail(strict=True, raises=RAISES[bug], reason=KNOWN_BUGS[bug])
-
-
 def _binance_ticker(close_time: Any) -> list[dict[str, Any]]:
     row = sample("samples/binance-usdm/ticker-24hr.json")
     return [{**row, "closeTime": close_time}]
 
 
-@_xfail("timestamp-range")
 @pytest.mark.parametrize("close_time", [10**17, 10**20], ids=["year-3170843", "eoverflow"])
 def test_rest_parser_rejects_an_out_of_range_timestamp(close_time: int) -> None:
     # a venue timestamp in ns or garbage: should be a BadPayload (collector records it), not a crash
@@ -544,7 +477,6 @@ def test_rest_parser_rejects_an_out_of_range_timestamp(close_time: int) -> None:
         binance.parse_ticker_24h(_binance_ticker(close_time), REGISTRY, "perp")
 
 
-@_xfail("timestamp-range")
 def test_coingecko_global_rejects_an_out_of_range_updated_at() -> None:
     body = sample("samples/coingecko/global.json")
     body["data"]["updated_at"] = 10**17
@@ -552,7 +484,6 @@ def test_coingecko_global_rejects_an_out_of_range_updated_at() -> None:
         coingecko.parse_global(body)
 
 
-@_xfail("timestamp-range")
 def test_stream_frame_with_an_out_of_range_time_keeps_its_good_rows() -> None:
     # one bad row must not cost the frame its good rows, and parse_frame must not raise
     frame = sample("ws/bybit-v5/ws-all-liquidation.json")
@@ -561,7 +492,6 @@ def test_stream_frame_with_an_out_of_range_time_keeps_its_good_rows() -> None:
     assert len(bybit_ws.parse_frame(frame, REGISTRY)) == 1
 
 
-@_xfail("timestamp-range")
 @pytest.mark.parametrize("parser", ["binance_ws.parse_frame", "okx_ws.parse_frame"])
 def test_stream_parsers_never_raise_on_an_out_of_range_time(parser: str) -> None:
     if parser.startswith("binance"):
@@ -573,7 +503,6 @@ def test_stream_parsers_never_raise_on_an_out_of_range_time(parser: str) -> None
     assert BY_NAME[parser].call(frame, None) == []
 
 
-@_xfail("yahoo-nonfinite-close")
 @pytest.mark.parametrize("close", ["NaN", "Infinity"])
 def test_yahoo_nonfinite_close_is_dropped_or_bad_payload(close: str) -> None:
     text = '{"chart": {"result": [{"timestamp": [1740049420], "indicators": {"quote": [{"close": [X]}]}}]}}'
@@ -585,7 +514,6 @@ def test_yahoo_nonfinite_close_is_dropped_or_bad_payload(close: str) -> None:
     assert points == []
 
 
-@_xfail("nonfinite-mapping")
 @pytest.mark.parametrize(
     ("parser", "body"),
     [

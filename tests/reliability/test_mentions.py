@@ -127,7 +127,8 @@ def _filled(param: app_commands.Parameter) -> str | None:
     if param.choices:
         return str(param.choices[0].value)
     if param.type is discord.AppCommandOptionType.string:
-        return POISON
+        # as long as Discord would let a user type into this option
+        return POISON[: int(param.max_value)] if param.max_value else POISON
     if param.type is discord.AppCommandOptionType.channel:
         return str(CHANNEL_ID)
     if param.type in (discord.AppCommandOptionType.integer, discord.AppCommandOptionType.number):
