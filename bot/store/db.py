@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -135,62 +136,65 @@ class Store(StoreReads):
         return len(rows)
 
     def insert_liquidations(self, events: Sequence[Liquidation]) -> int:
-        """Store each event once (dedupe on venue + event id) and refresh the per-minute
-        roll-ups of the minutes the batch touched, all in one transaction. Returns how many
-        events were new."""
+        """Store each event once (dedupe on venue + event id, within the batch and against the
+        store) and add the new ones to the per-minute and per-hour roll-ups, all in one
+        transaction: a batch is either wholly in, roll-ups included, or not at all. Returns how
+        many events were new.
+
+        The roll-ups are updated additively from the new events only, so the cost follows the
+        batch, not the size of the hour or of the history."""
         if not events:
             return 0
-        rows = [
-            (
-                e.venue,
-                e.event_id,
-                e.coin,
-                e.side,
-                e.price,
-                e.qty,
-                e.usd,
-                to_ms(e.ts),
-                to_ms(e.ts) // MINUTE_MS * MINUTE_MS,
+        rows: dict[tuple[str, str], tuple[Any, ...]] = {}
+        for e in events:
+            ts = to_ms(e.ts)
+            rows.setdefault(
+                (e.venue, e.event_id),
+                (e.venue, e.event_id, e.coin, e.side, e.price, e.qty, e.usd, ts, ts // MINUTE_MS * MINUTE_MS),
             )
-            for e in events
-        ]
-        minutes = sorted({r[8] for r in rows})
         with self.lock, self.conn:
-            before = self.conn.total_changes
+            by_venue: dict[str, list[str]] = defaultdict(list)
+            for venue, event_id in rows:
+                by_venue[venue].append(event_id)
+            for venue, ids in by_venue.items():
+                for i in range(0, len(ids), 500):
+                    chunk = ids[i : i + 500]
+                    marks = ",".join("?" * len(chunk))
+                    found = self.conn.execute(
+                        f"SELECT event_id FROM liquidations WHERE venue = ? AND event_id IN ({marks})",  # noqa: S608
+                        (venue, *chunk),
+                    )
+                    for (event_id,) in found:
+                        rows.pop((venue, event_id), None)
+            new = list(rows.values())
+            if not new:
+                return 0
             self.conn.executemany(
-                "INSERT OR IGNORE INTO liquidations "
+                "INSERT INTO liquidations "
                 "(venue, event_id, coin, side, price, qty, usd, ts_ms, minute_ms) VALUES (?,?,?,?,?,?,?,?,?)",
-                rows,
+                new,
             )
-            inserted = self.conn.total_changes - before
-            if inserted:
+            minute: dict[tuple[str, int, str, str], list[float]] = {}
+            hour: dict[tuple[str, int, str, str], list[float]] = {}
+            for venue, _id, coin, side, _p, _q, usd, _ts, minute_ms in new:
+                hour_ms = minute_ms // HOUR_MS * HOUR_MS
+                for agg, key in (
+                    (minute, (coin, minute_ms, side, venue)),
+                    (hour, (coin, hour_ms, side, venue)),
+                    (hour, (ALL_COINS, hour_ms, side, venue)),
+                ):
+                    acc = agg.setdefault(key, [0.0, 0, 0.0])
+                    acc[0] += usd
+                    acc[1] += 1
+                    acc[2] = max(acc[2], usd)
+            for table, time_col, agg in (("liq_minute", "minute_ms", minute), ("liq_hour", "hour_ms", hour)):
                 self.conn.executemany(
-                    "INSERT OR REPLACE INTO liq_minute (coin, minute_ms, side, venue, usd, events, max_usd) "
-                    "SELECT coin, minute_ms, side, venue, SUM(usd), COUNT(*), MAX(usd) FROM liquidations "
-                    "WHERE minute_ms = ? GROUP BY coin, minute_ms, side, venue",
-                    [(m,) for m in minutes],
+                    f"INSERT INTO {table} (coin, {time_col}, side, venue, usd, events, max_usd) "  # noqa: S608
+                    "VALUES (?,?,?,?,?,?,?) ON CONFLICT DO UPDATE SET usd = usd + excluded.usd, "
+                    "events = events + excluded.events, max_usd = MAX(max_usd, excluded.max_usd)",
+                    [(*k, v[0], int(v[1]), v[2]) for k, v in agg.items()],
                 )
-                hours = sorted({m // HOUR_MS * HOUR_MS for m in minutes})
-                self._refresh_hours(hours)
-        return inserted
-
-    def _refresh_hours(self, hours: list[int]) -> None:
-        """Recompute the hourly roll-ups (per coin and market-wide) of the touched hours from
-        the minute roll-ups: exact and idempotent, whatever order events arrive in."""
-        for hour in hours:
-            self.conn.execute("DELETE FROM liq_hour WHERE hour_ms = ?", (hour,))
-            self.conn.execute(
-                "INSERT INTO liq_hour (coin, hour_ms, side, venue, usd, events, max_usd) "
-                "SELECT coin, ?, side, venue, SUM(usd), SUM(events), MAX(max_usd) FROM liq_minute "
-                "WHERE minute_ms >= ? AND minute_ms < ? GROUP BY coin, side, venue",
-                (hour, hour, hour + HOUR_MS),
-            )
-            self.conn.execute(
-                "INSERT INTO liq_hour (coin, hour_ms, side, venue, usd, events, max_usd) "
-                "SELECT ?, hour_ms, side, venue, SUM(usd), SUM(events), MAX(max_usd) FROM liq_hour "
-                "WHERE hour_ms = ? AND coin != ? GROUP BY side, venue",
-                (ALL_COINS, hour, ALL_COINS),
-            )
+        return len(new)
 
     def open_stream_session(self, venue: str, at: datetime) -> None:
         with self.lock, self.conn:
