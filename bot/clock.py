@@ -31,14 +31,12 @@ def to_ms(dt: datetime) -> int:
     return int(dt.timestamp() * 1000)
 
 
-# Venue timestamps outside this range are garbage (or seconds sent as milliseconds).
-MIN_MS = 100_000_000_000  # 1973-03-03
-MAX_MS = 32_503_680_000_000  # 3000-01-01
+MAX_MS = 32_503_680_000_000  # 3000-01-01: later "timestamps" are garbage
 
 
 def from_ms(ms: int | float) -> datetime:
-    """An aware UTC time from epoch milliseconds; ValueError when the value cannot be a real
-    market timestamp (so parsers reject the row instead of crashing on an overflow)."""
-    if not MIN_MS <= ms <= MAX_MS:  # also false for NaN
+    """An aware UTC time from epoch milliseconds; ValueError (never OverflowError or OSError)
+    for a value no clock could show, so parsers reject the row instead of crashing."""
+    if not 0 <= ms <= MAX_MS:  # also false for NaN
         raise ValueError(f"timestamp {ms!r} ms is out of range")
     return datetime.fromtimestamp(ms / 1000, tz=UTC)

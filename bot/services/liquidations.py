@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.analysis.coverage import Coverage, coverage
-from bot.analysis.derivatives import LiqMinute, liquidation_window
+from bot.analysis.derivatives import LiqMinute, LiquidationConfig, liquidation_window
 from bot.analysis.findings import LiquidationFinding
 from bot.clock import from_ms
 from bot.coins import Coin
@@ -64,8 +64,36 @@ def liq_rows(
 def liquidations(
     store: Store, coin: str | None, now: datetime, window: timedelta, cover: Coverage
 ) -> LiquidationFinding:
+    """One window's finding from SQL sums (baseline, window, last hour) rather than from every
+    minute's rows: the cost stays flat whatever the window and the history."""
+    cfg = LiquidationConfig()
     key = coin or MARKET
-    rows = liq_rows(store, coin, now - window, now, window)
+    start = now - window
+    b_start = start - timedelta(days=cfg.baseline_days)
+    if cover.covered_since is not None:
+        b_start = max(b_start, cover.covered_since)
+    split = max(start, now - cfg.accel_span)
+    rows: list[LiqMinute] = []
+
+    def add(stamp: datetime, lo: datetime, hi: datetime) -> None:
+        for r in store.liq_sums(coin, lo, hi):
+            rows.append(
+                LiqMinute(
+                    coin=key,
+                    minute=stamp,
+                    side=r["side"],
+                    venue=r["venue"],
+                    usd=r["usd"],
+                    events=r["events"],
+                    max_usd=r["max_usd"],
+                )
+            )
+
+    if b_start < start:
+        add(b_start, b_start, start)  # one bucket for the baseline before the window
+    if split > start:
+        add(start, start, split)  # the window up to its last hour…
+    add(split, split, now + timedelta(minutes=1))  # …and the last hour, for the acceleration
     return liquidation_window(
         key, rows, now=now, window=window, covered_since=cover.covered_since, venues=cover.venues
     )

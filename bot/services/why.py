@@ -8,7 +8,6 @@ an answer does not grow with older history.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -17,6 +16,7 @@ from bot.analysis.beta import beta_to_btc
 from bot.analysis.breadth import breadth
 from bot.analysis.coverage import coverage
 from bot.analysis.derivatives import (
+    OIConfig,
     funding_state,
     long_short_state,
     oi_change,
@@ -93,25 +93,40 @@ def _bar(interval: str) -> timedelta:
     return timedelta(days=1) if interval == "1d" else HOUR
 
 
-def _market_oi(points: Sequence[OpenInterest]) -> list[OpenInterest]:
-    """Sum the tracked coins' open interest per venue and 5-minute bucket, keeping only buckets
-    where every coin the venue reports is present: a partial sum would read as a collapse."""
-    bucket = 300
-    sums: dict[tuple[str, datetime], float] = defaultdict(float)
-    coins: dict[tuple[str, datetime], set[str]] = defaultdict(set)
-    for p in points:
-        key = (p.venue, datetime.fromtimestamp(p.ts.timestamp() // bucket * bucket, tz=p.ts.tzinfo))
-        if p.coin not in coins[key]:
-            sums[key] += p.oi_usd
-            coins[key].add(p.coin)
-    full: dict[str, int] = defaultdict(int)
-    for (venue, _), cs in coins.items():
-        full[venue] = max(full[venue], len(cs))
-    return [
-        OpenInterest(coin=MARKET, venue=v, ts=ts, oi_usd=usd)
-        for (v, ts), usd in sorted(sums.items())
-        if len(coins[(v, ts)]) == full[v]
-    ]
+def coin_oi(store: Store, coin: str, now: datetime, windows: Sequence[timedelta]) -> list[OpenInterest]:
+    """The points a change needs: each venue's latest, and those either side of each window's
+    start (index seeks, not a month of minute points)."""
+    latest = store.oi_points(coin, [now], after=False)
+    if not latest:
+        return []
+    end = max(p.ts for p in latest)
+    return [*latest, *store.oi_points(coin, [end - w for w in windows])]
+
+
+def market_oi(
+    store: Store, coins: Sequence[str], now: datetime, windows: Sequence[timedelta]
+) -> list[OpenInterest]:
+    """The market's open interest per venue at the latest time and at each window's start: the
+    sum over the same coins at both ends, each coin's value as of that time (and close enough
+    to it), so a coin missing at one end never reads as a collapse."""
+    cfg = OIConfig()
+    latest = [p for c in coins for p in store.oi_points(c, [now], after=False)]
+    out: list[OpenInterest] = []
+    for venue in sorted({p.venue for p in latest}):
+        ends = [p for p in latest if p.venue == venue]
+        end = min(p.ts for p in ends)
+        out.append(OpenInterest(coin=MARKET, venue=venue, ts=end, oi_usd=sum(p.oi_usd for p in ends)))
+        for w in windows:
+            t = end - w
+            tol = min(max(w * cfg.align_fraction, cfg.min_align), cfg.max_align)
+            then = []
+            for e in ends:
+                near = [p for p in store.oi_points(e.coin, [t]) if p.venue == venue and abs(p.ts - t) <= tol]
+                if near:
+                    then.append(min(near, key=lambda p: abs(p.ts - t)))
+            if len(then) == len(ends):
+                out.append(OpenInterest(coin=MARKET, venue=venue, ts=t, oi_usd=sum(p.oi_usd for p in then)))
+    return out
 
 
 def gather(
@@ -160,17 +175,14 @@ def gather(
         for w in ("24h", "7d", "30d")
     )
 
+    month = timedelta(days=30)
     oi_points = (
-        store.open_interest(subject, now - timedelta(days=32))
-        if coin
-        else _market_oi([p for c in tracked for p in store.open_interest(c, now - timedelta(days=32))])
+        coin_oi(store, coin, now, (span, month)) if coin else market_oi(store, tracked, now, (span, month))
     )
     oi_key = coin or MARKET
     oi = oi_change(oi_key, oi_points, now=now, window=span)
-    oi_30d = oi_change(oi_key, oi_points, now=now, window=timedelta(days=30))
-    funding = funding_state(
-        subject, store.funding(subject, now - span - timedelta(days=2)), now=now, window=span
-    )
+    oi_30d = oi_change(oi_key, oi_points, now=now, window=month)
+    funding = funding_state(subject, store.funding_points(subject, [now, now - span]), now=now, window=span)
     ls = long_short_state(
         subject, store.long_short(subject, now - span - timedelta(days=1)), now=now, window=span
     )
