@@ -243,14 +243,24 @@ class Store(StoreReads):
                 (source, error[:500], to_ms(at), disabled_reason),
             )
 
-    def prune(self, now: datetime, raw_retention: timedelta) -> int:
-        """Drop raw liquidation events past retention; roll-ups are kept for baselines."""
+    def prune(
+        self, now: datetime, raw_retention: timedelta, dense_for: timedelta = timedelta(hours=48)
+    ) -> int:
+        """Drop raw liquidation events past retention (the roll-ups are kept for baselines), and
+        thin open-interest and funding points older than ``dense_for`` to one per hour: the
+        every-minute points only matter for the short windows."""
         cutoff = to_ms(now - raw_retention)
+        dense = to_ms(now - dense_for)
         with self.lock, self.conn:
             cur = self.conn.execute("DELETE FROM liquidations WHERE ts_ms < ?", (cutoff,))
+            for table in ("open_interest", "funding"):
+                self.conn.execute(
+                    f"DELETE FROM {table} WHERE ts_ms < ? AND (coin, venue, ts_ms) NOT IN ("  # noqa: S608
+                    f"SELECT coin, venue, MIN(ts_ms) FROM {table} WHERE ts_ms < ? "
+                    "GROUP BY coin, venue, ts_ms / 3600000)",
+                    (dense, dense),
+                )
         return cur.rowcount
-
-    # -- reads --------------------------------------------------------------------------
 
     def _reader(self) -> sqlite3.Connection | None:
         """This thread's read-only connection: in WAL mode readers never wait for each other

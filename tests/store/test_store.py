@@ -190,3 +190,21 @@ def test_sessions_left_open_by_a_crash_close_at_their_last_event(tmp_path: Path)
     assert store.close_dangling_sessions() == 2
     closed = {s.venue: s.disconnected_at for s in store.stream_sessions(T0 - timedelta(days=1))}
     assert closed == {"binance": T0 + timedelta(minutes=30, seconds=1), "okx": T0}
+
+
+def test_prune_thins_old_open_interest_to_hourly(tmp_path: Path) -> None:
+    from bot.models import OpenInterest
+
+    store = Store(tmp_path / "s.db")
+    points = [
+        OpenInterest(coin="BTC", venue="okx", ts=T0 + timedelta(minutes=m), oi_usd=1e9 + m)
+        for m in range(0, 4 * 24 * 60, 5)  # four days of 5-minute points
+    ]
+    store.upsert_open_interest(points)
+    store.prune(T0 + timedelta(days=4), timedelta(days=35))
+    kept = store.open_interest("BTC", T0)
+    old = [p for p in kept if p.ts < T0 + timedelta(days=2)]
+    recent = [p for p in kept if p.ts >= T0 + timedelta(days=2)]
+    assert len(old) == 48  # one per hour for the first two days
+    assert all(p.ts.minute == 0 for p in old)
+    assert len(recent) == 2 * 24 * 12  # untouched
