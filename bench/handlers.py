@@ -3,7 +3,7 @@ SQL read of the same rows, and whether time grows with older history.
 
 A handler call is what the cog does short of Discord: the service (store read in a worker
 thread → analysis) and the render functions (embed; for ``/liquidations`` and ``/levels`` also
-the chart spec, not the PNG). While it runs, the store connection's trace callback records
+the chart spec, not the PNG). While it runs, the store connections' trace callback records
 every statement with its parameters bound; the peer is those same statements replayed right
 after on a plain ``sqlite3`` connection to the same file, fetching every row as tuples.
 
@@ -94,11 +94,11 @@ async def call_handler(app: App, key: str, coin: Coin | None) -> None:
 
 async def timed_call(app: App, key: str, coin: Coin | None, cap: float) -> tuple[float, list[str], bool]:
     """(seconds, the statements run, whether the cap stopped it)."""
-    conn = app.store.sync.conn
+    store = app.store.sync
     statements: list[str] = []
     deadline = time.perf_counter() + cap
-    conn.set_trace_callback(statements.append)
-    conn.set_progress_handler(lambda: 1 if time.perf_counter() > deadline else 0, 10_000)
+    # every connection the store reads through (its per-thread readers too)
+    store.instrument(statements.append, lambda: 1 if time.perf_counter() > deadline else 0)
     start = time.perf_counter()
     capped = False
     try:
@@ -108,8 +108,7 @@ async def timed_call(app: App, key: str, coin: Coin | None, cap: float) -> tuple
             raise
         capped = True
     finally:
-        conn.set_trace_callback(None)
-        conn.set_progress_handler(None, 0)
+        store.instrument(None)
     return time.perf_counter() - start, statements, capped
 
 

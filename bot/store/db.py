@@ -59,6 +59,7 @@ class Store(StoreReads):
         self.lock = threading.RLock()
         self._local = threading.local()
         self._readers: list[sqlite3.Connection] = []
+        self._trace: tuple[Callable[[str], object] | None, Callable[[], int] | None, int] = (None, None, 0)
         with self.lock:
             migrate(self.conn)
 
@@ -262,6 +263,24 @@ class Store(StoreReads):
                 )
         return cur.rowcount
 
+    def instrument(
+        self,
+        trace: Callable[[str], object] | None,
+        progress: Callable[[], int] | None = None,
+        every: int = 10_000,
+    ) -> None:
+        """Trace (and optionally interrupt) every statement on every connection, readers made
+        later included: for the benchmark's raw-SQL peer and its time cap."""
+        self._trace = (trace, progress, every)
+        with self.lock:
+            for conn in (self.conn, *self._readers):
+                self._apply_instruments(conn)
+
+    def _apply_instruments(self, conn: sqlite3.Connection) -> None:
+        trace, progress, every = self._trace
+        conn.set_trace_callback(trace)
+        conn.set_progress_handler(progress, every if progress else 0)
+
     def _reader(self) -> sqlite3.Connection | None:
         """This thread's read-only connection: in WAL mode readers never wait for each other
         or for the writer, so a slow answer does not queue the cheap ones behind it."""
@@ -273,6 +292,7 @@ class Store(StoreReads):
             self._local.conn = conn
             with self.lock:
                 self._readers.append(conn)
+                self._apply_instruments(conn)
         return conn
 
     def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
