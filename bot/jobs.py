@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -30,6 +31,8 @@ def job_table(
 
 def register_jobs(scheduler: AsyncIOScheduler, collector: Collector, settings: Settings) -> None:
     for job_id, func, seconds in job_table(collector, settings):
+        # Collectors run at start, then every interval; housekeeping waits its first interval.
+        first = collector.clock() if job_id != "prune" else collector.clock() + timedelta(seconds=seconds)
         scheduler.add_job(
             func,
             "interval",
@@ -38,6 +41,6 @@ def register_jobs(scheduler: AsyncIOScheduler, collector: Collector, settings: S
             id=job_id,
             max_instances=1,
             coalesce=True,
-            next_run_time=collector.clock(),  # first run at start, then every interval
+            next_run_time=first,
             replace_existing=True,
         )

@@ -3,6 +3,7 @@ bars and liquidations the chart draws over the same week."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -18,12 +19,21 @@ from bot.store import Store
 CHART_SPAN = timedelta(days=7)
 
 
-def levels_for(store: Store, coin: str, ticker: Ticker | None, now: datetime) -> LevelsResult | None:
+def levels_for(
+    store: Store, coin: str, ticker: Ticker | None, now: datetime, hourly: Sequence[Candle] | None = None
+) -> LevelsResult | None:
+    """Levels from 420 days of daily and 30 of hourly bars (``hourly`` when the caller has
+    already read at least those)."""
     if ticker is None:
         return None
     daily = store.candles(coin, "1d", now - timedelta(days=420), now)
-    hourly = store.candles(coin, "1h", now - timedelta(days=30), now)
-    return find_levels(coin, ticker.price, daily, hourly, now=now)
+    since = now - timedelta(days=30)
+    bars = (
+        [c for c in hourly if c.open_time >= since]
+        if hourly is not None
+        else store.candles(coin, "1h", since, now)
+    )
+    return find_levels(coin, ticker.price, daily, bars, now=now)
 
 
 @dataclass(frozen=True)

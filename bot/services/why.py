@@ -191,7 +191,7 @@ def gather(
     if subject_hourly and perp_hourly:
         flow = taker_flow(subject, subject_hourly, perp_hourly, now=now, window=span)
 
-    levels = levels_for(store, subject, tickers.get(subject), now)
+    levels = levels_for(store, subject, tickers.get(subject), now, hourly=subject_hourly)
     broke = bool(levels and levels.broken and levels.broken[0].was == "support")
     move = moves.changes.get(subject) if coin else _market_move(moves.changes, br.median_pct)
     regime = regime_from_findings(

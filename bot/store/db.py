@@ -254,12 +254,15 @@ class Store(StoreReads):
         dense = to_ms(now - dense_for)
         with self.lock, self.conn:
             cur = self.conn.execute("DELETE FROM liquidations WHERE ts_ms < ?", (cutoff,))
+            # Only the slab that aged past ``dense_for`` since the last runs: older points were
+            # thinned then, and a bounded slab keeps each run's work (and memory) small.
+            slab = dense - 3 * 86_400_000
             for table in ("open_interest", "funding"):
                 self.conn.execute(
-                    f"DELETE FROM {table} WHERE ts_ms < ? AND (coin, venue, ts_ms) NOT IN ("  # noqa: S608
-                    f"SELECT coin, venue, MIN(ts_ms) FROM {table} WHERE ts_ms < ? "
+                    f"DELETE FROM {table} WHERE ts_ms >= ? AND ts_ms < ? AND (coin, venue, ts_ms) NOT IN ("  # noqa: S608
+                    f"SELECT coin, venue, MIN(ts_ms) FROM {table} WHERE ts_ms >= ? AND ts_ms < ? "
                     "GROUP BY coin, venue, ts_ms / 3600000)",
-                    (dense, dense),
+                    (slab, dense, slab, dense),
                 )
         return cur.rowcount
 
