@@ -126,7 +126,8 @@ async def run_rss(stores: Stores, sizes: Sizes) -> list[Row]:
     finally:
         hits = len(fake.hits)
         await fake.close()
-    # the largest resident set of any child this process waited for: the bench starts no other
+    # the largest resident set of ANY child this process waited for (kept only as a fallback:
+    # it also counts other children of the bench, so the child's own VmHWM is the figure)
     maxrss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # kB on Linux
     try:
         result = json.loads(out.strip().splitlines()[-1])
@@ -146,7 +147,7 @@ async def run_rss(stores: Stores, sizes: Sizes) -> list[Row]:
         ]
     phases: dict[str, dict[str, int]] = result["phases"]
     hwm_mb = max(p.get("VmHWM", 0) for p in phases.values()) / 1024
-    peak = max(hwm_mb, maxrss_mb)
+    peak = hwm_mb or maxrss_mb
     answered: dict[str, float | None] = result["answered"]
     done = [f"{t} {ms(v)}" for t, v in answered.items() if v is not None]
     pending = [t for t, v in answered.items() if v is None]
@@ -161,7 +162,8 @@ async def run_rss(stores: Stores, sizes: Sizes) -> list[Row]:
         + (f"; still running at the deadline: {', '.join(pending)}" if pending else "")
         + (f"; answered with an error: {', '.join(result['errors'])}" if result["errors"] else "")
         + (" (the child stopped itself at its memory ceiling)" if "ceiling" in phases else "")
-        + f". Peak = max(child's VmHWM, ru_maxrss of children) = {peak:,.0f} MB."
+        + f". Peak = the child's own VmHWM (its high-water mark, read from /proc at each phase) = {peak:,.0f} MB; "
+        + f"ru_maxrss over all of the bench's children was {maxrss_mb:,.0f} MB."
     )
     return [
         Row(
