@@ -3,7 +3,8 @@ provider, dropping records stamped in the future, storing the rest and recording
 health. A provider fault is logged and recorded; the last good rows are never touched.
 
 Venues refusing this location (HTTP 451/403) are disabled once, with one log line; the
-datasets that have a fallback (prices, candles) are then served by the next venue.
+datasets that have a fallback (prices, candles, daily macro closes) are then served by the next
+venue.
 """
 
 from __future__ import annotations
@@ -16,10 +17,12 @@ from typing import Any, Literal, TypeVar
 
 from bot.clock import Clock
 from bot.coins import Coin, CoinRegistry
-from bot.models import Candle, Ticker
+from bot.models import Candle, MacroPoint, Ticker
 from bot.providers.binance import BinanceProvider, with_change_7d
 from bot.providers.bybit import BybitProvider
 from bot.providers.coingecko import CoinGeckoProvider
+from bot.providers.fred import SERIES as FRED_SERIES
+from bot.providers.fred import FredProvider
 from bot.providers.http import GeoBlocked, HttpClient, ProviderError, TransientError
 from bot.providers.okx import OkxProvider
 from bot.providers.yahoo import YahooProvider
@@ -89,6 +92,7 @@ class Collector:
         self.okx = OkxProvider(http, p.okx, registry)
         self.coingecko = CoinGeckoProvider(http, p.coingecko, registry)
         self.yahoo = YahooProvider(http, p.yahoo, registry)
+        self.fred = FredProvider(http, p.fred, clock=clock)
         # venue -> why it could not be reached in the current cycle: its other datasets are
         # skipped until the next cycle instead of each waiting out its own retries
         self.unreachable: dict[str, str] = {}
@@ -96,7 +100,7 @@ class Collector:
         # venue -> why it is off (config or a geo block); checked before every fetch
         self.disabled: dict[str, str] = {
             venue: "disabled in config"
-            for venue in ("binance", "bybit", "okx", "coingecko", "yahoo")
+            for venue in ("binance", "bybit", "okx", "coingecko", "yahoo", "fred")
             if not getattr(p, venue).enabled
         }
 
@@ -315,15 +319,28 @@ class Collector:
         return report
 
     async def refresh_macro(self) -> CycleReport:
-        """Equity indices, the dollar index, US 10-year yield and VIX: daily and hourly closes."""
+        """Equity indices, the dollar index, US 10-year yield and VIX: daily and hourly closes.
+        Each series FRED has that Yahoo's daily fetch did not bring (Yahoo failed, is disabled or
+        blocked, or refused that symbol) is fetched daily from FRED instead."""
         self._new_cycle()
         save = self._saver(self.sync.upsert_macro)
-        return CycleReport(
-            [
-                await self.collect("yahoo/daily", self.yahoo.daily, save, "daily closes"),
-                await self.collect("yahoo/intraday", self.yahoo.intraday, save, "hourly closes"),
-            ]
+        from_yahoo: set[str] = set()
+
+        async def yahoo_daily() -> list[MacroPoint]:
+            points = await self.yahoo.daily()
+            from_yahoo.update(p.series for p in points)
+            return points
+
+        report = CycleReport([await self.collect("yahoo/daily", yahoo_daily, save, "daily closes")])
+        missing = [s for s in FRED_SERIES if s not in from_yahoo]
+        if missing:
+            report.sources.append(
+                await self.collect("fred/daily", lambda: self.fred.daily(missing), save, "daily closes")
+            )
+        report.sources.append(
+            await self.collect("yahoo/intraday", self.yahoo.intraday, save, "hourly closes")
         )
+        return report
 
     async def prune(self) -> int:
         days = self.settings.jobs.retention_days

@@ -22,7 +22,7 @@ Positive = Annotated[float, Field(gt=0, allow_inf_nan=False)]
 NonNegative = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 Finite = Annotated[float, Field(allow_inf_nan=False)]
 
-Venue = Literal["binance", "bybit", "okx", "coingecko", "yahoo"]
+Venue = Literal["binance", "bybit", "okx", "coingecko", "yahoo", "fred"]
 Market = Literal["spot", "perp", "index"]
 Interval = Literal["1m", "5m", "15m", "1h", "4h", "1d"]
 Side = Literal["long", "short"]  # which side's position was liquidated

@@ -100,12 +100,21 @@ class YahooSettings(Section):
     requests_per_minute: int = Field(30, gt=0)
 
 
+class FredSettings(Section):
+    """FRED's keyless CSV download: daily macro closes when Yahoo fails."""
+
+    enabled: bool = True
+    rest_url: HttpUrl = "https://fred.stlouisfed.org"
+    requests_per_minute: int = Field(30, gt=0)
+
+
 class ProviderSettings(Section):
     binance: BinanceSettings = BinanceSettings()
     bybit: BybitSettings = BybitSettings()
     okx: OkxSettings = OkxSettings()
     coingecko: CoinGeckoSettings = CoinGeckoSettings()
     yahoo: YahooSettings = YahooSettings()
+    fred: FredSettings = FredSettings()
 
 
 class _TomlWithoutSecrets(TomlConfigSettingsSource):

@@ -68,6 +68,7 @@ def every_venue_at(url: str) -> dict[str, dict[str, str]]:
         "okx": {"rest_url": url},
         "coingecko": {"rest_url": f"{url}/api/v3"},
         "yahoo": {"rest_url": url},
+        "fred": {"rest_url": url},
     }
 
 

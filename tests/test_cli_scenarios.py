@@ -4,9 +4,11 @@ import into the store, export a state and replay it to the same answers."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import time_machine
 
 from bot.cli import main
 from bot.scenarios import bundled
@@ -49,6 +51,13 @@ def test_bad_scenario_file_is_one_line_naming_the_field(
 def test_import_then_export_replays_to_the_same_answers(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    # One instant for import, export and both answers: the replay's clock stops at the export's
+    # "now", so the live answers must be asked at that same instant to compare like with like.
+    with time_machine.travel(datetime(2026, 11, 26, 12, 0, tzinfo=UTC), tick=False):
+        _import_export_replay(tmp_path, capsys)
+
+
+def _import_export_replay(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     db = str(tmp_path / "live.db")
     assert main(["--db", db, "import", SELLOFF]) == 0
     assert "imported sample data (selloff)" in capsys.readouterr().out

@@ -34,11 +34,12 @@ SERIES_NAMES: dict[str, str] = {
     "sx5e": "Euro Stoxx 50",
     "dax": "DAX",
     "dxy": "US dollar index",
+    "usd_broad": "US dollar (broad index)",  # FRED's fallback when the dollar index is missing
     "us10y": "US 10-year yield",
     "vix": "VIX",
 }
 EQUITIES: tuple[str, ...] = ("spx", "ndx", "sx5e", "dax")
-RISK_GAUGES: tuple[str, ...] = ("dxy", "us10y", "vix")
+RISK_GAUGES: tuple[str, ...] = ("dxy", "usd_broad", "us10y", "vix")
 
 _INTERVAL_SECONDS = {"1m": 60, "5m": 300, "15m": 900, "1h": 3600, "4h": 14400, "1d": 86400}
 
@@ -137,7 +138,7 @@ def macro_moves(
     *,
     now: datetime,
     window: timedelta,
-    series: Sequence[str] = tuple(SERIES_NAMES),
+    series: Sequence[str] = ("spx", "ndx", "sx5e", "dax", "dxy", "us10y", "vix"),
     config: MacroConfig = MacroConfig(),
 ) -> MacroFinding:
     """Moves of the macro ``series`` over ``window`` and the risk verdict (see module doc).

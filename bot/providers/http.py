@@ -101,7 +101,7 @@ class HttpClient:
 
 
 class VenueClient:
-    """GETs JSON from one source within its request budget."""
+    """GETs JSON (or text) from one source within its request budget."""
 
     def __init__(self, http: HttpClient, source: str, base_url: str, requests_per_minute: int) -> None:
         self.http = http
@@ -113,6 +113,13 @@ class VenueClient:
         self.requests = 0  # counted for the benchmark "requests per refresh cycle"
 
     async def get_json(self, path: str, params: dict[str, Any] | None = None) -> Any:
+        return await self._get(path, params, text=False)
+
+    async def get_text(self, path: str, params: dict[str, Any] | None = None) -> str:
+        """The body as text (a CSV download): same budget, retries and status handling."""
+        return str(await self._get(path, params, text=True))
+
+    async def _get(self, path: str, params: dict[str, Any] | None, *, text: bool) -> Any:
         settings = self.http.settings
 
         def wait(state: RetryCallState) -> float:
@@ -136,10 +143,10 @@ class VenueClient:
         )
         async for attempt in retrying:
             with attempt:
-                return await self._get_once(path, params)
+                return await self._get_once(path, params, text)
         raise AssertionError("unreachable")  # pragma: no cover - tenacity reraises
 
-    async def _get_once(self, path: str, params: dict[str, Any] | None) -> Any:
+    async def _get_once(self, path: str, params: dict[str, Any] | None, text: bool = False) -> Any:
         url = f"{self.base_url}{path}"
         async with self._limiter:
             self.requests += 1
@@ -164,6 +171,8 @@ class VenueClient:
             raise TransientError(self.source, f"HTTP {status} on {path}", _retry_after(response))
         if status >= 400:
             raise ProviderError(self.source, f"HTTP {status} on {path}: {response.text[:200]}")
+        if text:
+            return response.text
         try:
             return response.json()
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:

@@ -199,14 +199,14 @@ def gather(
     )
 
     macro_interval = "1h" if span <= timedelta(hours=24) else "1d"
-    macro_points = store.macro(
-        ("spx", "ndx", "sx5e", "dax", "dxy", "us10y", "vix"), macro_interval, now - span - timedelta(days=5)
-    )
+    series = ("spx", "ndx", "sx5e", "dax", "dxy", "usd_broad", "us10y", "vix")
+    macro_points = store.macro(series, macro_interval, now - span - timedelta(days=5))
     if not macro_points and macro_interval == "1h":
-        macro_points = store.macro(
-            ("spx", "ndx", "sx5e", "dax", "dxy", "us10y", "vix"), "1d", now - timedelta(days=15)
-        )
-    macro = macro_moves(macro_points, now=now, window=span)
+        macro_points = store.macro(series, "1d", now - timedelta(days=15))
+    if any(p.series == "dxy" for p in macro_points):  # one dollar gauge, not two
+        macro_points = [p for p in macro_points if p.series != "usd_broad"]
+    asked = [s for s in series if s != "usd_broad" or any(p.series == s for p in macro_points)]
+    macro = macro_moves(macro_points, now=now, window=span, series=asked)
 
     t = tickers.get(subject)
     return WhyInputs(

@@ -41,14 +41,14 @@ from pydantic import BaseModel, ValidationError
 
 from bot.clock import from_ms
 from bot.coins import Coin, CoinRegistry
-from bot.providers import binance, bybit, coingecko, okx, yahoo
+from bot.providers import binance, bybit, coingecko, fred, okx, yahoo
 from bot.providers.http import ProviderError
 from bot.streams import binance as binance_ws
 from bot.streams import bybit as bybit_ws
 from bot.streams import okx as okx_ws
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
-PROVIDER_MODULES = (binance, bybit, okx, coingecko, yahoo)
+PROVIDER_MODULES = (binance, bybit, okx, coingecko, yahoo, fred)
 STREAM_MODULES = (binance_ws, bybit_ws, okx_ws)
 PROVIDER_ALLOWED: tuple[type[BaseException], ...] = (ProviderError,)
 STREAM_ALLOWED: tuple[type[BaseException], ...] = ()
@@ -182,6 +182,9 @@ PARSERS = [
     # Yahoo
     Parser("yahoo.parse_chart", lambda b, o: yahoo.parse_chart(b, "spx", "^GSPC", o),
            ("samples/yahoo/v8-finance-chart-WSU.DE-1d.json",), BARS),
+    # FRED: a CSV, fuzzed as its rows of cells (see csv_text)
+    Parser("fred.parse_csv", lambda b, o: fred.parse_csv(csv_text(b), "us10y", "DGS10"),
+           ("synthetic/fred-dgs10-rows",)),
     # Liquidation streams
     Parser("binance_ws.parse_frame", lambda b, o: binance_ws.parse_frame(b, REGISTRY),
            ("ws/binance-usdm/ws-force-order-arr.json", "synthetic/binance-ws-combined"), stream=True),
@@ -193,8 +196,20 @@ PARSERS = [
 BY_NAME = {p.name: p for p in PARSERS}
 
 
+def csv_text(body: Any) -> str:
+    """A fuzzed list of rows of cells as CSV text (anything else as its text)."""
+    if isinstance(body, str):
+        return body
+    if not isinstance(body, list):
+        return json.dumps(body)
+    return "\n".join(",".join(map(str, row)) if isinstance(row, list) else str(row) for row in body)
+
+
 def synthetic(name: str) -> Any:
     """Payloads with no recorded sample, in the documented shape (as tests/fake_venues.py)."""
+    if name == "fred-dgs10-rows":  # the hand-written fixture (no FRED response was recorded)
+        text = (FIXTURES / "samples/fred/fredgraph-DGS10.csv").read_text(encoding="utf-8")
+        return [line.split(",") for line in text.splitlines()]
     if name == "binance-funding-info":
         return [{"symbol": "BTCUSDT", "fundingIntervalHours": 4, "adjustedFundingRateCap": "0.025"}]
     if name == "okx-instruments":
