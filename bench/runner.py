@@ -8,6 +8,7 @@
 5. chart render time and cache (``bench.charts``)
 6. ``/liquidations`` at the longest history and the most coins (``bench.handlers``)
 7. store size per coin per day, peak RSS of a run-like process (``bench.footprint``)
+8. alerts: liquidation stream event to the channel post, fan-out to 1,000 channels (``bench.alerts``)
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import argparse
 import asyncio
 from pathlib import Path
 
+from bench.alerts import run_alerts
 from bench.charts import run_charts
 from bench.common import Sizes, Stores, progress
 from bench.concurrency import run_concurrency
@@ -26,7 +28,7 @@ from bench.refresh import run_refresh
 from bench.report import MISS, Row, Value, header, machine, table, write_json
 from bench.store_gen import GenSpec, bench_now, generate_store
 
-SECTIONS = ("1", "2", "3", "4", "5", "6", "7")
+SECTIONS = ("1", "2", "3", "4", "5", "6", "7", "8")
 
 
 def sizes_from(args: argparse.Namespace, coins: tuple[int, ...]) -> Sizes:
@@ -82,6 +84,7 @@ async def run_all(sizes: Sizes, workdir: Path, stores: Stores) -> list[Row]:
     rows += await run_refresh(stores, sizes)
     rows += await run_concurrency(stores, sizes)
     rows += await run_charts(stores, sizes)
+    rows += await run_alerts(stores, sizes, workdir)
     rows += await run_rss(stores, sizes)  # last: the child's collector writes into its store
     order = {s: i for i, s in enumerate(SECTIONS)}
     return sorted(rows, key=lambda r: order.get(r.section, len(order)))  # stable within a section

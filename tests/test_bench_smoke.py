@@ -46,6 +46,10 @@ def expected_rows() -> list[str]:
         f"store growth per tracked coin per day ({COINS[-1]} coins, {DAYS[0]} → {DAYS[1]} d)",
         f"peak RSS, run-like process · {COINS[-1]} coins · {DAYS[1]} d store",
     ]
+    rows += [
+        "liquidation stream event → alert POST on the fake Discord",
+        "alert fan-out to 50 subscribed channels (one evaluation)",
+    ]
     return rows
 
 
@@ -88,5 +92,5 @@ def test_quick_bench_prints_every_row(tmp_path: Path) -> None:
         assert row["status"] in STATUSES
         assert row["result"]
         assert row["goal"]
-    assert {r["section"] for r in data["rows"]} == {"1", "2", "3", "4", "5", "6", "7"}
+    assert {r["section"] for r in data["rows"]} == {"1", "2", "3", "4", "5", "6", "7", "8"}
     assert data["machine"]["cores"] >= 1
