@@ -13,10 +13,10 @@ disconnect per venue — while slash commands run throughout. For a bounded time
 * every event the server sent is stored exactly once (and nothing else), the per-minute and
   per-hour roll-ups equal sums over the raw events, every stream session was closed;
 * every command answered, without an unhandled error, and no message (replies and any alert
-  posted to the subscribed channel) pinged anyone.
-
-Whether and how often alerts fire is the alerts suite's business: here they only add their real
-load, tasks and messages to the run.
+  posted to the subscribed channel) pinged anyone;
+* every alert delivered once: with two days of quiet history seeded (so the spike rule has its
+  baseline), the streamed liquidations fire spike alerts, and each fired state is in exactly
+  one posted embed, none repeated within its cooldown.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from collections import deque
 from collections.abc import Callable
 from contextlib import closing
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +42,7 @@ from aiohttp import WSMsgType, web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.alerts.engine import register_alert_jobs
-from bot.app import build_app, collector_for, scheduler_next_refresh, streams_for
+from bot.app import App, build_app, collector_for, scheduler_next_refresh, streams_for
 from bot.client import TapewatchBot
 from bot.coins import CoinRegistry
 from bot.fake_discord import CHANNEL_ID
@@ -233,6 +234,26 @@ def steady_state_dedupe(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setattr(adapter, "default_config", replace(adapter.default_config, recent_ids=RECENT_IDS))
 
 
+def seed_liquidation_history(app: App) -> int:
+    """Two days of quiet, covered liquidation history, so the spike rule has its baseline."""
+    now = datetime.now(UTC)
+    store = app.store.sync
+    events = [
+        Liquidation(
+            venue=venue, coin=coin, side="long", price=100.0, qty=0.1, usd=10.0,  # type: ignore[arg-type]
+            ts=now - timedelta(hours=h), event_id=f"seed-{venue}-{coin}-{h}",
+        )
+        for venue in ("binance", "bybit", "okx")
+        for coin in COINS
+        for h in range(2, 48)
+    ]  # fmt: skip
+    store.insert_liquidations(events)
+    for venue in ("binance", "bybit", "okx"):
+        store.open_stream_session(venue, now - timedelta(days=2))
+        store.close_stream_session(venue, now - timedelta(minutes=1))
+    return int(now.timestamp() * 1000)
+
+
 @pytest.mark.usefixtures("steady_state_dedupe")
 async def test_long_run_is_flat_leak_free_and_stores_every_event_once(
     tmp_path: Path, command_errors: list[BaseException], check_rollups: Callable[..., list[str]]
@@ -256,8 +277,10 @@ async def test_long_run_is_flat_leak_free_and_stores_every_event_once(
 
     scheduler = AsyncIOScheduler(timezone="UTC")
     app = build_app(settings, next_refresh=scheduler_next_refresh(scheduler))
+    seeded_ms = seed_liquidation_history(app)
     memory: list[int] = []
     answered = posted = 0
+    alert_posts: list[dict[str, Any]] = []
     try:
         async with collector_for(app) as collector:
             register_jobs(scheduler, collector, settings)
@@ -265,7 +288,10 @@ async def test_long_run_is_flat_leak_free_and_stores_every_event_once(
             manager = streams_for(app, collector, on_events=app.services.alerts.on_liquidations)
             bot = TapewatchBot(services=app.services, scheduler=scheduler, streams=manager)
             async with OfflineSession(bot) as session:  # login → setup_hook: cogs, scheduler, streams
-                await session.invoke(f"/alerts subscribe channel:{CHANNEL_ID}")
+                # thresholds a streaming feed crosses against the quiet seeded history
+                await session.invoke(
+                    f'/alerts subscribe channel:{CHANNEL_ID} "thresholds:liq_floor=1K liq_multiple=2"'
+                )
                 assert command_errors == []
                 assert app.store.sync.count("alert_subscriptions") == 1
                 loop = asyncio.get_running_loop()
@@ -279,6 +305,11 @@ async def test_long_run_is_flat_leak_free_and_stores_every_event_once(
                     assert_no_pings(session.fake.requests)  # with any alert posted since the last look
                     answered += any(r in session.fake.messages() for r in requests)
                     posted += sum(r.path.startswith("/channels/") for r in session.fake.requests)
+                    alert_posts += [
+                        r.json
+                        for r in session.fake.requests
+                        if r.path == f"/channels/{CHANNEL_ID}/messages" and isinstance(r.json, dict)
+                    ]
                     session.fake.requests.clear()  # the fake's own record must not look like a leak
                     if loop.time() - start >= WARM_UP:
                         if not tracemalloc.is_tracing():
@@ -304,7 +335,9 @@ async def test_long_run_is_flat_leak_free_and_stores_every_event_once(
 
     # every event stored once, and nothing else
     with closing(sqlite3.connect(settings.db)) as db:
-        got = db.execute("SELECT venue, event_id FROM liquidations").fetchall()
+        got = db.execute(
+            "SELECT venue, event_id FROM liquidations WHERE event_id NOT LIKE 'seed-%'"
+        ).fetchall()
         assert len(got) == len(set(got)) == len(expected)
         assert set(got) == expected
         assert check_rollups(db) == []
@@ -312,12 +345,30 @@ async def test_long_run_is_flat_leak_free_and_stores_every_event_once(
             "SELECT venue FROM stream_sessions WHERE disconnected_ms IS NULL"
         ).fetchall()
         assert open_sessions == []
-        sessions = dict(db.execute("SELECT venue, COUNT(*) FROM stream_sessions GROUP BY venue").fetchall())
+        sessions = dict(
+            db.execute(  # the run's own sessions, not the seeded history
+                "SELECT venue, COUNT(*) FROM stream_sessions WHERE connected_ms > ? GROUP BY venue",
+                (seeded_ms,),
+            ).fetchall()
+        )
     assert all(sessions.get(v, 0) >= 2 for v in ("binance", "bybit", "okx")), sessions  # reconnected
     assert sum(s.stats.stored for s in streams) == len(expected)
     assert sum(s.stats.duplicates for s in streams) >= REPLAY  # the replays were dropped, not stored
     assert sum(s.stats.bad_frames for s in streams) == 0
     assert answered == i, f"{i - answered} commands left no message"
+
+    # every alert delivered once: each fired liquidation-spike state is in exactly one posted
+    # embed, and no coin got a second one within its cooldown (the run is far shorter)
+    titles = [e.get("title", "") for p in alert_posts for e in p.get("embeds", [])]
+    spikes = [t for t in titles if "liquidation spike" in t]
+    with closing(sqlite3.connect(settings.db)) as db:
+        fired = db.execute(
+            "SELECT coin FROM alert_state WHERE rule = 'liquidations' AND fired_ms IS NOT NULL"
+        ).fetchall()
+    assert spikes, f"no liquidation alert was posted ({titles})"
+    assert len(spikes) == len(fired), (spikes, fired)
+    for (coin,) in fired:
+        assert sum(f" {coin} " in f" {t} " for t in spikes) == 1, (coin, spikes)
 
     # no task leaks
     settled = await wait_until(lambda: set(asyncio.all_tasks()) <= baseline_tasks, 5)
