@@ -59,10 +59,6 @@ def pct(value: float, *, digits: int = 1, plus: bool = True) -> str:
     return _sign(rounded, f"{abs(rounded):.{digits}f}%", plus)
 
 
-def ratio(value: float) -> str:
-    return f"{value:.1f}×"
-
-
 def age(delta: timedelta) -> str:
     """How old data is, in the largest sensible unit: 45 s, 3 min, 2 h, 5 d."""
     seconds = max(0, int(delta.total_seconds()))

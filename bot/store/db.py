@@ -32,14 +32,10 @@ from bot.models import (
     Ticker,
 )
 from bot.store.reads import StoreReads
-from bot.store.schema import migrate
+from bot.store.schema import ALL_COINS, HOUR_MS, MINUTE_MS, migrate
 
 P = ParamSpec("P")
 T = TypeVar("T")
-
-MINUTE_MS = 60_000
-HOUR_MS = 3_600_000
-ALL_COINS = "*"  # the market-wide row of the hourly roll-up
 
 
 def _ms(dt: datetime | None) -> int | None:

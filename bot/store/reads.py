@@ -19,8 +19,8 @@ from bot.models import (
     OpenInterest,
     StreamSession,
 )
+from bot.store.schema import ALL_COINS, HOUR_MS
 
-HOUR = 3_600_000
 SERIES_VENUES = ("binance", "bybit", "okx")  # venues with open interest, funding and ratios
 
 # Where one coin's candles come from, best first: the deepest spot book, then perps.
@@ -66,15 +66,6 @@ class StoreReads:
         )
         return {r["coin"]: from_ms(r["last"]) for r in rows}
 
-    def closes(
-        self, coins: Iterable[str], interval: str, since: datetime
-    ) -> dict[str, list[tuple[datetime, float]]]:
-        """Close series for many coins at once (beta, breadth over short windows)."""
-        out: dict[str, list[tuple[datetime, float]]] = {}
-        for coin in coins:
-            out[coin] = [(c.open_time, c.close) for c in self.candles(coin, interval, since)]
-        return out
-
     def open_interest(self, coin: str, since: datetime) -> list[OpenInterest]:
         rows = self._rows(
             "SELECT * FROM open_interest WHERE coin = ? AND ts_ms >= ? ORDER BY ts_ms", (coin, to_ms(since))
@@ -119,14 +110,14 @@ class StoreReads:
         """Liquidations of ``[start, end)`` summed per side and venue (usd, events, max_usd):
         whole hours from the hourly roll-up, the partial hours at the edges from the minutes."""
         lo, hi = to_ms(start), to_ms(end)
-        h_lo = -(-lo // HOUR) * HOUR  # first whole hour
-        h_hi = hi // HOUR * HOUR
+        h_lo = -(-lo // HOUR_MS) * HOUR_MS  # first whole hour
+        h_hi = hi // HOUR_MS * HOUR_MS
         parts: list[dict[str, Any]] = []
         if h_lo < h_hi:
             parts += self._rows(
                 "SELECT side, venue, SUM(usd) AS usd, SUM(events) AS events, MAX(max_usd) AS max_usd "
                 "FROM liq_hour WHERE coin = ? AND hour_ms >= ? AND hour_ms < ? GROUP BY side, venue",
-                (coin or "*", h_lo, h_hi),
+                (coin or ALL_COINS, h_lo, h_hi),
             )
             edges = [(lo, h_lo), (h_hi, hi)]
         else:
@@ -165,18 +156,6 @@ class StoreReads:
         )
         return [LongShortRatio.model_construct(**_without(r, "ts_ms"), ts=from_ms(r["ts_ms"])) for r in rows]
 
-    def liq_minutes(self, coin: str | None, since: datetime, until: datetime) -> list[dict[str, Any]]:
-        """Per-minute liquidation roll-ups (coin, minute, side, venue, usd, events, max_usd)."""
-        if coin is None:
-            return self._rows(
-                "SELECT * FROM liq_minute WHERE minute_ms >= ? AND minute_ms < ? ORDER BY minute_ms",
-                (to_ms(since), to_ms(until)),
-            )
-        return self._rows(
-            "SELECT * FROM liq_minute WHERE coin = ? AND minute_ms >= ? AND minute_ms < ? ORDER BY minute_ms",
-            (coin, to_ms(since), to_ms(until)),
-        )
-
     def liq_buckets(
         self, coin: str | None, since: datetime, until: datetime, *, hourly: bool
     ) -> list[dict[str, Any]]:
@@ -188,14 +167,14 @@ class StoreReads:
             return self._rows(
                 "SELECT coin, hour_ms AS minute, side, venue, usd, events, max_usd FROM liq_hour "
                 "WHERE coin = ? AND hour_ms >= ? AND hour_ms < ? ORDER BY hour_ms",
-                (coin or "*", lo, hi),
+                (coin or ALL_COINS, lo, hi),
             )
         if coin is None:
             return self._rows(
-                "SELECT '*' AS coin, minute_ms AS minute, side, venue, SUM(usd) AS usd, SUM(events) AS events, "
+                "SELECT ? AS coin, minute_ms AS minute, side, venue, SUM(usd) AS usd, SUM(events) AS events, "
                 "MAX(max_usd) AS max_usd FROM liq_minute WHERE minute_ms >= ? AND minute_ms < ? "
                 "GROUP BY minute_ms, side, venue ORDER BY minute_ms",
-                (lo, hi),
+                (ALL_COINS, lo, hi),
             )
         return self._rows(
             "SELECT coin, minute_ms AS minute, side, venue, usd, events, max_usd FROM liq_minute "
@@ -207,9 +186,9 @@ class StoreReads:
         """Coins with the most liquidations in a window (for the market-wide answer)."""
         return self._rows(
             "SELECT coin, SUM(usd) AS usd, SUM(CASE WHEN side = 'long' THEN usd ELSE 0 END) AS long_usd "
-            "FROM liq_hour WHERE coin != '*' AND hour_ms >= ? AND hour_ms < ? GROUP BY coin "
+            "FROM liq_hour WHERE coin != ? AND hour_ms >= ? AND hour_ms < ? GROUP BY coin "
             "ORDER BY usd DESC LIMIT ?",
-            (to_ms(since), to_ms(until), limit),
+            (ALL_COINS, to_ms(since), to_ms(until), limit),
         )
 
     def stream_sessions(self, since: datetime) -> list[StreamSession]:

@@ -6,6 +6,10 @@ from __future__ import annotations
 
 import sqlite3
 
+MINUTE_MS = 60_000
+HOUR_MS = 3_600_000
+ALL_COINS = "*"  # the market-wide row of the hourly liquidation roll-up
+
 MIGRATIONS: list[str] = [
     # 1: market data, liquidations with per-minute roll-ups, health
     """
