@@ -189,6 +189,19 @@ def message_payload(request: DiscordRequest) -> dict[str, Any]:
     return dict(body)
 
 
+async def serve_loopback(handler: Any) -> tuple[web.AppRunner, int]:
+    """An aiohttp server on 127.0.0.1 (a free port) routing every path to ``handler``; the
+    caller cleans the runner up. Shared by this fake and the tests' fake exchanges."""
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", handler)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port: int = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    return runner, port
+
+
 class FakeDiscordServer:
     """:class:`FakeDiscord` behind a loopback aiohttp server."""
 
@@ -198,13 +211,7 @@ class FakeDiscordServer:
         self.base = ""
 
     async def start(self) -> str:
-        app = web.Application()
-        app.router.add_route("*", "/{tail:.*}", self._handle)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self._runner, port = await serve_loopback(self._handle)
         self.base = f"http://127.0.0.1:{port}/api/v10"
         return self.base
 

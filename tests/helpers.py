@@ -9,6 +9,8 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.fake_discord import serve_loopback
+
 FIXTURES = Path(__file__).parent / "fixtures"
 SAMPLES = FIXTURES / "samples"
 
@@ -32,13 +34,7 @@ class FakeExchange:
         self.url = ""
 
     async def start(self) -> str:
-        app = web.Application()
-        app.router.add_route("GET", "/{tail:.*}", self._handle)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self._runner, port = await serve_loopback(self._handle)
         self.url = f"http://127.0.0.1:{port}"
         return self.url
 

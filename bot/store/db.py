@@ -54,15 +54,20 @@ class Store(StoreReads):
         self.db = sqlite_utils.Database(self.conn)
         self.lock = threading.RLock()
         self._local = threading.local()
-        self._readers: list[sqlite3.Connection] = []
+        # each reader with its own lock: readers never wait for each other, but close() waits
+        # for a reader that is mid-query instead of closing the connection under it
+        self._readers: list[tuple[sqlite3.Connection, threading.Lock]] = []
+        self._closed = False
         self._trace: tuple[Callable[[str], object] | None, Callable[[], int] | None, int] = (None, None, 0)
         with self.lock:
             migrate(self.conn)
 
     def close(self) -> None:
         with self.lock:
-            for reader in self._readers:
-                reader.close()
+            self._closed = True
+            for reader, busy in self._readers:
+                with busy:
+                    reader.close()
             self._readers.clear()
             self.conn.close()
 
@@ -272,7 +277,7 @@ class Store(StoreReads):
         later included: for the benchmark's raw-SQL peer and its time cap."""
         self._trace = (trace, progress, every)
         with self.lock:
-            for conn in (self.conn, *self._readers):
+            for conn in (self.conn, *(r for r, _ in self._readers)):
                 self._apply_instruments(conn)
 
     def _apply_instruments(self, conn: sqlite3.Connection) -> None:
@@ -280,30 +285,32 @@ class Store(StoreReads):
         conn.set_trace_callback(trace)
         conn.set_progress_handler(progress, every if progress else 0)
 
-    def _reader(self) -> sqlite3.Connection | None:
+    def _reader(self) -> tuple[sqlite3.Connection, threading.Lock] | None:
         """This thread's read-only connection: in WAL mode readers never wait for each other
         or for the writer, so a slow answer does not queue the cheap ones behind it."""
         if self.path == ":memory:":
             return None  # a second connection would see another database
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, check_same_thread=False, timeout=30)
-            self._local.conn = conn
+        reader: tuple[sqlite3.Connection, threading.Lock] | None = getattr(self._local, "reader", None)
+        if reader is None:
             with self.lock:
-                self._readers.append(conn)
+                if self._closed:
+                    raise sqlite3.ProgrammingError("the store is closed")
+                conn = sqlite3.connect(
+                    f"file:{self.path}?mode=ro", uri=True, check_same_thread=False, timeout=30
+                )
+                reader = (conn, threading.Lock())
+                self._local.reader = reader
+                self._readers.append(reader)
                 self._apply_instruments(conn)
-        return conn
+        return reader
 
     def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         reader = self._reader()
-        if reader is None:
-            with self.lock:
-                cur = self.conn.execute(sql, params)
-                names = [d[0] for d in cur.description]
-                return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
-        cur = reader.execute(sql, params)
-        names = [d[0] for d in cur.description]
-        return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+        conn, lock = (self.conn, self.lock) if reader is None else reader
+        with lock:
+            cur = conn.execute(sql, params)
+            names = [d[0] for d in cur.description]
+            return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
     def tickers(self, coin: str | None = None) -> list[Ticker]:
         where, params = ("WHERE coin = ?", [coin]) if coin else ("", [])

@@ -45,7 +45,7 @@ from bot.alerts.engine import register_alert_jobs
 from bot.app import App, build_app, collector_for, scheduler_next_refresh, streams_for
 from bot.client import TapewatchBot
 from bot.coins import CoinRegistry
-from bot.fake_discord import CHANNEL_ID
+from bot.fake_discord import CHANNEL_ID, serve_loopback
 from bot.jobs import register_jobs
 from bot.models import Liquidation
 from bot.offline import OfflineSession
@@ -100,13 +100,7 @@ class LiquidationFeed:
         self.base = ""
 
     async def start(self) -> str:
-        app = web.Application()
-        app.router.add_route("GET", "/{tail:.*}", self._handle)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self._runner, port = await serve_loopback(self._handle)
         self.base = f"ws://127.0.0.1:{port}"
         return self.base
 
