@@ -11,7 +11,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.errors import UserFacingError
-from bot.interactions import NO_MENTIONS, send
+from bot.interactions import GONE, NO_MENTIONS, send
 from bot.render.embeds import error_embed
 
 if TYPE_CHECKING:
@@ -34,6 +34,10 @@ class TapewatchTree(app_commands.CommandTree["TapewatchBot"]):
         original = error.__cause__ if isinstance(error, app_commands.TransformerError) else error
         if isinstance(error, app_commands.CommandInvokeError):
             original = error.original
+        if isinstance(original, discord.NotFound) and original.code in GONE:
+            command = interaction.command.qualified_name if interaction.command else "?"
+            log.warning("/%s: the interaction expired before it was answered", command)
+            return
         if isinstance(original, UserFacingError):
             await send(interaction, embed=error_embed(str(original)), ephemeral=True)
             return

@@ -14,11 +14,12 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiohttp import web
 from discord.http import Route
+from discord.utils import snowflake_time
 
 APP_ID = 1_300_000_000_000_000_001
 BOT_USER_ID = APP_ID
@@ -26,6 +27,84 @@ OWNER_ID = 1_300_000_000_000_000_002
 GUILD_ID = 1_300_000_000_000_000_100
 CHANNEL_ID = 1_300_000_000_000_000_200
 USER_ID = 1_300_000_000_000_000_300
+
+# What real Discord refuses, so a test fails where production would.
+ACK_DEADLINE = timedelta(seconds=3)  # an interaction not acknowledged by then is gone (10062)
+FOLLOWUP_LIFETIME = timedelta(minutes=15)  # an interaction token's follow-ups
+LIMITS = {
+    "content": 2000,
+    "embeds": 10,
+    "fields": 25,
+    "title": 256,
+    "description": 4096,
+    "field_name": 256,
+    "field_value": 1024,
+    "footer": 2048,
+    "author": 256,
+    "embed_total": 6000,
+    "choices": 25,
+    "components": 5,
+}
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _embed_problems(i: int, embed: dict[str, Any]) -> tuple[list[str], int]:
+    problems: list[str] = []
+    title = _text(embed.get("title"))
+    description = _text(embed.get("description"))
+    footer = _text((embed.get("footer") or {}).get("text"))
+    author = _text((embed.get("author") or {}).get("name"))
+    fields = embed.get("fields") or []
+    total = len(title) + len(description) + len(footer) + len(author)
+    for name, value, limit in (
+        ("title", title, LIMITS["title"]),
+        ("description", description, LIMITS["description"]),
+        ("footer.text", footer, LIMITS["footer"]),
+        ("author.name", author, LIMITS["author"]),
+    ):
+        if len(value) > limit:
+            problems.append(f"embeds.{i}.{name}: must be {limit} or fewer in length")
+    if len(fields) > LIMITS["fields"]:
+        problems.append(f"embeds.{i}.fields: must be {LIMITS['fields']} or fewer in length")
+    for j, f in enumerate(fields):
+        name, value = _text(f.get("name")), _text(f.get("value"))
+        total += len(name) + len(value)
+        if not name.strip() or len(name) > LIMITS["field_name"]:
+            problems.append(f"embeds.{i}.fields.{j}.name: must be 1-{LIMITS['field_name']} in length")
+        if not value.strip() or len(value) > LIMITS["field_value"]:
+            problems.append(f"embeds.{i}.fields.{j}.value: must be 1-{LIMITS['field_value']} in length")
+    return problems, total
+
+
+def message_problems(body: Any) -> list[str]:
+    """Why Discord would refuse this message payload (400, code 50035), or nothing."""
+    if not isinstance(body, dict):
+        return []
+    problems: list[str] = []
+    if len(_text(body.get("content"))) > LIMITS["content"]:
+        problems.append(f"content: must be {LIMITS['content']} or fewer in length")
+    embeds = body.get("embeds") or []
+    if len(embeds) > LIMITS["embeds"]:
+        problems.append(f"embeds: must be {LIMITS['embeds']} or fewer in length")
+    total = 0
+    for i, embed in enumerate(embeds):
+        found, size = _embed_problems(i, embed if isinstance(embed, dict) else {})
+        problems += found
+        total += size
+    if total > LIMITS["embed_total"]:
+        problems.append(f"embeds: {total} characters in all, more than {LIMITS['embed_total']}")
+    if len(body.get("components") or []) > LIMITS["components"]:
+        problems.append(f"components: must be {LIMITS['components']} or fewer in length")
+    if len(body.get("choices") or []) > LIMITS["choices"]:
+        problems.append(f"choices: must be {LIMITS['choices']} or fewer in length")
+    return problems
+
+
+def invalid_form(problems: list[str]) -> tuple[int, Any]:
+    return 400, {"message": "Invalid Form Body", "code": 50035, "errors": problems}
 
 
 @dataclass
@@ -50,14 +129,32 @@ def user_payload(user_id: int, name: str, *, bot: bool = False) -> dict[str, Any
     }
 
 
-class FakeDiscord:
-    """Records every request and answers it the way Discord would (for the routes we use)."""
+@dataclass
+class Refusal:
+    """A request the fake refused as Discord would, and why."""
 
-    def __init__(self) -> None:
+    request: DiscordRequest
+    status: int
+    code: int
+    reason: str
+
+
+class FakeDiscord:
+    """Records every request and answers it the way Discord would (for the routes we use),
+    refusing what Discord refuses: a callback past the 3 s deadline (404, 10062) or a second one
+    (400, 40060), a follow-up before the interaction was acknowledged or after its token expired
+    (404, 10015), a message past Discord's limits (400, 50035)."""
+
+    def __init__(self, *, deadline: timedelta | None = ACK_DEADLINE) -> None:
         self.requests: list[DiscordRequest] = []
+        self.refused: list[Refusal] = []
+        self.deadline = deadline
         self._ids = itertools.count(1_400_000_000_000_000_000)
         # channel id -> HTTP status to answer for posts there (403 forbidden, 404 gone)
         self.channel_errors: dict[int, int] = {}
+        # interaction token -> when its interaction was acknowledged
+        self._acknowledged: dict[str, datetime] = {}
+        self._answered: set[str] = set()
 
     def next_id(self) -> int:
         return next(self._ids)
@@ -66,13 +163,20 @@ class FakeDiscord:
         self, method: str, path: str, query: dict[str, str], body: Any, files: dict[str, bytes] | None = None
     ) -> tuple[int, Any]:
         path = path.split("/api/v10", 1)[-1]
-        self.requests.append(DiscordRequest(method, path, dict(query), body, dict(files or {})))
+        request = DiscordRequest(method, path, dict(query), body, dict(files or {}))
+        self.requests.append(request)
         for pattern, handler in self._routes():
             match = re.fullmatch(pattern, f"{method} {path}")
             if match:
                 answer: tuple[int, Any] = handler(body, **match.groupdict())
+                status, data = answer
+                if status >= 400 and isinstance(data, dict):
+                    self.refused.append(Refusal(request, status, int(data.get("code", 0)), str(data)))
                 return answer
         return 404, {"message": "Unknown route", "code": 0}
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
 
     def _routes(self) -> list[tuple[str, Any]]:
         return [
@@ -106,7 +210,18 @@ class FakeDiscord:
 
     def _callback(self, body: Any, iid: str, token: str) -> tuple[int, Any]:
         kind = int(body.get("type", 4)) if isinstance(body, dict) else 4
-        flags = int((body.get("data") or {}).get("flags", 0) or 0) if isinstance(body, dict) else 0
+        data = (body.get("data") or {}) if isinstance(body, dict) else {}
+        flags = int(data.get("flags", 0) or 0)
+        now = self.now()
+        if self.deadline is not None and now - snowflake_time(int(iid)) > self.deadline:
+            return 404, {"message": "Unknown interaction", "code": 10062}
+        if iid in self._answered:
+            return 400, {"message": "Interaction has already been acknowledged.", "code": 40060}
+        problems = message_problems(data) if kind in (4, 7, 8) else []
+        if problems:
+            return invalid_form(problems)
+        self._answered.add(iid)
+        self._acknowledged[token] = now
         return 200, {
             "interaction": {
                 "id": iid,
@@ -139,7 +254,13 @@ class FakeDiscord:
             "flags": int(body.get("flags", 0) or 0),
         }
 
-    def _message_from_body(self, body: Any, **_: str) -> tuple[int, Any]:
+    def _message_from_body(self, body: Any, token: str = "", **_: str) -> tuple[int, Any]:
+        acked = self._acknowledged.get(token)
+        if acked is None or self.now() - acked > FOLLOWUP_LIFETIME:
+            return 404, {"message": "Unknown Webhook", "code": 10015}
+        problems = message_problems(body)
+        if problems:
+            return invalid_form(problems)
         return 200, self._message(CHANNEL_ID, body)
 
     def _channel_message(self, body: Any, cid: str) -> tuple[int, Any]:
@@ -148,6 +269,9 @@ class FakeDiscord:
             return 404, {"message": "Unknown Channel", "code": 10003}
         if status == 403:
             return 403, {"message": "Missing Access", "code": 50001}
+        problems = message_problems(body)
+        if problems:
+            return invalid_form(problems)
         return 200, self._message(int(cid), body)
 
     def _sync(self, body: Any, app: str, gid: str | None = None) -> tuple[int, Any]:

@@ -3,11 +3,51 @@ already answered or deferred, and never lets a message ping anyone."""
 
 from __future__ import annotations
 
-from typing import Any
+import asyncio
+import logging
+from collections.abc import Awaitable
+from datetime import timedelta
+from typing import Any, TypeVar
 
 import discord
 
+log = logging.getLogger(__name__)
+
 NO_MENTIONS = discord.AllowedMentions.none()
+T = TypeVar("T")
+
+# Discord fails an interaction not acknowledged within 3 s of its creation. An answer ready
+# within GRACE is sent as the reply itself; anything slower is deferred first ("thinking…")
+# and followed up, and an interaction that is already old is deferred at once.
+GRACE = 0.25
+DEFER_AT_ONCE_AFTER = timedelta(seconds=1)
+# Discord's codes for an interaction (or its follow-up token) that can no longer be answered.
+GONE = {10062, 10015}
+
+
+async def acknowledge(interaction: discord.Interaction[Any], *, ephemeral: bool = False) -> None:
+    """Defer (the user sees "thinking…") unless the interaction was already answered."""
+    if not interaction.response.is_done():
+        await interaction.response.defer(thinking=True, ephemeral=ephemeral)
+
+
+async def within_deadline(
+    interaction: discord.Interaction[Any], work: Awaitable[T], *, ephemeral: bool = False
+) -> T:
+    """Await ``work`` (an answer), deferring the interaction first unless the answer is ready
+    within :data:`GRACE`: cheap and cached answers reply directly, the rest never miss Discord's
+    3 s. A failure that comes before the deferral is still answered privately."""
+    task = asyncio.ensure_future(work)
+    age = discord.utils.utcnow() - interaction.created_at
+    if age < DEFER_AT_ONCE_AFTER:
+        await asyncio.wait({task}, timeout=GRACE)
+    if not task.done():
+        try:
+            await acknowledge(interaction, ephemeral=ephemeral)
+        except BaseException:
+            task.cancel()
+            raise
+    return await task
 
 
 async def send(
@@ -39,7 +79,14 @@ async def send(
         kwargs["file"] = file
     if view is not None:
         kwargs["view"] = view
-    if interaction.response.is_done():
-        await interaction.followup.send(**kwargs)
-    else:
-        await interaction.response.send_message(**kwargs)
+    try:
+        if interaction.response.is_done():
+            await interaction.followup.send(**kwargs)
+        else:
+            await interaction.response.send_message(**kwargs)
+    except discord.NotFound as exc:
+        if exc.code not in GONE:
+            raise
+        # Too late to answer: one line, never a traceback (the user saw Discord's own message).
+        command = interaction.command.qualified_name if interaction.command else "component"
+        log.warning("interaction for %s expired before it was answered (Discord code %s)", command, exc.code)

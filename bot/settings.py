@@ -55,6 +55,13 @@ class JobSettings(Section):
     retention_days: int = Field(35, ge=1, le=3650)
 
 
+class AnswerSettings(Section):
+    cache_size: int = Field(512, ge=0, le=100_000)
+    max_age_seconds: int = Field(30, ge=0, le=3600)
+    workers: int = Field(2, ge=1, le=64)
+    max_wait_seconds: float = Field(20.0, gt=0, le=600)
+
+
 class DiscordSettings(Section):
     sync_guild: int = Field(0, ge=0, description="0 = global sync")
 
@@ -147,6 +154,7 @@ class Settings(BaseSettings):
     coins: list[str] = Field(default_factory=lambda: ["BTC", "ETH", "SOL", "BNB", "XRP"], min_length=1)
     jobs: JobSettings = JobSettings()
     discord: DiscordSettings = DiscordSettings()
+    answers: AnswerSettings = AnswerSettings()
     http: HttpSettings = HttpSettings()
     providers: ProviderSettings = ProviderSettings()
     # The token comes only from the environment (``DISCORD_TOKEN``), never from the TOML file.

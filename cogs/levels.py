@@ -9,7 +9,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.interactions import send
+from bot.interactions import acknowledge, send, within_deadline
 from bot.render.charts import ChartRenderer
 from bot.render.levels import levels_chart, levels_embed
 from bot.services import MarketService
@@ -32,11 +32,11 @@ class LevelsCog(commands.Cog):
     @app_commands.describe(coin="The coin, e.g. BTC, eth, $SOL")
     async def levels(self, interaction: discord.Interaction, coin: app_commands.Range[str, 1, 60]) -> None:
         resolved = self.market.resolve(coin)
-        view = await self.service.levels(resolved)
+        view = await within_deadline(interaction, self.service.levels(resolved))
         if not view.hourly:
             await send(interaction, embed=levels_embed(view))
             return
-        await interaction.response.defer(thinking=True)
+        await acknowledge(interaction)  # the chart may take longer than the reply may wait
         png = await self.charts.render(levels_chart(view), f"levels:{view.coin}:{view.now:%Y%m%d%H%M}")
         await send(
             interaction,

@@ -9,7 +9,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.interactions import send
+from bot.interactions import acknowledge, send, within_deadline
 from bot.render.charts import ChartRenderer
 from bot.render.liquidations import liquidations_chart, liquidations_embed
 from bot.services import MarketService
@@ -41,13 +41,13 @@ class LiquidationsCog(commands.Cog):
         window: LiqWindow | None = None,
     ) -> None:
         resolved = self.market.resolve(coin) if coin else None
-        view = await self.service.liquidations(resolved, window)
+        view = await within_deadline(interaction, self.service.liquidations(resolved, window))
         embed = liquidations_embed(view)
         spec = liquidations_chart(view)
         if spec is None:
             await send(interaction, embed=embed)
             return
-        await interaction.response.defer(thinking=True)
+        await acknowledge(interaction)  # the chart may take longer than the reply may wait
         minute = view.now.strftime("%Y%m%d%H%M")
         png = await self.charts.render(spec, f"liq:{view.coin or '*'}:{minute}")
         embed.set_image(url="attachment://liquidations.png")

@@ -8,7 +8,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.interactions import send
+from bot.interactions import send, within_deadline
 from bot.render.embeds import price_embed
 from bot.render.why import why_embed
 from bot.services import MarketService
@@ -35,7 +35,7 @@ class MarketCog(commands.Cog):
     @app_commands.describe(coin="The coin, e.g. BTC, eth, $SOL, Bitcoin")
     async def price(self, interaction: discord.Interaction, coin: app_commands.Range[str, 1, 60]) -> None:
         resolved = self.market.resolve(coin)
-        view = await self.market.price(resolved)
+        view = await within_deadline(interaction, self.market.price(resolved))
         await send(interaction, embed=price_embed(view))
 
     @app_commands.command(
@@ -49,7 +49,7 @@ class MarketCog(commands.Cog):
         window: Window = "24h",
     ) -> None:
         resolved = self.market.resolve(coin) if coin else None
-        answer = await self.why_service.why(resolved, window)
+        answer = await within_deadline(interaction, self.why_service.why(resolved, window))
         await send(interaction, embed=why_embed(answer))
 
     price.autocomplete("coin")(coin_autocomplete)

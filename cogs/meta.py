@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.interactions import send
+from bot.interactions import send, within_deadline
 from bot.render.embeds import status_embed
 from bot.services import MarketService
 
@@ -22,8 +23,9 @@ class MetaCog(commands.Cog):
 
     @app_commands.command(name="status", description="Freshness and health of every data source")
     async def status(self, interaction: discord.Interaction) -> None:
-        statuses = await self.market.status()
-        streams = await self.market.streams()
+        statuses, streams = await within_deadline(
+            interaction, asyncio.gather(self.market.status(), self.market.streams()), ephemeral=True
+        )
         embed = status_embed(statuses, self.market.tracked, streams, self.market.clock())
         await send(interaction, embed=embed, ephemeral=True)
 

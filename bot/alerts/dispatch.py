@@ -31,7 +31,7 @@ from typing import Any, Literal
 import discord
 
 from bot.errors import UserFacingError
-from bot.interactions import NO_MENTIONS, send
+from bot.interactions import GONE, NO_MENTIONS, send, within_deadline
 from bot.render.embeds import error_embed
 from bot.render.why import why_embed
 
@@ -71,9 +71,16 @@ class WhyButton(discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]], temp
             if services is None:
                 raise UserFacingError("This bot cannot answer /why right now.")
             coin = services.market.resolve(self.coin)
-            answer = await services.why.why(coin, self.window)
+            answer = await within_deadline(interaction, services.why.why(coin, self.window), ephemeral=True)
         except UserFacingError as exc:
             await send(interaction, embed=error_embed(str(exc)), ephemeral=True)
+            return
+        except discord.NotFound as exc:
+            if exc.code not in GONE:
+                raise
+            log.warning(
+                "why button %s:%s: the interaction expired before it was answered", self.coin, self.window
+            )
             return
         except Exception:
             log.exception("why button %s:%s failed (guild %s)", self.coin, self.window, interaction.guild_id)

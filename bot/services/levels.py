@@ -65,7 +65,10 @@ class LevelsService:
             liqs = liq_rows(store, coin.symbol, now - CHART_SPAN, now, CHART_SPAN, baseline=False)
             return LevelsView(coin.symbol, coin.name, ticker, result, tuple(hourly), tuple(liqs), now)
 
-        view = await m.store.run(read)
+        async def compute() -> LevelsView | None:
+            return await m.store.run(read)
+
+        view = await m.answers.get(("levels", coin.symbol), compute, subject=coin.symbol)
         if view is None:
             raise m.no_data_yet(f"price for {coin.symbol}")
         return view

@@ -132,6 +132,9 @@ class LiquidationsService:
     async def liquidations(self, coin: Coin | None, window: str | None = None) -> LiquidationsView:
         windows = (window,) if window else DEFAULT_WINDOWS
         m = self.market
-        return await m.store.run(
-            gather_liquidations, m.store.sync, coin.symbol if coin else None, windows, m.clock()
-        )
+        symbol = coin.symbol if coin else None
+
+        async def compute() -> LiquidationsView:
+            return await m.store.run(gather_liquidations, m.store.sync, symbol, windows, m.clock())
+
+        return await m.answers.get(("liquidations", symbol, windows), compute, subject=symbol)

@@ -12,6 +12,7 @@ from bot.coins import Coin, CoinRegistry, UnknownCoin
 from bot.errors import UserFacingError
 from bot.fmt import age
 from bot.models import SourceHealth, StreamSession, Ticker
+from bot.services.answers import AnswerCache, Workload
 from bot.settings import Settings
 from bot.store import AsyncStore
 
@@ -86,12 +87,21 @@ class MarketService:
         settings: Settings,
         clock: Clock,
         next_refresh: NextRefresh | None = None,
+        answers: AnswerCache | None = None,
     ) -> None:
         self.store = store
         self.registry = registry
         self.settings = settings
         self.clock = clock
         self.next_refresh = next_refresh or (lambda: None)
+        cfg = settings.answers
+        self.answers = answers or AnswerCache(
+            store.sync.data_version,
+            clock,
+            size=cfg.cache_size,
+            max_age=timedelta(seconds=cfg.max_age_seconds),
+            workload=Workload(cfg.workers, cfg.max_wait_seconds),
+        )
 
     @property
     def tracked(self) -> list[str]:
@@ -128,6 +138,9 @@ class MarketService:
         return UserFacingError(f"No {what} stored yet; {when}.")
 
     async def price(self, coin: Coin) -> PriceView:
+        return await self.answers.get(("price", coin.symbol), lambda: self._price(coin), subject=coin.symbol)
+
+    async def _price(self, coin: Coin) -> PriceView:
         tickers = await self.store.run(self.store.sync.tickers, coin.symbol)
         ranked = sorted(tickers, key=_rank)
         if not ranked:

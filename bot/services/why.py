@@ -237,13 +237,20 @@ class WhyService:
     def __init__(self, market: MarketService) -> None:
         self.market = market
 
-    async def why(self, coin: Coin | None, window: str = "24h") -> WhyAnswer:
+    async def why(self, coin: Coin | None, window: str = "24h", *, warm: bool = False) -> WhyAnswer:
+        """The answer for (coin, window), shared by every reader of the same data version."""
+        subject = coin.symbol if coin else None
+        return await self.market.answers.get(
+            ("why", subject, window), lambda: self._why(subject, window), subject=subject, warm=warm
+        )
+
+    async def _why(self, coin: str | None, window: str) -> WhyAnswer:
         m = self.market
         inputs = await m.store.run(
             gather,
             m.store.sync,
             tracked=m.tracked,
-            coin=coin.symbol if coin else None,
+            coin=coin,
             window=window,
             now=m.clock(),
             stale_after=m.stale_after,

@@ -285,6 +285,18 @@ class Store(StoreReads):
         conn.set_trace_callback(trace)
         conn.set_progress_handler(progress, every if progress else 0)
 
+    def data_version(self) -> int:
+        """A number that changes whenever anything is committed to the store, by this process's
+        writer or by another process: the version answers are cached under. SQLite's
+        ``data_version`` on a connection that does not write changes with every other
+        connection's commit (and costs no I/O beyond the WAL index)."""
+        reader = self._reader()
+        if reader is None:  # in memory there is one connection: count its changes instead
+            return self.conn.total_changes
+        conn, lock = reader
+        with lock:
+            return int(conn.execute("PRAGMA data_version").fetchone()[0])
+
     def _reader(self) -> tuple[sqlite3.Connection, threading.Lock] | None:
         """This thread's read-only connection: in WAL mode readers never wait for each other
         or for the writer, so a slow answer does not queue the cheap ones behind it."""

@@ -1,0 +1,199 @@
+"""One answer, many readers: answers cached by what they read, computed once however many ask.
+
+An answer is a pure function of (command, subject, window) and the store's contents, so it is
+cached under that key plus the store's data version (which changes on every commit, by this
+process or another). Concurrent identical requests wait on one computation (single-flight).
+Computations run at most ``workers`` at a time so the event loop keeps the GIL often enough to
+acknowledge every interaction; past ``max_wait`` of queued work a request is told when to come
+back instead of waiting for an interaction that would expire.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter, OrderedDict
+from collections.abc import Awaitable, Callable, Hashable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, TypeVar, cast
+
+from bot.clock import Clock
+from bot.errors import UserFacingError
+
+T = TypeVar("T")
+Version = Callable[[], Hashable]
+
+
+class Busy(UserFacingError):
+    """More work is queued than can be answered soon: the user is told when to ask again."""
+
+    def __init__(self, retry_after: float) -> None:
+        self.retry_after = retry_after
+        super().__init__(
+            f"Tapewatch is answering a burst of questions right now; please ask again in "
+            f"about {max(1, round(retry_after))} s."
+        )
+
+
+@dataclass
+class CacheStats:
+    """What the cache did since start: observable in logs and ``/status``."""
+
+    hits: int = 0
+    misses: int = 0
+    coalesced: int = 0
+    evicted: int = 0
+    refused: int = 0
+    asked: Counter[Hashable] = field(default_factory=Counter)
+
+    def line(self) -> str:
+        total = self.hits + self.misses + self.coalesced
+        rate = (self.hits + self.coalesced) / total if total else 0.0
+        return (
+            f"{self.hits} hits, {self.coalesced} coalesced, {self.misses} computed "
+            f"({rate:.0%} served without computing), {self.refused} refused as busy"
+        )
+
+
+@dataclass(frozen=True)
+class _Entry:
+    value: Any
+    at: datetime
+
+
+class Workload:
+    """At most ``workers`` computations at once; the rest queue, and past ``max_wait`` seconds
+    of estimated queueing a new one is refused with :class:`Busy`."""
+
+    def __init__(self, workers: int, max_wait: float) -> None:
+        self.workers = max(1, workers)
+        self.max_wait = max_wait
+        self._slots = asyncio.Semaphore(self.workers)
+        self.queued = 0
+        self.running = 0
+        self._mean = 0.1  # seconds per computation, an exponential moving average
+
+    def estimated_wait(self) -> float:
+        return (self.queued + self.running) * self._mean / self.workers
+
+    def admit(self) -> None:
+        wait = self.estimated_wait()
+        if wait > self.max_wait:
+            raise Busy(wait)
+
+    def submit(self, compute: Callable[[], Awaitable[T]]) -> asyncio.Future[T]:
+        """Queue ``compute``; counted at once, so a burst arriving together is admitted (or
+        refused) by the queue it really makes, not the empty one it found."""
+        self.queued += 1
+        return asyncio.ensure_future(self._run(compute))
+
+    async def _run(self, compute: Callable[[], Awaitable[T]]) -> T:
+        try:
+            await self._slots.acquire()
+        finally:
+            self.queued -= 1
+        self.running += 1
+        started = time.perf_counter()
+        try:
+            return await compute()
+        finally:
+            self.running -= 1
+            self._slots.release()
+            self._mean = 0.8 * self._mean + 0.2 * (time.perf_counter() - started)
+
+
+class AnswerCache:
+    """Answers under (key, data version), each valid for ``max_age`` of the injected clock (ages
+    in an answer are as of its computation), least recently used evicted past ``size``."""
+
+    def __init__(
+        self,
+        version: Version,
+        clock: Clock,
+        *,
+        size: int = 512,
+        max_age: timedelta = timedelta(seconds=30),
+        workload: Workload | None = None,
+    ) -> None:
+        self.version = version
+        self.clock = clock
+        self.size = size
+        self.max_age = max_age
+        self.workload = workload or Workload(workers=2, max_wait=20.0)
+        self.stats = CacheStats()
+        self._entries: OrderedDict[tuple[Hashable, Hashable], _Entry] = OrderedDict()
+        self._inflight: dict[tuple[Hashable, Hashable], asyncio.Future[Any]] = {}
+        self._current: Hashable = None  # the data version the entries were computed under
+
+    def peek(self, key: Hashable) -> bool:
+        """Whether ``key`` would be answered now without computing (cached or in flight)."""
+        full = (key, self.version())
+        return full in self._inflight or self._fresh(full) is not None
+
+    def _at_version(self, version: Hashable) -> None:
+        """Entries of an older data version can never be served again: drop them at once, so
+        memory holds one version's answers, not a history of them."""
+        if version != self._current:
+            self.stats.evicted += len(self._entries)
+            self._entries.clear()
+            self._current = version
+
+    def _fresh(self, full: tuple[Hashable, Hashable]) -> _Entry | None:
+        self._at_version(full[1])
+        entry = self._entries.get(full)
+        if entry is None:
+            return None
+        if not timedelta(0) <= self.clock() - entry.at <= self.max_age:
+            del self._entries[full]
+            return None
+        self._entries.move_to_end(full)
+        return entry
+
+    async def get(
+        self,
+        key: Hashable,
+        compute: Callable[[], Awaitable[T]],
+        *,
+        subject: Hashable = None,
+        warm: bool = False,
+    ) -> T:
+        """The answer for ``key``: from the cache, from a computation already running, or computed
+        now (through the workload gate). ``warm`` requests (precomputation) are neither counted
+        as asked nor refused."""
+        full = (key, self.version())
+        if not warm:
+            self.stats.asked[subject if subject is not None else key] += 1
+        entry = self._fresh(full)
+        if entry is not None:
+            if not warm:
+                self.stats.hits += 1
+            return cast(T, entry.value)
+        running = self._inflight.get(full)
+        if running is not None:
+            if not warm:
+                self.stats.coalesced += 1
+            return cast(T, await asyncio.shield(running))
+        if not warm:
+            try:
+                self.workload.admit()
+            except Busy:
+                self.stats.refused += 1
+                raise
+            self.stats.misses += 1
+        at = self.clock()
+        task = self.workload.submit(compute)
+        self._inflight[full] = task
+        try:
+            value = await asyncio.shield(task)
+        finally:
+            self._inflight.pop(full, None)
+        if full[1] == self._current:  # not when the data changed while it was computed
+            self._entries[full] = _Entry(value, at)
+        while len(self._entries) > self.size:
+            self._entries.popitem(last=False)
+            self.stats.evicted += 1
+        return value
+
+    def most_asked(self, n: int) -> list[Hashable]:
+        return [subject for subject, _ in self.stats.asked.most_common(n)]

@@ -1,0 +1,93 @@
+"""The answer cache: one computation per key and data version, never a stale answer served
+after the data changed, older versions dropped, and a bounded queue."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.clock import FrozenClock
+from bot.services.answers import AnswerCache, Busy, Workload
+from bot.store import Store
+from tests.conftest import NOW
+
+
+class Counted:
+    """A computation that counts its runs and can be held until released."""
+
+    def __init__(self) -> None:
+        self.runs = 0
+        self.release = asyncio.Event()
+        self.release.set()
+
+    async def __call__(self) -> int:
+        self.runs += 1
+        await self.release.wait()
+        return self.runs
+
+
+async def test_concurrent_identical_requests_share_one_computation() -> None:
+    version = [1]
+    cache = AnswerCache(lambda: version[0], FrozenClock(NOW))
+    compute = Counted()
+    compute.release.clear()
+    waiting = [asyncio.ensure_future(cache.get(("why", "BTC", "24h"), compute)) for _ in range(200)]
+    await asyncio.sleep(0)  # every request has reached the cache
+    compute.release.set()
+    answers = await asyncio.gather(*waiting)
+    assert compute.runs == 1
+    assert set(answers) == {1}
+    assert (cache.stats.misses, cache.stats.coalesced, cache.stats.hits) == (1, 199, 0)
+    assert await cache.get(("why", "BTC", "24h"), compute) == 1
+    assert cache.stats.hits == 1
+
+
+async def test_a_new_data_version_is_computed_again_and_old_answers_are_dropped() -> None:
+    version = [1]
+    cache = AnswerCache(lambda: version[0], FrozenClock(NOW))
+    compute = Counted()
+    assert await cache.get("k", compute) == 1
+    assert await cache.get("other", compute) == 2
+    version[0] = 2
+    assert await cache.get("k", compute) == 3
+    assert cache.stats.evicted == 2  # both answers of version 1 went at once
+
+
+async def test_answers_expire_with_the_injected_clock() -> None:
+    clock = FrozenClock(NOW)
+    cache = AnswerCache(lambda: 1, clock, max_age=timedelta(seconds=30))
+    compute = Counted()
+    await cache.get("k", compute)
+    clock.advance(seconds=30)
+    assert await cache.get("k", compute) == 1
+    clock.advance(seconds=1)
+    assert await cache.get("k", compute) == 2
+
+
+def test_a_store_write_changes_the_version(tmp_path: Path) -> None:
+    store = Store(tmp_path / "s.db")
+    try:
+        before = store.data_version()
+        assert store.data_version() == before  # reading changes nothing
+        store.record_success("binance", NOW)
+        assert store.data_version() != before
+    finally:
+        store.close()
+
+
+async def test_past_the_queue_limit_a_request_is_refused_with_when_to_come_back() -> None:
+    cache = AnswerCache(lambda: 1, FrozenClock(NOW), workload=Workload(workers=1, max_wait=0.25))
+    held = Counted()
+    held.release.clear()
+    running = [asyncio.ensure_future(cache.get(i, held)) for i in range(3)]  # 3 x 0.1 s estimated
+    await asyncio.sleep(0)
+    with pytest.raises(Busy) as refused:
+        await cache.get("one more", held)
+    assert "please ask again in about" in str(refused.value)
+    assert cache.stats.refused == 1
+    held.release.set()
+    assert sorted(await asyncio.gather(*running)) == [1, 2, 3]
+    assert await cache.get(0, held) == 1  # the finished answers are served, not refused
