@@ -54,7 +54,7 @@ from bot.analysis.why import WhyAnswer
 from bot.clock import from_ms
 from bot.errors import UserFacingError
 from bot.jobs import TICKERS_JOB
-from bot.models import Candle, Liquidation
+from bot.models import Candle, Liquidation, OpenInterest
 from bot.render.alerts import brief_content, fit, message_embeds, sample_alert_embed, why_buttons, why_window
 from bot.render.liquidations import liquidations_embed
 from bot.render.why import why_embed
@@ -150,7 +150,16 @@ def load_series(
         hourly = tuple(store.candles(coin, "1h", since, end))
     if daily:
         daily_bars = tuple(store.candles(coin, "1d", start - timedelta(days=422), end))
-    oi = tuple(store.open_interest(coin, start - timedelta(hours=32))) if "oi" in parts else ()
+    oi: tuple[OpenInterest, ...] = ()
+    if "oi" in parts:
+        oi = tuple(store.open_interest(coin, start - timedelta(hours=32)))
+    elif "liq" in parts:  # open interest: the spike's yardstick before a baseline exists
+        live = start == end
+        oi = tuple(
+            store.oi_points(coin, [end], after=False)
+            if live
+            else store.open_interest(coin, start - timedelta(hours=2))
+        )
     funding = tuple(store.funding(coin, start - timedelta(hours=14))) if "funding" in parts else ()
     minutes: list[tuple[datetime, float, float]] = []
     hours: list[tuple[datetime, float]] = []
@@ -401,7 +410,7 @@ class AlertsService:
         self.market = market
         self.why = why
         self.liquidations = liquidations
-        self.config = config or AlertConfig()
+        self.config = config or AlertConfig(liq_bands=market.settings.liquidations)
         self.concurrency = concurrency
         self.dispatcher: Dispatcher | None = None
         self.zones = ZoneCache()

@@ -13,6 +13,7 @@ from bot.analysis.derivatives import LiqMinute
 from bot.analysis.findings import LiquidationFinding
 from bot.fmt import money, price, utc
 from bot.render import style
+from bot.render.basis import finding_size_text
 from bot.render.charts import ChartSpec, LiqBar
 from bot.render.why import venues
 from bot.services.liquidations import LiquidationsView
@@ -29,7 +30,10 @@ def window_text(f: LiquidationFinding) -> str:
     detail = [f"{f.events} events"]
     if f.largest_usd:
         detail.append(f"largest {money(f.largest_usd)}")
-    if f.baseline_multiple is not None:
+    sized = finding_size_text(f)
+    if sized is not None:
+        detail.append(sized)
+    elif f.baseline_multiple is not None:
         detail.append(f"{f.baseline_multiple:.1f}× its {f.baseline_days:.0f}-day average for {f.window}")
     lines.append(", ".join(detail))
     if f.acceleration is not None:

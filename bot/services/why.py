@@ -20,17 +20,18 @@ from bot.analysis.derivatives import (
     funding_state,
     long_short_state,
     oi_change,
-    regime_from_findings,
     taker_flow,
 )
 from bot.analysis.findings import window_label
+from bot.analysis.liq_basis import LiqBands, latest_oi_usd, with_basis
 from bot.analysis.macro import macro_moves
+from bot.analysis.regime import regime_from_findings
 from bot.analysis.why import WhyAnswer, WhyInputs, explain
 from bot.coins import Coin
 from bot.fmt import age
 from bot.models import OpenInterest, Ticker
 from bot.services.levels import levels_for
-from bot.services.liquidations import MARKET, liquidations
+from bot.services.liquidations import MARKET, OI_MAX_AGE, liquidations
 from bot.services.market import MarketService, best_ticker
 from bot.store import Store
 
@@ -133,6 +134,7 @@ def gather(
     window: str,
     now: datetime,
     stale_after: timedelta,
+    bands: LiqBands | None = None,
 ) -> WhyInputs:
     span = WINDOWS[window]
     subject = coin or "BTC"
@@ -176,6 +178,12 @@ def gather(
     )
     oi_key = coin or MARKET
     oi = oi_change(oi_key, oi_points, now=now, window=span)
+    # the liquidations' size on the baseline ladder: own history, else open interest, else volume
+    t_subject = tickers.get(subject) if coin else None
+    volume = t_subject.quote_volume_24h if t_subject else None
+    liq = with_basis(
+        liq, oi_usd=latest_oi_usd(oi_points, oi_key, now, OI_MAX_AGE), volume_usd=volume, bands=bands
+    )
     oi_30d = oi_change(oi_key, oi_points, now=now, window=month)
     funding = funding_state(subject, store.funding_points(subject, [now, now - span]), now=now, window=span)
     ls = long_short_state(
@@ -247,5 +255,6 @@ class WhyService:
             window=window,
             now=m.clock(),
             stale_after=m.stale_after,
+            bands=m.settings.liquidations,
         )
         return explain(inputs)
