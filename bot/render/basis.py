@@ -36,6 +36,7 @@ def size_text(
     own_days: float | None = None,
     needed_days: float | None = None,
     bar: float | None = None,
+    covered_days: float | None = None,
 ) -> str:
     """``3.2× its 30-day average for 24h`` on the own rung; ``no 7-day baseline yet: 1.0% of
     open interest liquidated in 15 min`` on the others (``bar``: "a spike from 0.30%")."""
@@ -43,7 +44,10 @@ def size_text(
         days = own_days if own_days is not None else (7.0 if basis == "own_7d" else 30.0)
         return f"{ratio:.1f}× its {days:.0f}-day average for {window}"
     what = "open interest" if basis == "open_interest" else "24h volume"
-    need = f"no {needed_days:.0f}-day baseline yet" if needed_days else "no baseline yet"
+    if needed_days and covered_days is not None and covered_days >= needed_days:
+        need = f"no own baseline for {window} windows yet"  # history shorter than a few windows
+    else:
+        need = f"no {needed_days:.0f}-day baseline yet" if needed_days else "no baseline yet"
     text = f"{need}: {share(ratio)} of {what} liquidated in {window_words(window)}"
     if bar is not None:
         text += f" (a spike from {share(bar)})"
@@ -61,4 +65,5 @@ def finding_size_text(f: LiquidationFinding) -> str | None:
         own_days=f.baseline_days,
         needed_days=f.own_needed_days,
         bar=f.basis_bar if f.basis in ("open_interest", "volume") else None,
+        covered_days=(f.end - f.covered_from).total_seconds() / 86400 if f.covered_from else None,
     )

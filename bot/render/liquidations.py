@@ -15,6 +15,7 @@ from bot.fmt import money, price, utc
 from bot.render import style
 from bot.render.basis import finding_size_text
 from bot.render.charts import ChartSpec, LiqBar
+from bot.render.live import live_from, with_live_bar
 from bot.render.why import venues
 from bot.services.liquidations import LiquidationsView
 
@@ -101,14 +102,19 @@ def liquidations_chart(view: LiquidationsView) -> ChartSpec | None:
     if not view.candles:
         return None
     who = view.coin or "BTC"
-    first, last = view.candles[0].open_time, view.candles[-1].open_time
+    t = view.ticker
+    candles = with_live_bar(view.candles, t.price if t else None, view.now if t else None)
+    first, last = candles[0].open_time, candles[-1].open_time
     scope = view.coin or "all tracked coins"
+    label = f"now {price(t.price)}" if t else f"last close {price(candles[-1].close)}"
     return ChartSpec(
         title=f"{who} · 1h · {first:%Y-%m-%d} → {last:%Y-%m-%d} UTC",
-        candles=view.candles,
-        current_price=view.candles[-1].close,
-        current_label=f"last close {price(view.candles[-1].close)}",
+        candles=candles,
+        current_price=t.price if t else candles[-1].close,
+        current_label=label,
+        live_from=live_from(candles, view.now) if t else None,
         liq_bars=liq_bars(view.hourly),
+        liq_bucket=timedelta(hours=1),
         subtitle=f"liquidations of {scope} (longs below, shorts above)",
         footer="liquidations: lower bound from the venues' public streams",
     )

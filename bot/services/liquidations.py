@@ -13,8 +13,8 @@ from bot.analysis.findings import LiquidationFinding
 from bot.analysis.liq_basis import LiqBands, latest_oi_usd, with_basis
 from bot.clock import from_ms
 from bot.coins import Coin
-from bot.models import Candle
-from bot.services.market import MarketService
+from bot.models import Candle, Ticker
+from bot.services.market import MarketService, best_ticker
 from bot.store import Store
 
 MARKET = "all coins"  # how findings name the whole market (the store's key for it is "*")
@@ -130,6 +130,7 @@ class LiquidationsView:
     hourly: tuple[LiqMinute, ...]  # the last 7 days in hourly buckets, for the chart
     candles: tuple[Candle, ...]  # the coin's (or BTC's) hourly bars over the same week
     now: datetime
+    ticker: Ticker | None = None  # the latest price of the charted coin: the chart runs to now
 
 
 def gather_liquidations(
@@ -146,8 +147,10 @@ def gather_liquidations(
     if coin is None:
         top = tuple((r["coin"], r["usd"], r["long_usd"]) for r in store.top_liquidated(now - longest, now, 5))
     hourly = liq_rows(store, coin, now - CHART_SPAN, now, CHART_SPAN, baseline=False)
-    candles = store.candles(coin or "BTC", "1h", now - CHART_SPAN, now)
-    return LiquidationsView(coin, found, cover, top, tuple(hourly), tuple(candles), now)
+    charted = coin or "BTC"
+    candles = store.candles(charted, "1h", now - CHART_SPAN, now)
+    ticker = best_ticker(store.tickers(charted)).get(charted)
+    return LiquidationsView(coin, found, cover, top, tuple(hourly), tuple(candles), now, ticker)
 
 
 class LiquidationsService:
