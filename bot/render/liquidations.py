@@ -11,13 +11,15 @@ import discord
 
 from bot.analysis.derivatives import LiqMinute
 from bot.analysis.findings import LiquidationFinding
-from bot.fmt import money, price, utc
+from bot.fmt import age, money, price, utc
 from bot.render import style
 from bot.render.basis import finding_size_text
 from bot.render.charts import ChartSpec, LiqBar
 from bot.render.live import live_from, with_live_bar
 from bot.render.why import venues
 from bot.services.liquidations import LiquidationsView
+
+RECENT = timedelta(days=2)  # coverage younger than this says how long it has streamed
 
 
 def window_text(f: LiquidationFinding) -> str:
@@ -77,6 +79,8 @@ def liquidations_embed(view: LiquidationsView) -> discord.Embed:
             f"Lower bound from {venues(cover.venues)} public streams (Binance shows at most one liquidation "
             f"per symbol per second; OKX's feed is partial), covered since {utc(cover.covered_since)}"
         )
+        if view.now - cover.covered_since < RECENT:
+            coverage_line += f" (streaming for {age(view.now - cover.covered_since)})"
         if cover.gap_minutes:
             coverage_line += f", {cover.gap_minutes} min of gaps"
         coverage_line += ". Windows longer than the coverage are not scaled up."

@@ -8,6 +8,7 @@ its window and source, so the prose never says more than the data.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import timedelta
 
 import discord
 
@@ -169,6 +170,8 @@ def liquidation_text(liq: LiquidationFinding, totals: Sequence[LiquidationFindin
 
 def coverage_text(liq: LiquidationFinding, gap_minutes: int | None = None) -> str:
     since = f", covered since {utc(liq.covered_from)}" if liq.covered_from else ""
+    if liq.covered_from is not None and liq.end - liq.covered_from < timedelta(days=2):
+        since = f", streaming for {age(liq.end - liq.covered_from)}"
     gaps = f", {gap_minutes} min of gaps" if gap_minutes else ""
     return f"[{venues(liq.sources)} public streams (a lower bound){since}{gaps}]"
 
