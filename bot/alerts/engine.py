@@ -60,6 +60,7 @@ from bot.render.liquidations import liquidations_embed
 from bot.render.why import why_embed
 from bot.services.liquidations import LiquidationsService
 from bot.services.market import MarketService, best_ticker
+from bot.services.moves import coin_move
 from bot.services.why import WhyService
 from bot.store import Store
 
@@ -242,13 +243,16 @@ def gather_inputs(
         series = load_series(store, coin, now, now, cfg, parts, daily=need_zones)
         level_zones = zones.zones(series, now, cfg.level_refresh_hours) if "level" in rules else ()
         t = tickers.get(coin)
-        fresh = t is not None and now - t.ts <= stale_after
+        live = t if t is not None and now - t.ts <= stale_after else None
         out[coin] = inputs_at(
             series,
             now,
             cfg,
-            price=t.price if fresh and t else None,
-            change_24h_pct=t.change_24h_pct if fresh and t else None,
+            price=live.price if live else None,
+            # the moves /why states, from the same function: no move alert on a stale price
+            change_1h_pct=coin_move(store, live, "1h", now) if live else None,
+            change_24h_pct=coin_move(store, live, "24h", now) if live else None,
+            live="move" in rules,
             zones=level_zones,
             parts=parts,
         )

@@ -425,21 +425,27 @@ def inputs_at(
     *,
     price: float | None = None,
     change_24h_pct: float | None = None,
+    change_1h_pct: float | None = None,
+    live: bool = False,
     zones: Iterable[LevelZone] = (),
     parts: Collection[str] = ALL_PARTS,
     max_bar_age: timedelta = timedelta(hours=2),
 ) -> CoinInputs:
     """The rules' inputs for ``s.coin`` at ``t``. ``price`` (and ``change_24h_pct``) come from a
-    live ticker when given; otherwise from the latest closed hourly bar, as in a replay.
+    live ticker when given; otherwise from the latest closed hourly bar, as in a replay. With
+    ``live``, the moves are the ones given (computed by :func:`bot.services.moves.coin_move`,
+    as /why computes them) and never derived from bars: one move, one number.
     Nothing older than ``max_bar_age`` counts as current. ``parts`` limits the work to the
     inputs some rules need (``hourly``, ``liq``, ``oi``, ``funding``)."""
     ts = _ts(t)
     n = s.closed_hours(t) if "hourly" in parts else 0
     fresh = n > 0 and ts - (float(s.h_t[n - 1]) + HOUR) <= max_bar_age.total_seconds()
-    if price is None and fresh:
+    if price is None and fresh and not live:
         price = float(s.h_close[n - 1])
     change_1h = change_24h = None
-    if price is not None:
+    if live:
+        change_1h, change_24h = change_1h_pct, change_24h_pct
+    elif price is not None:
         base1 = _base_open(s, ts - HOUR)
         change_1h = (price / base1 - 1) * 100 if base1 else None
         if change_24h_pct is not None:

@@ -33,6 +33,7 @@ from bot.models import OpenInterest, Ticker
 from bot.services.levels import levels_for
 from bot.services.liquidations import MARKET, OI_MAX_AGE, liquidations
 from bot.services.market import MarketService, best_ticker
+from bot.services.moves import coin_move
 from bot.store import Store
 
 WINDOWS: dict[str, timedelta] = {
@@ -59,35 +60,18 @@ def window_moves(
     """Each coin's % move over the window, from one consistent source per window: the 24h (and
     where given 7d) ticker change, else the current price against the hourly (daily) bar open
     at the window start."""
-    span = WINDOWS[window]
     changes: dict[str, float] = {}
     stamps: list[datetime] = []
     sources: set[str] = set()
     for coin in coins:
         t = tickers.get(coin)
-        if t is None:
+        move = coin_move(store, t, window, now) if t is not None else None
+        if t is None or move is None:
             continue
-        if window == "24h" and t.change_24h_pct is not None:
-            changes[coin] = t.change_24h_pct
-        elif window == "7d" and t.change_7d_pct is not None:
-            changes[coin] = t.change_7d_pct
-        else:
-            interval = "1d" if window == "7d" else "1h"
-            start = now - span
-            bars = store.candles(
-                coin, interval, start - (timedelta(days=1) if interval == "1d" else HOUR), now
-            )
-            base = next((b for b in bars if b.open_time <= start < b.open_time + _bar(interval)), None)
-            if base is None:
-                continue
-            changes[coin] = (t.price / base.open - 1) * 100
+        changes[coin] = move  # the same function the alert engine states its move with
         stamps.append(t.ts)
         sources.add(t.venue)
     return Moves(changes, min(stamps) if stamps else None, tuple(sorted(sources)))
-
-
-def _bar(interval: str) -> timedelta:
-    return timedelta(days=1) if interval == "1d" else HOUR
 
 
 def coin_oi(store: Store, coin: str, now: datetime, windows: Sequence[timedelta]) -> list[OpenInterest]:
