@@ -18,7 +18,8 @@ from prompt_toolkit.completion import CompleteEvent, Completer, Completion
 from prompt_toolkit.document import Document
 from prompt_toolkit.history import FileHistory
 
-from bot.app import app_for, collector_for
+from bot.app import App, app_for, collector_for
+from bot.background import live_background
 from bot.client import TapewatchBot
 from bot.offline import InvocationError, OfflineSession, message_payload, save_attachments
 from bot.render.text import message_to_text, use_colour
@@ -92,23 +93,26 @@ async def _lines(session: OfflineSession, coins: list[str]) -> Any:
             yield line
 
 
-async def collect_live(settings: Settings) -> bool:
-    """One pass of every collector into the configured store, with its report; whether the
-    store now holds any price to answer from."""
-    print(f"Collecting live market data into {settings.db} …", flush=True)
-    with app_for(settings, None) as app:
-        async with collector_for(app) as collector:
-            report = await collector.run_once()
-        for source in report.sources:
-            print("  " + source.line())
-        return bool(await app.store.run(app.store.sync.count, "tickers"))
-
-
 async def run_console(settings: Settings, *, collect: bool = True, scenario: Path | None = None) -> int:
-    from bot.cli import CHART_DIR, DEMO, bundled_scenario
+    """Live (the default): one pass of every collector, then the prompt with the liquidation
+    streams and the collector jobs running in the background, so answers fill in as the
+    market moves. Where nothing live can be reached, the bundled demo scenario instead."""
+    from bot.cli import DEMO, bundled_scenario
 
-    colour = use_colour()
-    if scenario is None and collect and not await collect_live(settings):
+    if scenario is None and collect:
+        print(f"Collecting live market data into {settings.db} …", flush=True)
+        with app_for(settings, None) as app:
+            async with collector_for(app) as collector:
+                report = await collector.run_once()
+                for source in report.sources:
+                    print("  " + source.line())
+                if await app.store.run(app.store.sync.count, "tickers"):
+                    async with live_background(app, collector):
+                        print(
+                            "Liquidation streams and the collectors now run in the background: answers "
+                            "fill in as they stream (the coverage line says for how long)."
+                        )
+                        return await prompt_loop(app)
         print(
             "No market source could be reached from here and the store holds no prices, so there is "
             f"nothing live to answer from. Opening the bundled '{DEMO}' scenario instead: every answer "
@@ -118,26 +122,34 @@ async def run_console(settings: Settings, *, collect: bool = True, scenario: Pat
     with app_for(settings, scenario) as app:
         if scenario is not None:
             print(f"Answering from {app.services.data_label} (clock stopped at its time; no network).")
-        async with OfflineSession(TapewatchBot(services=app.services)) as session:
-            print(command_help(session.bot.tree))
-            async for raw in _lines(session, list(app.settings.coins)):
-                line = raw.strip()
-                if not line:
-                    continue
-                if line in ("quit", "exit", "/quit"):
-                    break
-                if line in ("help", "/help", "?"):
-                    print(command_help(session.bot.tree))
-                    continue
-                try:
-                    requests = await session.invoke(line)
-                except InvocationError as exc:
-                    print(f"error: {exc}")
-                    continue
-                replies = [message_payload(r) for r in session.fake.messages() if r in requests]
-                files = save_attachments(requests, CHART_DIR)
-                print(
-                    "\n\n".join(message_to_text(p, colour=colour, attachments=files) for p in replies),
-                    flush=True,
-                )
+        return await prompt_loop(app)
+
+
+async def prompt_loop(app: App) -> int:
+    """Read commands until ``quit`` (or the end of the input) and print each answer."""
+    from bot.cli import CHART_DIR
+
+    colour = use_colour()
+    async with OfflineSession(TapewatchBot(services=app.services)) as session:
+        print(command_help(session.bot.tree))
+        async for raw in _lines(session, list(app.settings.coins)):
+            line = raw.strip()
+            if not line:
+                continue
+            if line in ("quit", "exit", "/quit"):
+                break
+            if line in ("help", "/help", "?"):
+                print(command_help(session.bot.tree))
+                continue
+            try:
+                requests = await session.invoke(line)
+            except InvocationError as exc:
+                print(f"error: {exc}")
+                continue
+            replies = [message_payload(r) for r in session.fake.messages() if r in requests]
+            files = save_attachments(requests, CHART_DIR)
+            print(
+                "\n\n".join(message_to_text(p, colour=colour, attachments=files) for p in replies),
+                flush=True,
+            )
     return 0

@@ -18,6 +18,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from bot.analysis.liq_basis import LiqBands
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # An installed (non-editable) package has no config/ beside it: the image sets TAPEWATCH_CONFIG.
 DEFAULT_CONFIG = Path(os.environ.get("TAPEWATCH_CONFIG") or PROJECT_ROOT / "config" / "tapewatch.toml")
@@ -157,6 +159,7 @@ class Settings(BaseSettings):
     answers: AnswerSettings = AnswerSettings()
     http: HttpSettings = HttpSettings()
     providers: ProviderSettings = ProviderSettings()
+    liquidations: LiqBands = LiqBands()  # the baseline-free bars for liquidation spikes
     # The token comes only from the environment (``DISCORD_TOKEN``), never from the TOML file.
     discord_token: SecretStr | None = Field(default=None, validation_alias="DISCORD_TOKEN", exclude=True)
 

@@ -54,12 +54,13 @@ from bot.analysis.why import WhyAnswer
 from bot.clock import from_ms
 from bot.errors import UserFacingError
 from bot.jobs import TICKERS_JOB
-from bot.models import Candle, Liquidation
+from bot.models import Candle, Liquidation, OpenInterest
 from bot.render.alerts import brief_content, fit, message_embeds, sample_alert_embed, why_buttons, why_window
 from bot.render.liquidations import liquidations_embed
 from bot.render.why import why_embed
 from bot.services.liquidations import LiquidationsService
 from bot.services.market import MarketService, best_ticker
+from bot.services.moves import coin_move
 from bot.services.why import WhyService
 from bot.store import Store
 
@@ -150,7 +151,16 @@ def load_series(
         hourly = tuple(store.candles(coin, "1h", since, end))
     if daily:
         daily_bars = tuple(store.candles(coin, "1d", start - timedelta(days=422), end))
-    oi = tuple(store.open_interest(coin, start - timedelta(hours=32))) if "oi" in parts else ()
+    oi: tuple[OpenInterest, ...] = ()
+    if "oi" in parts:
+        oi = tuple(store.open_interest(coin, start - timedelta(hours=32)))
+    elif "liq" in parts:  # open interest: the spike's yardstick before a baseline exists
+        live = start == end
+        oi = tuple(
+            store.oi_points(coin, [end], after=False)
+            if live
+            else store.open_interest(coin, start - timedelta(hours=2))
+        )
     funding = tuple(store.funding(coin, start - timedelta(hours=14))) if "funding" in parts else ()
     minutes: list[tuple[datetime, float, float]] = []
     hours: list[tuple[datetime, float]] = []
@@ -233,13 +243,16 @@ def gather_inputs(
         series = load_series(store, coin, now, now, cfg, parts, daily=need_zones)
         level_zones = zones.zones(series, now, cfg.level_refresh_hours) if "level" in rules else ()
         t = tickers.get(coin)
-        fresh = t is not None and now - t.ts <= stale_after
+        live = t if t is not None and now - t.ts <= stale_after else None
         out[coin] = inputs_at(
             series,
             now,
             cfg,
-            price=t.price if fresh and t else None,
-            change_24h_pct=t.change_24h_pct if fresh and t else None,
+            price=live.price if live else None,
+            # the moves /why states, from the same function: no move alert on a stale price
+            change_1h_pct=coin_move(store, live, "1h", now) if live else None,
+            change_24h_pct=coin_move(store, live, "24h", now) if live else None,
+            live="move" in rules,
             zones=level_zones,
             parts=parts,
         )
@@ -401,7 +414,7 @@ class AlertsService:
         self.market = market
         self.why = why
         self.liquidations = liquidations
-        self.config = config or AlertConfig()
+        self.config = config or AlertConfig(liq_bands=market.settings.liquidations)
         self.concurrency = concurrency
         self.dispatcher: Dispatcher | None = None
         self.zones = ZoneCache()

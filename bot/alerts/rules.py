@@ -36,8 +36,9 @@ import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bot.analysis.derivatives import funding_state, oi_change
-from bot.analysis.findings import LevelZone
+from bot.analysis.findings import LevelZone, LiqBasis
 from bot.analysis.levels import find_levels
+from bot.analysis.liq_basis import LiqBands, latest_oi_usd, size
 from bot.fmt import money
 from bot.models import Candle, Funding, OpenInterest
 
@@ -124,6 +125,7 @@ class AlertConfig(BaseModel):
     sigma_lookback_days: int = Field(30, ge=3, le=60)
     liq_window_minutes: int = Field(15, ge=1, le=240)
     liq_baseline_days: float = Field(7.0, ge=1, le=30)
+    liq_bands: LiqBands = LiqBands()  # before the own baseline covers its days: open interest
     level_refresh_hours: int = Field(6, ge=1, le=24)
 
     @property
@@ -366,6 +368,7 @@ class CoinInputs:
     liq_long_usd: float | None = None
     liq_baseline_usd: float | None = None  # the coin's average for a window this long
     liq_baseline_days: float | None = None
+    liq_oi_usd: float | None = None  # open interest now: the yardstick before a baseline exists
     oi_1h_pct: float | None = None
     oi_24h_pct: float | None = None
     oi_usd: float | None = None
@@ -422,21 +425,27 @@ def inputs_at(
     *,
     price: float | None = None,
     change_24h_pct: float | None = None,
+    change_1h_pct: float | None = None,
+    live: bool = False,
     zones: Iterable[LevelZone] = (),
     parts: Collection[str] = ALL_PARTS,
     max_bar_age: timedelta = timedelta(hours=2),
 ) -> CoinInputs:
     """The rules' inputs for ``s.coin`` at ``t``. ``price`` (and ``change_24h_pct``) come from a
-    live ticker when given; otherwise from the latest closed hourly bar, as in a replay.
+    live ticker when given; otherwise from the latest closed hourly bar, as in a replay. With
+    ``live``, the moves are the ones given (computed by :func:`bot.services.moves.coin_move`,
+    as /why computes them) and never derived from bars: one move, one number.
     Nothing older than ``max_bar_age`` counts as current. ``parts`` limits the work to the
     inputs some rules need (``hourly``, ``liq``, ``oi``, ``funding``)."""
     ts = _ts(t)
     n = s.closed_hours(t) if "hourly" in parts else 0
     fresh = n > 0 and ts - (float(s.h_t[n - 1]) + HOUR) <= max_bar_age.total_seconds()
-    if price is None and fresh:
+    if price is None and fresh and not live:
         price = float(s.h_close[n - 1])
     change_1h = change_24h = None
-    if price is not None:
+    if live:
+        change_1h, change_24h = change_1h_pct, change_24h_pct
+    elif price is not None:
         base1 = _base_open(s, ts - HOUR)
         change_1h = (price / base1 - 1) * 100 if base1 else None
         if change_24h_pct is not None:
@@ -470,6 +479,10 @@ def inputs_at(
         if span >= max(timedelta(days=1), 3 * window):
             baseline = s.liq_hours_sum(b_start, b_end) * (window / span)
             baseline_days = span.total_seconds() / DAY
+    liq_oi = None
+    if "liq" in parts and s.oi:
+        recent = s.oi[bisect_left(s.oi_t, ts - 2 * HOUR) : bisect_right(s.oi_t, ts)]
+        liq_oi = latest_oi_usd(recent, s.coin, t, timedelta(hours=2))
 
     oi_1h = oi_24h = oi_usd = None
     if "oi" in parts and s.oi:
@@ -508,6 +521,7 @@ def inputs_at(
         liq_long_usd=liq_long,
         liq_baseline_usd=baseline,
         liq_baseline_days=baseline_days,
+        liq_oi_usd=liq_oi,
         oi_1h_pct=oi_1h,
         oi_24h_pct=oi_24h,
         oi_usd=oi_usd,
@@ -542,6 +556,10 @@ class Observation(BaseModel):
     price: float | None = None
     baseline_usd: float | None = None
     baseline_days: float | None = None
+    liq_basis: LiqBasis | None = None  # the rung a liquidation spike was measured on
+    basis_ratio: float | None = None  # × the own average, or % of open interest / volume
+    basis_bar: float | None = None  # the ratio that basis alerts from
+    own_needed_days: float | None = None  # history the own baseline needs before it takes over
     long_share: float | None = None
     zone: LevelZone | None = None
     zone_was: Literal["support", "resistance"] | None = None
@@ -597,11 +615,34 @@ def large_move(i: CoinInputs, cfg: AlertConfig) -> Observation | None:
 
 
 def liquidation_spike(i: CoinInputs, cfg: AlertConfig) -> Observation | None:
-    if i.liq_usd is None or i.liq_baseline_usd is None:
+    """Past ``liq_multiple`` × the coin's 7-day average once the streams cover those days;
+    before that past the open-interest band for the window (:mod:`bot.analysis.liq_basis`),
+    so a cascade on a fresh install alerts. Always at least the floor."""
+    if i.liq_usd is None:
         return None
-    by_baseline = cfg.liq_multiple * i.liq_baseline_usd
-    limit = max(by_baseline, cfg.liq_floor_usd)
     usd = i.liq_usd
+    bands = cfg.liq_bands
+    if bands.own_min_days > cfg.liq_baseline_days:
+        bands = bands.model_copy(update={"own_min_days": cfg.liq_baseline_days})
+    measured = size(
+        usd,
+        i.liq_window,
+        own_basis="own_7d",
+        baseline_usd=i.liq_baseline_usd,
+        baseline_days=i.liq_baseline_days,
+        oi_usd=i.liq_oi_usd,
+        volume_usd=None,
+        bands=bands,
+        own_multiple=cfg.liq_multiple,
+    )
+    if measured is None and i.liq_baseline_usd is None:
+        return None
+    basis: LiqBasis = "own_7d" if measured is None else measured.basis
+    own = basis in ("own_7d", "own_30d")
+    by_basis = 0.0  # a zero own baseline with nothing else to compare: the floor alone
+    if measured is not None:
+        by_basis = measured.bar * measured.reference_usd / (1.0 if own else 100.0)
+    limit = max(by_basis, cfg.liq_floor_usd)
     score = usd / limit if limit > 0 else (1e6 if usd > 0 else 0.0)
     long_share = (i.liq_long_usd or 0.0) / usd if usd > 0 else None
     return Observation(
@@ -613,9 +654,14 @@ def liquidation_spike(i: CoinInputs, cfg: AlertConfig) -> Observation | None:
         window=_window_label(i.liq_window),
         value=usd,
         threshold=limit,
-        basis="baseline" if by_baseline >= cfg.liq_floor_usd else "floor",
-        baseline_usd=i.liq_baseline_usd,
-        baseline_days=i.liq_baseline_days,
+        basis="baseline" if by_basis >= cfg.liq_floor_usd else "floor",
+        baseline_usd=i.liq_baseline_usd if own else None,
+        baseline_days=i.liq_baseline_days if own else None,
+        liq_basis=basis,
+        basis_ratio=measured.ratio if measured is not None else None,
+        basis_bar=measured.bar if measured is not None else None,
+        own_needed_days=bands.own_min_days,
+        oi_usd=i.liq_oi_usd,
         long_share=long_share,
         price=i.price,
     )

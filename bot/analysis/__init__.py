@@ -10,13 +10,10 @@ from bot.analysis.derivatives import (
     LiquidationConfig,
     LongShortConfig,
     OIConfig,
-    RegimeConfig,
-    classify_regime,
     funding_state,
     liquidation_window,
     long_short_state,
     oi_change,
-    regime_from_findings,
     taker_flow,
 )
 from bot.analysis.findings import (
@@ -45,6 +42,7 @@ from bot.analysis.findings import (
 )
 from bot.analysis.levels import LevelsConfig, find_levels
 from bot.analysis.macro import EQUITIES, RISK_GAUGES, SERIES_NAMES, MacroConfig, macro_moves
+from bot.analysis.regime import RegimeConfig, classify_regime, regime_from_findings
 
 __all__ = [
     "EQUITIES",

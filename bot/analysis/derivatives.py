@@ -9,7 +9,6 @@ with no open-interest history), the finding says so instead of filling the gap.
 
 from __future__ import annotations
 
-import math
 import statistics
 from collections import defaultdict
 from collections.abc import Sequence
@@ -28,15 +27,13 @@ from bot.analysis.findings import (
     LiquidationFinding,
     LongShortFinding,
     OIFinding,
-    RegimeFinding,
-    RegimeLabel,
     VenueFunding,
     VenueLiquidations,
     VenueLongShort,
     VenueOI,
     window_label,
 )
-from bot.fmt import ago, money, pct
+from bot.fmt import age, ago
 from bot.models import Candle, Funding, LongShortRatio, NonNegative, OpenInterest, Side, UtcDatetime
 
 _MINUTE = timedelta(minutes=1)
@@ -120,8 +117,9 @@ def liquidation_window(
     as_of = now if covered_since is not None else max(r.minute for r in mine) + _MINUTE
     notes: list[str] = []
     if covered_from > start:
-        covered_h = max(0.0, (now - covered_from).total_seconds() / 3600)
-        notes.append(f"liquidations only covered for the last {covered_h:.1f}h of the {label} window")
+        notes.append(
+            f"liquidations only covered for the last {age(now - covered_from)} of the {label} window"
+        )
 
     inside = [r for r in mine if r.minute >= start]
     long_usd = sum(r.usd for r in inside if r.side == "long")
@@ -491,159 +489,4 @@ def taker_flow(
         spot_volume_usd=s[1] if s else None,
         perp_volume_usd=p[1] if p else None,
         led_by=led,
-    )
-
-
-# ---------------------------------------------------------------------------------------------
-# The leverage regime
-
-
-@dataclass(frozen=True)
-class RegimeConfig:
-    price_move_pct: float = 1.0  # smaller moves have no leverage story to tell
-    oi_move_pct: float = 1.0  # smaller OI changes count as flat
-    dominance: float = 0.65  # a liquidation side with this share of the total dominates
-    cascade_multiple: float = 3.0  # long liquidations at this multiple of baseline: a cascade
-    squeeze_multiple: float = 3.0  # the same bar as a cascade, so up and down moves read alike
-    spot_lead_ratio: float = 1.0  # spot net flow at least this × perp net flow the same way
-
-
-def classify_regime(
-    price_change_pct: float | None,
-    oi_change_pct: float | None,
-    long_liq_usd: float | None,
-    short_liq_usd: float | None,
-    liq_multiple: float | None,
-    *,
-    spot_net_usd: float | None = None,
-    perp_net_usd: float | None = None,
-    broke_level: bool | None = None,
-    coin: str = "",
-    window: str = "24h",
-    as_of: datetime | None = None,
-    sources: Sequence[str] = (),
-    config: RegimeConfig = RegimeConfig(),
-) -> RegimeFinding:
-    """The leverage story of one window, after DESIGN.md's "open interest against price":
-
-    ============  ===========  ==========================================================
-    price         open int.    label
-    ============  ===========  ==========================================================
-    down          down         deleveraging — or a *long liquidation cascade* when long
-                               liquidations dominate at ``cascade_multiple`` × baseline
-    down          up           new shorts
-    up            up           new longs
-    up            down         short covering — or a *short squeeze* when short
-                               liquidations dominate at ``squeeze_multiple`` × baseline
-    either        flat         spot-led selling/buying when spot taker flow led the move
-    ============  ===========  ==========================================================
-
-    A liquidation spike decides the label even without open-interest data, but not when open
-    interest rose beyond the threshold (then new positions, not forced exits, drove it).
-    Unknown inputs (``None``) are never read as zero; they only narrow what can be said.
-    """
-    cfg = config
-    common: dict[str, object] = {
-        "coin": coin,
-        "window": window,
-        "as_of": as_of,
-        "sources": tuple(sources),
-        "price_change_pct": price_change_pct,
-        "oi_change_pct": oi_change_pct,
-        "long_liq_usd": long_liq_usd,
-        "short_liq_usd": short_liq_usd,
-        "liq_multiple": liq_multiple,
-        "spot_net_usd": spot_net_usd,
-        "perp_net_usd": perp_net_usd,
-    }
-
-    def done(label: RegimeLabel, *reasons: str, insufficient: str | None = None) -> RegimeFinding:
-        return RegimeFinding.model_validate(
-            {**common, "label": label, "reasons": reasons, "insufficient": insufficient}
-        )
-
-    if price_change_pct is None or not math.isfinite(price_change_pct):
-        return done("no leverage signal", insufficient="no price change for the window")
-    p = price_change_pct
-    if abs(p) < cfg.price_move_pct:
-        return done("no leverage signal", f"price moved only {pct(p)} in {window}")
-    down = p < 0
-    oi_dir = None
-    if oi_change_pct is not None:
-        oi_dir = 1 if oi_change_pct >= cfg.oi_move_pct else -1 if oi_change_pct <= -cfg.oi_move_pct else 0
-    price_txt = f"price {pct(p)}"
-    oi_txt = f"open interest {pct(oi_change_pct)}" if oi_change_pct is not None else "open interest unknown"
-
-    total = (long_liq_usd or 0.0) + (short_liq_usd or 0.0)
-    have_liq = long_liq_usd is not None and short_liq_usd is not None and total > 0
-    share = (long_liq_usd or 0.0) / total if have_liq else None
-    side_share = None if share is None else (share if down else 1.0 - share)
-    side = "long" if down else "short"
-    needed = cfg.cascade_multiple if down else cfg.squeeze_multiple
-    if (
-        side_share is not None
-        and side_share >= cfg.dominance
-        and liq_multiple is not None
-        and liq_multiple >= needed
-        and oi_dir != 1
-    ):
-        side_usd = long_liq_usd if down else short_liq_usd
-        reasons = [
-            price_txt,
-            f"{side} liquidations {money(side_usd or 0.0)} ({side_share:.0%} of the total), {liq_multiple:.1f}× baseline",
-            oi_txt,
-        ]
-        if broke_level:
-            reasons.append("fell through support" if down else "broke through resistance")
-        return done("long liquidation cascade" if down else "short squeeze", *reasons)
-    if oi_dir == -1:
-        return done("deleveraging" if down else "short covering", price_txt, oi_txt)
-    if oi_dir == 1:
-        return done("new shorts" if down else "new longs", price_txt, oi_txt)
-    if spot_net_usd is not None and perp_net_usd is not None:
-        sign = -1.0 if down else 1.0
-        spot_with = sign * spot_net_usd  # positive when spot flow went the price's way
-        perp_with = max(0.0, sign * perp_net_usd)
-        if spot_with > 0 and spot_with >= cfg.spot_lead_ratio * perp_with:
-            verb = "selling" if down else "buying"
-            return done(
-                "spot-led selling" if down else "spot-led buying",
-                price_txt,
-                f"spot net taker {verb} {money(abs(spot_net_usd))} vs perps {money(perp_net_usd)}",
-                oi_txt,
-            )
-    why = "open interest flat" if oi_dir == 0 else "no open-interest data"
-    return done("no leverage signal", price_txt, why)
-
-
-def regime_from_findings(
-    price_change_pct: float | None,
-    *,
-    oi: OIFinding | None = None,
-    liquidations: LiquidationFinding | None = None,
-    flow: FlowFinding | None = None,
-    broke_level: bool | None = None,
-    coin: str = "",
-    window: str = "24h",
-    config: RegimeConfig = RegimeConfig(),
-) -> RegimeFinding:
-    """:func:`classify_regime` fed from the findings of the same window; the regime's ``as_of``
-    is the oldest of theirs (the answer is only as fresh as its stalest input)."""
-    parts = [f for f in (oi, liquidations, flow) if f is not None and f.ok]
-    times = [f.as_of for f in parts if f.as_of is not None]
-    liq_ok = liquidations is not None and liquidations.ok
-    return classify_regime(
-        price_change_pct,
-        oi.change_pct if oi is not None and oi.ok else None,
-        liquidations.long_usd if liq_ok and liquidations else None,
-        liquidations.short_usd if liq_ok and liquidations else None,
-        liquidations.baseline_multiple if liq_ok and liquidations else None,
-        spot_net_usd=flow.spot_net_usd if flow is not None and flow.ok else None,
-        perp_net_usd=flow.perp_net_usd if flow is not None and flow.ok else None,
-        broke_level=broke_level,
-        coin=coin,
-        window=window,
-        as_of=min(times) if times else None,
-        sources=sorted({s for f in parts for s in f.sources}),
-        config=config,
     )

@@ -157,6 +157,9 @@ class Breadth(Finding):
 # Derivatives
 
 LiqSide = Literal["long", "short", "balanced"]
+# The rung a liquidation total was measured on (bot.analysis.liq_basis): the coin's own 7- or
+# 30-day average, or, before that exists, its share of open interest or of 24h volume.
+LiqBasis = Literal["own_7d", "own_30d", "open_interest", "volume"]
 
 
 class VenueLiquidations(_Frozen):
@@ -193,6 +196,21 @@ class LiquidationFinding(Finding):
     baseline_days: NonNegative | None = None  # history the baseline actually used
     last_hour_usd: NonNegative | None = None
     acceleration: NonNegative | None = None
+    # the size on the baseline ladder (bot.analysis.liq_basis.with_basis); None: no yardstick
+    basis: LiqBasis | None = None
+    basis_ratio: NonNegative | None = None  # × the own average, or % of open interest / volume
+    basis_bar: NonNegative | None = None  # the ratio a spike needs on that basis
+    own_needed_days: NonNegative | None = None  # history the own rung needs before it takes over
+    scale: NonNegative | None = None  # basis_ratio / basis_bar: 1.0 is at the spike bar
+    oi_usd: NonNegative | None = None  # the coin's open interest at the window's end
+    oi_share_pct: NonNegative | None = None  # total / open interest, in %
+    volume_usd: NonNegative | None = None  # the coin's 24h quote volume
+    volume_share_pct: NonNegative | None = None  # total / 24h volume, in %
+
+    @property
+    def spike(self) -> bool:
+        """Past the spike bar on whichever basis it stood."""
+        return self.scale is not None and self.scale >= 1.0
 
 
 class VenueOI(_Frozen):
@@ -296,6 +314,9 @@ RegimeLabel = Literal[
 ]
 
 
+OIClause = Literal["new longs", "new shorts"]
+
+
 class RegimeFinding(Finding):
     """What leverage did in the window, from price, open interest, liquidations and flow."""
 
@@ -311,6 +332,10 @@ class RegimeFinding(Finding):
     liq_multiple: NonNegative | None = None
     spot_net_usd: Finite | None = None
     perp_net_usd: Finite | None = None
+    liq_basis: LiqBasis | None = None  # the rung the liquidations' size stood on
+    liq_scale: NonNegative | None = None  # their size in units of that rung's spike bar
+    # what open interest did alongside forced exits, e.g. a short squeeze with new longs
+    oi_clause: OIClause | None = None
 
 
 # ---------------------------------------------------------------------------------------------

@@ -28,6 +28,7 @@ from bot.analysis.findings import (
     OIFinding,
     RegimeFinding,
 )
+from bot.analysis.liq_basis import equivalent_multiple
 
 Direction = Literal["down", "up", "flat"]
 DriverKind = Literal["breadth", "coin_specific", "leverage", "macro"]
@@ -171,12 +172,9 @@ def score_leverage(inputs: WhyInputs, direction: Direction, cfg: WhyConfig) -> f
         return 0.0
     score = 0.25
     liq = inputs.liquidations
-    if (
-        liq is not None
-        and liq.baseline_multiple is not None
-        and liq.baseline_multiple >= cfg.liq_multiple_min
-    ):
-        score += min(0.45, 0.2 * math.log2(liq.baseline_multiple))
+    multiple = equivalent_multiple(liq) if liq is not None else None
+    if multiple is not None and multiple >= cfg.liq_multiple_min:
+        score += min(0.45, 0.2 * math.log2(multiple))
     oi = inputs.oi
     if oi is not None and oi.change_pct is not None and abs(oi.change_pct) >= cfg.oi_change_min_pct:
         score += min(0.3, abs(oi.change_pct) / 30)

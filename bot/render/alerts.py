@@ -14,11 +14,14 @@ from bot.alerts.store import Brief, Subscription
 from bot.analysis.why import WhyAnswer
 from bot.fmt import age, money, pct, price, utc
 from bot.render import style
+from bot.render.basis import share as share_text
+from bot.render.basis import size_text
 from bot.render.why import DRIVER_TITLES, driver_text, headline, zone_range
 
 MAX_EMBEDS = 10  # Discord's limit per message
 MAX_MESSAGE_CHARS = 5800  # …and on the text of all embeds (6,000), with room for a footer label
 MAX_BUTTONS = 25
+_LOWER_BOUND = "[public streams, a lower bound]"
 
 
 def _clip(text: str, limit: int) -> str:
@@ -67,7 +70,11 @@ def trigger_text(o: Observation) -> str:
         if o.multiple is not None and o.baseline_usd is not None:
             days = f"{o.baseline_days:.0f}-day " if o.baseline_days else ""
             text += f": {o.multiple:.1f}× its {days}average of {money(o.baseline_usd)} per {o.window}"
-        return text + f"; alerts above {money(o.threshold)}. [public streams, a lower bound]"
+        elif o.liq_basis in ("open_interest", "volume") and o.basis_ratio is not None:
+            text += "; " + size_text(o.liq_basis, o.basis_ratio, o.window, needed_days=o.own_needed_days)
+            if o.basis == "baseline" and o.basis_bar is not None:  # the band set the bar, not the floor
+                return f"{text}; alerts from {share_text(o.basis_bar)} ({money(o.threshold)}). {_LOWER_BOUND}"
+        return text + f"; alerts above {money(o.threshold)}. {_LOWER_BOUND}"
     if o.rule == "level" and o.zone is not None and o.close is not None:
         side = "below" if o.zone_was == "support" else "above"
         when = f" to {utc(o.bar_time + timedelta(hours=1))}" if o.bar_time else ""

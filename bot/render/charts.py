@@ -108,6 +108,7 @@ class ChartSpec:
     width_px: int = 1200
     height_px: int = 800
     show_liquidations: bool = True  # False: a price-only chart (no lower panel)
+    live_from: datetime | None = None  # open time of the last bar when it is the hour in progress
 
     def __post_init__(self) -> None:
         if self.width_px < 200 or self.height_px < 150:
@@ -429,6 +430,20 @@ def build_figure(spec: ChartSpec) -> Figure:
         for edge in (band.low, band.high):
             ax.axhline(edge, color=colour, alpha=0.45, linewidth=0.8, zorder=0.6)
     _draw_candles(ax, candles, step)
+    if spec.live_from is not None and candles[-1].open_time == spec.live_from:
+        # the hour in progress: shaded and labelled, so it does not read as a closed bar
+        ax.axvspan(_num(spec.live_from), x1, color=NOW, alpha=0.12, linewidth=0, zorder=0.4)
+        ax.text(
+            (_num(spec.live_from) + x1) / 2,
+            0.985,
+            "live",
+            transform=ax.get_xaxis_transform(),
+            ha="center",
+            va="top",
+            color=NOW,
+            fontsize=8.5,
+            parse_math=False,
+        )
     if spec.current_price is not None:
         ax.axhline(spec.current_price, color=NOW, linewidth=1.1, linestyle=(0, (4, 3)), zorder=3)
     ax.yaxis.set_major_locator(MaxNLocator(nbins=8, steps=[1, 2, 2.5, 5, 10]))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import discord
 
 from bot.analysis.findings import LevelZone
@@ -9,6 +11,7 @@ from bot.fmt import ago, pct, price, price_short, utc
 from bot.render import style
 from bot.render.charts import Band, ChartSpec
 from bot.render.liquidations import liq_bars
+from bot.render.live import live_from, with_live_bar
 from bot.render.why import zone_range
 from bot.services.levels import LevelsView
 
@@ -100,13 +103,16 @@ def levels_chart(view: LevelsView) -> ChartSpec:
         bands.append(
             Band(lv.at_price.low, lv.at_price.high, "at_price", f"at price {price_short(lv.at_price.mid)}")
         )
-    first, last = view.hourly[0].open_time, view.hourly[-1].open_time
+    candles = with_live_bar(view.hourly, view.ticker.price, view.ticker.ts)
+    first, last = candles[0].open_time, candles[-1].open_time
     return ChartSpec(
         title=f"{view.coin} · 1h · {first:%Y-%m-%d} → {last:%Y-%m-%d} UTC",
-        candles=view.hourly,
+        candles=candles,
+        live_from=live_from(candles, view.ticker.ts),
         bands=bands,
         current_price=lv.price,
         liq_bars=liq_bars(view.liquidations),
+        liq_bucket=timedelta(hours=1),
         subtitle="support and resistance zones with strength; liquidations below",
         footer=f"prices {view.ticker.venue} {view.ticker.market} · liquidations: lower bound from public streams",
     )

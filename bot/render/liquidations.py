@@ -11,11 +11,15 @@ import discord
 
 from bot.analysis.derivatives import LiqMinute
 from bot.analysis.findings import LiquidationFinding
-from bot.fmt import money, price, utc
+from bot.fmt import age, money, price, utc
 from bot.render import style
+from bot.render.basis import finding_size_text
 from bot.render.charts import ChartSpec, LiqBar
+from bot.render.live import live_from, with_live_bar
 from bot.render.why import venues
 from bot.services.liquidations import LiquidationsView
+
+RECENT = timedelta(days=2)  # coverage younger than this says how long it has streamed
 
 
 def window_text(f: LiquidationFinding) -> str:
@@ -29,7 +33,10 @@ def window_text(f: LiquidationFinding) -> str:
     detail = [f"{f.events} events"]
     if f.largest_usd:
         detail.append(f"largest {money(f.largest_usd)}")
-    if f.baseline_multiple is not None:
+    sized = finding_size_text(f)
+    if sized is not None:
+        detail.append(sized)
+    elif f.baseline_multiple is not None:
         detail.append(f"{f.baseline_multiple:.1f}× its {f.baseline_days:.0f}-day average for {f.window}")
     lines.append(", ".join(detail))
     if f.acceleration is not None:
@@ -72,6 +79,8 @@ def liquidations_embed(view: LiquidationsView) -> discord.Embed:
             f"Lower bound from {venues(cover.venues)} public streams (Binance shows at most one liquidation "
             f"per symbol per second; OKX's feed is partial), covered since {utc(cover.covered_since)}"
         )
+        if view.now - cover.covered_since < RECENT:
+            coverage_line += f" (streaming for {age(view.now - cover.covered_since)})"
         if cover.gap_minutes:
             coverage_line += f", {cover.gap_minutes} min of gaps"
         coverage_line += ". Windows longer than the coverage are not scaled up."
@@ -97,14 +106,19 @@ def liquidations_chart(view: LiquidationsView) -> ChartSpec | None:
     if not view.candles:
         return None
     who = view.coin or "BTC"
-    first, last = view.candles[0].open_time, view.candles[-1].open_time
+    t = view.ticker
+    candles = with_live_bar(view.candles, t.price if t else None, view.now if t else None)
+    first, last = candles[0].open_time, candles[-1].open_time
     scope = view.coin or "all tracked coins"
+    label = f"now {price(t.price)}" if t else f"last close {price(candles[-1].close)}"
     return ChartSpec(
         title=f"{who} · 1h · {first:%Y-%m-%d} → {last:%Y-%m-%d} UTC",
-        candles=view.candles,
-        current_price=view.candles[-1].close,
-        current_label=f"last close {price(view.candles[-1].close)}",
+        candles=candles,
+        current_price=t.price if t else candles[-1].close,
+        current_label=label,
+        live_from=live_from(candles, view.now) if t else None,
         liq_bars=liq_bars(view.hourly),
+        liq_bucket=timedelta(hours=1),
         subtitle=f"liquidations of {scope} (longs below, shorts above)",
         footer="liquidations: lower bound from the venues' public streams",
     )

@@ -8,13 +8,22 @@ its window and source, so the prose never says more than the data.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import timedelta
 
 import discord
 
-from bot.analysis.findings import Breadth, LevelZone, LiquidationFinding, MacroFinding, SeriesMove
+from bot.analysis.findings import (
+    Breadth,
+    LevelZone,
+    LiquidationFinding,
+    MacroFinding,
+    RegimeFinding,
+    SeriesMove,
+)
 from bot.analysis.why import Driver, Stabiliser, WhyAnswer
 from bot.fmt import MINUS, age, ago, money, pct, price_short, utc
 from bot.render import style
+from bot.render.basis import finding_size_text
 
 VENUES = {"binance": "Binance", "bybit": "Bybit", "okx": "OKX", "coingecko": "CoinGecko", "yahoo": "Yahoo"}
 
@@ -28,6 +37,16 @@ REGIME_PHRASE = {
     "spot-led selling": "spot-led selling",
     "spot-led buying": "spot-led buying",
 }
+# open interest alongside forced exits: the second clause of a cascade or squeeze
+OI_CLAUSE = {"new longs": "with new longs piling in", "new shorts": "with new shorts piling in"}
+
+
+def regime_phrase(r: RegimeFinding, *, article: bool = True) -> str:
+    """``a short squeeze, with new longs piling in``: the forced exits first, then the OI."""
+    text = REGIME_PHRASE.get(r.label, r.label) if article else r.label
+    if r.oi_clause is not None:
+        text += ", " + OI_CLAUSE[r.oi_clause]
+    return text
 
 
 def venues(names: Sequence[str]) -> str:
@@ -46,7 +65,7 @@ def _phrase(d: Driver, a: WhyAnswer) -> str:
     down = a.direction == "down"
     i = a.inputs
     if d.kind == "leverage" and i.regime is not None:
-        return REGIME_PHRASE.get(i.regime.label, i.regime.label)
+        return regime_phrase(i.regime)
     if d.kind == "breadth":
         return "a broad, market-wide decline" if down else "a broad, market-wide rally"
     if d.kind == "coin_specific":
@@ -79,6 +98,8 @@ def headline(a: WhyAnswer) -> str:
         joiner = {"breadth": " in ", "macro": " amid ", "leverage": " with ", "coin_specific": " plus "}[
             second.kind
         ]
+        if "," in first and a.drivers[0].kind == "leverage":  # after a clause: set it apart
+            joiner = "," + joiner
         text += joiner + _phrase(second, a)
     return text[:256]
 
@@ -130,7 +151,10 @@ def liquidation_text(liq: LiquidationFinding, totals: Sequence[LiquidationFindin
     )
     if liq.long_share is not None:
         text += f" ({liq.long_share:.0%} longs)"
-    if liq.baseline_multiple is not None:
+    sized = finding_size_text(liq)
+    if sized is not None:
+        text += (", " if liq.basis in ("own_7d", "own_30d") else "; ") + sized
+    elif liq.baseline_multiple is not None:
         text += f", {liq.baseline_multiple:.1f}× its {liq.baseline_days:.0f}-day average for {liq.window}"
     elif liq.notes:
         text += f" ({liq.notes[-1]})"
@@ -146,6 +170,8 @@ def liquidation_text(liq: LiquidationFinding, totals: Sequence[LiquidationFindin
 
 def coverage_text(liq: LiquidationFinding, gap_minutes: int | None = None) -> str:
     since = f", covered since {utc(liq.covered_from)}" if liq.covered_from else ""
+    if liq.covered_from is not None and liq.end - liq.covered_from < timedelta(days=2):
+        since = f", streaming for {age(liq.end - liq.covered_from)}"
     gaps = f", {gap_minutes} min of gaps" if gap_minutes else ""
     return f"[{venues(liq.sources)} public streams (a lower bound){since}{gaps}]"
 
@@ -157,7 +183,8 @@ def leverage_text(a: WhyAnswer) -> str:
         # the figures follow on their own lines; keep the reasons that add something
         repeated = ("price ", "long liquidations", "short liquidations", "open interest")
         extra = [r for r in i.regime.reasons if not r.startswith(repeated)]
-        lines.append(f"**{i.regime.label.capitalize()}**" + (f": {'; '.join(extra)}." if extra else "."))
+        label = regime_phrase(i.regime, article=False)
+        lines.append(f"**{label[0].upper() + label[1:]}**" + (f": {'; '.join(extra)}." if extra else "."))
     if i.liquidations is not None:
         lines.append(liquidation_text(i.liquidations, i.liq_totals) + " " + coverage_text(i.liquidations))
     oi = i.oi

@@ -10,10 +10,11 @@ from datetime import datetime, timedelta
 from bot.analysis.coverage import Coverage, coverage
 from bot.analysis.derivatives import LiqMinute, LiquidationConfig, liquidation_window
 from bot.analysis.findings import LiquidationFinding
+from bot.analysis.liq_basis import LiqBands, latest_oi_usd, with_basis
 from bot.clock import from_ms
 from bot.coins import Coin
-from bot.models import Candle
-from bot.services.market import MarketService
+from bot.models import Candle, Ticker
+from bot.services.market import MarketService, best_ticker
 from bot.store import Store
 
 MARKET = "all coins"  # how findings name the whole market (the store's key for it is "*")
@@ -27,6 +28,7 @@ LIQ_WINDOWS: dict[str, timedelta] = {
 }
 DEFAULT_WINDOWS = ("1h", "24h", "7d", "30d")
 CHART_SPAN = timedelta(days=7)
+OI_MAX_AGE = timedelta(hours=2)  # older open interest is no yardstick for today's liquidations
 
 
 def _floor_hour(t: datetime) -> datetime:
@@ -61,11 +63,28 @@ def liq_rows(
     ]
 
 
+def coin_oi_usd(store: Store, coin: str | None, now: datetime) -> float | None:
+    """A coin's open interest now (each venue's latest, summed); ``None`` for the market."""
+    if coin is None:
+        return None
+    return latest_oi_usd(store.oi_points(coin, [now], after=False), coin, now, OI_MAX_AGE)
+
+
 def liquidations(
-    store: Store, coin: str | None, now: datetime, window: timedelta, cover: Coverage
+    store: Store,
+    coin: str | None,
+    now: datetime,
+    window: timedelta,
+    cover: Coverage,
+    *,
+    oi_usd: float | None = None,
+    volume_usd: float | None = None,
+    bands: LiqBands | None = None,
 ) -> LiquidationFinding:
     """One window's finding from SQL sums (baseline, window, last hour) rather than from every
-    minute's rows: the cost stays flat whatever the window and the history."""
+    minute's rows: the cost stays flat whatever the window and the history. Its size is
+    measured on the baseline ladder (own history, else the coin's open interest, read here
+    when not given, else ``volume_usd``)."""
     cfg = LiquidationConfig()
     key = coin or MARKET
     start = now - window
@@ -94,9 +113,12 @@ def liquidations(
     if split > start:
         add(start, start, split)  # the window up to its last hour…
     add(split, split, now + timedelta(minutes=1))  # …and the last hour, for the acceleration
-    return liquidation_window(
+    found = liquidation_window(
         key, rows, now=now, window=window, covered_since=cover.covered_since, venues=cover.venues
     )
+    if oi_usd is None:
+        oi_usd = coin_oi_usd(store, coin, now)
+    return with_basis(found, oi_usd=oi_usd, volume_usd=volume_usd, bands=bands)
 
 
 @dataclass(frozen=True)
@@ -108,21 +130,27 @@ class LiquidationsView:
     hourly: tuple[LiqMinute, ...]  # the last 7 days in hourly buckets, for the chart
     candles: tuple[Candle, ...]  # the coin's (or BTC's) hourly bars over the same week
     now: datetime
+    ticker: Ticker | None = None  # the latest price of the charted coin: the chart runs to now
 
 
 def gather_liquidations(
-    store: Store, coin: str | None, windows: tuple[str, ...], now: datetime
+    store: Store, coin: str | None, windows: tuple[str, ...], now: datetime, bands: LiqBands | None = None
 ) -> LiquidationsView:
     longest = max(LIQ_WINDOWS[w] for w in windows)
     sessions = store.stream_sessions(now - BASELINE - longest)
     cover = coverage(sessions, now - longest, now)
-    found = tuple(liquidations(store, coin, now, LIQ_WINDOWS[w], cover) for w in windows)
+    oi_usd = coin_oi_usd(store, coin, now)
+    found = tuple(
+        liquidations(store, coin, now, LIQ_WINDOWS[w], cover, oi_usd=oi_usd, bands=bands) for w in windows
+    )
     top: tuple[tuple[str, float, float], ...] = ()
     if coin is None:
         top = tuple((r["coin"], r["usd"], r["long_usd"]) for r in store.top_liquidated(now - longest, now, 5))
     hourly = liq_rows(store, coin, now - CHART_SPAN, now, CHART_SPAN, baseline=False)
-    candles = store.candles(coin or "BTC", "1h", now - CHART_SPAN, now)
-    return LiquidationsView(coin, found, cover, top, tuple(hourly), tuple(candles), now)
+    charted = coin or "BTC"
+    candles = store.candles(charted, "1h", now - CHART_SPAN, now)
+    ticker = best_ticker(store.tickers(charted)).get(charted)
+    return LiquidationsView(coin, found, cover, top, tuple(hourly), tuple(candles), now, ticker)
 
 
 class LiquidationsService:
@@ -133,8 +161,9 @@ class LiquidationsService:
         windows = (window,) if window else DEFAULT_WINDOWS
         m = self.market
         symbol = coin.symbol if coin else None
+        bands = m.settings.liquidations
 
         async def compute() -> LiquidationsView:
-            return await m.store.run(gather_liquidations, m.store.sync, symbol, windows, m.clock())
+            return await m.store.run(gather_liquidations, m.store.sync, symbol, windows, m.clock(), bands)
 
         return await m.answers.get(("liquidations", symbol, windows), compute, subject=symbol)

@@ -20,18 +20,20 @@ from bot.analysis.derivatives import (
     funding_state,
     long_short_state,
     oi_change,
-    regime_from_findings,
     taker_flow,
 )
 from bot.analysis.findings import window_label
+from bot.analysis.liq_basis import LiqBands, latest_oi_usd, with_basis
 from bot.analysis.macro import macro_moves
+from bot.analysis.regime import regime_from_findings
 from bot.analysis.why import WhyAnswer, WhyInputs, explain
 from bot.coins import Coin
 from bot.fmt import age
 from bot.models import OpenInterest, Ticker
 from bot.services.levels import levels_for
-from bot.services.liquidations import MARKET, liquidations
+from bot.services.liquidations import MARKET, OI_MAX_AGE, liquidations
 from bot.services.market import MarketService, best_ticker
+from bot.services.moves import coin_move
 from bot.store import Store
 
 WINDOWS: dict[str, timedelta] = {
@@ -58,35 +60,18 @@ def window_moves(
     """Each coin's % move over the window, from one consistent source per window: the 24h (and
     where given 7d) ticker change, else the current price against the hourly (daily) bar open
     at the window start."""
-    span = WINDOWS[window]
     changes: dict[str, float] = {}
     stamps: list[datetime] = []
     sources: set[str] = set()
     for coin in coins:
         t = tickers.get(coin)
-        if t is None:
+        move = coin_move(store, t, window, now) if t is not None else None
+        if t is None or move is None:
             continue
-        if window == "24h" and t.change_24h_pct is not None:
-            changes[coin] = t.change_24h_pct
-        elif window == "7d" and t.change_7d_pct is not None:
-            changes[coin] = t.change_7d_pct
-        else:
-            interval = "1d" if window == "7d" else "1h"
-            start = now - span
-            bars = store.candles(
-                coin, interval, start - (timedelta(days=1) if interval == "1d" else HOUR), now
-            )
-            base = next((b for b in bars if b.open_time <= start < b.open_time + _bar(interval)), None)
-            if base is None:
-                continue
-            changes[coin] = (t.price / base.open - 1) * 100
+        changes[coin] = move  # the same function the alert engine states its move with
         stamps.append(t.ts)
         sources.add(t.venue)
     return Moves(changes, min(stamps) if stamps else None, tuple(sorted(sources)))
-
-
-def _bar(interval: str) -> timedelta:
-    return timedelta(days=1) if interval == "1d" else HOUR
 
 
 def coin_oi(store: Store, coin: str, now: datetime, windows: Sequence[timedelta]) -> list[OpenInterest]:
@@ -133,6 +118,7 @@ def gather(
     window: str,
     now: datetime,
     stale_after: timedelta,
+    bands: LiqBands | None = None,
 ) -> WhyInputs:
     span = WINDOWS[window]
     subject = coin or "BTC"
@@ -176,6 +162,12 @@ def gather(
     )
     oi_key = coin or MARKET
     oi = oi_change(oi_key, oi_points, now=now, window=span)
+    # the liquidations' size on the baseline ladder: own history, else open interest, else volume
+    t_subject = tickers.get(subject) if coin else None
+    volume = t_subject.quote_volume_24h if t_subject else None
+    liq = with_basis(
+        liq, oi_usd=latest_oi_usd(oi_points, oi_key, now, OI_MAX_AGE), volume_usd=volume, bands=bands
+    )
     oi_30d = oi_change(oi_key, oi_points, now=now, window=month)
     funding = funding_state(subject, store.funding_points(subject, [now, now - span]), now=now, window=span)
     ls = long_short_state(
@@ -254,5 +246,6 @@ class WhyService:
             window=window,
             now=m.clock(),
             stale_after=m.stale_after,
+            bands=m.settings.liquidations,
         )
         return explain(inputs)

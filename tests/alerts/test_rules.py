@@ -87,18 +87,24 @@ def test_large_move_without_prices_observes_nothing() -> None:
 
 
 def test_spike_needs_the_multiple_and_the_floor() -> None:
-    big = liquidation_spike(inputs(liq_usd=2e6, liq_long_usd=1.8e6, liq_baseline_usd=50_000), CFG)
+    big = liquidation_spike(
+        inputs(liq_usd=2e6, liq_long_usd=1.8e6, liq_baseline_usd=50_000, liq_baseline_days=7.0), CFG
+    )
     assert big is not None
     assert big.triggered
     assert big.basis == "floor"  # 5 × $50K = $250K is under the $500K floor
     assert big.multiple == pytest.approx(40.0)
     assert big.long_share == pytest.approx(0.9)
     # a quiet coin: 20× its own tiny baseline, but under the absolute floor
-    quiet = liquidation_spike(inputs(liq_usd=60_000, liq_long_usd=0, liq_baseline_usd=3_000), CFG)
+    quiet = liquidation_spike(
+        inputs(liq_usd=60_000, liq_long_usd=0, liq_baseline_usd=3_000, liq_baseline_days=7.0), CFG
+    )
     assert quiet is not None
     assert not quiet.triggered
     # a busy coin: over the floor but only 2× its own baseline
-    busy = liquidation_spike(inputs(liq_usd=800_000, liq_long_usd=0, liq_baseline_usd=400_000), CFG)
+    busy = liquidation_spike(
+        inputs(liq_usd=800_000, liq_long_usd=0, liq_baseline_usd=400_000, liq_baseline_days=7.0), CFG
+    )
     assert busy is not None
     assert not busy.triggered
     assert busy.basis == "baseline"

@@ -6,16 +6,14 @@ import pytest
 
 from bot.analysis.derivatives import (
     LiqMinute,
-    RegimeConfig,
-    classify_regime,
     funding_state,
     liquidation_window,
     long_short_state,
     oi_change,
-    regime_from_findings,
     taker_flow,
 )
 from bot.analysis.findings import RegimeLabel
+from bot.analysis.regime import RegimeConfig, classify_regime, regime_from_findings
 from bot.models import Candle, Funding, LongShortRatio, Market, OpenInterest
 from tests.analysis import DAY, HOUR, NOW
 
@@ -97,11 +95,18 @@ def test_a_connected_venue_with_no_liquidations_shows_as_zero() -> None:
     assert [(v.venue, v.long_usd + v.short_usd) for v in f2.by_venue][1:] == [("bybit", 0), ("okx", 0)]
 
 
+@pytest.mark.parametrize(("covered", "words"), [(timedelta(minutes=2), "2 min"), (3 * HOUR, "3 h")])
+def test_short_coverage_reads_in_human_units(covered: timedelta, words: str) -> None:
+    f = liquidation_window("BTC", WINDOW, now=NOW, window=HOUR, covered_since=NOW - covered)
+    assert f"liquidations only covered for the last {words} of the 1h window" in f.notes or covered >= HOUR
+    assert not any("0.0h" in n for n in f.notes)
+
+
 def test_partly_covered_window_says_so_and_has_no_baseline() -> None:
     f = liquidation_window("BTC", WINDOW, now=NOW, window=DAY, covered_since=NOW - 6 * HOUR)
     assert f.insufficient is None
     assert f.covered_from == NOW - 6 * HOUR
-    assert any("last 6.0h of the 24h window" in n for n in f.notes)
+    assert any("last 6 h of the 24h window" in n for n in f.notes)
     assert any(n.startswith("no baseline") for n in f.notes)
     assert f.baseline_multiple is None
     assert f.baseline_usd is None
@@ -306,7 +311,7 @@ def test_taker_flow_without_taker_volume_is_insufficient() -> None:
         (-5.0, -4.0, 2e6, 1e6, 1.2, None, None, "deleveraging"),
         (-5.0, -4.0, 9e6, 1e6, None, None, None, "deleveraging"),  # no baseline: no spike claim
         (-5.0, 3.0, 1e6, 1e6, 1.0, None, None, "new shorts"),
-        (-5.0, 5.0, 9e6, 1e6, 4.0, None, None, "new shorts"),  # OI rising: not forced exits
+        (-5.0, 5.0, 9e6, 1e6, 4.0, None, None, "long liquidation cascade"),  # forced exits lead
         (5.0, 3.0, 1e6, 1e6, 1.0, None, None, "new longs"),
         (5.0, -4.0, 1e6, 8e6, 3.0, None, None, "short squeeze"),
         (5.0, -4.0, 1e6, 1e6, 1.0, None, None, "short covering"),

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.analysis.derivatives import classify_regime
 from bot.analysis.findings import Breadth, RegimeFinding
+from bot.analysis.regime import classify_regime
 from bot.analysis.why import WhyInputs, explain
 from bot.render.why import REGIME_PHRASE, headline
 
