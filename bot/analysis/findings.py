@@ -218,6 +218,7 @@ class OIFinding(Finding):
     end_usd: NonNegative | None = None
     change_usd: Finite | None = None
     change_pct: Finite | None = None
+    span_days: NonNegative | None = None  # the span the change actually covers (shortest venue's)
     venues: tuple[str, ...] = ()
     missing_venues: tuple[str, ...] = ()
     by_venue: tuple[VenueOI, ...] = ()

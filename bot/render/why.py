@@ -11,7 +11,14 @@ from collections.abc import Sequence
 
 import discord
 
-from bot.analysis.findings import Breadth, LevelZone, LiquidationFinding, MacroFinding, SeriesMove
+from bot.analysis.findings import (
+    Breadth,
+    LevelZone,
+    LiquidationFinding,
+    MacroFinding,
+    OIFinding,
+    SeriesMove,
+)
 from bot.analysis.why import Driver, Stabiliser, WhyAnswer
 from bot.fmt import MINUS, age, ago, money, pct, price_short, utc
 from bot.render import style
@@ -163,8 +170,9 @@ def leverage_text(a: WhyAnswer) -> str:
     oi = i.oi
     if oi is not None and oi.ok and oi.change_pct is not None:
         text = f"Open interest {pct(oi.change_pct)} ({money(oi.change_usd or 0, plus=True)}) in {oi.window} to {money(oi.end_usd or 0)}"
+        text += oi_span_note(oi)
         if i.oi_30d is not None and i.oi_30d.ok and i.oi_30d.change_pct is not None:
-            text += f", {pct(i.oi_30d.change_pct)} over 30d"
+            text += f", {pct(i.oi_30d.change_pct)} over {span_days(i.oi_30d)}"
         lines.append(text + f". [{venues(oi.venues)}]")
     f = i.funding
     if f is not None and f.ok and f.mean_8h is not None:
@@ -179,6 +187,22 @@ def leverage_text(a: WhyAnswer) -> str:
             text += f" ({'+' if ls.change_pp >= 0 else MINUS}{abs(ls.change_pp):.1f} pp in {ls.window})"
         lines.append(text + f". [{venues(ls.sources)}]")
     return "\n".join(lines)
+
+
+def span_days(oi: OIFinding) -> str:
+    """The span a long change really covers, e.g. "29.8 d" (aligned to daily points)."""
+    return f"{oi.span_days:.1f} d" if oi.span_days is not None else oi.window
+
+
+def oi_span_note(oi: OIFinding) -> str:
+    """ " (over 6.8 d)" when the window's change rests on points notably off its length."""
+    if oi.span_days is None or oi.start is None or oi.end is None:
+        return ""
+    asked = (oi.end - oi.start).total_seconds() / 86400
+    if asked <= 0 or abs(oi.span_days / asked - 1) <= 0.05:
+        return ""
+    hours = oi.span_days * 24
+    return f" (over {hours:.1f} h)" if hours < 48 else f" (over {oi.span_days:.1f} d)"
 
 
 def _series(m: SeriesMove) -> str:

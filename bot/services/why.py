@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from bot.analysis.alignment import aligned_index
 from bot.analysis.beta import beta_to_btc
 from bot.analysis.breadth import breadth
 from bot.analysis.coverage import coverage
@@ -96,7 +97,14 @@ def coin_oi(store: Store, coin: str, now: datetime, windows: Sequence[timedelta]
     if not latest:
         return []
     end = max(p.ts for p in latest)
-    return [*latest, *store.oi_points(coin, [end - w for w in windows])]
+    return [*latest, *store.oi_points(coin, _around([end - w for w in windows]))]
+
+
+def _around(targets: Sequence[datetime]) -> list[datetime]:
+    """Each target and a point past it, so the reads bring the series' spacing near the target
+    even before the history starts (what :mod:`bot.analysis.alignment` needs)."""
+    reach = OIConfig().max_spacing_align
+    return [t for target in targets for t in (target, target + reach)]
 
 
 def market_oi(
@@ -114,14 +122,18 @@ def market_oi(
         out.append(OpenInterest(coin=MARKET, venue=venue, ts=end, oi_usd=sum(p.oi_usd for p in ends)))
         for w in windows:
             t = end - w
-            tol = min(max(w * cfg.align_fraction, cfg.min_align), cfg.max_align)
             then = []
             for e in ends:
-                near = [p for p in store.oi_points(e.coin, [t]) if p.venue == venue and abs(p.ts - t) <= tol]
-                if near:
-                    then.append(min(near, key=lambda p: abs(p.ts - t)))
+                near = sorted(
+                    (p for p in store.oi_points(e.coin, _around([t])) if p.venue == venue), key=lambda p: p.ts
+                )
+                i = aligned_index([p.ts for p in near], t, w, cfg=cfg.align())
+                if i is not None:
+                    then.append(near[i])
             if len(then) == len(ends):
-                out.append(OpenInterest(coin=MARKET, venue=venue, ts=t, oi_usd=sum(p.oi_usd for p in then)))
+                # stamped at the latest of the coins' points: the span it gives is never overstated
+                at = max(p.ts for p in then)
+                out.append(OpenInterest(coin=MARKET, venue=venue, ts=at, oi_usd=sum(p.oi_usd for p in then)))
     return out
 
 
