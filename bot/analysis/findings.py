@@ -144,6 +144,8 @@ class Breadth(Finding):
     median_pct: Finite | None = None
     cap_weighted_pct: Finite | None = None
     n_capped: Count = 0  # coins with a market cap, the base of cap_weighted_pct
+    cap_share_down: Unit | None = None  # share of that market cap in coins that fell
+    cap_share_up: Unit | None = None
     dispersion_pct: NonNegative | None = None  # cross-sectional standard deviation, in points
     majors: tuple[CoinMove, ...] = ()  # BTC, ETH, SOL, BNB, XRP, as available
     btc_pct: Finite | None = None
@@ -151,6 +153,17 @@ class Breadth(Finding):
     alts_expected_pct: Finite | None = None  # median of β × BTC move over the alts
     led_by: LedBy | None = None
     led_by_reason: str = ""
+
+
+class MarketCapMove(Finding):
+    """The whole crypto market's capitalisation and its change over a window (CoinGecko's
+    global figures: its own 24h change, or two stored snapshots for other windows)."""
+
+    kind: Literal["market_cap"] = "market_cap"
+    window: str
+    total_usd: Positive | None = None
+    change_pct: Finite | None = None
+    start: UtcDatetime | None = None  # the snapshot compared with, when not the source's 24h
 
 
 # ---------------------------------------------------------------------------------------------
@@ -358,6 +371,7 @@ AnyFinding = Annotated[
     LevelsResult
     | BetaResult
     | Breadth
+    | MarketCapMove
     | LiquidationFinding
     | OIFinding
     | FundingFinding

@@ -25,6 +25,7 @@ from bot.analysis.findings import (
     LiquidationFinding,
     LongShortFinding,
     MacroFinding,
+    MarketCapMove,
     OIFinding,
     RegimeFinding,
 )
@@ -77,6 +78,7 @@ class WhyInputs(_Frozen):
     move_source: str = ""
     move_as_of: datetime | None = None
     breadth: Breadth | None = None
+    market_cap: MarketCapMove | None = None  # the whole market's capitalisation (market answer)
     beta: BetaResult | None = None
     liquidations: LiquidationFinding | None = None
     liq_totals: tuple[LiquidationFinding, ...] = ()  # 24h, 7d, 30d for context
@@ -132,10 +134,23 @@ def score_breadth(inputs: WhyInputs, direction: Direction, cfg: WhyConfig) -> fl
     if b is None or not b.ok or b.n == 0 or direction == "flat":
         return 0.0
     share = (b.n_down if direction == "down" else b.n_up) / b.n
+    if inputs.coin is None:
+        # broad by count or by market cap: five majors falling is the market falling even
+        # when fifteen small coins sat still
+        cap_share = b.cap_share_down if direction == "down" else b.cap_share_up
+        if cap_share is not None and b.n_capped * 2 >= b.n:
+            share = cap_share
+            moved = (
+                b.cap_weighted_pct is not None
+                and abs(b.cap_weighted_pct) >= cfg.quiet_threshold(inputs.window) / 2
+            )
+            if not moved:
+                return 0.0
+        if share < cfg.broad_share:
+            return 0.0
+        return min(1.0, 0.4 + 0.6 * share)
     if share < cfg.broad_share:
         return 0.0
-    if inputs.coin is None:
-        return min(1.0, 0.4 + 0.6 * share)
     beta = inputs.beta
     if beta is None or not beta.ok or beta.expected_move_pct is None or not inputs.move_pct:
         return 0.3 * share

@@ -16,6 +16,7 @@ from bot.analysis.findings import (
     LevelZone,
     LiquidationFinding,
     MacroFinding,
+    MarketCapMove,
     OIFinding,
     SeriesMove,
 )
@@ -95,16 +96,21 @@ def headline(a: WhyAnswer) -> str:
 
 def breadth_text(b: Breadth, a: WhyAnswer) -> str:
     majors = ", ".join(f"{m.coin} {pct(m.change_pct)}" for m in b.majors)
-    parts = [f"{b.n_down} of {b.n} tracked coins fell, {b.n_up} rose"]
+    parts = [majors] if majors and a.inputs.coin is None else []
+    counts = f"{b.n_down} of {b.n} tracked coins fell, {b.n_up} rose"
     stats = []
     if b.median_pct is not None:
         stats.append(f"median {pct(b.median_pct)}")
     if b.cap_weighted_pct is not None:
         stats.append(f"cap-weighted {pct(b.cap_weighted_pct)}")
     if stats:
-        parts[0] += f" ({', '.join(stats)})"
-    if majors:
+        counts += f" ({', '.join(stats)})"
+    parts.append(counts)
+    if majors and a.inputs.coin is not None:
         parts.append(majors)
+    cap = a.inputs.market_cap
+    if cap is not None:
+        parts.append(market_cap_text(cap))
     if b.led_by_reason:
         parts.append(b.led_by_reason)
     beta = a.inputs.beta
@@ -114,6 +120,13 @@ def breadth_text(b: Breadth, a: WhyAnswer) -> str:
             f"{a.inputs.coin} was expected to move {pct(beta.expected_move_pct)}"
         )
     return "; ".join(parts) + f". [{a.inputs.window}, {venues(b.sources)}]"
+
+
+def market_cap_text(m: MarketCapMove) -> str:
+    if not m.ok or m.change_pct is None:
+        return f"total market cap: {m.insufficient or 'no data'}"
+    total = f" to {money(m.total_usd)}" if m.total_usd else ""
+    return f"total market cap {pct(m.change_pct)} in {m.window}{total} ({venues(m.sources)})"
 
 
 def coin_specific_text(a: WhyAnswer) -> str:
@@ -313,9 +326,13 @@ def why_embed(a: WhyAnswer) -> discord.Embed:
         text = driver_text(d, a)
         if text:
             embed.add_field(name=f"{rank}. {DRIVER_TITLES[d.kind]}", value=_clip(text), inline=False)
+    if i.coin is None and "breadth" not in {d.kind for d in a.drivers} and i.breadth is not None:
+        # the market answer always shows the market, as context when it is not the driver
+        text = breadth_text(i.breadth, a) if i.breadth.ok else f"Breadth: {i.breadth.insufficient}."
+        embed.add_field(name="Market", value=_clip(text), inline=False)
     if a.quiet:
         context = []
-        if i.breadth is not None and i.breadth.ok:
+        if i.coin is not None and i.breadth is not None and i.breadth.ok:
             context.append(breadth_text(i.breadth, a))
         if i.liquidations is not None:
             context.append(liquidation_text(i.liquidations, i.liq_totals))

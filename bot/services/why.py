@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from bot.analysis.alignment import aligned_index
 from bot.analysis.beta import beta_to_btc
-from bot.analysis.breadth import breadth
+from bot.analysis.breadth import breadth, market_cap_move
 from bot.analysis.coverage import coverage
 from bot.analysis.derivatives import (
     OIConfig,
@@ -153,10 +153,14 @@ def gather(
     unknowns: list[str] = []
     if moves.as_of is not None and now - moves.as_of > stale_after:
         unknowns.append(f"prices are {age(now - moves.as_of)} old (stale): the last good values are shown")
-    caps = {c: t.market_cap for c, t in tickers.items() if t.market_cap}
+    caps = market_caps(store)
     br = breadth(
         moves.changes, window=window, as_of=moves.as_of, market_caps=caps or None, sources=moves.sources
     )
+
+    market_cap = None
+    if coin is None:
+        market_cap = market_cap_move(window, store.global_latest(), store.global_at(now - span))
 
     since_hourly = now - timedelta(days=BETA_DAYS) - span
     subject_hourly = store.candles(subject, "1h", since_hourly, now)
@@ -225,6 +229,7 @@ def gather(
         move_source=t.venue if t else "",
         move_as_of=t.ts if t else None,
         breadth=br,
+        market_cap=market_cap,
         beta=beta,
         liquidations=liq,
         liq_totals=liq_totals,
@@ -238,6 +243,14 @@ def gather(
         levels=levels,
         unknowns=tuple(unknowns),
     )
+
+
+def market_caps(store: Store) -> dict[str, float]:
+    """Each coin's market cap from any source that gives one (CoinGecko's tickers, else its
+    top-100 snapshot): the best-priced ticker (an exchange's) usually carries none."""
+    caps = {e.symbol: e.market_cap for e in store.market_breadth()[0] if e.market_cap}
+    caps.update({t.coin: t.market_cap for t in store.tickers() if t.market_cap})
+    return caps
 
 
 def _market_move(changes: dict[str, float], median: float | None) -> float | None:

@@ -222,6 +222,13 @@ class StoreReads:
         rows = self._rows("SELECT * FROM global_stats ORDER BY ts_ms DESC LIMIT 1")
         return GlobalStats(**_without(rows[0], "ts_ms"), ts=from_ms(rows[0]["ts_ms"])) if rows else None
 
+    def global_at(self, at: datetime) -> GlobalStats | None:
+        """The global snapshot at or just before ``at`` (a window's start)."""
+        rows = self._rows(
+            "SELECT * FROM global_stats WHERE ts_ms <= ? ORDER BY ts_ms DESC LIMIT 1", (to_ms(at),)
+        )
+        return GlobalStats(**_without(rows[0], "ts_ms"), ts=from_ms(rows[0]["ts_ms"])) if rows else None
+
     def market_breadth(self) -> tuple[list[MarketEntry], datetime | None]:
         rows = self._rows("SELECT * FROM market_breadth ORDER BY market_cap DESC")
         if not rows:
