@@ -155,6 +155,24 @@ class Breadth(Finding):
     led_by_reason: str = ""
 
 
+class MarketBenchmark(Finding):
+    """A coin's move against the other tracked coins' over the same window: the yardstick when
+    β to BTC is unreliable (``basis`` "market", ``beta_reason`` says why)."""
+
+    kind: Literal["benchmark"] = "benchmark"
+    coin: str
+    window: str
+    basis: Literal["beta", "market"]
+    beta_reason: str = ""  # e.g. "R² 0.04 over 30 d"
+    coin_move_pct: Finite | None = None
+    market_pct: Finite | None = None  # the peers' cap-weighted move (else their median)
+    market_basis: Literal["cap-weighted", "median"] | None = None
+    median_pct: Finite | None = None
+    btc_pct: Finite | None = None
+    n_peers: Count = 0
+    residual_pct: Finite | None = None
+
+
 class MarketCapMove(Finding):
     """The whole crypto market's capitalisation and its change over a window (CoinGecko's
     global figures: its own 24h change, or two stored snapshots for other windows)."""
@@ -372,6 +390,7 @@ AnyFinding = Annotated[
     | BetaResult
     | Breadth
     | MarketCapMove
+    | MarketBenchmark
     | LiquidationFinding
     | OIFinding
     | FundingFinding

@@ -25,6 +25,7 @@ from bot.analysis.findings import (
     LiquidationFinding,
     LongShortFinding,
     MacroFinding,
+    MarketBenchmark,
     MarketCapMove,
     OIFinding,
     RegimeFinding,
@@ -80,6 +81,7 @@ class WhyInputs(_Frozen):
     breadth: Breadth | None = None
     market_cap: MarketCapMove | None = None  # the whole market's capitalisation (market answer)
     beta: BetaResult | None = None
+    benchmark: MarketBenchmark | None = None  # the coin against its peers, when β is unreliable
     liquidations: LiquidationFinding | None = None
     liq_totals: tuple[LiquidationFinding, ...] = ()  # 24h, 7d, 30d for context
     oi: OIFinding | None = None
@@ -152,6 +154,9 @@ def score_breadth(inputs: WhyInputs, direction: Direction, cfg: WhyConfig) -> fl
     if share < cfg.broad_share:
         return 0.0
     beta = inputs.beta
+    bench = inputs.benchmark
+    if bench is not None and bench.basis == "market" and bench.market_pct is not None and inputs.move_pct:
+        return max(0.0, min(1.0, bench.market_pct / inputs.move_pct)) * share  # β unreliable
     if beta is None or not beta.ok or beta.expected_move_pct is None or not inputs.move_pct:
         return 0.3 * share
     explained = beta.expected_move_pct / inputs.move_pct
@@ -159,13 +164,20 @@ def score_breadth(inputs: WhyInputs, direction: Direction, cfg: WhyConfig) -> fl
 
 
 def score_coin_specific(inputs: WhyInputs, cfg: WhyConfig) -> float:
+    """The coin's own share of its move: the residual after β × BTC when β is reliable, else
+    after the market's move (its peers'), so a weak fit or a fresh store still tells a coin's
+    own crash from a market-wide one."""
     beta = inputs.beta
     move = inputs.move_pct
-    if inputs.coin is None or inputs.coin == "BTC" or beta is None or not beta.ok or not move:
+    if inputs.coin is None or inputs.coin == "BTC" or not move:
         return 0.0
-    if beta.residual_pct is None or (beta.r2 or 0.0) < cfg.min_r2:
+    bench = inputs.benchmark
+    if beta is not None and beta.ok and beta.residual_pct is not None and (beta.r2 or 0.0) >= cfg.min_r2:
+        residual = beta.residual_pct
+    elif bench is not None and bench.ok and bench.basis == "market" and bench.residual_pct is not None:
+        residual = bench.residual_pct
+    else:
         return 0.0
-    residual = beta.residual_pct
     if abs(residual) < cfg.residual_min_pct or abs(residual) < cfg.residual_share * abs(move):
         return 0.0
     if math.copysign(1, residual) != math.copysign(1, move):

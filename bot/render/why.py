@@ -114,7 +114,10 @@ def breadth_text(b: Breadth, a: WhyAnswer) -> str:
     if b.led_by_reason:
         parts.append(b.led_by_reason)
     beta = a.inputs.beta
-    if a.inputs.coin and beta is not None and beta.ok and beta.expected_move_pct is not None:
+    bench = a.inputs.benchmark
+    if a.inputs.coin and bench is not None and bench.basis == "market" and bench.beta_reason:
+        parts.append(f"β unreliable: {bench.beta_reason}")
+    elif a.inputs.coin and beta is not None and beta.ok and beta.expected_move_pct is not None:
         parts.append(
             f"with β {beta.beta:.2f} to BTC (R² {beta.r2:.2f}, {beta.n_obs} hourly returns), "
             f"{a.inputs.coin} was expected to move {pct(beta.expected_move_pct)}"
@@ -129,7 +132,26 @@ def market_cap_text(m: MarketCapMove) -> str:
     return f"total market cap {pct(m.change_pct)} in {m.window}{total} ({venues(m.sources)})"
 
 
+def benchmark_text(a: WhyAnswer) -> str:
+    """The coin against its peers, when β could not split the move."""
+    m = a.inputs.benchmark
+    if m is None or m.market_pct is None or m.residual_pct is None or m.coin_move_pct is None:
+        return ""
+    market = f"the market moved {pct(m.market_pct)} ({m.market_basis} over {m.n_peers} other tracked coins"
+    if m.market_basis == "cap-weighted" and m.median_pct is not None:
+        market += f", median {pct(m.median_pct)}"
+    market += ")"
+    btc = f" and BTC {pct(m.btc_pct)}" if m.btc_pct is not None else ""
+    return (
+        f"{a.inputs.coin} moved {pct(m.coin_move_pct)} while {market}{btc}: {pct(m.residual_pct)} is its "
+        f"own story. β unreliable: {m.beta_reason}, so it is measured against the market. [{m.window}]"
+    )
+
+
 def coin_specific_text(a: WhyAnswer) -> str:
+    bench = a.inputs.benchmark
+    if bench is not None and bench.basis == "market":
+        return benchmark_text(a)
     b = a.inputs.beta
     if b is None or b.beta is None or b.residual_pct is None:  # the ranker only names it with these
         return ""

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.analysis.alignment import aligned_index
+from bot.analysis.benchmark import market_benchmark
 from bot.analysis.beta import beta_to_btc
 from bot.analysis.breadth import breadth, market_cap_move
 from bot.analysis.coverage import coverage
@@ -177,6 +178,17 @@ def gather(
             btc_move_pct=moves.changes.get("BTC"),
         )
 
+    bench = None
+    if coin is not None and coin != "BTC":
+        peers = breadth(
+            {c: v for c, v in moves.changes.items() if c != coin},
+            window=window,
+            as_of=moves.as_of,
+            market_caps=caps or None,
+            sources=moves.sources,
+        )
+        bench = market_benchmark(coin, window, moves.changes.get(coin), peers, beta)
+
     sessions = store.stream_sessions(now - BASELINE - span)
     cover = coverage(sessions, now - span, now)
     if not cover.connected_now:
@@ -231,6 +243,7 @@ def gather(
         breadth=br,
         market_cap=market_cap,
         beta=beta,
+        benchmark=bench,
         liquidations=liq,
         liq_totals=liq_totals,
         oi=oi,

@@ -105,7 +105,7 @@ class DayOne:
         def value(t: datetime) -> float:
             age = (self.now - t) / DAY
             if age <= 1:
-                return level * (1 + change_24h_pct / 100) ** (1 - age)
+                return level * (1 + change_24h_pct / 100) ** (-age)
             day_level = level / (1 + change_24h_pct / 100)
             month_level = level / (1 + change_30d_pct / 100)
             return day_level * (month_level / day_level) ** ((age - 1) / 29)
