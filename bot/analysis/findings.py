@@ -10,7 +10,7 @@ dispatched on (see :data:`AnyFinding`).
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -352,11 +352,11 @@ MacroVerdict = Literal["risk_off", "risk_on", "mixed"]
 
 
 class SeriesMove(_Frozen):
-    """One macro series' move: the close at ``end`` against the close at ``start``.
-
-    The span actually used (``start``..``end``, ``bars``) can differ from the asked window
-    with daily data; ``in_window`` is False when the market did not trade in the window
-    (a weekend), so the move is old news.
+    """One macro series' move over whole sessions, close to close (see
+    :mod:`bot.analysis.sessions`): from the close of the session before ``first_session`` to
+    the close of ``last_session`` (its latest price when ``live``). ``in_window`` is False when
+    no session overlapped the window and the one immediately before it is used; ``weight``
+    (0..1) says how recent that is.
     """
 
     series: str
@@ -371,6 +371,11 @@ class SeriesMove(_Frozen):
     change_abs: Finite | None = None
     bars: Count = 0
     in_window: bool = False
+    region: Literal["us", "eu"] = "us"
+    first_session: date | None = None
+    last_session: date | None = None
+    live: bool = False
+    weight: Unit = 0.0
     insufficient: str | None = None
 
 
@@ -383,6 +388,7 @@ class MacroFinding(Finding):
     verdict: MacroVerdict | None = None  # None: nothing to say (no data, or equities flat)
     verdict_reason: str = ""
     confirming: tuple[str, ...] = ()  # series that agreed with the equities' direction
+    recency: Unit | None = None  # weight of the sessions behind the verdict (1: in the window)
 
 
 AnyFinding = Annotated[

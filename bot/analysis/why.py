@@ -219,7 +219,9 @@ def score_macro(inputs: WhyInputs, direction: Direction) -> float:
     wanted = "risk_off" if direction == "down" else "risk_on"
     if m.verdict != wanted:
         return 0.0
-    return min(0.8, 0.3 + abs(m.equities_pct) / 5 + 0.1 * len(m.confirming))
+    # a session before the window (Friday's, on a Saturday) counts for less as it ages
+    recency = 1.0 if m.recency is None else m.recency
+    return min(0.8, 0.3 + abs(m.equities_pct) / 5 + 0.1 * len(m.confirming)) * recency
 
 
 def stabilisers(inputs: WhyInputs, direction: Direction, cfg: WhyConfig) -> tuple[Stabiliser, ...]:

@@ -244,14 +244,34 @@ def _series(m: SeriesMove) -> str:
     return f"{m.name} {pct(m.change_pct or 0)}"
 
 
+def session_label(m: SeriesMove) -> str:
+    """ "Fri", "Thu–Fri", "Tue so far": the session(s) a move covers, close to close."""
+    first, last = m.first_session, m.last_session
+    if first is None or last is None:
+        return ""
+    fmt = "%a %d %b" if (last - first).days >= 6 else "%a"
+    text = f"{first:{fmt}}" if first == last else f"{first:{fmt}}–{last:{fmt}}"
+    return text + (" so far" if m.live else "")
+
+
 def macro_text(m: MacroFinding) -> str:
-    moves = [mv for mv in m.moves if mv.change_pct is not None and mv.in_window]
-    text = ", ".join(_series(mv) for mv in moves) or "no macro series traded in the window"
+    """ "Fri: S&P 500 −2.7%, VIX +32%; DAX −1.5%": each market's sessions, the date said once."""
+    moves = [mv for mv in m.moves if mv.change_pct is not None]
+    groups: dict[tuple[str, str], list[SeriesMove]] = {}
+    for mv in sorted(moves, key=lambda mv: mv.region != "us"):
+        groups.setdefault((mv.region, session_label(mv)), []).append(mv)
+    parts, said = [], None
+    for (_, label), group in groups.items():
+        items = ", ".join(_series(mv) for mv in group)
+        parts.append(items if label == said else f"{label}: {items}")
+        said = label
+    text = "; ".join(parts) or "no macro session to read"
     if m.verdict_reason:
-        text += f": {m.verdict_reason}"
-    spans = [mv.end for mv in moves if mv.end]
-    when = f", to {utc(max(spans))}" if spans else ""
-    return text + f". [{m.window}, {venues(m.sources) if m.sources else 'Yahoo'}{when}]"
+        text += f" — {m.verdict_reason}"
+    before = [mv for mv in moves if not mv.in_window]
+    if before and len(before) == len(moves):
+        text += " (the last sessions, before the window)"
+    return text + f". [sessions close to close, {venues(m.sources) if m.sources else 'Yahoo'}]"
 
 
 def levels_text(a: WhyAnswer) -> str | None:

@@ -221,11 +221,12 @@ def gather(
         move, oi=oi, liquidations=liq, flow=flow, broke_level=broke, coin=oi_key, window=window_label(span)
     )
 
-    macro_interval = "1h" if span <= timedelta(hours=24) else "1d"
+    # whole sessions, close to close: daily closes, plus hourly bars for a session in progress
     series = ("spx", "ndx", "sx5e", "dax", "dxy", "usd_broad", "us10y", "vix")
-    macro_points = store.macro(series, macro_interval, now - span - timedelta(days=5))
-    if not macro_points and macro_interval == "1h":
-        macro_points = store.macro(series, "1d", now - timedelta(days=15))
+    macro_points = [
+        *store.macro(series, "1d", now - span - timedelta(days=10)),
+        *store.macro(series, "1h", now - timedelta(days=2)),
+    ]
     if any(p.series == "dxy" for p in macro_points):  # one dollar gauge, not two
         macro_points = [p for p in macro_points if p.series != "usd_broad"]
     asked = [s for s in series if s != "usd_broad" or any(p.series == s for p in macro_points)]
