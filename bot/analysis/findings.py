@@ -299,6 +299,21 @@ class LongShortFinding(Finding):
     crowded: Literal["longs", "shorts"] | None = None
 
 
+class TopTradersFinding(Finding):
+    """The top traders' long share (a venue's largest accounts by margin), by position size
+    and by number of accounts, latest and its change over the window, against all accounts."""
+
+    kind: Literal["top_traders"] = "top_traders"
+    coin: str
+    window: str
+    position_long_share: Unit | None = None
+    position_change_pp: Finite | None = None
+    account_long_share: Unit | None = None
+    account_change_pp: Finite | None = None
+    all_accounts_long_share: Unit | None = None  # from the long/short finding
+    gap_pp: Finite | None = None  # top traders by position minus all accounts
+
+
 FlowLead = Literal["spot", "perp", "balanced"]
 
 
@@ -401,6 +416,7 @@ AnyFinding = Annotated[
     | OIFinding
     | FundingFinding
     | LongShortFinding
+    | TopTradersFinding
     | FlowFinding
     | RegimeFinding
     | MacroFinding,

@@ -29,6 +29,7 @@ from bot.analysis.findings import (
     MarketCapMove,
     OIFinding,
     RegimeFinding,
+    TopTradersFinding,
 )
 
 Direction = Literal["down", "up", "flat"]
@@ -88,6 +89,7 @@ class WhyInputs(_Frozen):
     oi_30d: OIFinding | None = None
     funding: FundingFinding | None = None
     long_short: LongShortFinding | None = None
+    top_traders: TopTradersFinding | None = None
     flow: FlowFinding | None = None
     regime: RegimeFinding | None = None
     macro: MacroFinding | None = None

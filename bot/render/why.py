@@ -19,6 +19,7 @@ from bot.analysis.findings import (
     MarketCapMove,
     OIFinding,
     SeriesMove,
+    TopTradersFinding,
 )
 from bot.analysis.why import Driver, Stabiliser, WhyAnswer
 from bot.fmt import MINUS, age, ago, money, pct, price_short, utc
@@ -221,7 +222,30 @@ def leverage_text(a: WhyAnswer) -> str:
         if ls.change_pp is not None:
             text += f" ({'+' if ls.change_pp >= 0 else MINUS}{abs(ls.change_pp):.1f} pp in {ls.window})"
         lines.append(text + f". [{venues(ls.sources)}]")
+    if i.top_traders is not None:
+        lines.append(top_traders_text(i.top_traders))
     return "\n".join(lines)
+
+
+def _pp(change: float | None, window: str) -> str:
+    if change is None:
+        return ""
+    return f" ({'+' if change >= 0 else MINUS}{abs(change):.1f} pp in {window})"
+
+
+def top_traders_text(t: TopTradersFinding) -> str:
+    """ "Top traders 58% long by position (−6.0 pp in 24h) while 70% of all accounts are long"."""
+    if not t.ok:
+        return f"Top traders: {t.insufficient} (Binance only)."
+    parts = []
+    if t.position_long_share is not None:
+        parts.append(f"{t.position_long_share:.0%} long by position{_pp(t.position_change_pp, t.window)}")
+    if t.account_long_share is not None:
+        parts.append(f"{t.account_long_share:.0%} by accounts{_pp(t.account_change_pp, t.window)}")
+    text = "Top traders " + ", ".join(parts)
+    if t.all_accounts_long_share is not None:
+        text += f" while {t.all_accounts_long_share:.0%} of all accounts are long"
+    return text + f". [{venues(t.sources)}]"
 
 
 def span_days(oi: OIFinding) -> str:
@@ -383,7 +407,12 @@ def why_embed(a: WhyAnswer) -> discord.Embed:
     if "leverage" not in {d.kind for d in a.drivers} and not a.quiet and i.liquidations is not None:
         embed.add_field(
             name="Leverage (no signal)",
-            value=_clip(liquidation_text(i.liquidations, i.liq_totals) + " " + coverage_text(i.liquidations)),
+            value=_clip(
+                liquidation_text(i.liquidations, i.liq_totals)
+                + " "
+                + coverage_text(i.liquidations)
+                + (f"\n{top_traders_text(i.top_traders)}" if i.top_traders is not None else "")
+            ),
             inline=False,
         )
     levels = levels_text(a)

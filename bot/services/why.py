@@ -27,6 +27,7 @@ from bot.analysis.derivatives import (
 )
 from bot.analysis.findings import window_label
 from bot.analysis.macro import macro_moves
+from bot.analysis.positioning import top_traders_state
 from bot.analysis.why import WhyAnswer, WhyInputs, explain
 from bot.coins import Coin
 from bot.fmt import age
@@ -209,6 +210,13 @@ def gather(
     ls = long_short_state(
         subject, store.long_short(subject, now - span - timedelta(days=1)), now=now, window=span
     )
+    top = top_traders_state(
+        subject,
+        store.top_traders(subject, now - span - timedelta(hours=7)),
+        now=now,
+        window=span,
+        all_accounts=ls,
+    )
     flow = None
     perp_hourly = store.candles_of(subject, "1h", "binance", "perp", now - span - HOUR, now)
     if subject_hourly and perp_hourly:
@@ -251,6 +259,7 @@ def gather(
         oi_30d=oi_30d,
         funding=funding,
         long_short=ls,
+        top_traders=top,
         flow=flow,
         regime=regime,
         macro=macro,

@@ -18,6 +18,7 @@ from bot.models import (
     MarketEntry,
     OpenInterest,
     StreamSession,
+    TopTraderRatio,
 )
 from bot.store.schema import ALL_COINS, HOUR_MS
 
@@ -155,6 +156,12 @@ class StoreReads:
             "SELECT * FROM long_short WHERE coin = ? AND ts_ms >= ? ORDER BY ts_ms", (coin, to_ms(since))
         )
         return [LongShortRatio.model_construct(**_without(r, "ts_ms"), ts=from_ms(r["ts_ms"])) for r in rows]
+
+    def top_traders(self, coin: str, since: datetime) -> list[TopTraderRatio]:
+        rows = self._rows(
+            "SELECT * FROM top_traders WHERE coin = ? AND ts_ms >= ? ORDER BY ts_ms", (coin, to_ms(since))
+        )
+        return [TopTraderRatio.model_construct(**_without(r, "ts_ms"), ts=from_ms(r["ts_ms"])) for r in rows]
 
     def liq_buckets(
         self, coin: str | None, since: datetime, until: datetime, *, hourly: bool
