@@ -39,6 +39,11 @@ def _lead(btc: float, alts_median: float, expected: float, cfg: BreadthConfig) -
         if abs(alts_median) >= cfg.follow_abs_pct:
             return "alts", f"alts moved {pct(alts_median)} (median) while BTC was flat ({pct(btc)})"
         return "mixed", "no clear leader: BTC and the alts barely moved"
+    if abs(alts_median) < cfg.led_flat_pct:  # BTC (the majors) moved, the alts did not follow
+        return "BTC", (
+            f"BTC {pct(btc)} while the alts barely moved ({pct(alts_median)} median against "
+            f"{pct(expected)} expected from their betas)"
+        )
     same_direction = (alts_median > 0) == (btc > 0)
     if abs(excess) <= tolerance or (same_direction and abs(alts_median) < abs(expected)):
         return "BTC", (

@@ -36,6 +36,8 @@ def test_majors_falling_with_small_coins_flat_is_a_broad_decline_by_market_cap(d
     assert "BTC −3.0%, ETH −4.0%, SOL −5.0%, BNB −2.5%, XRP −3.5%" in out
     assert "5 of 20 tracked coins fell, 0 rose (median 0.0%, cap-weighted −3.1%)" in out
     assert "total market cap −2.8% in 24h to $2.90T (CoinGecko)" in out
+    assert "BTC −3.0% while the alts barely moved (0.0% median against −3.0% expected" in out
+    assert "followed" not in out
 
 
 def test_small_coins_falling_alone_is_context_with_the_majors_shown(day: DayOne) -> None:
