@@ -257,8 +257,8 @@ class Collector:
         )
 
     async def refresh_derivatives(self) -> CycleReport:
-        """Open-interest history (hourly for 24h, daily for 30d) and long/short account ratios
-        per venue: per-coin endpoints, paced by each venue's budget."""
+        """Open-interest history (hourly for 24h, daily for 30d), long/short account ratios per
+        venue and Binance's top-trader ratios: per-coin endpoints, paced by each venue's budget."""
         self._new_cycle()
         coins = self.coins
         s = self.sync
@@ -278,6 +278,16 @@ class Collector:
 
             report.sources.append(await self.collect(f"{venue}/oi-history", history, oi, "OI points"))
             report.sources.append(await self.collect(f"{venue}/long-short", ratios, ratio, "ratio points"))
+        # top traders' positioning: Binance only (OKX's top-trader ratios are not in its
+        # documented v5 API; Bybit publishes none)
+        report.sources.append(
+            await self.collect(
+                "binance/top-traders",
+                lambda: self.binance.top_trader_ratios(coins, interval="1h", limit=30),
+                self._saver(s.upsert_top_traders),
+                "top-trader points",
+            )
+        )
         return report
 
     async def refresh_candles(self) -> CycleReport:

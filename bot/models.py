@@ -94,6 +94,17 @@ class LongShortRatio(Record):
     long_share: Annotated[float, Field(ge=0, le=1)]
 
 
+class TopTraderRatio(Record):
+    """Share of a venue's top traders (its largest accounts by margin) that is long, by
+    position size (``basis="position"``) or by number of accounts (``"account"``), 0..1."""
+
+    coin: str
+    venue: Venue
+    basis: Literal["position", "account"]
+    ts: UtcDatetime
+    long_share: Annotated[float, Field(ge=0, le=1)]
+
+
 class Liquidation(Record):
     """One forced liquidation; ``event_id`` is stable across reconnects for dedupe."""
 

@@ -26,6 +26,9 @@ Binance USDⓈ-M (``futures_url``)
   /fapi/v1/fundingRate         binance-usdm/funding-rate-history.json, ``symbol`` re-keyed.
   /futures/data/openInterestHist            binance-usdm/open-interest-hist.json, ``symbol`` re-keyed.
   /futures/data/globalLongShortAccountRatio binance-usdm/global-long-short-account-ratio.json, same.
+  /futures/data/topLongShortPositionRatio, /futures/data/topLongShortAccountRatio
+                               documented-shape/binance-usdm/top-long-short-{position,account}-ratio.json
+                               (written in the documented shape: no recorded sample), same.
 Bybit v5 (``rest_url``)
   /v5/market/tickers           category=linear: the envelope of bybit-v5/tickers-linear-inverse-tab.json
                                (category → "linear") around the linear row of
@@ -77,7 +80,7 @@ from aiohttp import web
 
 from bot.coins import Coin, CoinRegistry
 from bot.providers.yahoo import SERIES
-from tests.helpers import sample
+from tests.helpers import documented_shape, sample
 
 Reply = tuple[int, Any]
 Handler = Callable[[web.Request], Reply]
@@ -177,6 +180,12 @@ def _binance_futures(coins: list[Coin]) -> dict[str, Any]:
         ),
         "/futures/data/globalLongShortAccountRatio": _binance_series(
             sample("binance-usdm/global-long-short-account-ratio.json"), listed
+        ),
+        "/futures/data/topLongShortPositionRatio": _binance_series(
+            documented_shape("binance-usdm/top-long-short-position-ratio.json"), listed
+        ),
+        "/futures/data/topLongShortAccountRatio": _binance_series(
+            documented_shape("binance-usdm/top-long-short-account-ratio.json"), listed
         ),
     }
 

@@ -20,6 +20,11 @@ def sample(relpath: str) -> Any:
     return json.loads((SAMPLES / relpath).read_text())
 
 
+def documented_shape(relpath: str) -> Any:
+    """A payload written in an endpoint's documented shape (no recorded sample exists)."""
+    return json.loads((FIXTURES / "documented-shape" / relpath).read_text())
+
+
 Route = Callable[[web.Request], Any]
 
 

@@ -13,11 +13,11 @@ import math
 import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from bot.analysis.findings import Breadth, CoinMove, LedBy
+from bot.analysis.findings import Breadth, CoinMove, LedBy, MarketCapMove
 from bot.fmt import pct
-from bot.models import Ticker
+from bot.models import GlobalStats, Ticker
 
 MAJORS: tuple[str, ...] = ("BTC", "ETH", "SOL", "BNB", "XRP")
 
@@ -39,6 +39,11 @@ def _lead(btc: float, alts_median: float, expected: float, cfg: BreadthConfig) -
         if abs(alts_median) >= cfg.follow_abs_pct:
             return "alts", f"alts moved {pct(alts_median)} (median) while BTC was flat ({pct(btc)})"
         return "mixed", "no clear leader: BTC and the alts barely moved"
+    if abs(alts_median) < cfg.led_flat_pct:  # BTC (the majors) moved, the alts did not follow
+        return "BTC", (
+            f"BTC {pct(btc)} while the alts barely moved ({pct(alts_median)} median against "
+            f"{pct(expected)} expected from their betas)"
+        )
     same_direction = (alts_median > 0) == (btc > 0)
     if abs(excess) <= tolerance or (same_direction and abs(alts_median) < abs(expected)):
         return "BTC", (
@@ -82,10 +87,14 @@ def breadth(
     notes: list[str] = []
 
     cap_weighted: float | None = None
+    cap_down: float | None = None
+    cap_up: float | None = None
     capped = {c: market_caps[c] for c in moves if market_caps and market_caps.get(c, 0) > 0}
     if capped:
         total = sum(capped.values())
         cap_weighted = sum(moves[c] * cap for c, cap in capped.items()) / total
+        cap_down = sum(cap for c, cap in capped.items() if moves[c] <= -cfg.flat_pct) / total
+        cap_up = sum(cap for c, cap in capped.items() if moves[c] >= cfg.flat_pct) / total
         if len(capped) < len(moves):
             notes.append(f"cap-weighted move over the {len(capped)} of {len(moves)} coins with a market cap")
 
@@ -115,6 +124,8 @@ def breadth(
             "median_pct": statistics.median(values),
             "cap_weighted_pct": cap_weighted,
             "n_capped": len(capped),
+            "cap_share_down": cap_down,
+            "cap_share_up": cap_up,
             "dispersion_pct": statistics.pstdev(values),
             "majors": tuple(CoinMove(coin=c, change_pct=moves[c]) for c in MAJORS if c in moves),
             "btc_pct": btc,
@@ -151,3 +162,40 @@ def breadth_from_tickers(
         sources=sorted({t.venue for t in chosen.values()}),
         config=config,
     )
+
+
+def market_cap_move(
+    window: str,
+    latest: GlobalStats | None,
+    then: GlobalStats | None = None,
+    *,
+    max_gap: timedelta = timedelta(hours=1),
+) -> MarketCapMove:
+    """Total market cap change over ``window``: the source's own 24h change for "24h", else
+    the latest snapshot against ``then`` (the stored one at or before the window start, which
+    must lie within ``max_gap`` of it: a fresh store has none, and says so)."""
+    if latest is None:
+        return MarketCapMove(window=window, insufficient="no global market figures stored yet")
+    base = {
+        "window": window,
+        "as_of": latest.ts,
+        "sources": (latest.source,),
+        "total_usd": latest.total_market_cap_usd,
+    }
+    if window == "24h" and latest.market_cap_change_24h_pct is not None:
+        return MarketCapMove.model_validate({**base, "change_pct": latest.market_cap_change_24h_pct})
+    span = WINDOW_SPANS.get(window)
+    if then is None or span is None or abs(latest.ts - span - then.ts) > max_gap:
+        return MarketCapMove.model_validate(
+            {**base, "insufficient": f"no total market cap stored {window} back"}
+        )
+    change = (latest.total_market_cap_usd / then.total_market_cap_usd - 1) * 100
+    return MarketCapMove.model_validate({**base, "change_pct": change, "start": then.ts})
+
+
+WINDOW_SPANS: dict[str, timedelta] = {
+    "1h": timedelta(hours=1),
+    "4h": timedelta(hours=4),
+    "24h": timedelta(hours=24),
+    "7d": timedelta(days=7),
+}

@@ -18,6 +18,7 @@ from typing import Annotated, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from bot.analysis.alignment import AlignConfig, aligned_index, window_tolerance
 from bot.analysis.findings import (
     FlowFinding,
     FlowLead,
@@ -189,8 +190,12 @@ def liquidation_window(
 class OIConfig:
     align_fraction: float = 0.1  # an end may sit this fraction of the window from its target…
     min_align: timedelta = field(default=timedelta(minutes=10))  # …but at least this
-    max_align: timedelta = field(default=timedelta(hours=6))  # …and at most this
+    max_align: timedelta = field(default=timedelta(hours=6))  # …and at most this,
+    max_spacing_align: timedelta = field(default=timedelta(hours=12))  # …unless the data is sparser
     max_age: timedelta = field(default=timedelta(hours=2))  # older latest data is stale
+
+    def align(self) -> AlignConfig:
+        return AlignConfig(self.align_fraction, self.min_align, self.max_align, self.max_spacing_align)
 
 
 def _nearest(ts: list[datetime], target: datetime, tol: timedelta, *, not_after: bool) -> int | None:
@@ -215,7 +220,8 @@ def oi_change(
 
     The sum is taken at aligned times: the end is the newest point on any venue, the start is
     ``window`` before it, and each venue contributes its point nearest each end (within a
-    tolerance scaled to the window). A venue missing either end is left out of the sum, on both
+    tolerance scaled to the window and to the series' own spacing, see
+    :mod:`bot.analysis.alignment`, so a daily history serves a 30-day change at any hour). A venue missing either end is left out of the sum, on both
     ends, and named in ``missing_venues``.
     """
     cfg = config
@@ -239,7 +245,7 @@ def oi_change(
             insufficient=f"latest open interest is from {ago(now - end)}",
         )
     start = end - window
-    tol = min(max(window * cfg.align_fraction, cfg.min_align), cfg.max_align)
+    tol = window_tolerance(window, cfg.align())
     rows: list[VenueOI] = []
     missing: list[str] = []
     notes: list[str] = []
@@ -247,7 +253,7 @@ def oi_change(
         s = series[venue]
         ts = [p.ts for p in s]
         i1 = _nearest(ts, end, tol, not_after=True)
-        i0 = _nearest(ts, start, tol, not_after=False)
+        i0 = aligned_index(ts, start, window, cfg=cfg.align())
         if i1 is None or i0 is None or i0 >= i1:
             missing.append(venue)
             why = "no recent value" if i1 is None else f"no value {label} ago"
@@ -285,6 +291,7 @@ def oi_change(
             "end_usd": end_usd,
             "change_usd": end_usd - start_usd,
             "change_pct": (end_usd / start_usd - 1.0) * 100.0 if start_usd > 0 else None,
+            "span_days": min((r.end - r.start) / timedelta(days=1) for r in rows),
             "venues": tuple(r.venue for r in rows),
             "missing_venues": tuple(missing),
             "by_venue": tuple(rows),

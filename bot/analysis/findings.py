@@ -10,7 +10,7 @@ dispatched on (see :data:`AnyFinding`).
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -144,6 +144,8 @@ class Breadth(Finding):
     median_pct: Finite | None = None
     cap_weighted_pct: Finite | None = None
     n_capped: Count = 0  # coins with a market cap, the base of cap_weighted_pct
+    cap_share_down: Unit | None = None  # share of that market cap in coins that fell
+    cap_share_up: Unit | None = None
     dispersion_pct: NonNegative | None = None  # cross-sectional standard deviation, in points
     majors: tuple[CoinMove, ...] = ()  # BTC, ETH, SOL, BNB, XRP, as available
     btc_pct: Finite | None = None
@@ -151,6 +153,35 @@ class Breadth(Finding):
     alts_expected_pct: Finite | None = None  # median of β × BTC move over the alts
     led_by: LedBy | None = None
     led_by_reason: str = ""
+
+
+class MarketBenchmark(Finding):
+    """A coin's move against the other tracked coins' over the same window: the yardstick when
+    β to BTC is unreliable (``basis`` "market", ``beta_reason`` says why)."""
+
+    kind: Literal["benchmark"] = "benchmark"
+    coin: str
+    window: str
+    basis: Literal["beta", "market"]
+    beta_reason: str = ""  # e.g. "R² 0.04 over 30 d"
+    coin_move_pct: Finite | None = None
+    market_pct: Finite | None = None  # the peers' cap-weighted move (else their median)
+    market_basis: Literal["cap-weighted", "median"] | None = None
+    median_pct: Finite | None = None
+    btc_pct: Finite | None = None
+    n_peers: Count = 0
+    residual_pct: Finite | None = None
+
+
+class MarketCapMove(Finding):
+    """The whole crypto market's capitalisation and its change over a window (CoinGecko's
+    global figures: its own 24h change, or two stored snapshots for other windows)."""
+
+    kind: Literal["market_cap"] = "market_cap"
+    window: str
+    total_usd: Positive | None = None
+    change_pct: Finite | None = None
+    start: UtcDatetime | None = None  # the snapshot compared with, when not the source's 24h
 
 
 # ---------------------------------------------------------------------------------------------
@@ -236,6 +267,7 @@ class OIFinding(Finding):
     end_usd: NonNegative | None = None
     change_usd: Finite | None = None
     change_pct: Finite | None = None
+    span_days: NonNegative | None = None  # the span the change actually covers (shortest venue's)
     venues: tuple[str, ...] = ()
     missing_venues: tuple[str, ...] = ()
     by_venue: tuple[VenueOI, ...] = ()
@@ -283,6 +315,21 @@ class LongShortFinding(Finding):
     prior_long_share: Unit | None = None  # mean at the window start
     change_pp: Finite | None = None  # percentage points
     crowded: Literal["longs", "shorts"] | None = None
+
+
+class TopTradersFinding(Finding):
+    """The top traders' long share (a venue's largest accounts by margin), by position size
+    and by number of accounts, latest and its change over the window, against all accounts."""
+
+    kind: Literal["top_traders"] = "top_traders"
+    coin: str
+    window: str
+    position_long_share: Unit | None = None
+    position_change_pp: Finite | None = None
+    account_long_share: Unit | None = None
+    account_change_pp: Finite | None = None
+    all_accounts_long_share: Unit | None = None  # from the long/short finding
+    gap_pp: Finite | None = None  # top traders by position minus all accounts
 
 
 FlowLead = Literal["spot", "perp", "balanced"]
@@ -345,11 +392,11 @@ MacroVerdict = Literal["risk_off", "risk_on", "mixed"]
 
 
 class SeriesMove(_Frozen):
-    """One macro series' move: the close at ``end`` against the close at ``start``.
-
-    The span actually used (``start``..``end``, ``bars``) can differ from the asked window
-    with daily data; ``in_window`` is False when the market did not trade in the window
-    (a weekend), so the move is old news.
+    """One macro series' move over whole sessions, close to close (see
+    :mod:`bot.analysis.sessions`): from the close of the session before ``first_session`` to
+    the close of ``last_session`` (its latest price when ``live``). ``in_window`` is False when
+    no session overlapped the window and the one immediately before it is used; ``weight``
+    (0..1) says how recent that is.
     """
 
     series: str
@@ -364,6 +411,11 @@ class SeriesMove(_Frozen):
     change_abs: Finite | None = None
     bars: Count = 0
     in_window: bool = False
+    region: Literal["us", "eu"] = "us"
+    first_session: date | None = None
+    last_session: date | None = None
+    live: bool = False
+    weight: Unit = 0.0
     insufficient: str | None = None
 
 
@@ -376,16 +428,20 @@ class MacroFinding(Finding):
     verdict: MacroVerdict | None = None  # None: nothing to say (no data, or equities flat)
     verdict_reason: str = ""
     confirming: tuple[str, ...] = ()  # series that agreed with the equities' direction
+    recency: Unit | None = None  # weight of the sessions behind the verdict (1: in the window)
 
 
 AnyFinding = Annotated[
     LevelsResult
     | BetaResult
     | Breadth
+    | MarketCapMove
+    | MarketBenchmark
     | LiquidationFinding
     | OIFinding
     | FundingFinding
     | LongShortFinding
+    | TopTradersFinding
     | FlowFinding
     | RegimeFinding
     | MacroFinding,

@@ -1,17 +1,16 @@
-"""Macro: did equities, the dollar, yields or VIX move with crypto in the same window?
+"""Macro: did equities, the dollar, yields or VIX move before or with crypto?
 
-Each series' move is its latest close against the close one bar before the bar in progress at
-the window start, so the whole window is covered even though a daily bar does not say when its
-session closed. With hourly bars that is exactly the close at or before the window start; with
-daily bars it can reach back one session further (a 24h window on a Tuesday afternoon reads
-Tuesday against Friday's close, as Monday's session was mostly inside the window). The span
-actually used is in each move's ``start``/``end``/``bars``, for the sentence to say "since
-Friday's close"; ``in_window`` is False when the market did not trade in the window at all (a
-Sunday), and such moves are left out of the verdict.
+Each series' move is read over whole trading sessions, close to close, never a slice of one
+(:mod:`bot.analysis.sessions`): the sessions that overlap the window, or when none does (a
+weekend, a night) the one immediately before it. Each move carries its session dates, whether
+the last session is still trading, and a weight (1 when the session overlaps the window,
+halving for every day it closed before it), so a Saturday answer names Friday's shock and an
+older one counts for less.
 
 The verdict is "risk_off" only when equities fell and at least one of the dollar, yields or
 VIX rose past its threshold; "risk_on" is the mirror image. Equities moving with no
-confirmation, or indices disagreeing, is "mixed"; nothing moving is no verdict.
+confirmation, or indices disagreeing, is "mixed"; nothing moving is no verdict. ``recency``
+is the weight of the sessions the verdict rests on, for the ranker.
 Yields are compared in percent of their level, which does not depend on whether the source
 quotes 4.25 or 42.5.
 """
@@ -25,6 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from bot.analysis.findings import MacroFinding, MacroVerdict, SeriesMove, window_label
+from bot.analysis.sessions import CALENDARS, region, sessions, window_span
 from bot.fmt import ago, pct
 from bot.models import MacroPoint
 
@@ -41,8 +41,6 @@ SERIES_NAMES: dict[str, str] = {
 EQUITIES: tuple[str, ...] = ("spx", "ndx", "sx5e", "dax")
 RISK_GAUGES: tuple[str, ...] = ("dxy", "usd_broad", "us10y", "vix")
 
-_INTERVAL_SECONDS = {"1m": 60, "5m": 300, "15m": 900, "1h": 3600, "4h": 14400, "1d": 86400}
-
 
 @dataclass(frozen=True)
 class MacroConfig:
@@ -51,6 +49,7 @@ class MacroConfig:
     us10y_move_pct: float = 1.0  # in percent of the yield: 1% of ~4% is ~4bp
     vix_move_pct: float = 5.0
     max_age: timedelta = field(default=timedelta(days=4))  # weekends and holidays
+    half_life: timedelta = field(default=timedelta(hours=24))  # a session before the window
 
     def gauge_threshold(self, series: str) -> float:
         return {"dxy": self.dxy_move_pct, "us10y": self.us10y_move_pct, "vix": self.vix_move_pct}.get(
@@ -63,50 +62,45 @@ def _move(
 ) -> SeriesMove:
     name = SERIES_NAMES.get(series, series)
     last = bars[-1]
-    ident = {"series": series, "name": name, "symbol": last.symbol, "source": last.source}
+    where = region(series)
+    ident = {"series": series, "name": name, "symbol": last.symbol, "source": last.source, "region": where}
     if now - last.ts > cfg.max_age:
         return SeriesMove(**ident, end=last.ts, insufficient=f"latest close is from {ago(now - last.ts)}")
-    if len(bars) < 2:
+    days = sessions(bars, CALENDARS[where], now)
+    if len(days) < 2:
         return SeriesMove(**ident, end=last.ts, insufficient="only one close")
-    start_at = now - window
-    at_start = [i for i, b in enumerate(bars) if b.ts <= start_at]  # bars opened by the start
-    if not at_start or at_start[-1] == 0:
-        return SeriesMove(
-            **ident,
-            end=last.ts,
-            insufficient=f"history starts {ago(now - bars[0].ts)}, too late for the window",
-        )
-    i0 = at_start[-1] - 1
-    first = bars[i0]
-    step = timedelta(seconds=_INTERVAL_SECONDS.get(last.interval, 86400))
+    span = window_span(days, now - window, now, cfg.half_life)
+    if isinstance(span, str):
+        return SeriesMove(**ident, end=last.ts, insufficient=span)
+    first, final = span.used[0], span.used[-1]
     return SeriesMove(
         **ident,
-        start=first.ts,
-        end=last.ts,
-        start_close=first.close,
-        end_close=last.close,
-        change_pct=(last.close / first.close - 1.0) * 100.0,
-        change_abs=last.close - first.close,
-        bars=len(bars) - 1 - i0,
-        in_window=last.ts + step > start_at,
+        start=span.base.closes,
+        end=min(final.closes, now),
+        start_close=span.base.close,
+        end_close=final.close,
+        change_pct=(final.close / span.base.close - 1.0) * 100.0,
+        change_abs=final.close - span.base.close,
+        bars=len(span.used),
+        in_window=span.overlaps,
+        first_session=first.day,
+        last_session=final.day,
+        live=final.live,
+        weight=span.weight,
     )
 
 
 def _verdict(
     moves: dict[str, SeriesMove], cfg: MacroConfig
 ) -> tuple[MacroVerdict | None, str, float | None, tuple[str, ...]]:
-    eq = [m.change_pct for s in EQUITIES if (m := moves.get(s)) and m.in_window and m.change_pct is not None]
+    eq = [m.change_pct for s in EQUITIES if (m := moves.get(s)) and m.change_pct is not None]
     if not eq:
-        return None, "no equity index traded in the window", None, ()
+        return None, "no equity index session to read", None, ()
     mean = statistics.fmean(eq)
     thr = cfg.equity_move_pct
     falling = mean <= -thr and max(eq) < thr
     rising = mean >= thr and min(eq) > -thr
-    gauges = {
-        s: m.change_pct
-        for s in RISK_GAUGES
-        if (m := moves.get(s)) and m.in_window and m.change_pct is not None
-    }
+    gauges = {s: m.change_pct for s in RISK_GAUGES if (m := moves.get(s)) and m.change_pct is not None}
     if not (falling or rising):
         if max(eq) >= thr and min(eq) <= -thr:
             return "mixed", "equity indices moved in different directions", mean, ()
@@ -143,8 +137,8 @@ def macro_moves(
 ) -> MacroFinding:
     """Moves of the macro ``series`` over ``window`` and the risk verdict (see module doc).
 
-    Expects one interval per series; if several are mixed in, the one of the newest point is
-    used so a series is never stitched from bars of different lengths.
+    Daily and hourly bars of a series may be mixed: finished sessions close at their daily bar,
+    the session in progress at its newest hourly bar.
     """
     cfg = config
     label = window_label(window)
@@ -155,15 +149,14 @@ def macro_moves(
     moves: dict[str, SeriesMove] = {}
     for s, bars in grouped.items():
         bars.sort(key=lambda b: b.ts)
-        interval = bars[-1].interval
-        moves[s] = _move(s, [b for b in bars if b.interval == interval], now, window, cfg)
+        moves[s] = _move(s, [b for b in bars if b.interval in ("1d", "1h")] or bars, now, window, cfg)
     missing = tuple(s for s in series if s not in moves)
     ordered = tuple(moves[s] for s in series if s in moves)
     notes = [f"{m.name}: {m.insufficient}" for m in ordered if m.insufficient]
     notes += [
-        f"{m.name}: no trading in the window (last close {m.end:%a %d %b})"
+        f"{m.name}: no session in the window; the last one, {m.last_session:%a %d %b}, closed before it"
         for m in ordered
-        if m.end and not m.insufficient and not m.in_window
+        if m.last_session and not m.insufficient and not m.in_window
     ]
     if not any(m.change_pct is not None for m in ordered):
         return MacroFinding(
@@ -186,4 +179,7 @@ def macro_moves(
         verdict=verdict,
         verdict_reason=reason,
         confirming=confirming,
+        recency=max(
+            (m.weight for m in ordered if m.series in EQUITIES and m.change_pct is not None), default=None
+        ),
     )

@@ -25,8 +25,11 @@ from bot.analysis.findings import (
     LiquidationFinding,
     LongShortFinding,
     MacroFinding,
+    MarketBenchmark,
+    MarketCapMove,
     OIFinding,
     RegimeFinding,
+    TopTradersFinding,
 )
 from bot.analysis.liq_basis import equivalent_multiple
 
@@ -78,13 +81,16 @@ class WhyInputs(_Frozen):
     move_source: str = ""
     move_as_of: datetime | None = None
     breadth: Breadth | None = None
+    market_cap: MarketCapMove | None = None  # the whole market's capitalisation (market answer)
     beta: BetaResult | None = None
+    benchmark: MarketBenchmark | None = None  # the coin against its peers, when β is unreliable
     liquidations: LiquidationFinding | None = None
     liq_totals: tuple[LiquidationFinding, ...] = ()  # 24h, 7d, 30d for context
     oi: OIFinding | None = None
     oi_30d: OIFinding | None = None
     funding: FundingFinding | None = None
     long_short: LongShortFinding | None = None
+    top_traders: TopTradersFinding | None = None
     flow: FlowFinding | None = None
     regime: RegimeFinding | None = None
     macro: MacroFinding | None = None
@@ -133,11 +139,27 @@ def score_breadth(inputs: WhyInputs, direction: Direction, cfg: WhyConfig) -> fl
     if b is None or not b.ok or b.n == 0 or direction == "flat":
         return 0.0
     share = (b.n_down if direction == "down" else b.n_up) / b.n
+    if inputs.coin is None:
+        # broad by count or by market cap: five majors falling is the market falling even
+        # when fifteen small coins sat still
+        cap_share = b.cap_share_down if direction == "down" else b.cap_share_up
+        if cap_share is not None and b.n_capped * 2 >= b.n:
+            share = cap_share
+            moved = (
+                b.cap_weighted_pct is not None
+                and abs(b.cap_weighted_pct) >= cfg.quiet_threshold(inputs.window) / 2
+            )
+            if not moved:
+                return 0.0
+        if share < cfg.broad_share:
+            return 0.0
+        return min(1.0, 0.4 + 0.6 * share)
     if share < cfg.broad_share:
         return 0.0
-    if inputs.coin is None:
-        return min(1.0, 0.4 + 0.6 * share)
     beta = inputs.beta
+    bench = inputs.benchmark
+    if bench is not None and bench.basis == "market" and bench.market_pct is not None and inputs.move_pct:
+        return max(0.0, min(1.0, bench.market_pct / inputs.move_pct)) * share  # β unreliable
     if beta is None or not beta.ok or beta.expected_move_pct is None or not inputs.move_pct:
         return 0.3 * share
     explained = beta.expected_move_pct / inputs.move_pct
@@ -145,13 +167,20 @@ def score_breadth(inputs: WhyInputs, direction: Direction, cfg: WhyConfig) -> fl
 
 
 def score_coin_specific(inputs: WhyInputs, cfg: WhyConfig) -> float:
+    """The coin's own share of its move: the residual after β × BTC when β is reliable, else
+    after the market's move (its peers'), so a weak fit or a fresh store still tells a coin's
+    own crash from a market-wide one."""
     beta = inputs.beta
     move = inputs.move_pct
-    if inputs.coin is None or inputs.coin == "BTC" or beta is None or not beta.ok or not move:
+    if inputs.coin is None or inputs.coin == "BTC" or not move:
         return 0.0
-    if beta.residual_pct is None or (beta.r2 or 0.0) < cfg.min_r2:
+    bench = inputs.benchmark
+    if beta is not None and beta.ok and beta.residual_pct is not None and (beta.r2 or 0.0) >= cfg.min_r2:
+        residual = beta.residual_pct
+    elif bench is not None and bench.ok and bench.basis == "market" and bench.residual_pct is not None:
+        residual = bench.residual_pct
+    else:
         return 0.0
-    residual = beta.residual_pct
     if abs(residual) < cfg.residual_min_pct or abs(residual) < cfg.residual_share * abs(move):
         return 0.0
     if math.copysign(1, residual) != math.copysign(1, move):
@@ -190,7 +219,9 @@ def score_macro(inputs: WhyInputs, direction: Direction) -> float:
     wanted = "risk_off" if direction == "down" else "risk_on"
     if m.verdict != wanted:
         return 0.0
-    return min(0.8, 0.3 + abs(m.equities_pct) / 5 + 0.1 * len(m.confirming))
+    # a session before the window (Friday's, on a Saturday) counts for less as it ages
+    recency = 1.0 if m.recency is None else m.recency
+    return min(0.8, 0.3 + abs(m.equities_pct) / 5 + 0.1 * len(m.confirming)) * recency
 
 
 def stabilisers(inputs: WhyInputs, direction: Direction, cfg: WhyConfig) -> tuple[Stabiliser, ...]:

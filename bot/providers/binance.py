@@ -32,6 +32,7 @@ from bot.models import (
     Positive,
     Record,
     Ticker,
+    TopTraderRatio,
     UtcDatetime,
     Venue,
 )
@@ -351,6 +352,31 @@ def parse_long_short_ratio(body: Any, coin: Coin, source: str = "binance") -> li
     return sorted(validate_rows(source, body, LongShortRow, convert), key=lambda r: r.ts)
 
 
+TopBasis = Literal["position", "account"]
+TOP_TRADER_PATHS: dict[TopBasis, str] = {
+    "position": "/futures/data/topLongShortPositionRatio",
+    "account": "/futures/data/topLongShortAccountRatio",
+}
+
+
+def parse_top_trader_ratio(
+    body: Any, coin: Coin, basis: TopBasis, source: str = "binance"
+) -> list[TopTraderRatio]:
+    """Top traders' long share. Both endpoints answer in the global ratio's shape; for the
+    position endpoint ``longAccount`` is the long share of the top traders' position size."""
+
+    def convert(row: LongShortRow) -> TopTraderRatio:
+        return TopTraderRatio(
+            coin=coin.symbol,
+            venue="binance",
+            basis=basis,
+            ts=from_ms(row.timestamp),
+            long_share=row.longAccount,
+        )
+
+    return sorted(validate_rows(source, body, LongShortRow, convert), key=lambda r: r.ts)
+
+
 class BinanceProvider:
     """Batch endpoints (all symbols in one call) for the per-minute jobs; per-coin history
     endpoints for the slower ones. ``clock`` decides which kline is still running."""
@@ -473,6 +499,23 @@ class BinanceProvider:
             )
             hours = intervals.get(coin.binance_perp, DEFAULT_FUNDING_HOURS)
             return parse_funding_history(body, coin, hours, self.futures.source)
+
+        return await per_coin(self.futures.source, [c for c in coins if c.binance_perp], one)
+
+    async def top_trader_ratios(
+        self, coins: list[Coin], interval: Bar = "1h", limit: int = 30
+    ) -> list[TopTraderRatio]:
+        """Top traders' long share by position and by accounts per coin (two requests each;
+        Binance keeps the last 30 days)."""
+
+        async def one(coin: Coin) -> list[TopTraderRatio]:
+            out: list[TopTraderRatio] = []
+            for basis, path in TOP_TRADER_PATHS.items():
+                body = await self.futures.get_json(
+                    path, {"symbol": coin.binance_perp, "period": interval, "limit": min(limit, 500)}
+                )
+                out += parse_top_trader_ratio(body, coin, basis, self.futures.source)
+            return out
 
         return await per_coin(self.futures.source, [c for c in coins if c.binance_perp], one)
 

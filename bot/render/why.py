@@ -17,8 +17,11 @@ from bot.analysis.findings import (
     LevelZone,
     LiquidationFinding,
     MacroFinding,
+    MarketCapMove,
+    OIFinding,
     RegimeFinding,
     SeriesMove,
+    TopTradersFinding,
 )
 from bot.analysis.why import Driver, Stabiliser, WhyAnswer
 from bot.fmt import MINUS, age, ago, money, pct, price_short, utc
@@ -109,20 +112,28 @@ def headline(a: WhyAnswer) -> str:
 
 def breadth_text(b: Breadth, a: WhyAnswer) -> str:
     majors = ", ".join(f"{m.coin} {pct(m.change_pct)}" for m in b.majors)
-    parts = [f"{b.n_down} of {b.n} tracked coins fell, {b.n_up} rose"]
+    parts = [majors] if majors and a.inputs.coin is None else []
+    counts = f"{b.n_down} of {b.n} tracked coins fell, {b.n_up} rose"
     stats = []
     if b.median_pct is not None:
         stats.append(f"median {pct(b.median_pct)}")
     if b.cap_weighted_pct is not None:
         stats.append(f"cap-weighted {pct(b.cap_weighted_pct)}")
     if stats:
-        parts[0] += f" ({', '.join(stats)})"
-    if majors:
+        counts += f" ({', '.join(stats)})"
+    parts.append(counts)
+    if majors and a.inputs.coin is not None:
         parts.append(majors)
+    cap = a.inputs.market_cap
+    if cap is not None:
+        parts.append(market_cap_text(cap))
     if b.led_by_reason:
         parts.append(b.led_by_reason)
     beta = a.inputs.beta
-    if a.inputs.coin and beta is not None and beta.ok and beta.expected_move_pct is not None:
+    bench = a.inputs.benchmark
+    if a.inputs.coin and bench is not None and bench.basis == "market" and bench.beta_reason:
+        parts.append(f"β unreliable: {bench.beta_reason}")
+    elif a.inputs.coin and beta is not None and beta.ok and beta.expected_move_pct is not None:
         parts.append(
             f"with β {beta.beta:.2f} to BTC (R² {beta.r2:.2f}, {beta.n_obs} hourly returns), "
             f"{a.inputs.coin} was expected to move {pct(beta.expected_move_pct)}"
@@ -130,7 +141,33 @@ def breadth_text(b: Breadth, a: WhyAnswer) -> str:
     return "; ".join(parts) + f". [{a.inputs.window}, {venues(b.sources)}]"
 
 
+def market_cap_text(m: MarketCapMove) -> str:
+    if not m.ok or m.change_pct is None:
+        return f"total market cap: {m.insufficient or 'no data'}"
+    total = f" to {money(m.total_usd)}" if m.total_usd else ""
+    return f"total market cap {pct(m.change_pct)} in {m.window}{total} ({venues(m.sources)})"
+
+
+def benchmark_text(a: WhyAnswer) -> str:
+    """The coin against its peers, when β could not split the move."""
+    m = a.inputs.benchmark
+    if m is None or m.market_pct is None or m.residual_pct is None or m.coin_move_pct is None:
+        return ""
+    market = f"the market moved {pct(m.market_pct)} ({m.market_basis} over {m.n_peers} other tracked coins"
+    if m.market_basis == "cap-weighted" and m.median_pct is not None:
+        market += f", median {pct(m.median_pct)}"
+    market += ")"
+    btc = f" and BTC {pct(m.btc_pct)}" if m.btc_pct is not None else ""
+    return (
+        f"{a.inputs.coin} moved {pct(m.coin_move_pct)} while {market}{btc}: {pct(m.residual_pct)} is its "
+        f"own story. β unreliable: {m.beta_reason}, so it is measured against the market. [{m.window}]"
+    )
+
+
 def coin_specific_text(a: WhyAnswer) -> str:
+    bench = a.inputs.benchmark
+    if bench is not None and bench.basis == "market":
+        return benchmark_text(a)
     b = a.inputs.beta
     if b is None or b.beta is None or b.residual_pct is None:  # the ranker only names it with these
         return ""
@@ -190,8 +227,9 @@ def leverage_text(a: WhyAnswer) -> str:
     oi = i.oi
     if oi is not None and oi.ok and oi.change_pct is not None:
         text = f"Open interest {pct(oi.change_pct)} ({money(oi.change_usd or 0, plus=True)}) in {oi.window} to {money(oi.end_usd or 0)}"
+        text += oi_span_note(oi)
         if i.oi_30d is not None and i.oi_30d.ok and i.oi_30d.change_pct is not None:
-            text += f", {pct(i.oi_30d.change_pct)} over 30d"
+            text += f", {pct(i.oi_30d.change_pct)} over {span_days(i.oi_30d)}"
         lines.append(text + f". [{venues(oi.venues)}]")
     f = i.funding
     if f is not None and f.ok and f.mean_8h is not None:
@@ -205,21 +243,80 @@ def leverage_text(a: WhyAnswer) -> str:
         if ls.change_pp is not None:
             text += f" ({'+' if ls.change_pp >= 0 else MINUS}{abs(ls.change_pp):.1f} pp in {ls.window})"
         lines.append(text + f". [{venues(ls.sources)}]")
+    if i.top_traders is not None:
+        lines.append(top_traders_text(i.top_traders))
     return "\n".join(lines)
+
+
+def _pp(change: float | None, window: str) -> str:
+    if change is None:
+        return ""
+    return f" ({'+' if change >= 0 else MINUS}{abs(change):.1f} pp in {window})"
+
+
+def top_traders_text(t: TopTradersFinding) -> str:
+    """ "Top traders 58% long by position (−6.0 pp in 24h) while 70% of all accounts are long"."""
+    if not t.ok:
+        return f"Top traders: {t.insufficient} (Binance only)."
+    parts = []
+    if t.position_long_share is not None:
+        parts.append(f"{t.position_long_share:.0%} long by position{_pp(t.position_change_pp, t.window)}")
+    if t.account_long_share is not None:
+        parts.append(f"{t.account_long_share:.0%} by accounts{_pp(t.account_change_pp, t.window)}")
+    text = "Top traders " + ", ".join(parts)
+    if t.all_accounts_long_share is not None:
+        text += f" while {t.all_accounts_long_share:.0%} of all accounts are long"
+    return text + f". [{venues(t.sources)}]"
+
+
+def span_days(oi: OIFinding) -> str:
+    """The span a long change really covers, e.g. "29.8 d" (aligned to daily points)."""
+    return f"{oi.span_days:.1f} d" if oi.span_days is not None else oi.window
+
+
+def oi_span_note(oi: OIFinding) -> str:
+    """ " (over 6.8 d)" when the window's change rests on points notably off its length."""
+    if oi.span_days is None or oi.start is None or oi.end is None:
+        return ""
+    asked = (oi.end - oi.start).total_seconds() / 86400
+    if asked <= 0 or abs(oi.span_days / asked - 1) <= 0.05:
+        return ""
+    hours = oi.span_days * 24
+    return f" (over {hours:.1f} h)" if hours < 48 else f" (over {oi.span_days:.1f} d)"
 
 
 def _series(m: SeriesMove) -> str:
     return f"{m.name} {pct(m.change_pct or 0)}"
 
 
+def session_label(m: SeriesMove) -> str:
+    """ "Fri", "Thu–Fri", "Tue so far": the session(s) a move covers, close to close."""
+    first, last = m.first_session, m.last_session
+    if first is None or last is None:
+        return ""
+    fmt = "%a %d %b" if (last - first).days >= 6 else "%a"
+    text = f"{first:{fmt}}" if first == last else f"{first:{fmt}}–{last:{fmt}}"
+    return text + (" so far" if m.live else "")
+
+
 def macro_text(m: MacroFinding) -> str:
-    moves = [mv for mv in m.moves if mv.change_pct is not None and mv.in_window]
-    text = ", ".join(_series(mv) for mv in moves) or "no macro series traded in the window"
+    """ "Fri: S&P 500 −2.7%, VIX +32%; DAX −1.5%": each market's sessions, the date said once."""
+    moves = [mv for mv in m.moves if mv.change_pct is not None]
+    groups: dict[tuple[str, str], list[SeriesMove]] = {}
+    for mv in sorted(moves, key=lambda mv: mv.region != "us"):
+        groups.setdefault((mv.region, session_label(mv)), []).append(mv)
+    parts, said = [], None
+    for (_, label), group in groups.items():
+        items = ", ".join(_series(mv) for mv in group)
+        parts.append(items if label == said else f"{label}: {items}")
+        said = label
+    text = "; ".join(parts) or "no macro session to read"
     if m.verdict_reason:
-        text += f": {m.verdict_reason}"
-    spans = [mv.end for mv in moves if mv.end]
-    when = f", to {utc(max(spans))}" if spans else ""
-    return text + f". [{m.window}, {venues(m.sources) if m.sources else 'Yahoo'}{when}]"
+        text += f" — {m.verdict_reason}"
+    before = [mv for mv in moves if not mv.in_window]
+    if before and len(before) == len(moves):
+        text += " (the last sessions, before the window)"
+    return text + f". [sessions close to close, {venues(m.sources) if m.sources else 'Yahoo'}]"
 
 
 def levels_text(a: WhyAnswer) -> str | None:
@@ -316,9 +413,13 @@ def why_embed(a: WhyAnswer) -> discord.Embed:
         text = driver_text(d, a)
         if text:
             embed.add_field(name=f"{rank}. {DRIVER_TITLES[d.kind]}", value=_clip(text), inline=False)
+    if i.coin is None and "breadth" not in {d.kind for d in a.drivers} and i.breadth is not None:
+        # the market answer always shows the market, as context when it is not the driver
+        text = breadth_text(i.breadth, a) if i.breadth.ok else f"Breadth: {i.breadth.insufficient}."
+        embed.add_field(name="Market", value=_clip(text), inline=False)
     if a.quiet:
         context = []
-        if i.breadth is not None and i.breadth.ok:
+        if i.coin is not None and i.breadth is not None and i.breadth.ok:
             context.append(breadth_text(i.breadth, a))
         if i.liquidations is not None:
             context.append(liquidation_text(i.liquidations, i.liq_totals))
@@ -327,7 +428,12 @@ def why_embed(a: WhyAnswer) -> discord.Embed:
     if "leverage" not in {d.kind for d in a.drivers} and not a.quiet and i.liquidations is not None:
         embed.add_field(
             name="Leverage (no signal)",
-            value=_clip(liquidation_text(i.liquidations, i.liq_totals) + " " + coverage_text(i.liquidations)),
+            value=_clip(
+                liquidation_text(i.liquidations, i.liq_totals)
+                + " "
+                + coverage_text(i.liquidations)
+                + (f"\n{top_traders_text(i.top_traders)}" if i.top_traders is not None else "")
+            ),
             inline=False,
         )
     levels = levels_text(a)

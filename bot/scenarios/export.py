@@ -35,6 +35,7 @@ from bot.scenarios.model import (
     Scenario,
     StreamSession,
     TickerEntry,
+    TopTradersSeries,
     format_time,
 )
 from bot.store import Store
@@ -166,6 +167,19 @@ def export_scenario(
             for v, rows in sorted(by_venue_ls.items())
         ]
 
+    top_traders: list[TopTradersSeries] = []
+    for coin in wanted:
+        by_key: dict[tuple[str, str], list[LongShortRow]] = defaultdict(list)
+        for tt in store.top_traders(coin, start):
+            if tt.ts <= now:
+                by_key[(tt.venue, tt.basis)].append(
+                    LongShortRow(t=format_time(tt.ts), long_share=tt.long_share)
+                )
+        top_traders += [
+            TopTradersSeries.model_validate({"coin": coin, "venue": v, "basis": b, "rows": rows})
+            for (v, b), rows in sorted(by_key.items())
+        ]
+
     macro_rows: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
     for r in _query(
         store,
@@ -214,6 +228,7 @@ def export_scenario(
             "open_interest": open_interest,
             "funding": funding,
             "long_short": long_short,
+            "top_traders": top_traders,
             "macro": macro,
             "global_stats": global_stats,
             "breadth": breadth,
@@ -339,6 +354,8 @@ def _encode(value: Any, indent: str) -> str:
 def dumps_scenario(scenario: Scenario) -> str:
     """The scenario as file text; the same scenario always gives the same text."""
     data = scenario.model_dump(mode="json", exclude_defaults=False)
+    if not data["top_traders"]:
+        del data["top_traders"]  # a later section: files without it stay as they were
     return _encode(data, "") + "\n"
 
 

@@ -851,6 +851,26 @@ def _long_short(m: Market, rng: np.random.Generator) -> list[dict[str, Any]]:
     return out
 
 
+def _top_traders(m: Market, seed: int) -> list[dict[str, Any]]:
+    """Binance's top traders for the majors, hourly over the last two days (what the collector
+    keeps from its 30-hour fetches): by position they lean less long than the crowd and
+    de-risk through a fall; by accounts they sit between. Drawn from their own generator, so
+    adding them left every other section of the files unchanged."""
+    rng = np.random.default_rng(seed)
+    spec, out = m.spec, []
+    for coin in MAJORS:
+        start, end = spec.long_share_overrides.get(coin, spec.long_share)
+        for basis, lean in (("position", (0.03, 0.08)), ("account", (0.01, 0.03))):
+            rows = []
+            for h in range(47, -1, -1):
+                frac = max(0.0, min(1.0, (24 - h) / 24))  # flat until a day ago, then toward now
+                share = (start - lean[0]) + ((end - lean[1]) - (start - lean[0])) * frac
+                share += rng.normal(0, 0.004 if h else 0.0)
+                rows.append([m.rel(NOW - timedelta(hours=h)), round(min(0.95, max(0.05, share)), 4)])
+            out.append({"coin": coin, "venue": "binance", "basis": basis, "rows": rows})
+    return out
+
+
 @dataclass(frozen=True)
 class _Event:
     at: datetime
@@ -1084,6 +1104,7 @@ def build(spec: Spec) -> Scenario:
         "open_interest": _oi(m, rng),
         "funding": _funding(m, rng),
         "long_short": _long_short(m, rng),
+        "top_traders": _top_traders(m, spec.seed + 1),
         "macro": _macro(m, rng),
         "global_stats": global_stats,
         "breadth": breadth,

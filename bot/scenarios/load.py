@@ -28,6 +28,7 @@ from bot.models import (
     MacroPoint,
     OpenInterest,
     Ticker,
+    TopTraderRatio,
 )
 from bot.scenarios.model import TIME_HELP, Scenario
 from bot.store import Store
@@ -194,6 +195,11 @@ def apply_scenario(scenario: Scenario, store: Store, *, now: datetime | None = N
         )
         if ls.rows:
             seen(_source(ls.venue, "perp"), at(ls.rows[-1].t))
+    for tt in scenario.top_traders:
+        store.upsert_top_traders(
+            TopTraderRatio(coin=tt.coin, venue=tt.venue, basis=tt.basis, ts=at(r.t), long_share=r.long_share)
+            for r in tt.rows
+        )
     for m in scenario.macro:
         store.upsert_macro(
             MacroPoint(

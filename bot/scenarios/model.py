@@ -430,6 +430,20 @@ class LongShortSeries(Section):
         return self
 
 
+class TopTradersSeries(Section):
+    """A venue's top traders' long share (0..1), by position size or by accounts."""
+
+    coin: TrackedCoin
+    venue: Venue
+    basis: Literal["position", "account"]
+    rows: list[LongShortRow]
+
+    @model_validator(mode="after")
+    def _times(self) -> TopTradersSeries:
+        _check_times((r.t for r in self.rows), ordered=True)
+        return self
+
+
 class MacroSeries(Section):
     """Closes of one macro series (``spx``, ``ndx``, ``sx5e``, ``dax``, ``dxy``, ``us10y``, ``vix``)."""
 
@@ -533,6 +547,9 @@ class Scenario(BaseModel):
     open_interest: list[OpenInterestSeries] = []
     funding: list[FundingSeries] = []
     long_short: list[LongShortSeries] = []
+    top_traders: list[TopTradersSeries] = Field(
+        default=[], description="Top traders' long share (Binance), by position and by accounts."
+    )
     macro: list[MacroSeries] = []
     global_stats: list[GlobalEntry] = []
     breadth: BreadthSnapshot | None = None
@@ -556,6 +573,7 @@ class Scenario(BaseModel):
         self._unique("open_interest", ((s.coin, s.venue) for s in self.open_interest))
         self._unique("funding", ((s.coin, s.venue) for s in self.funding))
         self._unique("long_short", ((s.coin, s.venue) for s in self.long_short))
+        self._unique("top_traders", ((s.coin, s.venue, s.basis) for s in self.top_traders))
         self._unique("macro", ((s.series, s.interval) for s in self.macro))
         self._unique("global_stats", ((g.source, self.at(g.ts)) for g in self.global_stats))
         seen: dict[str, set[str]] = {}

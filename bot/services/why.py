@@ -12,8 +12,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from bot.analysis.alignment import aligned_index
+from bot.analysis.benchmark import market_benchmark
 from bot.analysis.beta import beta_to_btc
-from bot.analysis.breadth import breadth
+from bot.analysis.breadth import breadth, market_cap_move
 from bot.analysis.coverage import coverage
 from bot.analysis.derivatives import (
     OIConfig,
@@ -25,6 +27,7 @@ from bot.analysis.derivatives import (
 from bot.analysis.findings import window_label
 from bot.analysis.liq_basis import LiqBands, latest_oi_usd, with_basis
 from bot.analysis.macro import macro_moves
+from bot.analysis.positioning import top_traders_state
 from bot.analysis.regime import regime_from_findings
 from bot.analysis.why import WhyAnswer, WhyInputs, explain
 from bot.coins import Coin
@@ -81,7 +84,14 @@ def coin_oi(store: Store, coin: str, now: datetime, windows: Sequence[timedelta]
     if not latest:
         return []
     end = max(p.ts for p in latest)
-    return [*latest, *store.oi_points(coin, [end - w for w in windows])]
+    return [*latest, *store.oi_points(coin, _around([end - w for w in windows]))]
+
+
+def _around(targets: Sequence[datetime]) -> list[datetime]:
+    """Each target and a point past it, so the reads bring the series' spacing near the target
+    even before the history starts (what :mod:`bot.analysis.alignment` needs)."""
+    reach = OIConfig().max_spacing_align
+    return [t for target in targets for t in (target, target + reach)]
 
 
 def market_oi(
@@ -99,14 +109,18 @@ def market_oi(
         out.append(OpenInterest(coin=MARKET, venue=venue, ts=end, oi_usd=sum(p.oi_usd for p in ends)))
         for w in windows:
             t = end - w
-            tol = min(max(w * cfg.align_fraction, cfg.min_align), cfg.max_align)
             then = []
             for e in ends:
-                near = [p for p in store.oi_points(e.coin, [t]) if p.venue == venue and abs(p.ts - t) <= tol]
-                if near:
-                    then.append(min(near, key=lambda p: abs(p.ts - t)))
+                near = sorted(
+                    (p for p in store.oi_points(e.coin, _around([t])) if p.venue == venue), key=lambda p: p.ts
+                )
+                i = aligned_index([p.ts for p in near], t, w, cfg=cfg.align())
+                if i is not None:
+                    then.append(near[i])
             if len(then) == len(ends):
-                out.append(OpenInterest(coin=MARKET, venue=venue, ts=t, oi_usd=sum(p.oi_usd for p in then)))
+                # stamped at the latest of the coins' points: the span it gives is never overstated
+                at = max(p.ts for p in then)
+                out.append(OpenInterest(coin=MARKET, venue=venue, ts=at, oi_usd=sum(p.oi_usd for p in then)))
     return out
 
 
@@ -127,10 +141,14 @@ def gather(
     unknowns: list[str] = []
     if moves.as_of is not None and now - moves.as_of > stale_after:
         unknowns.append(f"prices are {age(now - moves.as_of)} old (stale): the last good values are shown")
-    caps = {c: t.market_cap for c, t in tickers.items() if t.market_cap}
+    caps = market_caps(store)
     br = breadth(
         moves.changes, window=window, as_of=moves.as_of, market_caps=caps or None, sources=moves.sources
     )
+
+    market_cap = None
+    if coin is None:
+        market_cap = market_cap_move(window, store.global_latest(), store.global_at(now - span))
 
     since_hourly = now - timedelta(days=BETA_DAYS) - span
     subject_hourly = store.candles(subject, "1h", since_hourly, now)
@@ -146,6 +164,17 @@ def gather(
             coin_move_pct=moves.changes.get(coin),
             btc_move_pct=moves.changes.get("BTC"),
         )
+
+    bench = None
+    if coin is not None and coin != "BTC":
+        peers = breadth(
+            {c: v for c, v in moves.changes.items() if c != coin},
+            window=window,
+            as_of=moves.as_of,
+            market_caps=caps or None,
+            sources=moves.sources,
+        )
+        bench = market_benchmark(coin, window, moves.changes.get(coin), peers, beta)
 
     sessions = store.stream_sessions(now - BASELINE - span)
     cover = coverage(sessions, now - span, now)
@@ -173,6 +202,13 @@ def gather(
     ls = long_short_state(
         subject, store.long_short(subject, now - span - timedelta(days=1)), now=now, window=span
     )
+    top = top_traders_state(
+        subject,
+        store.top_traders(subject, now - span - timedelta(hours=7)),
+        now=now,
+        window=span,
+        all_accounts=ls,
+    )
     flow = None
     perp_hourly = store.candles_of(subject, "1h", "binance", "perp", now - span - HOUR, now)
     if subject_hourly and perp_hourly:
@@ -185,11 +221,12 @@ def gather(
         move, oi=oi, liquidations=liq, flow=flow, broke_level=broke, coin=oi_key, window=window_label(span)
     )
 
-    macro_interval = "1h" if span <= timedelta(hours=24) else "1d"
+    # whole sessions, close to close: daily closes, plus hourly bars for a session in progress
     series = ("spx", "ndx", "sx5e", "dax", "dxy", "usd_broad", "us10y", "vix")
-    macro_points = store.macro(series, macro_interval, now - span - timedelta(days=5))
-    if not macro_points and macro_interval == "1h":
-        macro_points = store.macro(series, "1d", now - timedelta(days=15))
+    macro_points = [
+        *store.macro(series, "1d", now - span - timedelta(days=10)),
+        *store.macro(series, "1h", now - timedelta(days=2)),
+    ]
     if any(p.series == "dxy" for p in macro_points):  # one dollar gauge, not two
         macro_points = [p for p in macro_points if p.series != "usd_broad"]
     asked = [s for s in series if s != "usd_broad" or any(p.series == s for p in macro_points)]
@@ -205,19 +242,30 @@ def gather(
         move_source=t.venue if t else "",
         move_as_of=t.ts if t else None,
         breadth=br,
+        market_cap=market_cap,
         beta=beta,
+        benchmark=bench,
         liquidations=liq,
         liq_totals=liq_totals,
         oi=oi,
         oi_30d=oi_30d,
         funding=funding,
         long_short=ls,
+        top_traders=top,
         flow=flow,
         regime=regime,
         macro=macro,
         levels=levels,
         unknowns=tuple(unknowns),
     )
+
+
+def market_caps(store: Store) -> dict[str, float]:
+    """Each coin's market cap from any source that gives one (CoinGecko's tickers, else its
+    top-100 snapshot): the best-priced ticker (an exchange's) usually carries none."""
+    caps = {e.symbol: e.market_cap for e in store.market_breadth()[0] if e.market_cap}
+    caps.update({t.coin: t.market_cap for t in store.tickers() if t.market_cap})
+    return caps
 
 
 def _market_move(changes: dict[str, float], median: float | None) -> float | None:

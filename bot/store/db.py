@@ -30,6 +30,7 @@ from bot.models import (
     OpenInterest,
     SourceHealth,
     Ticker,
+    TopTraderRatio,
 )
 from bot.store.reads import StoreReads
 from bot.store.schema import ALL_COINS, HOUR_MS, MINUTE_MS, migrate
@@ -99,6 +100,10 @@ class Store(StoreReads):
     def upsert_long_short(self, points: Iterable[LongShortRatio]) -> int:
         rows = [{**p.model_dump(exclude={"ts"}), "ts_ms": to_ms(p.ts)} for p in points]
         return self._upsert("long_short", rows, ["coin", "venue", "ts_ms"])
+
+    def upsert_top_traders(self, points: Iterable[TopTraderRatio]) -> int:
+        rows = [{**p.model_dump(exclude={"ts"}), "ts_ms": to_ms(p.ts)} for p in points]
+        return self._upsert("top_traders", rows, ["coin", "venue", "basis", "ts_ms"])
 
     def upsert_macro(self, points: Iterable[MacroPoint]) -> int:
         rows = [{**p.model_dump(exclude={"ts"}), "ts_ms": to_ms(p.ts)} for p in points]

@@ -18,6 +18,7 @@ from bot.models import (
     MarketEntry,
     OpenInterest,
     StreamSession,
+    TopTraderRatio,
 )
 from bot.store.schema import ALL_COINS, HOUR_MS
 
@@ -156,6 +157,12 @@ class StoreReads:
         )
         return [LongShortRatio.model_construct(**_without(r, "ts_ms"), ts=from_ms(r["ts_ms"])) for r in rows]
 
+    def top_traders(self, coin: str, since: datetime) -> list[TopTraderRatio]:
+        rows = self._rows(
+            "SELECT * FROM top_traders WHERE coin = ? AND ts_ms >= ? ORDER BY ts_ms", (coin, to_ms(since))
+        )
+        return [TopTraderRatio.model_construct(**_without(r, "ts_ms"), ts=from_ms(r["ts_ms"])) for r in rows]
+
     def liq_buckets(
         self, coin: str | None, since: datetime, until: datetime, *, hourly: bool
     ) -> list[dict[str, Any]]:
@@ -220,6 +227,13 @@ class StoreReads:
 
     def global_latest(self) -> GlobalStats | None:
         rows = self._rows("SELECT * FROM global_stats ORDER BY ts_ms DESC LIMIT 1")
+        return GlobalStats(**_without(rows[0], "ts_ms"), ts=from_ms(rows[0]["ts_ms"])) if rows else None
+
+    def global_at(self, at: datetime) -> GlobalStats | None:
+        """The global snapshot at or just before ``at`` (a window's start)."""
+        rows = self._rows(
+            "SELECT * FROM global_stats WHERE ts_ms <= ? ORDER BY ts_ms DESC LIMIT 1", (to_ms(at),)
+        )
         return GlobalStats(**_without(rows[0], "ts_ms"), ts=from_ms(rows[0]["ts_ms"])) if rows else None
 
     def market_breadth(self) -> tuple[list[MarketEntry], datetime | None]:

@@ -123,6 +123,14 @@ MIGRATIONS: list[str] = [
     CREATE UNIQUE INDEX alert_briefs_channel ON alert_briefs (channel_id);
     CREATE INDEX alert_briefs_due ON alert_briefs (next_due_ms);
     """,
+    # 5: top traders' long share per coin, venue and basis (position size or accounts)
+    """
+    CREATE TABLE top_traders (
+        coin TEXT NOT NULL, venue TEXT NOT NULL, basis TEXT NOT NULL, ts_ms INTEGER NOT NULL,
+        long_share REAL NOT NULL,
+        PRIMARY KEY (coin, venue, basis, ts_ms)
+    ) WITHOUT ROWID;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -33,65 +33,72 @@ def two_day(moves: dict[str, float], level: float = 100.0) -> list[MacroPoint]:
     return out
 
 
-def test_daily_move_reads_one_bar_before_the_bar_at_the_window_start() -> None:
+def close_of(day: int) -> datetime:
+    """A November 2026 US session's close in UTC (16:00 New York, EST)."""
+    return datetime(2026, 11, day, 21, 0, tzinfo=UTC)
+
+
+def test_a_window_reads_the_sessions_it_overlaps_close_to_close() -> None:
     closes = [100, 101, 102, 103, 104, 105, 106, 107, 108, 109]
     f = macro_moves(series("spx", closes, SESSIONS), now=TUE_AFTERNOON, window=DAY)
     (m,) = f.moves
-    # window starts Mon 15:00, inside Monday's bar: the reference is Friday's close
-    assert (m.start, m.end) == (SESSIONS[4], SESSIONS[6])
+    # window Mon 15:00 → Tue 15:00: Monday's session and Tuesday's so far, from Friday's close
+    assert (m.first_session, m.last_session, m.live) == (date(2026, 11, 16), date(2026, 11, 17), True)
+    assert (m.start, m.end) == (close_of(13), TUE_AFTERNOON)
     assert (m.start_close, m.end_close, m.bars) == (104, 106, 2)
     assert m.change_pct == pytest.approx((106 / 104 - 1) * 100)
     assert m.change_abs == pytest.approx(2)
     assert m.in_window
+    assert m.weight == 1.0
     assert m.name == "S&P 500"
     assert m.symbol == "^SPX"
     assert m.source == "yahoo"
     assert f.window == "24h"
-    assert f.as_of == SESSIONS[6]
+    assert f.as_of == TUE_AFTERNOON
     assert f.sources == ("yahoo",)
     assert "vix" in f.missing
     assert "spx" not in f.missing
 
 
-def test_week_window_spans_the_week() -> None:
+def test_week_window_spans_the_weeks_sessions() -> None:
     closes = [100, 101, 102, 103, 104, 105, 106, 107, 108, 109]
     f = macro_moves(series("dax", closes, SESSIONS), now=TUE_AFTERNOON, window=7 * DAY)
     (m,) = f.moves
-    assert (m.start, m.end, m.bars) == (SESSIONS[0], SESSIONS[6], 6)
+    assert (m.first_session, m.last_session, m.bars) == (date(2026, 11, 10), date(2026, 11, 17), 6)
+    assert (m.start_close, m.end_close) == (100, 106)
+    assert m.region == "eu"
 
 
-def test_saturday_reads_fridays_session_and_sunday_is_out_of_the_window() -> None:
+def test_saturday_reads_fridays_session_and_sunday_the_session_before_weighted_down() -> None:
     closes = [100, 101, 102, 103, 104, 105, 106, 107, 108, 109]
-    sat = macro_moves(
-        series("spx", closes, SESSIONS), now=datetime(2026, 11, 21, 15, 0, tzinfo=UTC), window=DAY
-    )
-    assert (sat.moves[0].start, sat.moves[0].end, sat.moves[0].bars) == (SESSIONS[8], SESSIONS[9], 1)
-    assert sat.moves[0].in_window
-    # Before Friday's open time of day, Thursday's bar was in progress at the start: the span
-    # reaches back to Wednesday's close (covering the window, and saying so with bars=2).
-    early = macro_moves(
-        series("spx", closes, SESSIONS), now=datetime(2026, 11, 21, 12, 0, tzinfo=UTC), window=DAY
-    )
-    assert (early.moves[0].start, early.moves[0].bars) == (SESSIONS[7], 2)
+    for now in (datetime(2026, 11, 21, 15, 0, tzinfo=UTC), datetime(2026, 11, 21, 12, 0, tzinfo=UTC)):
+        sat = macro_moves(series("spx", closes, SESSIONS), now=now, window=DAY)
+        (m,) = sat.moves
+        assert (m.first_session, m.last_session, m.bars) == (date(2026, 11, 20), date(2026, 11, 20), 1)
+        assert (m.start_close, m.end_close, m.in_window, m.weight) == (108, 109, True, 1.0)
     sun = macro_moves(
         series("spx", closes, SESSIONS), now=datetime(2026, 11, 22, 15, 0, tzinfo=UTC), window=DAY
     )
-    assert not sun.moves[0].in_window
-    assert sun.verdict is None
-    assert "no equity index traded" in sun.verdict_reason
-    assert any("no trading in the window" in n for n in sun.notes)
+    (m,) = sun.moves
+    assert (m.first_session, m.start_close, m.end_close) == (date(2026, 11, 20), 108, 109)
+    assert not m.in_window
+    assert m.weight == pytest.approx(0.5 ** (18 / 24))  # closed 18 h before the window
+    assert sun.recency == pytest.approx(m.weight)
+    assert any("closed before it" in n for n in sun.notes)
 
 
-def test_hourly_move_is_exact() -> None:
-    times = [datetime(2026, 11, 17, h, 0, tzinfo=UTC) for h in range(13)]
+def test_an_hourly_window_reads_the_session_not_its_slice() -> None:
+    mon = [datetime(2026, 11, 16, 14, 30, tzinfo=UTC) + timedelta(hours=h) for h in range(7)]
+    tue = [datetime(2026, 11, 17, 14, 30, tzinfo=UTC) + timedelta(hours=h) for h in range(3)]
+    closes = [100, 101, 102, 103, 104, 105, 106, 107, 108, 109]
     f = macro_moves(
-        series("dxy", [100 + h for h in range(13)], times, interval="1h"),
-        now=datetime(2026, 11, 17, 12, 30, tzinfo=UTC),
+        series("dxy", closes, [*mon, *tue], interval="1h"),
+        now=datetime(2026, 11, 17, 17, 0, tzinfo=UTC),
         window=timedelta(hours=3),
     )
     (m,) = f.moves
-    # window starts 09:30: the bar in progress opened 09:00, the one before closed at 09:00
-    assert (m.start, m.end, m.bars) == (times[8], times[12], 4)
+    # from Monday's close (its last hourly bar), not from the bar in progress at 14:00
+    assert (m.start, m.start_close, m.end_close, m.live) == (close_of(16), 106, 109, True)
     assert f.window == "3h"
 
 
@@ -163,7 +170,7 @@ def test_stale_and_short_series_are_flagged_not_used() -> None:
     assert "ago" in moves["spx"].insufficient
     assert moves["dxy"].insufficient == "only one close"
     assert moves["vix"].insufficient is not None
-    assert "too late" in moves["vix"].insufficient
+    assert "no close before" in moves["vix"].insufficient
     assert all(m.change_pct is None for m in f.moves)
     assert f.insufficient is not None
     assert f.verdict is None

@@ -42,6 +42,7 @@ SOURCES = [
     "bybit/long-short",
     "okx/oi-history",
     "okx/long-short",
+    "binance/top-traders",
     "yahoo/daily",
     "yahoo/intraday",
 ]
@@ -52,6 +53,7 @@ MARKET_TABLES = [
     "open_interest",
     "funding",
     "long_short",
+    "top_traders",
     "macro",
     "global_stats",
     "market_breadth",
@@ -157,6 +159,8 @@ async def test_collect_once_fills_every_table(exchange: FakeExchange, tmp_path: 
     assert distinct(db, "open_interest", "venue") == {"binance", "bybit", "okx"}
     assert distinct(db, "funding", "venue") == {"binance", "bybit", "okx"}
     assert distinct(db, "long_short", "venue") == {"binance", "bybit", "okx"}
+    assert count(db, "SELECT COUNT(DISTINCT basis) FROM top_traders") == 2
+    assert distinct(db, "top_traders", "coin") == set(COINS)
     assert count(db, "SELECT COUNT(DISTINCT series || interval) FROM macro") == 7 * 2
     assert distinct(db, "market_breadth", "symbol") == set(COINS)
 

@@ -25,10 +25,12 @@ from bot.providers.binance import (
     parse_premium_index,
     parse_ticker_24h,
     parse_ticker_window,
+    parse_top_trader_ratio,
     with_change_7d,
 )
 from bot.providers.http import BadPayload, HttpClient, ProviderError
 from bot.settings import BinanceSettings
+from tests.helpers import documented_shape
 
 from .conftest import FakeVenue, load_sample, ok, synthetic_coins, with_ids
 
@@ -260,6 +262,47 @@ def test_long_short_ratio_sample(registry: CoinRegistry) -> None:
     ]
     with pytest.raises(BadPayload):  # a share above 1 is absurd: the model refuses it
         parse_long_short_ratio([{"longAccount": "1.7", "timestamp": 1583139600000}], registry.get("BTC"))
+
+
+def test_top_trader_ratio_samples(registry: CoinRegistry) -> None:
+    """Fixtures written in the documented shape (the global ratio's); for the position endpoint
+    ``longAccount`` is the long share of the top traders' positions."""
+    btc = registry.get("BTC")
+    position = parse_top_trader_ratio(
+        documented_shape("binance-usdm/top-long-short-position-ratio.json"), btc, "position"
+    )
+    account = parse_top_trader_ratio(
+        documented_shape("binance-usdm/top-long-short-account-ratio.json"), btc, "account"
+    )
+    assert [(r.basis, r.ts, r.long_share) for r in position] == [
+        ("position", from_ms(1583139600000), 0.5891),
+        ("position", from_ms(1583139900000), 0.3583),
+    ]
+    assert [(r.basis, r.long_share) for r in account] == [("account", 0.6442), ("account", 0.358)]
+    assert {r.coin for r in (*position, *account)} == {"BTC"}
+    with pytest.raises(BadPayload):
+        parse_top_trader_ratio([{"longAccount": "-0.1", "timestamp": 1583139600000}], btc, "position")
+
+
+async def test_top_trader_ratios_ask_both_endpoints_per_coin(
+    http: HttpClient, fake: FakeVenue, registry: CoinRegistry
+) -> None:
+    fake.on(
+        "/futures/data/topLongShortPositionRatio",
+        ok(documented_shape("binance-usdm/top-long-short-position-ratio.json")),
+    )
+    fake.on(
+        "/futures/data/topLongShortAccountRatio",
+        ok(documented_shape("binance-usdm/top-long-short-account-ratio.json")),
+    )
+    p = provider(http, registry)
+    points = await p.top_trader_ratios([registry.get("BTC")], "1h", 30)
+    assert fake.paths() == [
+        "/futures/data/topLongShortPositionRatio",
+        "/futures/data/topLongShortAccountRatio",
+    ]
+    assert fake.params() == {"symbol": "BTCUSDT", "period": "1h", "limit": "30"}
+    assert [p.basis for p in points] == ["position", "position", "account", "account"]
 
 
 # -- provider -------------------------------------------------------------------------------

@@ -136,6 +136,10 @@ PARSERS = [
            ("samples/binance-usdm/funding-rate-history.json",), st.tuples(COINS, st.sampled_from([4.0, 8.0]))),
     Parser("binance.parse_long_short_ratio", lambda b, o: binance.parse_long_short_ratio(b, o),
            ("samples/binance-usdm/global-long-short-account-ratio.json",), COINS),
+    Parser("binance.parse_top_trader_ratio", lambda b, o: binance.parse_top_trader_ratio(b, o[0], o[1]),
+           ("documented-shape/binance-usdm/top-long-short-position-ratio.json",
+            "documented-shape/binance-usdm/top-long-short-account-ratio.json"),
+           st.tuples(COINS, st.sampled_from(["position", "account"]))),
     # Bybit
     Parser("bybit.parse_linear_tickers", lambda b, o: bybit.parse_linear_tickers(b, REGISTRY),
            ("samples/bybit-v5/tickers-linear-inverse-tab.json", "synthetic/bybit-linear-tickers")),
@@ -460,6 +464,10 @@ def _option_examples(parser: Parser) -> list[Any]:
         "binance.parse_klines": [(REGISTRY.get("BTC"), "spot", "1d", None)],
         "binance.parse_premium_index": [None, 4.0],
         "binance.parse_funding_history": [(REGISTRY.get("BTC"), 8.0)],
+        "binance.parse_top_trader_ratio": [
+            (REGISTRY.get("BTC"), "position"),
+            (REGISTRY.get("BTC"), "account"),
+        ],
         "bybit.parse_kline": [(REGISTRY.get("PEPE"), "1h", None)],
         "okx.parse_candles": [(REGISTRY.get("BTC"), "1d", False)],
         "yahoo.parse_chart": ["1d", "1h"],
