@@ -62,6 +62,13 @@ def window_moves(
     changes: dict[str, float] = {}
     stamps: list[datetime] = []
     sources: set[str] = set()
+    interval = "1d" if window == "7d" else "1h"
+    start = now - span
+    # the bars of every coin without a ticker change for this window, in one read
+    from_bars = [c for c in coins if c in tickers and _ticker_change(tickers[c], window) is None]
+    bars_of = store.candles_many(
+        from_bars, interval, start - (timedelta(days=1) if interval == "1d" else HOUR), now
+    )
     for coin in coins:
         t = tickers.get(coin)
         if t is None:
@@ -71,11 +78,7 @@ def window_moves(
         elif window == "7d" and t.change_7d_pct is not None:
             changes[coin] = t.change_7d_pct
         else:
-            interval = "1d" if window == "7d" else "1h"
-            start = now - span
-            bars = store.candles(
-                coin, interval, start - (timedelta(days=1) if interval == "1d" else HOUR), now
-            )
+            bars = bars_of.get(coin, [])
             base = next((b for b in bars if b.open_time <= start < b.open_time + _bar(interval)), None)
             if base is None:
                 continue
@@ -83,6 +86,10 @@ def window_moves(
         stamps.append(t.ts)
         sources.add(t.venue)
     return Moves(changes, min(stamps) if stamps else None, tuple(sorted(sources)))
+
+
+def _ticker_change(t: Ticker, window: str) -> float | None:
+    return t.change_24h_pct if window == "24h" else t.change_7d_pct if window == "7d" else None
 
 
 def _bar(interval: str) -> timedelta:
@@ -106,7 +113,7 @@ def market_oi(
     sum over the same coins at both ends, each coin's value as of that time (and close enough
     to it), so a coin missing at one end never reads as a collapse."""
     cfg = OIConfig()
-    latest = [p for c in coins for p in store.oi_points(c, [now], after=False)]
+    latest = store.oi_latest(coins, now)  # one read: each coin's latest point per venue
     out: list[OpenInterest] = []
     for venue in sorted({p.venue for p in latest}):
         ends = [p for p in latest if p.venue == venue]
@@ -116,8 +123,9 @@ def market_oi(
             t = end - w
             tol = min(max(w * cfg.align_fraction, cfg.min_align), cfg.max_align)
             then = []
+            around = store.oi_near(venue, [e.coin for e in ends], t)  # one read for every coin
             for e in ends:
-                near = [p for p in store.oi_points(e.coin, [t]) if p.venue == venue and abs(p.ts - t) <= tol]
+                near = [p for p in around.get(e.coin, []) if abs(p.ts - t) <= tol]
                 if near:
                     then.append(min(near, key=lambda p: abs(p.ts - t)))
             if len(then) == len(ends):
