@@ -155,10 +155,10 @@ def gather(
     )
 
     since_hourly = now - timedelta(days=BETA_DAYS) - span
-    subject_hourly = store.candles(subject, "1h", since_hourly, now)
+    subject_hourly = store.candle_columns(subject, "1h", since_hourly, now)
     beta = None
     if coin is not None and coin != "BTC":
-        btc_hourly = store.candles("BTC", "1h", since_hourly, now)
+        btc_hourly = store.candle_columns("BTC", "1h", since_hourly, now)
         beta = beta_to_btc(
             coin,
             subject_hourly,
@@ -191,8 +191,10 @@ def gather(
     )
     flow = None
     perp_hourly = store.candles_of(subject, "1h", "binance", "perp", now - span - HOUR, now)
-    if subject_hourly and perp_hourly:
-        flow = taker_flow(subject, subject_hourly, perp_hourly, now=now, window=span)
+    if len(subject_hourly) and perp_hourly:
+        # the flow reads only the window's bars: those as models, the month stays columns
+        spot_window = subject_hourly.between(now - span).candles()
+        flow = taker_flow(subject, spot_window, perp_hourly, now=now, window=span)
 
     levels = levels_for(store, subject, tickers.get(subject), now, hourly=subject_hourly)
     broke = bool(levels and levels.broken and levels.broken[0].was == "support")

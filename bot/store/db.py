@@ -335,6 +335,13 @@ class Store(StoreReads):
             names = [d[0] for d in cur.description]
             return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
+    def _tuples(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Rows as the cursor gives them, for columnar reads."""
+        reader = self._reader()
+        conn, lock = (self.conn, self.lock) if reader is None else reader
+        with lock:
+            return conn.execute(sql, params).fetchall()
+
     def tickers(self, coin: str | None = None) -> list[Ticker]:
         where, params = ("WHERE coin = ?", [coin]) if coin else ("", [])
         rows = self._rows(f"SELECT * FROM tickers {where} ORDER BY coin, venue, market", params)  # noqa: S608

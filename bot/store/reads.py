@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from bot.clock import from_ms, to_ms
+from bot.columns import COLUMNS, CandleColumns
 from bot.models import (
     Candle,
     Funding,
@@ -33,6 +34,9 @@ class StoreReads:
     lock: threading.RLock
 
     def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        raise NotImplementedError
+
+    def _tuples(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         raise NotImplementedError
 
     def candles(
@@ -60,6 +64,22 @@ class StoreReads:
             (coin, interval, venue, market, to_ms(since), to_ms(until) if until else 2**62),
         )
         return [_candle(r) for r in rows]
+
+    def candle_columns(
+        self, coin: str, interval: str, since: datetime, until: datetime | None = None
+    ) -> CandleColumns:
+        """:meth:`candles` as numpy columns straight from the rows (no model per bar): for
+        analysis that only needs the columns (beta, levels)."""
+        select = ", ".join(COLUMNS)
+        for venue, market in CANDLE_PREFERENCE:
+            rows = self._tuples(
+                f"SELECT {select} FROM candles WHERE coin = ? AND interval = ? AND venue = ? "  # noqa: S608
+                "AND market = ? AND open_ms >= ? AND open_ms <= ? ORDER BY open_ms",
+                (coin, interval, venue, market, to_ms(since), to_ms(until) if until else 2**62),
+            )
+            if rows:
+                return CandleColumns.from_rows(coin, interval, venue, market, rows)
+        return CandleColumns.empty(coin, interval)
 
     def candles_many(
         self, coins: Sequence[str], interval: str, since: datetime, until: datetime | None = None
