@@ -48,7 +48,7 @@ def liq_rows(
     rows = store.liq_buckets(coin, edge - BASELINE, edge, hourly=True) if baseline else []
     rows += store.liq_buckets(coin, edge, now + timedelta(minutes=1), hourly=window > timedelta(days=1))
     return [
-        LiqMinute(
+        LiqMinute.model_construct(  # roll-up rows, validated as events on the way in
             coin=coin or MARKET,
             minute=from_ms(r["minute"]),
             side=r["side"],

@@ -123,6 +123,12 @@ MIGRATIONS: list[str] = [
     CREATE UNIQUE INDEX alert_briefs_channel ON alert_briefs (channel_id);
     CREATE INDEX alert_briefs_due ON alert_briefs (next_due_ms);
     """,
+    # 5: the market-wide per-minute sums (every coin's minutes of a window's partial hours) read
+    #    from the index alone instead of a table seek per coin and minute
+    """
+    CREATE INDEX liq_minute_time_sums ON liq_minute (minute_ms, side, venue, usd, events, max_usd);
+    DROP INDEX liq_minute_time;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
