@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from bot.analysis.coverage import Coverage, coverage
 from bot.analysis.derivatives import LiqMinute, LiquidationConfig, liquidation_window
@@ -61,11 +62,21 @@ def liq_rows(
     ]
 
 
+# liq_sums results by (coin, start, end): windows of one answer share their last hour
+LiqSums = dict[tuple[str | None, datetime, datetime], list[dict[str, Any]]]
+
+
 def liquidations(
-    store: Store, coin: str | None, now: datetime, window: timedelta, cover: Coverage
+    store: Store,
+    coin: str | None,
+    now: datetime,
+    window: timedelta,
+    cover: Coverage,
+    sums: LiqSums | None = None,
 ) -> LiquidationFinding:
     """One window's finding from SQL sums (baseline, window, last hour) rather than from every
-    minute's rows: the cost stays flat whatever the window and the history."""
+    minute's rows: the cost stays flat whatever the window and the history. Pass the same
+    ``sums`` for the windows of one answer and each span is read once."""
     cfg = LiquidationConfig()
     key = coin or MARKET
     start = now - window
@@ -76,7 +87,12 @@ def liquidations(
     rows: list[LiqMinute] = []
 
     def add(stamp: datetime, lo: datetime, hi: datetime) -> None:
-        for r in store.liq_sums(coin, lo, hi):
+        found = sums.get((coin, lo, hi)) if sums is not None else None
+        if found is None:
+            found = store.liq_sums(coin, lo, hi)
+            if sums is not None:
+                sums[(coin, lo, hi)] = found
+        for r in found:
             rows.append(
                 LiqMinute(
                     coin=key,
@@ -116,7 +132,8 @@ def gather_liquidations(
     longest = max(LIQ_WINDOWS[w] for w in windows)
     sessions = store.stream_sessions(now - BASELINE - longest)
     cover = coverage(sessions, now - longest, now)
-    found = tuple(liquidations(store, coin, now, LIQ_WINDOWS[w], cover) for w in windows)
+    sums: LiqSums = {}
+    found = tuple(liquidations(store, coin, now, LIQ_WINDOWS[w], cover, sums) for w in windows)
     top: tuple[tuple[str, float, float], ...] = ()
     if coin is None:
         top = tuple((r["coin"], r["usd"], r["long_usd"]) for r in store.top_liquidated(now - longest, now, 5))

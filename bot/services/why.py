@@ -30,7 +30,7 @@ from bot.coins import Coin
 from bot.fmt import age
 from bot.models import OpenInterest, Ticker
 from bot.services.levels import levels_for
-from bot.services.liquidations import MARKET, liquidations
+from bot.services.liquidations import MARKET, LiqSums, liquidations
 from bot.services.market import MarketService, best_ticker
 from bot.store import Store
 
@@ -173,10 +173,11 @@ def gather(
     cover = coverage(sessions, now - span, now)
     if not cover.connected_now:
         unknowns.append("no liquidation stream is connected: liquidation figures end at the last connection")
-    liq = liquidations(store, coin, now, span, cover)
+    sums: LiqSums = {}  # the windows share their last hour's sums
+    liq = liquidations(store, coin, now, span, cover, sums)
     # 24h, 7d and 30d totals for context; the asked window's finding is not computed twice
     spans = (timedelta(hours=24), timedelta(days=7), timedelta(days=30))
-    liq_totals = tuple(liq if d == span else liquidations(store, coin, now, d, cover) for d in spans)
+    liq_totals = tuple(liq if d == span else liquidations(store, coin, now, d, cover, sums) for d in spans)
 
     month = timedelta(days=30)
     oi_points = (
