@@ -12,6 +12,7 @@ from pathlib import Path
 from bench.store_gen import GenResult
 from bot.app import App, build_app
 from bot.clock import FrozenClock
+from bot.heap import freeze_startup_heap
 from bot.settings import Settings, load_settings
 from tests.helpers import every_venue_at
 
@@ -64,8 +65,11 @@ def settings_for(stores: Stores, store: GenResult, exchange: str = NOWHERE) -> S
 
 def open_app(stores: Stores, store: GenResult) -> App:
     """The app ``tapewatch run`` builds (``build_app``), on ``store``, with the clock stopped at
-    the store's "now" so every run reads the same windows."""
-    return build_app(settings_for(stores, store), clock=FrozenClock(store.now))
+    the store's "now" so every run reads the same windows; its start-up heap frozen, as
+    ``tapewatch run`` freezes it (:func:`bot.heap.freeze_startup_heap`)."""
+    app = build_app(settings_for(stores, store), clock=FrozenClock(store.now))
+    freeze_startup_heap()
+    return app
 
 
 _STARTED = time.perf_counter()

@@ -63,6 +63,7 @@ async def main(args: argparse.Namespace) -> None:
     from bot.app import build_app, collector_for, scheduler_next_refresh
     from bot.client import TapewatchBot
     from bot.coins import CoinRegistry
+    from bot.heap import freeze_startup_heap
     from bot.jobs import register_jobs
     from bot.offline import OfflineSession, parse_invocation
     from bot.settings import load_settings
@@ -80,6 +81,7 @@ async def main(args: argparse.Namespace) -> None:
     async with collector_for(app) as collector:
         register_jobs(scheduler, collector, settings)
         bot = TapewatchBot(services=app.services, scheduler=scheduler, streams=None)
+        freeze_startup_heap()  # as bot.cli._run_bot does before starting the bot
         async with OfflineSession(bot) as session:
             phases["logged_in"] = memory_kb()
             await asyncio.sleep(max(0.5, min(args.settle, deadline - time.perf_counter() - 1)))

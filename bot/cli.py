@@ -143,6 +143,7 @@ async def _run_bot(settings: Settings, token: str, *, guild: int | None, sync: b
     from bot.alerts.engine import register_alert_jobs
     from bot.app import build_app, collector_for, scheduler_next_refresh, streams_for
     from bot.client import TapewatchBot
+    from bot.heap import freeze_startup_heap
     from bot.jobs import register_jobs
 
     scheduler = AsyncIOScheduler(timezone="UTC")
@@ -157,6 +158,7 @@ async def _run_bot(settings: Settings, token: str, *, guild: int | None, sync: b
             sync_guild=guild,
             sync_commands=sync,
         )
+        freeze_startup_heap()  # the app is built: collections now walk only what answers allocate
         try:
             async with bot:
                 await bot.start(token)

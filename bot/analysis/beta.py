@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 
 from bot.analysis.findings import BetaResult, window_label
+from bot.columns import CandleColumns
 from bot.models import Candle
 
 
@@ -30,14 +31,23 @@ class BetaConfig:
     move_tolerance: timedelta = field(default=timedelta(hours=1))  # slack on the move's start bar
 
 
-def _closes(bars: Sequence[Candle], now: datetime, since: datetime) -> dict[float, float]:
+def _closes(bars: Sequence[Candle] | CandleColumns, now: datetime, since: datetime) -> dict[float, float]:
+    if isinstance(bars, CandleColumns):
+        b = bars.between(since, now)
+        return dict(zip(b.t.tolist(), b.close.tolist(), strict=True))
     return {c.open_time.timestamp(): c.close for c in bars if since <= c.open_time <= now}
+
+
+def _venues(bars: Sequence[Candle] | CandleColumns) -> set[str]:
+    if isinstance(bars, CandleColumns):
+        return {bars.venue} if len(bars) else set()
+    return {c.venue for c in bars}
 
 
 def beta_to_btc(
     coin: str,
-    coin_bars: Sequence[Candle],
-    btc_bars: Sequence[Candle],
+    coin_bars: Sequence[Candle] | CandleColumns,
+    btc_bars: Sequence[Candle] | CandleColumns,
     *,
     now: datetime,
     move_window: timedelta = timedelta(hours=24),
@@ -47,7 +57,8 @@ def beta_to_btc(
 ) -> BetaResult:
     """β, R² and the expected-vs-residual split of the coin's move over ``move_window``.
 
-    ``coin_bars`` and ``btc_bars`` are hourly candles (any venue; aligned here on open time).
+    ``coin_bars`` and ``btc_bars`` are hourly candles (any venue; aligned here on open time),
+    as models or as columns (:class:`CandleColumns`, read without a model per bar).
     The moves are measured from the aligned closes unless ``coin_move_pct``/``btc_move_pct``
     are given (e.g. the tickers' 24h changes, so every line of an answer quotes one number).
     The expected move is β applied to BTC's *log* move (the regression's scale), turned back
@@ -59,7 +70,7 @@ def beta_to_btc(
     y_map = _closes(coin_bars, now, since)
     x_map = _closes(btc_bars, now, since)
     common = np.array(sorted(y_map.keys() & x_map.keys()), dtype=np.float64)
-    sources = tuple(sorted({c.venue for c in (*coin_bars, *btc_bars)}))
+    sources = tuple(sorted(_venues(coin_bars) | _venues(btc_bars)))
     as_of = datetime.fromtimestamp(float(common[-1]) + step, tz=UTC) if common.size else None
     label = window_label(move_window)
     base = BetaResult(

@@ -26,6 +26,7 @@ import numpy.typing as npt
 from numpy.lib.stride_tricks import sliding_window_view
 
 from bot.analysis.findings import BrokenLevel, LevelsResult, LevelZone, Role, ZoneKind
+from bot.columns import CandleColumns
 from bot.fmt import ago, price_short
 from bot.models import Candle
 
@@ -77,8 +78,12 @@ class _Bars:
         return int(self.t.size)
 
 
-def _bars(candles: Sequence[Candle], now: datetime, step: float) -> _Bars:
+def _bars(candles: Sequence[Candle] | CandleColumns, now: datetime, step: float) -> _Bars:
     """Sort by time, drop duplicates (last wins) and bars opened after ``now``."""
+    if isinstance(candles, CandleColumns):  # already sorted and unique
+        b = candles.between(None, now)
+        volume = np.where(np.isnan(b.quote_volume), b.volume * b.close, b.quote_volume)
+        return _Bars(t=b.t, high=b.high, low=b.low, close=b.close, volume=volume, step=step)
     latest = {c.open_time: c for c in candles if c.open_time <= now}
     rows = [latest[k] for k in sorted(latest)]
     return _Bars(
@@ -92,6 +97,13 @@ def _bars(candles: Sequence[Candle], now: datetime, step: float) -> _Bars:
         ),
         step=step,
     )
+
+
+def _venues(candles: Sequence[Candle] | CandleColumns, now: datetime) -> set[str]:
+    """The venues of the bars opened by ``now``."""
+    if isinstance(candles, CandleColumns):
+        return {candles.venue} if len(candles.between(None, now)) else set()
+    return {c.venue for c in candles if c.open_time <= now}
 
 
 def _atr(b: _Bars, period: int) -> float | None:
@@ -316,21 +328,22 @@ def _break(z: _Zone, kind: Role, t: F64, closes: F64) -> float | None:
 def find_levels(
     coin: str,
     price: float,
-    daily: Sequence[Candle],
-    hourly: Sequence[Candle],
+    daily: Sequence[Candle] | CandleColumns,
+    hourly: Sequence[Candle] | CandleColumns,
     *,
     now: datetime,
     config: LevelsConfig = LevelsConfig(),
 ) -> LevelsResult:
     """Support and resistance zones around ``price`` from daily and hourly candles of one venue
-    and market. Bars opened after ``now`` are ignored; see the module docstring for the method."""
+    and market (models, or columns read without a model per bar). Bars opened after ``now`` are
+    ignored; see the module docstring for the method."""
     cfg = config
     if not (math.isfinite(price) and price > 0):
         raise ValueError(f"price must be positive and finite, got {price!r}")
     d = _bars(daily, now, _DAY)
     h = _bars(hourly, now, 3600.0)
     now_s = now.timestamp()
-    sources = tuple(sorted({c.venue for c in (*daily, *hourly) if c.open_time <= now}))
+    sources = tuple(sorted(_venues(daily, now) | _venues(hourly, now)))
     closes_at = [float(b.t[-1]) + b.step for b in (d, h) if len(b)]
     as_of = _to_dt(min(now_s, max(closes_at))) if closes_at else None
 

@@ -11,6 +11,7 @@ from bot.analysis.derivatives import LiqMinute
 from bot.analysis.findings import LevelsResult
 from bot.analysis.levels import find_levels
 from bot.coins import Coin
+from bot.columns import CandleColumns
 from bot.models import Candle, Ticker
 from bot.services.liquidations import liq_rows
 from bot.services.market import MarketService, best_ticker
@@ -20,19 +21,25 @@ CHART_SPAN = timedelta(days=7)
 
 
 def levels_for(
-    store: Store, coin: str, ticker: Ticker | None, now: datetime, hourly: Sequence[Candle] | None = None
+    store: Store,
+    coin: str,
+    ticker: Ticker | None,
+    now: datetime,
+    hourly: Sequence[Candle] | CandleColumns | None = None,
 ) -> LevelsResult | None:
     """Levels from 420 days of daily and 30 of hourly bars (``hourly`` when the caller has
-    already read at least those)."""
+    already read at least those), read as columns: the analysis needs no model per bar."""
     if ticker is None:
         return None
-    daily = store.candles(coin, "1d", now - timedelta(days=420), now)
+    daily = store.candle_columns(coin, "1d", now - timedelta(days=420), now)
     since = now - timedelta(days=30)
-    bars = (
-        [c for c in hourly if c.open_time >= since]
-        if hourly is not None
-        else store.candles(coin, "1h", since, now)
-    )
+    bars: Sequence[Candle] | CandleColumns
+    if isinstance(hourly, CandleColumns):
+        bars = hourly.between(since)
+    elif hourly is not None:
+        bars = [c for c in hourly if c.open_time >= since]
+    else:
+        bars = store.candle_columns(coin, "1h", since, now)
     return find_levels(coin, ticker.price, daily, bars, now=now)
 
 

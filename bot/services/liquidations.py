@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from bot.analysis.coverage import Coverage, coverage
 from bot.analysis.derivatives import LiqMinute, LiquidationConfig, liquidation_window
@@ -50,7 +51,7 @@ def liq_rows(
     rows = store.liq_buckets(coin, edge - BASELINE, edge, hourly=True) if baseline else []
     rows += store.liq_buckets(coin, edge, now + timedelta(minutes=1), hourly=window > timedelta(days=1))
     return [
-        LiqMinute(
+        LiqMinute.model_construct(  # roll-up rows, validated as events on the way in
             coin=coin or MARKET,
             minute=from_ms(r["minute"]),
             side=r["side"],
@@ -70,21 +71,27 @@ def coin_oi_usd(store: Store, coin: str | None, now: datetime) -> float | None:
     return latest_oi_usd(store.oi_points(coin, [now], after=False), coin, now, OI_MAX_AGE)
 
 
+# liq_sums results by (coin, start, end): windows of one answer share their last hour
+LiqSums = dict[tuple[str | None, datetime, datetime], list[dict[str, Any]]]
+
+
 def liquidations(
     store: Store,
     coin: str | None,
     now: datetime,
     window: timedelta,
     cover: Coverage,
+    sums: LiqSums | None = None,
     *,
     oi_usd: float | None = None,
     volume_usd: float | None = None,
     bands: LiqBands | None = None,
 ) -> LiquidationFinding:
     """One window's finding from SQL sums (baseline, window, last hour) rather than from every
-    minute's rows: the cost stays flat whatever the window and the history. Its size is
-    measured on the baseline ladder (own history, else the coin's open interest, read here
-    when not given, else ``volume_usd``)."""
+    minute's rows: the cost stays flat whatever the window and the history. Pass the same
+    ``sums`` for the windows of one answer and each span is read once. Its size is measured on
+    the baseline ladder (own history, else the coin's open interest, read here when not given,
+    else ``volume_usd``)."""
     cfg = LiquidationConfig()
     key = coin or MARKET
     start = now - window
@@ -95,7 +102,12 @@ def liquidations(
     rows: list[LiqMinute] = []
 
     def add(stamp: datetime, lo: datetime, hi: datetime) -> None:
-        for r in store.liq_sums(coin, lo, hi):
+        found = sums.get((coin, lo, hi)) if sums is not None else None
+        if found is None:
+            found = store.liq_sums(coin, lo, hi)
+            if sums is not None:
+                sums[(coin, lo, hi)] = found
+        for r in found:
             rows.append(
                 LiqMinute(
                     coin=key,
@@ -140,8 +152,10 @@ def gather_liquidations(
     sessions = store.stream_sessions(now - BASELINE - longest)
     cover = coverage(sessions, now - longest, now)
     oi_usd = coin_oi_usd(store, coin, now)
+    sums: LiqSums = {}
     found = tuple(
-        liquidations(store, coin, now, LIQ_WINDOWS[w], cover, oi_usd=oi_usd, bands=bands) for w in windows
+        liquidations(store, coin, now, LIQ_WINDOWS[w], cover, sums, oi_usd=oi_usd, bands=bands)
+        for w in windows
     )
     top: tuple[tuple[str, float, float], ...] = ()
     if coin is None:

@@ -34,7 +34,7 @@ from bot.coins import Coin
 from bot.fmt import age
 from bot.models import OpenInterest, Ticker
 from bot.services.levels import levels_for
-from bot.services.liquidations import MARKET, OI_MAX_AGE, liquidations
+from bot.services.liquidations import MARKET, OI_MAX_AGE, LiqSums, liquidations
 from bot.services.market import MarketService, best_ticker
 from bot.services.moves import coin_move
 from bot.store import Store
@@ -66,15 +66,27 @@ def window_moves(
     changes: dict[str, float] = {}
     stamps: list[datetime] = []
     sources: set[str] = set()
+    interval = "1d" if window == "7d" else "1h"
+    start = now - WINDOWS[window]
+    # the bars of every coin without a ticker change for this window, in one read
+    from_bars = [c for c in coins if c in tickers and _ticker_change(tickers[c], window) is None]
+    bars_of = store.candles_many(
+        from_bars, interval, start - (timedelta(days=1) if interval == "1d" else HOUR), now
+    )
     for coin in coins:
         t = tickers.get(coin)
-        move = coin_move(store, t, window, now) if t is not None else None
+        pre_read = bars_of.get(coin, []) if coin in from_bars else None
+        move = coin_move(store, t, window, now, bars=pre_read) if t is not None else None
         if t is None or move is None:
             continue
         changes[coin] = move  # the same function the alert engine states its move with
         stamps.append(t.ts)
         sources.add(t.venue)
     return Moves(changes, min(stamps) if stamps else None, tuple(sorted(sources)))
+
+
+def _ticker_change(t: Ticker, window: str) -> float | None:
+    return t.change_24h_pct if window == "24h" else t.change_7d_pct if window == "7d" else None
 
 
 def coin_oi(store: Store, coin: str, now: datetime, windows: Sequence[timedelta]) -> list[OpenInterest]:
@@ -101,7 +113,7 @@ def market_oi(
     sum over the same coins at both ends, each coin's value as of that time (and close enough
     to it), so a coin missing at one end never reads as a collapse."""
     cfg = OIConfig()
-    latest = [p for c in coins for p in store.oi_points(c, [now], after=False)]
+    latest = store.oi_latest(coins, now)  # one read: each coin's latest point per venue
     out: list[OpenInterest] = []
     for venue in sorted({p.venue for p in latest}):
         ends = [p for p in latest if p.venue == venue]
@@ -110,9 +122,12 @@ def market_oi(
         for w in windows:
             t = end - w
             then = []
+            # one read per instant for every coin (the target and a point past it)
+            around_at = {at: store.oi_near(venue, [e.coin for e in ends], at) for at in _around([t])}
             for e in ends:
                 near = sorted(
-                    (p for p in store.oi_points(e.coin, _around([t])) if p.venue == venue), key=lambda p: p.ts
+                    {p.ts: p for at in _around([t]) for p in around_at[at].get(e.coin, [])}.values(),
+                    key=lambda p: p.ts,
                 )
                 i = aligned_index([p.ts for p in near], t, w, cfg=cfg.align())
                 if i is not None:
@@ -151,10 +166,10 @@ def gather(
         market_cap = market_cap_move(window, store.global_latest(), store.global_at(now - span))
 
     since_hourly = now - timedelta(days=BETA_DAYS) - span
-    subject_hourly = store.candles(subject, "1h", since_hourly, now)
+    subject_hourly = store.candle_columns(subject, "1h", since_hourly, now)
     beta = None
     if coin is not None and coin != "BTC":
-        btc_hourly = store.candles("BTC", "1h", since_hourly, now)
+        btc_hourly = store.candle_columns("BTC", "1h", since_hourly, now)
         beta = beta_to_btc(
             coin,
             subject_hourly,
@@ -180,10 +195,11 @@ def gather(
     cover = coverage(sessions, now - span, now)
     if not cover.connected_now:
         unknowns.append("no liquidation stream is connected: liquidation figures end at the last connection")
-    liq = liquidations(store, coin, now, span, cover)
+    sums: LiqSums = {}  # the windows share their last hour's sums
+    liq = liquidations(store, coin, now, span, cover, sums)
     # 24h, 7d and 30d totals for context; the asked window's finding is not computed twice
     spans = (timedelta(hours=24), timedelta(days=7), timedelta(days=30))
-    liq_totals = tuple(liq if d == span else liquidations(store, coin, now, d, cover) for d in spans)
+    liq_totals = tuple(liq if d == span else liquidations(store, coin, now, d, cover, sums) for d in spans)
 
     month = timedelta(days=30)
     oi_points = (
@@ -211,8 +227,10 @@ def gather(
     )
     flow = None
     perp_hourly = store.candles_of(subject, "1h", "binance", "perp", now - span - HOUR, now)
-    if subject_hourly and perp_hourly:
-        flow = taker_flow(subject, subject_hourly, perp_hourly, now=now, window=span)
+    if len(subject_hourly) and perp_hourly:
+        # the flow reads only the window's bars: those as models, the month stays columns
+        spot_window = subject_hourly.between(now - span).candles()
+        flow = taker_flow(subject, spot_window, perp_hourly, now=now, window=span)
 
     levels = levels_for(store, subject, tickers.get(subject), now, hourly=subject_hourly)
     broke = bool(levels and levels.broken and levels.broken[0].was == "support")

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
-from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -39,6 +38,57 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 
+# Liquidation ingest: a batch is staged in a per-connection TEMP table, then deduped and rolled up
+# by set-based SQL (see Store.insert_liquidations).
+_STAGE_TABLE = (
+    "CREATE TEMP TABLE IF NOT EXISTS liq_stage (venue TEXT NOT NULL, event_id TEXT NOT NULL, "
+    "coin TEXT NOT NULL, side TEXT NOT NULL, price REAL NOT NULL, qty REAL NOT NULL, usd REAL NOT NULL, "
+    "ts_ms INTEGER NOT NULL, minute_ms INTEGER NOT NULL, PRIMARY KEY (venue, event_id)) WITHOUT ROWID"
+)
+_STAGE_CLEAR = "DELETE FROM temp.liq_stage"
+# OR IGNORE: the first occurrence of an id within the batch wins
+_STAGE_INSERT = (
+    "INSERT OR IGNORE INTO temp.liq_stage (venue, event_id, coin, side, price, qty, usd, ts_ms, minute_ms) "
+    "VALUES (?,?,?,?,?,?,?,?,?)"
+)
+_STAGE_DROP_STORED = (
+    "DELETE FROM temp.liq_stage WHERE EXISTS (SELECT 1 FROM main.liquidations l "
+    "WHERE l.venue = liq_stage.venue AND l.event_id = liq_stage.event_id)"
+)
+_INSERT_NEW = (
+    "INSERT INTO main.liquidations (venue, event_id, coin, side, price, qty, usd, ts_ms, minute_ms) "
+    "SELECT venue, event_id, coin, side, price, qty, usd, ts_ms, minute_ms FROM temp.liq_stage"
+)
+# Additive upserts from the new events only, with their parameters. "WHERE true": an upsert
+# after INSERT … SELECT needs it, or SQLite reads ON as a join constraint.
+_ROLL_UPS: tuple[tuple[str, tuple[object, ...]], ...] = (
+    (
+        "INSERT INTO main.liq_minute (coin, minute_ms, side, venue, usd, events, max_usd) "
+        "SELECT coin, minute_ms, side, venue, SUM(usd), COUNT(*), MAX(usd) FROM temp.liq_stage WHERE true "
+        "GROUP BY coin, minute_ms, side, venue "
+        "ON CONFLICT DO UPDATE SET usd = usd + excluded.usd, events = events + excluded.events, "
+        "max_usd = MAX(max_usd, excluded.max_usd)",
+        (),
+    ),
+    (
+        "INSERT INTO main.liq_hour (coin, hour_ms, side, venue, usd, events, max_usd) "
+        "SELECT coin, minute_ms / ? * ?, side, venue, SUM(usd), COUNT(*), MAX(usd) "
+        "FROM temp.liq_stage WHERE true GROUP BY 1, 2, 3, 4 "
+        "ON CONFLICT DO UPDATE SET usd = usd + excluded.usd, events = events + excluded.events, "
+        "max_usd = MAX(max_usd, excluded.max_usd)",
+        (HOUR_MS, HOUR_MS),
+    ),
+    (
+        "INSERT INTO main.liq_hour (coin, hour_ms, side, venue, usd, events, max_usd) "
+        "SELECT ?, minute_ms / ? * ?, side, venue, SUM(usd), COUNT(*), MAX(usd) "
+        "FROM temp.liq_stage WHERE true GROUP BY 2, 3, 4 "
+        "ON CONFLICT DO UPDATE SET usd = usd + excluded.usd, events = events + excluded.events, "
+        "max_usd = MAX(max_usd, excluded.max_usd)",
+        (ALL_COINS, HOUR_MS, HOUR_MS),
+    ),
+)
+
+
 def _ms(dt: datetime | None) -> int | None:
     return None if dt is None else to_ms(dt)
 
@@ -62,6 +112,9 @@ class Store(StoreReads):
         self._trace: tuple[Callable[[str], object] | None, Callable[[], int] | None, int] = (None, None, 0)
         with self.lock:
             migrate(self.conn)
+        # the liquidation ingest's staging table: per connection, in memory, never on disk
+        self.conn.execute("PRAGMA temp_store=MEMORY")
+        self.conn.execute(_STAGE_TABLE)
 
     def close(self) -> None:
         with self.lock:
@@ -148,60 +201,30 @@ class Store(StoreReads):
         transaction: a batch is either wholly in, roll-ups included, or not at all. Returns how
         many events were new.
 
-        The roll-ups are updated additively from the new events only, so the cost follows the
-        batch, not the size of the hour or of the history."""
+        The batch is staged in a TEMP table and everything after that is set-based SQL (the
+        per-row work in Python is only building the tuples): the first occurrence of an id in
+        the batch wins, ids already stored are dropped, and the roll-ups are upserted additively
+        from the new events only, so the cost follows the batch, not the size of the hour or of
+        the history."""
         if not events:
             return 0
-        rows: dict[tuple[str, str], tuple[Any, ...]] = {}
-        for e in events:
-            ts = to_ms(e.ts)
-            rows.setdefault(
-                (e.venue, e.event_id),
-                (e.venue, e.event_id, e.coin, e.side, e.price, e.qty, e.usd, ts, ts // MINUTE_MS * MINUTE_MS),
-            )
-        with self.lock, self.conn:
-            by_venue: dict[str, list[str]] = defaultdict(list)
-            for venue, event_id in rows:
-                by_venue[venue].append(event_id)
-            for venue, ids in by_venue.items():
-                for i in range(0, len(ids), 500):
-                    chunk = ids[i : i + 500]
-                    marks = ",".join("?" * len(chunk))
-                    found = self.conn.execute(
-                        f"SELECT event_id FROM liquidations WHERE venue = ? AND event_id IN ({marks})",  # noqa: S608
-                        (venue, *chunk),
-                    )
-                    for (event_id,) in found:
-                        rows.pop((venue, event_id), None)
-            new = list(rows.values())
-            if not new:
-                return 0
-            self.conn.executemany(
-                "INSERT INTO liquidations "
-                "(venue, event_id, coin, side, price, qty, usd, ts_ms, minute_ms) VALUES (?,?,?,?,?,?,?,?,?)",
-                new,
-            )
-            minute: dict[tuple[str, int, str, str], list[float]] = {}
-            hour: dict[tuple[str, int, str, str], list[float]] = {}
-            for venue, _id, coin, side, _p, _q, usd, _ts, minute_ms in new:
-                hour_ms = minute_ms // HOUR_MS * HOUR_MS
-                for agg, key in (
-                    (minute, (coin, minute_ms, side, venue)),
-                    (hour, (coin, hour_ms, side, venue)),
-                    (hour, (ALL_COINS, hour_ms, side, venue)),
-                ):
-                    acc = agg.setdefault(key, [0.0, 0, 0.0])
-                    acc[0] += usd
-                    acc[1] += 1
-                    acc[2] = max(acc[2], usd)
-            for table, time_col, agg in (("liq_minute", "minute_ms", minute), ("liq_hour", "hour_ms", hour)):
-                self.conn.executemany(
-                    f"INSERT INTO {table} (coin, {time_col}, side, venue, usd, events, max_usd) "  # noqa: S608
-                    "VALUES (?,?,?,?,?,?,?) ON CONFLICT DO UPDATE SET usd = usd + excluded.usd, "
-                    "events = events + excluded.events, max_usd = MAX(max_usd, excluded.max_usd)",
-                    [(*k, v[0], int(v[1]), v[2]) for k, v in agg.items()],
-                )
-        return len(new)
+        rows = [
+            (e.venue, e.event_id, e.coin, e.side, e.price, e.qty, e.usd, ts, ts // MINUTE_MS * MINUTE_MS)
+            for e in events
+            for ts in (int(e.ts.timestamp() * 1000),)  # bot.clock.to_ms, inlined: per event
+        ]
+        conn = self.conn
+        with self.lock, conn:
+            conn.execute(_STAGE_CLEAR)
+            conn.executemany(_STAGE_INSERT, rows)
+            conn.execute(_STAGE_DROP_STORED)
+            before = conn.total_changes
+            conn.execute(_INSERT_NEW)
+            new = conn.total_changes - before
+            if new:
+                for sql, params in _ROLL_UPS:
+                    conn.execute(sql, params)
+        return new
 
     def open_stream_session(self, venue: str, at: datetime) -> None:
         with self.lock, self.conn:
@@ -329,11 +352,22 @@ class Store(StoreReads):
             names = [d[0] for d in cur.description]
             return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
+    def _tuples(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Rows as the cursor gives them, for columnar reads."""
+        reader = self._reader()
+        conn, lock = (self.conn, self.lock) if reader is None else reader
+        with lock:
+            return conn.execute(sql, params).fetchall()
+
     def tickers(self, coin: str | None = None) -> list[Ticker]:
         where, params = ("WHERE coin = ?", [coin]) if coin else ("", [])
         rows = self._rows(f"SELECT * FROM tickers {where} ORDER BY coin, venue, market", params)  # noqa: S608
+        # rows were validated on the way in; validating ~5 per coin again on every answer cost
+        # more than the query
         return [
-            Ticker(**{k: v for k, v in r.items() if k not in ("ts_ms", "fetched_ms")}, ts=from_ms(r["ts_ms"]))
+            Ticker.model_construct(
+                **{k: v for k, v in r.items() if k not in ("ts_ms", "fetched_ms")}, ts=from_ms(r["ts_ms"])
+            )
             for r in rows
         ]
 

@@ -4,11 +4,12 @@ keyed coin-first, time-second), so an answer's cost does not grow with older his
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from bot.clock import from_ms, to_ms
+from bot.columns import COLUMNS, CandleColumns
 from bot.models import (
     Candle,
     Funding,
@@ -22,6 +23,8 @@ from bot.models import (
 )
 from bot.store.schema import ALL_COINS, HOUR_MS
 
+T = TypeVar("T")
+
 SERIES_VENUES = ("binance", "bybit", "okx")  # venues with open interest, funding and ratios
 
 # Where one coin's candles come from, best first: the deepest spot book, then perps.
@@ -32,6 +35,9 @@ class StoreReads:
     lock: threading.RLock
 
     def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        raise NotImplementedError
+
+    def _tuples(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         raise NotImplementedError
 
     def candles(
@@ -59,6 +65,47 @@ class StoreReads:
             (coin, interval, venue, market, to_ms(since), to_ms(until) if until else 2**62),
         )
         return [_candle(r) for r in rows]
+
+    def candle_columns(
+        self, coin: str, interval: str, since: datetime, until: datetime | None = None
+    ) -> CandleColumns:
+        """:meth:`candles` as numpy columns straight from the rows (no model per bar): for
+        analysis that only needs the columns (beta, levels)."""
+        select = ", ".join(COLUMNS)
+        for venue, market in CANDLE_PREFERENCE:
+            rows = self._tuples(
+                f"SELECT {select} FROM candles WHERE coin = ? AND interval = ? AND venue = ? "  # noqa: S608
+                "AND market = ? AND open_ms >= ? AND open_ms <= ? ORDER BY open_ms",
+                (coin, interval, venue, market, to_ms(since), to_ms(until) if until else 2**62),
+            )
+            if rows:
+                return CandleColumns.from_rows(coin, interval, venue, market, rows)
+        return CandleColumns.empty(coin, interval)
+
+    def candles_many(
+        self, coins: Sequence[str], interval: str, since: datetime, until: datetime | None = None
+    ) -> dict[str, list[Candle]]:
+        """``{coin: self.candles(coin, interval, since, until)}`` for coins with any bars, in one
+        query instead of up to one per coin and venue: each coin's bars from the first venue of
+        :data:`CANDLE_PREFERENCE` that has any in the range."""
+        if not coins:
+            return {}
+        preference = {pair: rank for rank, pair in enumerate(CANDLE_PREFERENCE)}
+        venues = sorted({v for v, _ in CANDLE_PREFERENCE})
+        markets = sorted({m for _, m in CANDLE_PREFERENCE})
+        found: dict[str, dict[tuple[str, str], list[Candle]]] = {}
+        for chunk in _chunks(list(dict.fromkeys(coins))):
+            rows = self._rows(
+                f"SELECT * FROM candles WHERE coin IN ({_marks(chunk)}) AND interval = ? "  # noqa: S608
+                f"AND venue IN ({_marks(venues)}) AND market IN ({_marks(markets)}) "
+                "AND open_ms >= ? AND open_ms <= ? ORDER BY coin, venue, market, open_ms",
+                (*chunk, interval, *venues, *markets, to_ms(since), to_ms(until) if until else 2**62),
+            )
+            for r in rows:
+                pair = (r["venue"], r["market"])
+                if pair in preference:
+                    found.setdefault(r["coin"], {}).setdefault(pair, []).append(_candle(r))
+        return {coin: by[min(by, key=preference.__getitem__)] for coin, by in found.items()}
 
     def latest_candle_times(self, interval: str) -> dict[str, datetime]:
         """Newest stored bar per coin (any venue): decides backfill vs incremental fetches."""
@@ -100,6 +147,50 @@ class StoreReads:
             OpenInterest.model_construct(**_without(r, "ts_ms"), ts=from_ms(r["ts_ms"]))
             for r in self.near("open_interest", coin, instants, after=after)
         ]
+
+    def near_many(
+        self, table: str, keys: Iterable[tuple[str, str]], at: datetime, *, after: bool = True
+    ) -> dict[tuple[str, str], list[dict[str, Any]]]:
+        """:meth:`near` for many (coin, venue) pairs at one instant, in one query (index seeks
+        from a VALUES list): ``{(coin, venue): rows}``, each list oldest first, pairs without a
+        row left out."""
+        if table not in ("open_interest", "funding", "long_short"):
+            raise ValueError(f"no point-in-time reads for {table}")
+        ms = to_ms(at)
+        after_sql = (
+            f", (SELECT ts_ms FROM {table} WHERE coin = k.column1 AND venue = k.column2 "  # noqa: S608
+            "AND ts_ms >= ? ORDER BY ts_ms ASC LIMIT 1)"
+            if after
+            else ""
+        )
+        out: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        for chunk in _chunks(list(dict.fromkeys(keys))):
+            # SELECT first (not WITH): the bench's raw-SQL peer replays the statements it traces
+            rows = self._rows(
+                f"SELECT o.* FROM (VALUES {', '.join('(?, ?)' for _ in chunk)}) AS k "  # noqa: S608
+                f"JOIN {table} o ON o.coin = k.column1 AND o.venue = k.column2 AND o.ts_ms IN ("
+                f"(SELECT ts_ms FROM {table} WHERE coin = k.column1 AND venue = k.column2 "
+                f"AND ts_ms <= ? ORDER BY ts_ms DESC LIMIT 1){after_sql}) ORDER BY o.coin, o.venue, o.ts_ms",
+                (*(x for key in chunk for x in key), ms, *((ms,) if after else ())),
+            )
+            for r in rows:
+                out.setdefault((r["coin"], r["venue"]), []).append(r)
+        return out
+
+    def oi_latest(self, coins: Sequence[str], at: datetime) -> list[OpenInterest]:
+        """Each coin's latest point per venue at or before ``at``, in coin order then by venue:
+        what ``[p for c in coins for p in self.oi_points(c, [at], after=False)]`` returns, in one
+        query instead of one per coin and venue."""
+        rows = self.near_many(
+            "open_interest", [(c, v) for c in coins for v in SERIES_VENUES], at, after=False
+        )
+        return [_oi(r) for c in coins for v in sorted(SERIES_VENUES) for r in rows.get((c, v), ())]
+
+    def oi_near(self, venue: str, coins: Sequence[str], at: datetime) -> dict[str, list[OpenInterest]]:
+        """For each coin, the venue's points at or either side of ``at``, oldest first: the
+        venue's part of ``self.oi_points(coin, [at])``, for every coin in one query."""
+        rows = self.near_many("open_interest", [(c, venue) for c in coins], at)
+        return {c: [_oi(r) for r in found] for (c, _), found in rows.items()}
 
     def funding_points(self, coin: str, instants: Iterable[datetime]) -> list[Funding]:
         return [
@@ -254,6 +345,20 @@ class StoreReads:
 
 def _without(row: dict[str, Any], *keys: str) -> dict[str, Any]:
     return {k: v for k, v in row.items() if k not in keys}
+
+
+def _oi(r: dict[str, Any]) -> OpenInterest:
+    return OpenInterest.model_construct(**_without(r, "ts_ms"), ts=from_ms(r["ts_ms"]))
+
+
+def _marks(values: Sequence[object]) -> str:
+    return ",".join("?" * len(values))
+
+
+def _chunks(values: list[T], size: int = 300) -> Iterator[list[T]]:
+    """Bounded pieces, so a statement's parameters stay well under SQLite's limit."""
+    for i in range(0, len(values), size):
+        yield values[i : i + size]
 
 
 def _candle(r: dict[str, Any]) -> Candle:

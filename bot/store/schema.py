@@ -131,6 +131,12 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (coin, venue, basis, ts_ms)
     ) WITHOUT ROWID;
     """,
+    # 6: the market-wide per-minute sums (every coin's minutes of a window's partial hours) read
+    #    from the index alone instead of a table seek per coin and minute
+    """
+    CREATE INDEX liq_minute_time_sums ON liq_minute (minute_ms, side, venue, usd, events, max_usd);
+    DROP INDEX liq_minute_time;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
