@@ -144,13 +144,15 @@ async def _run_bot(settings: Settings, token: str, *, guild: int | None, sync: b
     from bot.app import build_app, collector_for, scheduler_next_refresh, streams_for
     from bot.client import TapewatchBot
     from bot.heap import freeze_startup_heap
-    from bot.jobs import register_jobs
+    from bot.jobs import register_jobs, register_warming
+    from bot.services.warm import Warmer
 
     scheduler = AsyncIOScheduler(timezone="UTC")
     app = build_app(settings, next_refresh=scheduler_next_refresh(scheduler))
     async with collector_for(app) as collector:
         register_jobs(scheduler, collector, settings)
         register_alert_jobs(scheduler, app.services.alerts, settings)
+        register_warming(scheduler, Warmer(app.services.why).schedule)
         bot = TapewatchBot(
             services=app.services,
             scheduler=scheduler,

@@ -29,6 +29,17 @@ def job_table(
     ]
 
 
+def register_warming(scheduler: AsyncIOScheduler, warm: Callable[[], None]) -> None:
+    """Call ``warm`` after every tickers refresh (the answers most asked are computed then)."""
+    from apscheduler.events import EVENT_JOB_EXECUTED, JobExecutionEvent
+
+    def after(event: JobExecutionEvent) -> None:
+        if event.job_id == TICKERS_JOB:
+            warm()
+
+    scheduler.add_listener(after, EVENT_JOB_EXECUTED)
+
+
 def register_jobs(scheduler: AsyncIOScheduler, collector: Collector, settings: Settings) -> None:
     for job_id, func, seconds in job_table(collector, settings):
         # Collectors run at start, then every interval; housekeeping waits its first interval.

@@ -26,7 +26,13 @@ class MetaCog(commands.Cog):
         statuses, streams = await within_deadline(
             interaction, asyncio.gather(self.market.status(), self.market.streams()), ephemeral=True
         )
-        embed = status_embed(statuses, self.market.tracked, streams, self.market.clock())
+        embed = status_embed(
+            statuses,
+            self.market.tracked,
+            streams,
+            self.market.clock(),
+            answers=self.market.answers.stats.line(),
+        )
         await send(interaction, embed=embed, ephemeral=True)
 
 

@@ -582,7 +582,7 @@ class AlertsService:
             if key in answers:
                 continue
             try:
-                answers[key] = await self.why.why(self.market.registry.get(f.obs.coin), key[1])
+                answers[key] = await self.why.why(self.market.registry.get(f.obs.coin), key[1], warm=True)
             except Exception:
                 log.exception("no /why explanation for %s %s", *key)
                 answers[key] = None
@@ -651,7 +651,7 @@ class AlertsService:
                 to_send.append(b)
         if not to_send:
             return []
-        answer = await self.why.why(None, "24h")
+        answer = await self.why.why(None, "24h", warm=True)
         liq = await self.liquidations.liquidations(None)
         messages = [
             Outgoing(

@@ -80,12 +80,15 @@ def status_embed(
     tracked: list[str],
     streams: list[StreamSession] | None = None,
     now: datetime | None = None,
+    answers: str | None = None,
 ) -> discord.Embed:
     embed = discord.Embed(title="Tapewatch status", colour=style.INFO)
     if not statuses:
         embed.description = (
             "No source has been collected yet. Run `tapewatch collect --once` or start the bot."
         )
+    if answers:  # the answer cache's counters, since start
+        embed.description = (embed.description + "\n" if embed.description else "") + f"Answers: {answers}."
     for s in statuses:
         h = s.health
         lines = [f"{_STATE_MARK.get(s.state, '')} {s.state}"]

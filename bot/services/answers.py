@@ -45,6 +45,7 @@ class CacheStats:
     coalesced: int = 0
     evicted: int = 0
     refused: int = 0
+    lagging: int = 0  # served under load with only liquidations newer (within the grace)
     asked: Counter[Hashable] = field(default_factory=Counter)
 
     def line(self) -> str:
@@ -52,14 +53,17 @@ class CacheStats:
         rate = (self.hits + self.coalesced) / total if total else 0.0
         return (
             f"{self.hits} hits, {self.coalesced} coalesced, {self.misses} computed "
-            f"({rate:.0%} served without computing), {self.refused} refused as busy"
+            f"({rate:.0%} served without computing), {self.refused} refused as busy, "
+            f"{self.lagging} served under load with liquidations up to the grace behind"
         )
 
 
 @dataclass(frozen=True)
 class _Entry:
     value: Any
-    at: datetime
+    version: Hashable
+    at: datetime  # the injected clock's time of the computation: the answer's ages are as of then
+    wall: float  # monotonic time of the computation: how long liquidations may lag under load
 
 
 class Workload:
@@ -73,6 +77,11 @@ class Workload:
         self.queued = 0
         self.running = 0
         self._mean = 0.1  # seconds per computation, an exponential moving average
+
+    @property
+    def busy(self) -> bool:
+        """Every worker is computing and more wait: the moment to serve what is at hand."""
+        return self.running >= self.workers or self.queued > 0
 
     def estimated_wait(self) -> float:
         return (self.queued + self.running) * self._mean / self.workers
@@ -104,8 +113,12 @@ class Workload:
 
 
 class AnswerCache:
-    """Answers under (key, data version), each valid for ``max_age`` of the injected clock (ages
-    in an answer are as of its computation), least recently used evicted past ``size``."""
+    """The latest answer of each key, valid while the data version it was computed under is the
+    store's and for ``max_age`` of the injected clock (its ages are as of its computation);
+    least recently used keys evicted past ``size``. While the workload is busy, an answer whose
+    only change is newer liquidations is still served for ``liquidation_grace`` (seconds): a
+    cascade writes every second, and recomputing every answer each second is what would fail
+    the burst."""
 
     def __init__(
         self,
@@ -114,41 +127,43 @@ class AnswerCache:
         *,
         size: int = 512,
         max_age: timedelta = timedelta(seconds=30),
+        liquidation_grace: float = 10.0,
         workload: Workload | None = None,
     ) -> None:
         self.version = version
         self.clock = clock
         self.size = size
         self.max_age = max_age
+        self.liquidation_grace = liquidation_grace
         self.workload = workload or Workload(workers=2, max_wait=20.0)
         self.stats = CacheStats()
-        self._entries: OrderedDict[tuple[Hashable, Hashable], _Entry] = OrderedDict()
+        self._entries: OrderedDict[Hashable, _Entry] = OrderedDict()
         self._inflight: dict[tuple[Hashable, Hashable], asyncio.Future[Any]] = {}
-        self._current: Hashable = None  # the data version the entries were computed under
+
+    def _usable(self, key: Hashable, version: Hashable) -> _Entry | None:
+        entry = self._entries.get(key)
+        if entry is None or not timedelta(0) <= self.clock() - entry.at <= self.max_age:
+            return None
+        if entry.version != version and not self._liquidations_only(entry, version):
+            return None
+        self._entries.move_to_end(key)
+        return entry
+
+    def _liquidations_only(self, entry: _Entry, version: Hashable) -> bool:
+        """Under load, an answer behind only on liquidations (version part 1) for a few seconds."""
+        if not (isinstance(entry.version, tuple) and isinstance(version, tuple) and len(version) == 2):
+            return False
+        if entry.version[0] != version[0] or not self.workload.busy:
+            return False
+        if time.monotonic() - entry.wall > self.liquidation_grace:
+            return False
+        self.stats.lagging += 1
+        return True
 
     def peek(self, key: Hashable) -> bool:
         """Whether ``key`` would be answered now without computing (cached or in flight)."""
-        full = (key, self.version())
-        return full in self._inflight or self._fresh(full) is not None
-
-    def _at_version(self, version: Hashable) -> None:
-        """Entries of an older data version can never be served again: drop them at once, so
-        memory holds one version's answers, not a history of them."""
-        if version != self._current:
-            self.stats.evicted += len(self._entries)
-            self._entries.clear()
-            self._current = version
-
-    def _fresh(self, full: tuple[Hashable, Hashable]) -> _Entry | None:
-        self._at_version(full[1])
-        entry = self._entries.get(full)
-        if entry is None:
-            return None
-        if not timedelta(0) <= self.clock() - entry.at <= self.max_age:
-            del self._entries[full]
-            return None
-        self._entries.move_to_end(full)
-        return entry
+        version = self.version()
+        return (key, version) in self._inflight or self._usable(key, version) is not None
 
     async def get(
         self,
@@ -161,15 +176,15 @@ class AnswerCache:
         """The answer for ``key``: from the cache, from a computation already running, or computed
         now (through the workload gate). ``warm`` requests (precomputation) are neither counted
         as asked nor refused."""
-        full = (key, self.version())
+        version = self.version()
         if not warm:
             self.stats.asked[subject if subject is not None else key] += 1
-        entry = self._fresh(full)
+        entry = self._usable(key, version)
         if entry is not None:
             if not warm:
                 self.stats.hits += 1
             return cast(T, entry.value)
-        running = self._inflight.get(full)
+        running = self._inflight.get((key, version))
         if running is not None:
             if not warm:
                 self.stats.coalesced += 1
@@ -181,15 +196,17 @@ class AnswerCache:
                 self.stats.refused += 1
                 raise
             self.stats.misses += 1
-        at = self.clock()
+        at, wall = self.clock(), time.monotonic()
         task = self.workload.submit(compute)
-        self._inflight[full] = task
+        self._inflight[(key, version)] = task
         try:
             value = await asyncio.shield(task)
         finally:
-            self._inflight.pop(full, None)
-        if full[1] == self._current:  # not when the data changed while it was computed
-            self._entries[full] = _Entry(value, at)
+            self._inflight.pop((key, version), None)
+        current = self._entries.get(key)
+        if current is None or current.wall <= wall:  # never replace a newer answer with an older one
+            self._entries[key] = _Entry(value, version, at, wall)
+            self._entries.move_to_end(key)
         while len(self._entries) > self.size:
             self._entries.popitem(last=False)
             self.stats.evicted += 1

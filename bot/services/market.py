@@ -100,6 +100,7 @@ class MarketService:
             clock,
             size=cfg.cache_size,
             max_age=timedelta(seconds=cfg.max_age_seconds),
+            liquidation_grace=cfg.liquidation_grace_seconds,
             workload=Workload(cfg.workers, cfg.max_wait_seconds),
         )
 

@@ -33,6 +33,7 @@ from bot.models import (
 )
 from bot.store.reads import StoreReads
 from bot.store.schema import ALL_COINS, HOUR_MS, MINUTE_MS, migrate
+from bot.store.version import CountingConnection, DataVersion
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -98,7 +99,10 @@ class Store(StoreReads):
         self.path = str(path)
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self.conn = sqlite3.connect(self.path, check_same_thread=False, timeout=30)
+        self.conn = sqlite3.connect(
+            self.path, check_same_thread=False, timeout=30, factory=CountingConnection
+        )
+        self._version = DataVersion()
         self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.execute("PRAGMA synchronous=NORMAL")
         self.conn.execute("PRAGMA foreign_keys=ON")
@@ -214,7 +218,15 @@ class Store(StoreReads):
             for ts in (int(e.ts.timestamp() * 1000),)  # bot.clock.to_ms, inlined: per event
         ]
         conn = self.conn
-        with self.lock, conn:
+        with self.lock:
+            conn.liquidations = True  # this commit counts as liquidation data (see store.version)
+            try:
+                return self._ingest(conn, rows)
+            finally:
+                conn.liquidations = False
+
+    def _ingest(self, conn: CountingConnection, rows: list[tuple[Any, ...]]) -> int:
+        with conn:
             conn.execute(_STAGE_CLEAR)
             conn.executemany(_STAGE_INSERT, rows)
             conn.execute(_STAGE_DROP_STORED)
@@ -313,17 +325,16 @@ class Store(StoreReads):
         conn.set_trace_callback(trace)
         conn.set_progress_handler(progress, every if progress else 0)
 
-    def data_version(self) -> int:
-        """A number that changes whenever anything is committed to the store, by this process's
-        writer or by another process: the version answers are cached under. SQLite's
-        ``data_version`` on a connection that does not write changes with every other
-        connection's commit (and costs no I/O beyond the WAL index)."""
+    def data_version(self) -> tuple[int, int]:
+        """``(other data, liquidations)``: each part changes whenever that kind of data was
+        committed, by this process or another (see :mod:`bot.store.version`)."""
         reader = self._reader()
-        if reader is None:  # in memory there is one connection: count its changes instead
-            return self.conn.total_changes
-        conn, lock = reader
-        with lock:
-            return int(conn.execute("PRAGMA data_version").fetchone()[0])
+        pragma = None
+        if reader is not None:  # in memory there is one connection and no other process
+            conn, lock = reader
+            with lock:
+                pragma = int(conn.execute("PRAGMA data_version").fetchone()[0])
+        return self._version.read(self.conn, pragma)
 
     def _reader(self) -> tuple[sqlite3.Connection, threading.Lock] | None:
         """This thread's read-only connection: in WAL mode readers never wait for each other

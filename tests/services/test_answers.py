@@ -4,12 +4,14 @@ after the data changed, older versions dropped, and a bounded queue."""
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from bot.clock import FrozenClock
+from bot.models import Liquidation
 from bot.services.answers import AnswerCache, Busy, Workload
 from bot.store import Store
 from tests.conftest import NOW
@@ -45,15 +47,41 @@ async def test_concurrent_identical_requests_share_one_computation() -> None:
     assert cache.stats.hits == 1
 
 
-async def test_a_new_data_version_is_computed_again_and_old_answers_are_dropped() -> None:
-    version = [1]
+async def test_a_new_data_version_is_computed_again_and_replaces_the_old_answer() -> None:
+    version = [(1, 1)]
     cache = AnswerCache(lambda: version[0], FrozenClock(NOW))
     compute = Counted()
     assert await cache.get("k", compute) == 1
     assert await cache.get("other", compute) == 2
-    version[0] = 2
+    version[0] = (2, 1)
     assert await cache.get("k", compute) == 3
-    assert cache.stats.evicted == 2  # both answers of version 1 went at once
+    assert await cache.get("k", compute) == 3
+    assert len(cache._entries) == 2  # one answer per key, never a history of versions
+
+
+async def test_newer_liquidations_are_served_late_only_under_load_and_only_within_the_grace() -> None:
+    version = [(1, 1)]
+    cache = AnswerCache(lambda: version[0], FrozenClock(NOW), workload=Workload(workers=1, max_wait=60))
+    compute = Counted()
+    assert await cache.get("k", compute) == 1
+    version[0] = (1, 2)  # only liquidations changed
+    assert await cache.get("k", compute) == 2  # idle: computed again, never served behind
+    held = Counted()
+    held.release.clear()
+    blocking = asyncio.ensure_future(cache.get("slow", held))
+    await asyncio.sleep(0.01)
+    assert cache.workload.busy
+    version[0] = (1, 3)
+    assert await cache.get("k", compute) == 2  # busy: the answer one liquidation batch behind
+    assert cache.stats.lagging == 1
+    version[0] = (2, 3)  # other data changed: never served behind, busy or not
+    waiting = asyncio.ensure_future(cache.get("k", compute))
+    await asyncio.sleep(0.01)
+    assert not waiting.done()
+    cache.liquidation_grace = 0.0
+    held.release.set()
+    assert await blocking == 1
+    assert await waiting == 3
 
 
 async def test_answers_expire_with_the_injected_clock() -> None:
@@ -67,13 +95,27 @@ async def test_answers_expire_with_the_injected_clock() -> None:
     assert await cache.get("k", compute) == 2
 
 
-def test_a_store_write_changes_the_version(tmp_path: Path) -> None:
+def test_a_store_write_changes_its_part_of_the_version(tmp_path: Path) -> None:
     store = Store(tmp_path / "s.db")
     try:
         before = store.data_version()
         assert store.data_version() == before  # reading changes nothing
         store.record_success("binance", NOW)
-        assert store.data_version() != before
+        other = store.data_version()
+        assert other[0] != before[0]
+        assert other[1] == before[1]
+        event = Liquidation(
+            venue="binance", coin="BTC", side="long", price=1.0, qty=1.0, usd=1.0, ts=NOW, event_id="e1"
+        )
+        assert store.insert_liquidations([event]) == 1
+        liq = store.data_version()
+        assert liq[0] == other[0]
+        assert liq[1] != other[1]
+        outside = sqlite3.connect(tmp_path / "s.db")  # another process's writer
+        with outside:
+            outside.execute("UPDATE source_health SET consecutive_failures = 1")
+        outside.close()
+        assert store.data_version()[0] != liq[0]
     finally:
         store.close()
 

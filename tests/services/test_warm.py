@@ -1,0 +1,59 @@
+"""Warming: after a tickers refresh the market answer of every window and the most-asked coins
+are computed, so the next reader is served from the cache (a counter, not a clock)."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from apscheduler.events import EVENT_JOB_EXECUTED, JobExecutionEvent
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bot.app import App, scenario_app
+from bot.jobs import TICKERS_JOB, register_warming
+from bot.scenarios import bundled
+from bot.services.warm import Warmer
+from bot.settings import load_settings
+from tests.helpers import every_venue_at
+
+
+@pytest.fixture
+def selloff() -> Iterator[App]:
+    settings = load_settings(providers=every_venue_at("http://127.0.0.1:9"))
+    with tempfile.TemporaryDirectory() as workdir:
+        app = scenario_app(settings, Path(bundled()["selloff"]), Path(workdir))
+        try:
+            yield app
+        finally:
+            app.close()
+
+
+async def test_warming_serves_the_next_readers_from_the_cache(selloff: App) -> None:
+    why, market = selloff.services.why, selloff.services.market
+    sol = market.resolve("SOL")
+    await why.why(sol, "4h")
+    await why.why(sol, "1h")
+    assert Warmer(why).coins() == ["SOL"]
+    stats = market.answers.stats
+    misses = stats.misses
+    assert await Warmer(why).warm() == 5  # the market over 4 windows, and SOL over 24h
+    assert stats.misses == misses  # warming is not counted as asked
+    for window in ("1h", "4h", "24h", "7d"):
+        await why.why(None, window)
+    await why.why(sol, "24h")
+    assert stats.misses == misses
+    assert stats.hits == 5
+
+
+async def test_warming_runs_after_each_tickers_refresh_only() -> None:
+    calls: list[str] = []
+    scheduler = AsyncIOScheduler(timezone="UTC")
+    register_warming(scheduler, lambda: calls.append("warm"))
+    now = datetime(2026, 12, 5, tzinfo=UTC)
+    scheduler._dispatch_event(JobExecutionEvent(EVENT_JOB_EXECUTED, "refresh-candles", "default", now))
+    assert calls == []
+    scheduler._dispatch_event(JobExecutionEvent(EVENT_JOB_EXECUTED, TICKERS_JOB, "default", now))
+    assert calls == ["warm"]
