@@ -44,6 +44,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--child-seconds", type=float, help="lifetime of the run-like child of row 7 (default 20)"
     )
+    parser.add_argument(
+        "--only", type=_ints, metavar="SECTIONS", help="run only these sections, e.g. 4,9 (default: all)"
+    )
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write the results as JSON")
     parser.add_argument(
         "--keep", type=Path, metavar="DIR", help="generate into DIR and keep it (default: a temp dir)"
@@ -66,4 +69,5 @@ def _run(args: argparse.Namespace, workdir: Path) -> int:
     from bench.runner import run, sizes_from  # imports bot: after prepare_config
 
     sizes = sizes_from(args, coins)
-    return run(sizes, workdir, settings_path, tuple(symbols), args.json)
+    only = tuple(str(s) for s in args.only) if args.only else None
+    return run(sizes, workdir, settings_path, tuple(symbols), args.json, only)

@@ -9,6 +9,7 @@
 6. ``/liquidations`` at the longest history and the most coins (``bench.handlers``)
 7. store size per coin per day, peak RSS of a run-like process (``bench.footprint``)
 8. alerts: liquidation stream event to the channel post, fan-out to 1,000 channels (``bench.alerts``)
+9. bursts and sustained load through discord.py against Discord's 3 s deadline (``bench.burst``)
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import asyncio
 from pathlib import Path
 
 from bench.alerts import run_alerts
+from bench.burst import run_burst
 from bench.charts import run_charts
 from bench.common import Sizes, Stores, progress
 from bench.concurrency import run_concurrency
@@ -28,7 +30,7 @@ from bench.refresh import run_refresh
 from bench.report import MISS, Row, Value, header, machine, table, write_json
 from bench.store_gen import GenSpec, bench_now, generate_store
 
-SECTIONS = ("1", "2", "3", "4", "5", "6", "7", "8")
+SECTIONS = ("1", "2", "3", "4", "5", "6", "7", "8", "9")
 
 
 def sizes_from(args: argparse.Namespace, coins: tuple[int, ...]) -> Sizes:
@@ -73,25 +75,45 @@ def generate(sizes: Sizes, workdir: Path, settings_path: Path, symbols: tuple[st
     return stores
 
 
-async def run_all(sizes: Sizes, workdir: Path, stores: Stores) -> list[Row]:
+async def run_all(
+    sizes: Sizes, workdir: Path, stores: Stores, only: tuple[str, ...] | None = None
+) -> list[Row]:
+    def wanted(*sections: str) -> bool:
+        return only is None or any(s in only for s in sections)
+
     rows: list[Row] = []
-    rows += store_size_rows(stores, sizes)  # before anything writes to the stores
-    measured = await run_handlers(stores, sizes)
-    rows += [row_for(m, sizes) for m in measured]
-    rows += history_rows(measured, sizes)
-    rows += liquidations_30d_rows(measured, sizes)
-    rows += run_ingest(stores, sizes, workdir)
-    rows += await run_refresh(stores, sizes)
-    rows += await run_concurrency(stores, sizes)
-    rows += await run_charts(stores, sizes)
-    rows += await run_alerts(stores, sizes, workdir)
-    rows += await run_rss(stores, sizes)  # last: the child's collector writes into its store
+    if wanted("7"):
+        rows += store_size_rows(stores, sizes)  # before anything writes to the stores
+    if wanted("1", "6"):
+        measured = await run_handlers(stores, sizes)
+        rows += [row_for(m, sizes) for m in measured]
+        rows += history_rows(measured, sizes)
+        rows += liquidations_30d_rows(measured, sizes)
+    if wanted("2"):
+        rows += run_ingest(stores, sizes, workdir)
+    if wanted("3"):
+        rows += await run_refresh(stores, sizes)
+    if wanted("4"):
+        rows += await run_concurrency(stores, sizes)
+    if wanted("9"):
+        rows += await run_burst(stores, sizes)
+    if wanted("5"):
+        rows += await run_charts(stores, sizes)
+    if wanted("8"):
+        rows += await run_alerts(stores, sizes, workdir)
+    if wanted("7"):
+        rows += await run_rss(stores, sizes)  # last: the child's collector writes into its store
     order = {s: i for i, s in enumerate(SECTIONS)}
     return sorted(rows, key=lambda r: order.get(r.section, len(order)))  # stable within a section
 
 
 def run(
-    sizes: Sizes, workdir: Path, settings_path: Path, symbols: tuple[str, ...], json_path: Path | None
+    sizes: Sizes,
+    workdir: Path,
+    settings_path: Path,
+    symbols: tuple[str, ...],
+    json_path: Path | None,
+    only: tuple[str, ...] | None = None,
 ) -> int:
     info = machine()
     args: dict[str, Value] = {
@@ -106,7 +128,7 @@ def run(
     }
     print(header(info, args), flush=True)
     stores = generate(sizes, workdir, settings_path, symbols)
-    rows = asyncio.run(run_all(sizes, workdir, stores))
+    rows = asyncio.run(run_all(sizes, workdir, stores, only))
     print()
     print(table(rows))
     misses = [r for r in rows if r.status == MISS]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -24,10 +25,23 @@ log = logging.getLogger(__name__)
 discord.VoiceClient.warn_nacl = False
 discord.VoiceClient.warn_dave = False
 
+EXPIRED_AFTER = timedelta(seconds=3)
 COGS = ("cogs.market", "cogs.liquidations", "cogs.levels", "cogs.meta", "cogs.alerts")
 
 
 class TapewatchTree(app_commands.CommandTree["TapewatchBot"]):
+    expired = 0  # interactions dropped because they were past Discord's deadline on arrival
+
+    async def interaction_check(self, interaction: discord.Interaction[TapewatchBot], /) -> bool:
+        """Past the deadline Discord has already told the user it failed, and any reply would be
+        refused: drop it without a request, so an overloaded bot spends its time on interactions
+        that can still be answered instead of on ones that cannot."""
+        if discord.utils.utcnow() - interaction.created_at > EXPIRED_AFTER:
+            TapewatchTree.expired += 1
+            log.warning("dropped an interaction that was past Discord's 3 s deadline on arrival")
+            return False
+        return True
+
     async def on_error(
         self, interaction: discord.Interaction[TapewatchBot], error: app_commands.AppCommandError
     ) -> None:

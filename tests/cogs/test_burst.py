@@ -8,6 +8,7 @@ import asyncio
 import tempfile
 import threading
 from collections.abc import AsyncIterator, Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -153,12 +154,27 @@ async def test_a_cached_answer_is_never_served_after_its_data_changed(
     assert message_payload(burst_session.fake.messages()[-1])["embeds"][0]["title"].startswith("BTC $12,345")
 
 
-async def test_an_interaction_that_expired_before_it_was_answered_logs_one_line(
+async def test_an_interaction_past_the_deadline_on_arrival_is_dropped_with_one_line(
     selloff: App, caplog: pytest.LogCaptureFixture
 ) -> None:
     async with OfflineSession(TapewatchBot(services=selloff.services)) as session:
         payload = session._interaction(2, parse_invocation("/price coin:BTC", session.bot.tree))
         payload["id"] = str(int(payload["id"]) - (5000 << 22))  # created 5 s ago
+        before = len(session.fake.requests)
+        session.bot._connection.parse_interaction_create(payload)  # type: ignore[arg-type]
+        await drain_command_tasks()
+        assert session.fake.requests[before:] == []  # no request that Discord would refuse
+    dropped = [r for r in caplog.records if "past Discord's 3 s deadline" in r.getMessage()]
+    assert len(dropped) == 1
+    assert not [r for r in caplog.records if r.exc_info]  # no traceback
+
+
+async def test_an_interaction_that_expires_while_being_answered_logs_one_line(
+    selloff: App, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with OfflineSession(TapewatchBot(services=selloff.services)) as session:
+        session.fake.deadline = timedelta(0)  # every callback arrives too late
+        payload = session._interaction(2, parse_invocation("/price coin:BTC", session.bot.tree))
         session.bot._connection.parse_interaction_create(payload)  # type: ignore[arg-type]
         await drain_command_tasks()
         assert [r.code for r in session.fake.refused] == [10062]
