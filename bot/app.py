@@ -90,7 +90,7 @@ def build_app(
         why=why,
         liquidations=liquidations,
         levels=LevelsService(market),
-        charts=ChartRenderer(),
+        charts=ChartRenderer(processes=settings.answers.chart_processes),
         alerts=AlertsService(market, why, liquidations),
         data_label=data_label,
     )

@@ -63,6 +63,7 @@ class AnswerSettings(Section):
     workers: int = Field(2, ge=1, le=64)
     max_wait_seconds: float = Field(20.0, gt=0, le=600)
     liquidation_grace_seconds: float = Field(10.0, ge=0, le=300)
+    chart_processes: bool = True
 
 
 class DiscordSettings(Section):

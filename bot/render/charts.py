@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import io
+import multiprocessing
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
@@ -494,10 +495,18 @@ class ChartRenderer:
         max_workers: int = 2,
         cache_size: int = 64,
         render_fn: Callable[[ChartSpec], bytes] = render_chart,  # swappable for tests and benchmarks
+        processes: bool = False,
     ) -> None:
         if max_workers < 1 or cache_size < 0:
             raise ValueError("max_workers must be ≥ 1 and cache_size ≥ 0")
-        self._executor = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="chart")
+        # Drawing is CPU-bound Python: in threads it holds the GIL the event loop needs to
+        # acknowledge interactions, so ``tapewatch run`` renders in processes of their own
+        # (started on first use, from a clean forkserver: the bot's threads are not forked).
+        self._executor: Executor = (
+            ProcessPoolExecutor(max_workers=max_workers, mp_context=multiprocessing.get_context("forkserver"))
+            if processes
+            else ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="chart")
+        )
         self._cache: OrderedDict[str, bytes] = OrderedDict()
         self._cache_size = cache_size
         self._render_fn = render_fn
