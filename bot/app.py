@@ -23,6 +23,7 @@ from bot.scenarios import apply_scenario, is_sample_store, load_scenario
 from bot.services import MarketService, NextRefresh
 from bot.services.levels import LevelsService
 from bot.services.liquidations import LiquidationsService
+from bot.services.movers import MoversService
 from bot.services.why import WhyService
 from bot.settings import ConfigError, Settings
 from bot.store import AsyncStore, Store
@@ -40,6 +41,7 @@ class Services:
     levels: LevelsService
     charts: ChartRenderer
     alerts: AlertsService
+    movers: MoversService
     # Set when the store holds a scenario rather than the live market: every answer says so.
     data_label: str | None = None
 
@@ -92,6 +94,7 @@ def build_app(
         levels=LevelsService(market),
         charts=ChartRenderer(),
         alerts=AlertsService(market, why, liquidations),
+        movers=MoversService(market),
         data_label=data_label,
     )
     return App(settings, store, registry, clock, services)

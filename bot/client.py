@@ -24,7 +24,14 @@ log = logging.getLogger(__name__)
 discord.VoiceClient.warn_nacl = False
 discord.VoiceClient.warn_dave = False
 
-COGS = ("cogs.market", "cogs.liquidations", "cogs.levels", "cogs.meta", "cogs.alerts")
+COGS = (
+    "cogs.market",
+    "cogs.liquidations",
+    "cogs.levels",
+    "cogs.meta",
+    "cogs.alerts",
+    "cogs.movers",
+)
 
 
 class TapewatchTree(app_commands.CommandTree["TapewatchBot"]):

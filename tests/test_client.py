@@ -28,6 +28,7 @@ async def test_setup_hook_starts_scheduler_and_syncs_to_guild(app: App) -> None:
             "alerts",
             "levels",
             "liquidations",
+            "movers",
             "price",
             "status",
             "why",
