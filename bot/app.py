@@ -21,6 +21,7 @@ from bot.providers.http import HttpClient
 from bot.render.charts import ChartRenderer
 from bot.scenarios import apply_scenario, is_sample_store, load_scenario
 from bot.services import MarketService, NextRefresh
+from bot.services.derivatives import DerivativesService
 from bot.services.levels import LevelsService
 from bot.services.liquidations import LiquidationsService
 from bot.services.movers import MoversService
@@ -42,6 +43,7 @@ class Services:
     charts: ChartRenderer
     alerts: AlertsService
     movers: MoversService
+    derivatives: DerivativesService
     # Set when the store holds a scenario rather than the live market: every answer says so.
     data_label: str | None = None
 
@@ -95,6 +97,7 @@ def build_app(
         charts=ChartRenderer(),
         alerts=AlertsService(market, why, liquidations),
         movers=MoversService(market),
+        derivatives=DerivativesService(market),
         data_label=data_label,
     )
     return App(settings, store, registry, clock, services)

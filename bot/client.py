@@ -31,6 +31,7 @@ COGS = (
     "cogs.meta",
     "cogs.alerts",
     "cogs.movers",
+    "cogs.derivatives",
 )
 
 
