@@ -25,6 +25,7 @@ from bot.services.derivatives import DerivativesService
 from bot.services.levels import LevelsService
 from bot.services.liquidations import LiquidationsService
 from bot.services.movers import MoversService
+from bot.services.watches import WatchService
 from bot.services.why import WhyService
 from bot.settings import ConfigError, Settings
 from bot.store import AsyncStore, Store
@@ -44,6 +45,7 @@ class Services:
     alerts: AlertsService
     movers: MoversService
     derivatives: DerivativesService
+    watches: WatchService
     # Set when the store holds a scenario rather than the live market: every answer says so.
     data_label: str | None = None
 
@@ -98,6 +100,7 @@ def build_app(
         alerts=AlertsService(market, why, liquidations),
         movers=MoversService(market),
         derivatives=DerivativesService(market),
+        watches=WatchService(market, why),
         data_label=data_label,
     )
     return App(settings, store, registry, clock, services)

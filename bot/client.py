@@ -32,6 +32,7 @@ COGS = (
     "cogs.alerts",
     "cogs.movers",
     "cogs.derivatives",
+    "cogs.watch",
 )
 
 

@@ -32,6 +32,7 @@ async def test_setup_hook_starts_scheduler_and_syncs_to_guild(app: App) -> None:
             "movers",
             "price",
             "status",
+            "watch",
             "why",
         ]
     assert not scheduler.running

@@ -34,6 +34,7 @@ from bot.models import (
 from bot.store.glance import GlanceReads
 from bot.store.reads import StoreReads
 from bot.store.schema import ALL_COINS, HOUR_MS, MINUTE_MS, migrate
+from bot.store.watches import WatchStore
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -94,7 +95,7 @@ def _ms(dt: datetime | None) -> int | None:
     return None if dt is None else to_ms(dt)
 
 
-class Store(StoreReads, GlanceReads):
+class Store(StoreReads, GlanceReads, WatchStore):
     def __init__(self, path: Path | str) -> None:
         self.path = str(path)
         if self.path != ":memory:":
