@@ -21,8 +21,11 @@ from bot.providers.http import HttpClient
 from bot.render.charts import ChartRenderer
 from bot.scenarios import apply_scenario, is_sample_store, load_scenario
 from bot.services import MarketService, NextRefresh
+from bot.services.derivatives import DerivativesService
 from bot.services.levels import LevelsService
 from bot.services.liquidations import LiquidationsService
+from bot.services.movers import MoversService
+from bot.services.watches import WatchService
 from bot.services.why import WhyService
 from bot.settings import ConfigError, Settings
 from bot.store import AsyncStore, Store
@@ -40,6 +43,9 @@ class Services:
     levels: LevelsService
     charts: ChartRenderer
     alerts: AlertsService
+    movers: MoversService
+    derivatives: DerivativesService
+    watches: WatchService
     # Set when the store holds a scenario rather than the live market: every answer says so.
     data_label: str | None = None
 
@@ -92,6 +98,9 @@ def build_app(
         levels=LevelsService(market),
         charts=ChartRenderer(processes=settings.answers.chart_processes),
         alerts=AlertsService(market, why, liquidations),
+        movers=MoversService(market),
+        derivatives=DerivativesService(market),
+        watches=WatchService(market, why),
         data_label=data_label,
     )
     return App(settings, store, registry, clock, services)

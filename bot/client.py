@@ -26,7 +26,16 @@ discord.VoiceClient.warn_nacl = False
 discord.VoiceClient.warn_dave = False
 
 EXPIRED_AFTER = timedelta(seconds=3)
-COGS = ("cogs.market", "cogs.liquidations", "cogs.levels", "cogs.meta", "cogs.alerts")
+COGS = (
+    "cogs.market",
+    "cogs.liquidations",
+    "cogs.levels",
+    "cogs.meta",
+    "cogs.alerts",
+    "cogs.movers",
+    "cogs.derivatives",
+    "cogs.watch",
+)
 
 
 class TapewatchTree(app_commands.CommandTree["TapewatchBot"]):

@@ -155,6 +155,9 @@ class FakeDiscord:
         # interaction token -> when its interaction was acknowledged
         self._acknowledged: dict[str, datetime] = {}
         self._answered: set[str] = set()
+        # DM channels opened (channel id -> user id), and users whose DMs are closed (50007)
+        self.dm_channels: dict[int, int] = {}
+        self.dms_closed: set[int] = set()
 
     def next_id(self) -> int:
         return next(self._ids)
@@ -188,6 +191,7 @@ class FakeDiscord:
                 r"PATCH /webhooks/(?P<app>\d+)/(?P<token>[^/]+)/messages/(?P<mid>[^/]+)",
                 self._message_from_body,
             ),
+            (r"POST /users/@me/channels", self._open_dm),
             (r"POST /channels/(?P<cid>\d+)/messages", self._channel_message),
             (r"PUT /applications/(?P<app>\d+)(?:/guilds/(?P<gid>\d+))?/commands", self._sync),
             (r"GET /applications/(?P<app>\d+)(?:/guilds/(?P<gid>\d+))?/commands", lambda _b, **_: (200, [])),
@@ -263,7 +267,33 @@ class FakeDiscord:
             return invalid_form(problems)
         return 200, self._message(CHANNEL_ID, body)
 
+    def _open_dm(self, body: Any) -> tuple[int, Any]:
+        user = int((body or {}).get("recipient_id", 0))
+        channel = next((c for c, u in self.dm_channels.items() if u == user), None) or self.next_id()
+        self.dm_channels[channel] = user
+        return 200, {
+            "id": str(channel),
+            "type": 1,
+            "last_message_id": None,
+            "recipients": [user_payload(user, "user")],
+        }
+
+    def dms_to(self, user_id: int) -> list[dict[str, Any]]:
+        """The messages delivered to a user's DM channel (refused ones are not counted)."""
+        refused = {id(r.request) for r in self.refused}
+        channels = {c for c, u in self.dm_channels.items() if u == user_id}
+        return [
+            r.json
+            for r in self.requests
+            if r.method == "POST"
+            and id(r) not in refused
+            and (m := re.fullmatch(r"/channels/(\d+)/messages", r.path))
+            and int(m.group(1)) in channels
+        ]
+
     def _channel_message(self, body: Any, cid: str) -> tuple[int, Any]:
+        if self.dm_channels.get(int(cid)) in self.dms_closed:
+            return 403, {"message": "Cannot send messages to this user", "code": 50007}
         status = self.channel_errors.get(int(cid))
         if status == 404:
             return 404, {"message": "Unknown Channel", "code": 10003}

@@ -66,6 +66,12 @@ class AnswerSettings(Section):
     chart_processes: bool = True
 
 
+class WatchSettings(Section):
+    max_per_user: int = Field(25, ge=1, le=200)
+    hysteresis_pct: float = Field(0.5, ge=0, le=20)
+    max_distance: float = Field(10.0, gt=1, le=1000)
+
+
 class DiscordSettings(Section):
     sync_guild: int = Field(0, ge=0, description="0 = global sync")
 
@@ -159,6 +165,7 @@ class Settings(BaseSettings):
     jobs: JobSettings = JobSettings()
     discord: DiscordSettings = DiscordSettings()
     answers: AnswerSettings = AnswerSettings()
+    watches: WatchSettings = WatchSettings()
     http: HttpSettings = HttpSettings()
     providers: ProviderSettings = ProviderSettings()
     liquidations: LiqBands = LiqBands()  # the baseline-free bars for liquidation spikes

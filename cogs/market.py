@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING, Literal
 
 import discord
@@ -9,7 +10,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.interactions import send, within_deadline
-from bot.render.embeds import price_embed
+from bot.render.embeds import price_embed, price_table_embed
 from bot.render.why import why_embed
 from bot.services import MarketService
 from bot.services.why import WhyService
@@ -31,12 +32,18 @@ class MarketCog(commands.Cog):
     ) -> list[app_commands.Choice[str]]:
         return coin_choices(self.market, current)
 
-    @app_commands.command(name="price", description="Price, 24h change, range and volume of a coin")
-    @app_commands.describe(coin="The coin, e.g. BTC, eth, $SOL, Bitcoin")
-    async def price(self, interaction: discord.Interaction, coin: app_commands.Range[str, 1, 60]) -> None:
-        resolved = self.market.resolve(coin)
-        view = await within_deadline(interaction, self.market.price(resolved))
-        await send(interaction, embed=price_embed(view))
+    @app_commands.command(
+        name="price", description="Price, 24h change, range and volume of a coin, or up to 5 side by side"
+    )
+    @app_commands.describe(coin="The coin, e.g. BTC, eth, $SOL, Bitcoin — or up to 5: btc eth sol")
+    async def price(self, interaction: discord.Interaction, coin: app_commands.Range[str, 1, 100]) -> None:
+        coins = self.market.resolve_many(coin)
+        if len(coins) == 1:
+            view = await within_deadline(interaction, self.market.price(coins[0]))
+            await send(interaction, embed=price_embed(view))
+            return
+        views = await within_deadline(interaction, asyncio.gather(*(self.market.price(c) for c in coins)))
+        await send(interaction, embed=price_table_embed(list(views)))
 
     @app_commands.command(
         name="why", description="Why is the market (or a coin) moving? Drivers with their numbers"

@@ -26,10 +26,13 @@ async def test_setup_hook_starts_scheduler_and_syncs_to_guild(app: App) -> None:
         assert sync.path == f"/applications/{APP_ID}/guilds/42/commands"
         assert sorted(c["name"] for c in sync.json) == [
             "alerts",
+            "derivatives",
             "levels",
             "liquidations",
+            "movers",
             "price",
             "status",
+            "watch",
             "why",
         ]
     assert not scheduler.running

@@ -65,6 +65,42 @@ def price_embed(view: PriceView) -> discord.Embed:
     return embed
 
 
+def price_table_embed(views: list[PriceView]) -> discord.Embed:
+    """Several coins side by side: price, 24h and 7d change, 24h volume, in one code block."""
+    rows = [f"{'coin':<6}{'price':>14}{'24h':>8}{'7d':>8}{'volume':>9}"]
+    for v in views:
+        t = v.primary
+        rows.append(
+            f"{v.coin:<6}{price(t.price):>14}"
+            f"{pct(t.change_24h_pct) if t.change_24h_pct is not None else '–':>8}"
+            f"{pct(t.change_7d_pct) if t.change_7d_pct is not None else '–':>8}"
+            f"{money(t.quote_volume_24h) if t.quote_volume_24h is not None else '–':>9}"
+            + (f" {style.STALE}" if v.stale else "")
+        )
+    changes = [v.primary.change_24h_pct for v in views if v.primary.change_24h_pct is not None]
+    mean = sum(changes) / len(changes) if changes else None
+    embed = discord.Embed(
+        title=" · ".join(v.coin for v in views),
+        description="```\n" + "\n".join(rows) + "\n```",
+        colour=_table_colour(views, mean),
+    )
+    stale = [v.coin for v in views if v.stale]
+    if stale:
+        embed.add_field(
+            name=f"{style.STALE} Stale data",
+            value=f"{', '.join(stale)}: the source may be down; the last good values are shown.",
+            inline=False,
+        )
+    sources = sorted({venue_label(v.primary) for v in views})
+    oldest = max(v.age for v in views)
+    embed.set_footer(text=f"Source: {', '.join(sources)} · oldest data {age(oldest)} old")
+    return embed
+
+
+def _table_colour(views: list[PriceView], mean: float | None) -> int:
+    return style.WARN if any(v.stale for v in views) else style.direction_colour(mean)
+
+
 _STATE_MARK = {
     "ok": "🟢",
     "stale": "🟡",

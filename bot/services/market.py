@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
@@ -25,6 +26,7 @@ _PREFERENCE = [
     ("okx", "perp"),
 ]
 
+MAX_COINS = 5  # coins one /price answers at once
 NextRefresh = Callable[[], datetime | None]
 
 
@@ -124,6 +126,28 @@ class MarketService:
                 f"Tracked coins: {', '.join(self.tracked)}."
             )
         return coin
+
+    def resolve_many(self, text: str, limit: int = MAX_COINS) -> list[Coin]:
+        """Up to ``limit`` tracked coins from "btc eth sol" (or "btc, eth"); a name with a space
+        ("Shiba Inu") is one coin. Any coin unknown or untracked, or too many: one error naming them."""
+        if self.registry.find(text) is not None or not re.search(r"[\s,;]", text.strip()):
+            return [self.resolve(text)]
+        words = [w for w in re.split(r"[\s,;]+", text.strip()) if w]
+        if len(words) > limit:
+            raise UserFacingError(f"Up to {limit} coins at once, please; you gave {len(words)}.")
+        found: list[Coin] = []
+        bad: list[str] = []
+        for word in words:
+            coin = self.registry.find(word)
+            if coin is None or coin.symbol not in self.tracked:
+                bad.append(word[:20])
+            elif coin not in found:
+                found.append(coin)
+        if bad:
+            raise UserFacingError(
+                f"Not a tracked coin: {', '.join(bad)}. Tracked coins: {', '.join(self.tracked)}."
+            )
+        return found
 
     def autocomplete(self, current: str, limit: int = 25) -> list[Coin]:
         return [

@@ -31,9 +31,11 @@ from bot.models import (
     Ticker,
     TopTraderRatio,
 )
+from bot.store.glance import GlanceReads
 from bot.store.reads import StoreReads
 from bot.store.schema import ALL_COINS, HOUR_MS, MINUTE_MS, migrate
 from bot.store.version import CountingConnection, DataVersion
+from bot.store.watches import WatchStore
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -94,7 +96,9 @@ def _ms(dt: datetime | None) -> int | None:
     return None if dt is None else to_ms(dt)
 
 
-class Store(StoreReads):
+class Store(StoreReads, GlanceReads, WatchStore):
+    conn: CountingConnection
+
     def __init__(self, path: Path | str) -> None:
         self.path = str(path)
         if self.path != ":memory:":

@@ -137,6 +137,20 @@ MIGRATIONS: list[str] = [
     CREATE INDEX liq_minute_time_sums ON liq_minute (minute_ms, side, venue, usd, events, max_usd);
     DROP INDEX liq_minute_time;
     """,
+    # 7 (issue 17): personal price watches, delivered by DM; a user whose DMs are closed is paused
+    """
+    CREATE TABLE watches (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        user_id INTEGER NOT NULL, coin TEXT NOT NULL, direction TEXT NOT NULL,
+        price REAL NOT NULL, note TEXT NOT NULL DEFAULT '',
+        armed INTEGER NOT NULL, created_ms INTEGER NOT NULL,
+        fired_ms INTEGER, fired_count INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX watches_user ON watches (user_id);
+    CREATE TABLE watch_users (
+        user_id INTEGER PRIMARY KEY, paused_ms INTEGER NOT NULL, reason TEXT NOT NULL
+    );
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
