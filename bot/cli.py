@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import logging
 import sys
@@ -162,8 +163,9 @@ async def _run_bot(settings: Settings, token: str, *, guild: int | None, sync: b
         )
         freeze_startup_heap()  # the app is built: collections now walk only what answers allocate
         try:
-            async with bot:
-                await bot.start(token)
+            with _stand_in(settings.discord.api_url):
+                async with bot:
+                    await bot.start(token)
         except discord.LoginFailure:
             print(
                 "Discord refused the token (DISCORD_TOKEN): check it in the developer portal.",
@@ -173,6 +175,13 @@ async def _run_bot(settings: Settings, token: str, *, guild: int | None, sync: b
         finally:
             app.close()
     return 0
+
+
+def _stand_in(root: str) -> contextlib.AbstractContextManager[None]:
+    """Discord itself, or the stand-in ``discord.api_url`` names (REST and gateway)."""
+    from bot.fake_discord import gateway_url, pointed_at
+
+    return pointed_at(f"{root}/api/v10", gateway_url(root)) if root else contextlib.nullcontext()
 
 
 async def cmd_collect(settings: Settings, *, once: bool) -> int:

@@ -8,6 +8,7 @@ used by the interaction webhooks) for the duration and restores it.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 import re
@@ -17,7 +18,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from aiohttp import web
+from aiohttp import WSMsgType, web
+from discord.gateway import DiscordWebSocket
 from discord.http import Route
 from discord.utils import snowflake_time
 
@@ -357,12 +359,17 @@ async def serve_loopback(handler: Any) -> tuple[web.AppRunner, int]:
 
 
 class FakeDiscordServer:
-    """:class:`FakeDiscord` behind a loopback aiohttp server."""
+    """:class:`FakeDiscord` behind a loopback aiohttp server, with a minimal gateway at
+    ``/gateway`` (HELLO, IDENTIFY → READY, heartbeats) so a real ``tapewatch run`` can log in and
+    receive interactions as Discord would send them (:meth:`dispatch`)."""
 
     def __init__(self, fake: FakeDiscord | None = None) -> None:
         self.fake = fake or FakeDiscord()
         self._runner: web.AppRunner | None = None
         self.base = ""
+        self.sockets: set[web.WebSocketResponse] = set()
+        self.identified = asyncio.Event()
+        self._seq = 0
 
     async def start(self) -> str:
         self._runner, port = await serve_loopback(self._handle)
@@ -374,7 +381,51 @@ class FakeDiscordServer:
             await self._runner.cleanup()
             self._runner = None
 
-    async def _handle(self, request: web.Request) -> web.Response:
+    @property
+    def root(self) -> str:
+        return self.base.removesuffix("/api/v10")
+
+    @property
+    def gateway(self) -> str:
+        return gateway_url(self.root)
+
+    async def dispatch(self, event: str, data: dict[str, Any]) -> None:
+        """Send a gateway event (e.g. ``INTERACTION_CREATE``) to every connected client."""
+        self._seq += 1
+        frame = json.dumps({"op": 0, "t": event, "s": self._seq, "d": data})
+        for ws in list(self.sockets):
+            await ws.send_str(frame)
+
+    async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        await ws.send_str(json.dumps({"op": 10, "s": None, "t": None, "d": {"heartbeat_interval": 41250}}))
+        self.sockets.add(ws)
+        try:
+            async for message in ws:
+                frame = json.loads(message.data) if message.type == WSMsgType.TEXT else {}
+                if frame.get("op") == 1:  # heartbeat
+                    await ws.send_str(json.dumps({"op": 11, "s": None, "t": None, "d": None}))
+                elif frame.get("op") == 2:  # identify
+                    await self.dispatch("READY", self._ready())
+                    self.identified.set()
+        finally:
+            self.sockets.discard(ws)
+        return ws
+
+    def _ready(self) -> dict[str, Any]:
+        return {
+            "v": 10,
+            "user": user_payload(BOT_USER_ID, "Tapewatch", bot=True),
+            "guilds": [],
+            "session_id": "fake-session",
+            "resume_gateway_url": self.gateway,
+            "application": {"id": str(APP_ID), "flags": 0},
+        }
+
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
+        if request.path.endswith("/gateway") and request.headers.get("Upgrade", "").lower() == "websocket":
+            return await self._gateway(request)
         body: Any = None
         files: dict[str, bytes] = {}
         if request.content_type.startswith("multipart/"):
@@ -396,12 +447,21 @@ class FakeDiscordServer:
         )
 
 
+def gateway_url(root: str) -> str:
+    """The stand-in's gateway: ``/gateway`` on the same server, over ws(s)."""
+    return root.replace("https://", "wss://", 1).replace("http://", "ws://", 1) + "/gateway"
+
+
 @contextmanager
-def pointed_at(base: str) -> Iterator[None]:
-    """Point discord.py's REST (and interaction webhook) calls at ``base`` for a while."""
-    saved = Route.BASE
+def pointed_at(base: str, gateway: str | None = None) -> Iterator[None]:
+    """Point discord.py's REST (and interaction webhook) calls at ``base`` for a while, and its
+    gateway at ``gateway`` when given."""
+    saved, saved_gateway = Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY
     Route.BASE = base
+    if gateway:
+        # the URL type discord.py uses (yarl's, through aiohttp)
+        DiscordWebSocket.DEFAULT_GATEWAY = type(saved_gateway)(gateway)
     try:
         yield
     finally:
-        Route.BASE = saved
+        Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY = saved, saved_gateway

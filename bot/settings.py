@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, Field, SecretStr, ValidationError
 from pydantic_settings import (
@@ -74,6 +74,9 @@ class WatchSettings(Section):
 
 class DiscordSettings(Section):
     sync_guild: int = Field(0, ge=0, description="0 = global sync")
+    # A stand-in for Discord serving REST at /api/v10 and the gateway at /gateway (the loopback
+    # fake in tests); empty: Discord itself.
+    api_url: HttpUrl | Literal[""] = ""
 
 
 class HttpSettings(Section):

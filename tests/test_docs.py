@@ -30,7 +30,7 @@ def test_every_setting_is_documented_with_its_default() -> None:
         row = next((line for line in README.splitlines() if line.startswith(f"| `{key}` |")), None)
         assert row is not None, f"setting {key} missing from the README's settings table"
         if isinstance(default, bool | int | float | str) and key != "coins":
-            shown = str(default).lower() if isinstance(default, bool) else str(default)
+            shown = str(default).lower() if isinstance(default, bool) else str(default) or '""'  # empty: ""
             assert f"`{shown}`" in row, f"README default for {key} should be {shown}"
 
 
