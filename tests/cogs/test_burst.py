@@ -5,34 +5,24 @@ not a clock), and a cached answer never served after its data changed."""
 from __future__ import annotations
 
 import asyncio
-import tempfile
 import threading
 from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 import bot.services.why as why_module
-from bot.app import App, scenario_app
+from bot.app import App
 from bot.client import TapewatchBot
 from bot.models import Ticker
 from bot.offline import OfflineSession, drain_command_tasks, message_payload, parse_invocation
-from bot.scenarios import bundled
-from bot.settings import load_settings
-from tests.helpers import every_venue_at
+from tests.scenarios.test_why_answers import open_scenario
 
 
 @pytest.fixture
 def selloff() -> Iterator[App]:
-    settings = load_settings(providers=every_venue_at("http://127.0.0.1:9"))
-    with tempfile.TemporaryDirectory() as workdir:
-        app = scenario_app(settings, Path(bundled()["selloff"]), Path(workdir))
-        try:
-            yield app
-        finally:
-            app.close()
+    yield from open_scenario("selloff")
 
 
 @pytest.fixture

@@ -3,32 +3,22 @@ are computed, so the next reader is served from the cache (a counter, not a cloc
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from apscheduler.events import EVENT_JOB_EXECUTED, JobExecutionEvent
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot.app import App, scenario_app
+from bot.app import App
 from bot.jobs import TICKERS_JOB, register_warming
-from bot.scenarios import bundled
 from bot.services.warm import Warmer
-from bot.settings import load_settings
-from tests.helpers import every_venue_at
+from tests.scenarios.test_why_answers import open_scenario
 
 
 @pytest.fixture
 def selloff() -> Iterator[App]:
-    settings = load_settings(providers=every_venue_at("http://127.0.0.1:9"))
-    with tempfile.TemporaryDirectory() as workdir:
-        app = scenario_app(settings, Path(bundled()["selloff"]), Path(workdir))
-        try:
-            yield app
-        finally:
-            app.close()
+    yield from open_scenario("selloff")
 
 
 async def test_warming_serves_the_next_readers_from_the_cache(selloff: App) -> None:
