@@ -10,11 +10,9 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from bot.defaults import CHART_DIR, DEMO, bundled_scenario
 from bot.scenarios import ScenarioError
 from bot.settings import ConfigError, Settings, load_settings
-
-DEMO = "selloff"  # the bundled scenario `console --demo` opens
-CHART_DIR = Path("charts")  # where ask and console write the charts they receive
 
 log = logging.getLogger("tapewatch")
 
@@ -202,12 +200,6 @@ async def cmd_collect(settings: Settings, *, once: bool) -> int:
     finally:
         app.close()
     return 0
-
-
-def bundled_scenario(name: str) -> Path:
-    from bot.scenarios import bundled
-
-    return Path(bundled()[name])
 
 
 async def cmd_ask(settings: Settings, invocation: str, *, as_json: bool, scenario: Path | None = None) -> int:
