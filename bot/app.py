@@ -12,7 +12,7 @@ from pathlib import Path
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot.alerts.engine import AlertsService
+from bot.alerts.service import AlertsService
 from bot.clock import Clock, FrozenClock, system_clock
 from bot.coins import CoinRegistry
 from bot.collector import Collector

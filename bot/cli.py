@@ -67,7 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     sync = sub.add_parser("sync-commands", help="register the slash commands with Discord")
     sync.add_argument("--guild", type=int, help="sync to this guild only")
 
-    from bot.alerts.backtest import add_alerts_commands
+    from bot.alerts_cli import add_alerts_commands
 
     add_alerts_commands(sub)
     return parser
@@ -101,7 +101,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             scenario = bundled_scenario(DEMO) if args.demo else args.scenario
             return asyncio.run(run_console(settings, collect=not args.no_collect, scenario=scenario))
         if args.command == "alerts":
-            from bot.alerts.backtest import run_alerts_command
+            from bot.alerts_cli import run_alerts_command
 
             return run_alerts_command(settings, args)
         if args.command == "health":
@@ -138,7 +138,7 @@ async def _run_bot(settings: Settings, token: str, *, guild: int | None, sync: b
     import discord
     from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-    from bot.alerts.engine import register_alert_jobs
+    from bot.alerts.jobs import register_alert_jobs
     from bot.app import build_app, collector_for, scheduler_next_refresh, streams_for
     from bot.client import TapewatchBot
     from bot.heap import freeze_startup_heap

@@ -31,20 +31,16 @@ from discord import app_commands
 from discord.app_commands import AppCommandChannel, AppCommandThread
 from discord.ext import commands
 
-from bot.alerts.dispatch import WhyButton
-from bot.alerts.engine import (
-    AlertsService,
-    parse_duration,
-    parse_local_time,
-    resolve_timezone,
-)
-from bot.alerts.rules import ThresholdError, parse_rules, parse_thresholds
-from bot.alerts.store import Subscription
+from bot.alerts.config import ThresholdError, parse_rules, parse_thresholds
+from bot.alerts.models import Subscription
+from bot.alerts.service import AlertsService
+from bot.dispatch import Dispatcher, WhyButton
 from bot.errors import UserFacingError
 from bot.interactions import send
 from bot.render import style
 from bot.render.alerts import discord_time, list_embed, subscribed_embed
 from bot.services import MarketService
+from bot.timeparse import parse_duration, parse_local_time, resolve_timezone
 
 if TYPE_CHECKING:
     from bot.client import TapewatchBot
@@ -406,6 +402,6 @@ class AlertsCog(
 
 async def setup(bot: TapewatchBot) -> None:
     service = bot.services.alerts
-    service.attach(bot)
+    service.attach(Dispatcher(bot, concurrency=service.concurrency))
     bot.add_dynamic_items(WhyButton)
     await bot.add_cog(AlertsCog(service, bot.services.market))

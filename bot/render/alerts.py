@@ -5,18 +5,21 @@ brief, and the /alerts replies. Pure: data in, embeds out."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import discord
 
-from bot.alerts.rules import RULE_TITLES, AlertConfig, Observation, describe_thresholds
-from bot.alerts.store import Brief, Subscription
+from bot.alerts.config import RULE_TITLES, AlertConfig, describe_thresholds
+from bot.alerts.messages import AlertPost, BriefPost, Observation, Post, why_window
+from bot.alerts.models import Brief, Subscription
 from bot.analysis.why import WhyAnswer
 from bot.fmt import age, money, pct, price, utc
 from bot.render import style
 from bot.render.basis import share as share_text
 from bot.render.basis import size_text
-from bot.render.why import DRIVER_TITLES, driver_text, headline, zone_range
+from bot.render.liquidations import liquidations_embed
+from bot.render.why import DRIVER_TITLES, driver_text, headline, why_embed, zone_range
 
 MAX_EMBEDS = 10  # Discord's limit per message
 MAX_MESSAGE_CHARS = 5800  # …and on the text of all embeds (6,000), with room for a footer label
@@ -161,15 +164,6 @@ def why_buttons(alerts: Sequence[Observation]) -> list[tuple[str, str]]:
     return list(seen.items())[:MAX_BUTTONS]
 
 
-def why_window(o: Observation) -> str:
-    """The /why window that explains an alert best."""
-    if o.rule in ("move", "oi_flush") and o.window in ("1h", "24h"):
-        return o.window
-    if o.rule == "funding":
-        return "24h"
-    return "1h"
-
-
 def sample_alert_embed(now: datetime, sub: Subscription | None) -> discord.Embed:
     embed = discord.Embed(
         title="🧪 Test alert: Tapewatch can post here",
@@ -270,3 +264,44 @@ def list_embed(
 
 def brief_content(local: datetime, timezone: str) -> str:
     return f"📰 **Daily market brief** · {local:%a %d %b %Y, %H:%M} {timezone}"
+
+
+# -- the presenter: posts the alerts engine emits → Discord messages ------------------------------
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One channel message, formatted: what :class:`bot.dispatch.Dispatcher` sends."""
+
+    guild_id: int
+    channel_id: int
+    embeds: Sequence[discord.Embed]
+    buttons: Sequence[tuple[str, str]] = ()  # a "Why?" button each: (coin, /why window)
+    content: str | None = None
+    role_id: int | None = None  # ping this role (and no one else)
+    # With ``enforce_nonce`` Discord drops a second message with the same nonce for a few
+    # minutes: a retried post of the same alerts cannot land twice.
+    nonce: str | None = None
+
+
+def present(post: Post) -> Outgoing:
+    """Format one post of the alerts engine."""
+    if isinstance(post, AlertPost):
+        return Outgoing(
+            post.guild_id,
+            post.channel_id,
+            message_embeds(post.alerts),
+            why_buttons([o for o, _ in post.alerts]),
+            role_id=post.role_id,
+            nonce=post.nonce,
+        )
+    if isinstance(post, BriefPost):
+        return Outgoing(
+            post.guild_id,
+            post.channel_id,
+            fit([why_embed(post.why), liquidations_embed(post.liquidations)]),
+            content=brief_content(post.local_due, post.timezone),
+            nonce=post.nonce,
+        )
+    buttons = [(post.coin, "24h")] if post.coin else []
+    return Outgoing(post.guild_id, post.channel_id, [sample_alert_embed(post.at, post.subscription)], buttons)

@@ -12,22 +12,17 @@ from apscheduler.events import EVENT_JOB_EXECUTED, JobExecutionEvent
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.alerts import store as db
-from bot.alerts.dispatch import Delivery, Outgoing
-from bot.alerts.engine import (
-    ALERTS_JOB,
-    BRIEFS_JOB,
-    AlertsService,
-    next_brief_time,
-    parse_duration,
-    parse_local_time,
-    register_alert_jobs,
-    resolve_timezone,
-    step,
-)
-from bot.alerts.store import AlertState, Subscription
+from bot.alerts.jobs import register_alert_jobs
+from bot.alerts.messages import Delivery
+from bot.alerts.models import AlertState, Subscription
+from bot.alerts.service import ALERTS_JOB, BRIEFS_JOB, AlertsService
+from bot.alerts.state import step
 from bot.app import App
 from bot.clock import FrozenClock
+from bot.dispatch import Dispatcher
 from bot.fake_discord import GUILD_ID
+from bot.render.alerts import Outgoing
+from bot.timeparse import next_brief_time, parse_duration, parse_local_time, resolve_timezone
 from tests.alerts.conftest import (
     CH_A,
     CH_B,
@@ -142,7 +137,7 @@ async def test_a_restart_never_resends(app: App, clock: FrozenClock, shaped: Sha
     assert await cycle_posts(app, shaped) == ["📈 ETH +6.0% in 1h"]
     # a new process: the service is rebuilt and reads the states back from the store
     restarted = AlertsService(app.services.market, app.services.why, app.services.liquidations)
-    restarted.attach(shaped.bot)
+    restarted.attach(Dispatcher(shaped.bot))
     move_to(app, clock, 90, 106.0)  # still up, cooldown over
     assert await cycle_posts(app, shaped, restarted) == []
     [(key, state)] = db.load_states(app.store.sync, [CH_A]).items()
@@ -319,7 +314,7 @@ async def test_brief_posts_once_at_local_time(app: App, clock: FrozenClock, shap
     assert titles[1] == "All tracked coins liquidations"
     assert await service.run_briefs() == []  # once
     restarted = AlertsService(app.services.market, app.services.why, app.services.liquidations)
-    restarted.attach(shaped.bot)
+    restarted.attach(Dispatcher(shaped.bot))
     assert await restarted.run_briefs() == []  # and not again after a restart
     [saved] = db.guild_briefs(app.store.sync, GUILD_ID)
     assert saved.next_due == datetime(2026, 11, 28, 7, 0, tzinfo=UTC)
