@@ -3,7 +3,6 @@ liquidation-stream triggers, scheduler jobs and daily briefs."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
@@ -217,10 +216,8 @@ async def test_a_liquidation_batch_alerts_within_seconds(
     clock.now = NOW + timedelta(seconds=30)
     batch = [liquidation("ETH", 400_000.0, NOW + timedelta(seconds=k), 1000 + k) for k in range(3)]
     app.store.sync.insert_liquidations(batch)  # what the stream's sink does before the hook
-    t0 = time.perf_counter()
     await app.services.alerts.on_liquidations(batch)  # returns at once: evaluation runs in the background
     await app.services.alerts.idle()
-    elapsed = time.perf_counter() - t0
     [post] = channel_posts(shaped.fake.requests, CH_A)
     [embed] = post.json["embeds"]
     assert embed["title"] == "💥 ETH liquidation spike: $1.20M in 15m"
@@ -228,7 +225,6 @@ async def test_a_liquidation_batch_alerts_within_seconds(
         "$1.20M liquidated in 15m (100% longs): 480.7× its 7-day average of $2.50K per 15m; "
         "alerts above $500K. [public streams, a lower bound]"
     )
-    assert elapsed < 5
     # the next batch in the same episode stays quiet
     more = [liquidation("ETH", 50_000.0, NOW + timedelta(seconds=40), 2000)]
     app.store.sync.insert_liquidations(more)

@@ -122,7 +122,8 @@ def test_the_stories_hold(scenarios: dict[str, Scenario]) -> None:
     assert squeeze["btc_funding_day_ago"] < -0.0001 < squeeze["btc_funding_now"] < 0
 
     quiet = scenarios["quiet"]
-    assert all(abs(t.change_24h_pct or 0) < 1 for t in quiet.tickers)
+    assert quiet.tickers
+    assert all(t.change_24h_pct is not None and abs(t.change_24h_pct) < 1 for t in quiet.tickers)
     q = summary(quiet)
     assert 0.5 <= q["liq_multiple"] <= 1.5
     assert abs(q["btc_oi_24h_pct"]) < 1
