@@ -30,10 +30,10 @@ import discord
 
 from bot.alerts.messages import Delivery, Post
 from bot.errors import UserFacingError
-from bot.interactions import GONE, NO_MENTIONS, send, within_deadline
+from bot.interactions import NO_MENTIONS, send, within_deadline
 from bot.render.alerts import Outgoing, present
-from bot.render.embeds import error_embed
 from bot.render.why import why_embed
+from bot.replies import reply_error
 
 log = logging.getLogger(__name__)
 
@@ -72,23 +72,8 @@ class WhyButton(discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]], temp
                 raise UserFacingError("This bot cannot answer /why right now.")
             coin = services.market.resolve(self.coin)
             answer = await within_deadline(interaction, services.why.why(coin, self.window), ephemeral=True)
-        except UserFacingError as exc:
-            await send(interaction, embed=error_embed(str(exc)), ephemeral=True)
-            return
-        except discord.NotFound as exc:
-            if exc.code not in GONE:
-                raise
-            log.warning(
-                "why button %s:%s: the interaction expired before it was answered", self.coin, self.window
-            )
-            return
-        except Exception:
-            log.exception("why button %s:%s failed (guild %s)", self.coin, self.window, interaction.guild_id)
-            await send(
-                interaction,
-                embed=error_embed("Something went wrong on our side; it has been logged. Please try again."),
-                ephemeral=True,
-            )
+        except Exception as exc:
+            await reply_error(interaction, exc, what=f"why button {self.coin}:{self.window}")
             return
         await send(interaction, embed=why_embed(answer), ephemeral=True)
 

@@ -25,6 +25,7 @@ import zoneinfo
 from datetime import timedelta
 from functools import cache
 from typing import TYPE_CHECKING, Any, cast
+from zoneinfo import ZoneInfo
 
 import discord
 from discord import app_commands
@@ -40,7 +41,7 @@ from bot.interactions import send
 from bot.render import style
 from bot.render.alerts import discord_time, list_embed, subscribed_embed
 from bot.services import MarketService
-from bot.timeparse import parse_duration, parse_local_time, resolve_timezone
+from bot.timeparse import Duration, LocalTime, Timezone
 
 if TYPE_CHECKING:
     from bot.client import TapewatchBot
@@ -295,14 +296,11 @@ class AlertsCog(
     async def mute(
         self,
         interaction: discord.Interaction[Any],
-        duration: app_commands.Range[str, 1, 20],
+        duration: Duration,
         channel: Channel | None = None,
     ) -> None:
         guild_id = self._guild(interaction)
-        try:
-            span = parse_duration(duration)
-        except ValueError as exc:
-            raise UserFacingError(f"Duration: {exc}.") from None
+        span = duration
         if span is not None and not MIN_MUTE <= span <= MAX_MUTE:
             raise UserFacingError("Mute for between 1 minute and 7 days (or off).")
         if channel is not None:
@@ -356,8 +354,8 @@ class AlertsCog(
     async def brief(
         self,
         interaction: discord.Interaction[Any],
-        time: app_commands.Range[str, 1, 10],
-        timezone: app_commands.Range[str, 1, 64] = "UTC",
+        time: LocalTime,
+        timezone: Timezone | None = None,
         channel: Channel | None = None,
     ) -> None:
         guild_id = self._guild(interaction)
@@ -366,18 +364,14 @@ class AlertsCog(
         channel_id = channel.id if channel is not None else interaction.channel_id
         if channel_id is None:
             raise UserFacingError("Pick a channel for the brief.")
-        if time.strip().lower() == "off":
+        if time is None:  # "off"
             if not await self.service.remove_brief(guild_id, channel_id):
                 raise UserFacingError(f"<#{channel_id}> has no daily brief.")
             await send(
                 interaction, embed=_done(f"Stopped the daily brief in <#{channel_id}>."), ephemeral=True
             )
             return
-        try:
-            local = parse_local_time(time)
-            zone = resolve_timezone(timezone)
-        except ValueError as exc:
-            raise UserFacingError(f"{str(exc)[0].upper()}{str(exc)[1:]}.") from None
+        local, zone = time, timezone or ZoneInfo("UTC")
         check_can_post(interaction, channel_id)
         brief = await self.service.set_brief(guild_id, channel_id, local, zone.key, interaction.user.id)
         await send(

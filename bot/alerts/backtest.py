@@ -46,6 +46,7 @@ from bot.alerts.rules import RULE_FUNCTIONS
 from bot.alerts.state import step
 from bot.settings import ConfigError
 from bot.store import Store
+from bot.timeparse import parse_span
 
 HOUR = timedelta(hours=1)
 
@@ -54,11 +55,13 @@ HOUR = timedelta(hours=1)
 
 
 def parse_since(text: str) -> timedelta:
-    units = {"d": 86400, "h": 3600, "w": 604800}
-    t = text.strip().lower()
-    if len(t) < 2 or t[-1] not in units or not t[:-1].isdigit() or int(t[:-1]) <= 0:
+    try:
+        span = parse_span(text.strip().lower(), units="wdh")
+    except ValueError:
+        span = timedelta(0)
+    if span <= timedelta(0):
         raise ValueError(f"--since {text!r}: use a duration like 30d, 72h or 2w")
-    return timedelta(seconds=int(t[:-1]) * units[t[-1]])
+    return span
 
 
 def _thresholds(table: Any, base: AlertConfig, where: str) -> dict[str, float]:

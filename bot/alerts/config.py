@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bot.analysis.liq_basis import LiqBands
 from bot.fmt import money
+from bot.timeparse import parse_minutes
 
 RuleName = Literal["move", "liquidations", "level", "oi_flush", "funding"]
 RULES: tuple[RuleName, ...] = ("move", "liquidations", "level", "oi_flush", "funding")
@@ -130,10 +131,7 @@ def _multiple(text: str) -> float:
 
 
 def _minutes(text: str) -> float:
-    m = re.fullmatch(r"(\d+(?:\.\d+)?)\s*(m|min|h|d)?", text.lower())
-    if m is None:
-        raise ValueError
-    return float(m.group(1)) * {"m": 1, "min": 1, "h": 60, "d": 1440, None: 1}[m.group(2)]
+    return parse_minutes(text)
 
 
 # user-facing key -> (config field, parser, how it is shown)
