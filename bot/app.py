@@ -26,7 +26,7 @@ from bot.services.liquidations import LiquidationsService
 from bot.services.why import WhyService
 from bot.settings import ConfigError, Settings
 from bot.store import AsyncStore, Store
-from bot.streams.base import EventsHook
+from bot.streams.adapter import EventsHook
 from bot.streams.manager import StreamManager
 
 

@@ -21,10 +21,11 @@ from bot.alerts.config import (
     RuleName,
 )
 from bot.analysis.coverage import coverage
-from bot.analysis.derivatives import funding_state, oi_change
 from bot.analysis.findings import LevelZone
 from bot.analysis.levels import find_levels
 from bot.analysis.liq_basis import latest_oi_usd
+from bot.analysis.open_interest import oi_change
+from bot.analysis.positioning import funding_state
 from bot.clock import from_ms
 from bot.models import Candle, Funding, OpenInterest
 from bot.services.market import best_ticker
