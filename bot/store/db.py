@@ -31,6 +31,7 @@ from bot.models import (
     Ticker,
     TopTraderRatio,
 )
+from bot.store.alerts import AlertTables
 from bot.store.reads import StoreReads
 from bot.store.schema import ALL_COINS, HOUR_MS, MINUTE_MS, migrate
 
@@ -93,7 +94,7 @@ def _ms(dt: datetime | None) -> int | None:
     return None if dt is None else to_ms(dt)
 
 
-class Store(StoreReads):
+class Store(StoreReads, AlertTables):
     def __init__(self, path: Path | str) -> None:
         self.path = str(path)
         if self.path != ":memory:":
