@@ -188,6 +188,24 @@ def zones_at(s: CoinSeries, t: datetime, refresh_hours: int) -> tuple[datetime, 
     return anchor, tuple(zones)
 
 
+def _move_sigmas(s: CoinSeries, n: int, ts: float, cfg: AlertConfig) -> tuple[float | None, float | None]:
+    """The standard deviations of the coin's own 1h and 24h moves over the lookback, from the
+    first ``n`` hourly bars."""
+    sigma_1h = sigma_24h = None
+    lo = int(np.searchsorted(s.h_t, ts - cfg.sigma_lookback_days * DAY_S, side="left"))
+    # exclude the latest bar (and the latest day for 24h moves): a move is not measured
+    # against a spread it inflated itself
+    closes, times = s.h_close[lo : n - 1], s.h_t[lo : n - 1]
+    if closes.size > 1:
+        adjacent = np.diff(times) == HOUR_S
+        sigma_1h = _sigma((closes[1:] / closes[:-1] - 1)[adjacent] * 100, 48)
+    closes, times = s.h_close[lo : max(lo, n - 24)], s.h_t[lo : max(lo, n - 24)]
+    if closes.size > 24:
+        aligned = (times[24:] - times[:-24]) == DAY_S
+        sigma_24h = _sigma((closes[24:] / closes[:-24] - 1)[aligned] * 100, 72)
+    return sigma_1h, sigma_24h
+
+
 def inputs_at(
     s: CoinSeries,
     t: datetime,
@@ -224,19 +242,7 @@ def inputs_at(
             base24 = _base_open(s, ts - DAY_S)
             change_24h = (price / base24 - 1) * 100 if base24 else None
 
-    sigma_1h = sigma_24h = None
-    if fresh:
-        lo = int(np.searchsorted(s.h_t, ts - cfg.sigma_lookback_days * DAY_S, side="left"))
-        # exclude the latest bar (and the latest day for 24h moves): a move is not measured
-        # against a spread it inflated itself
-        closes, times = s.h_close[lo : n - 1], s.h_t[lo : n - 1]
-        if closes.size > 1:
-            adjacent = np.diff(times) == HOUR_S
-            sigma_1h = _sigma((closes[1:] / closes[:-1] - 1)[adjacent] * 100, 48)
-        closes, times = s.h_close[lo : max(lo, n - 24)], s.h_t[lo : max(lo, n - 24)]
-        if closes.size > 24:
-            aligned = (times[24:] - times[:-24]) == DAY_S
-            sigma_24h = _sigma((closes[24:] / closes[:-24] - 1)[aligned] * 100, 72)
+    sigma_1h, sigma_24h = _move_sigmas(s, n, ts, cfg) if fresh else (None, None)
 
     window = cfg.liq_window
     liq_usd = liq_long = baseline = baseline_days = None
