@@ -18,7 +18,7 @@ from bot.analysis.findings import LevelZone, LiqBasis
 from bot.analysis.why import WhyAnswer
 from bot.services.liquidations import LiquidationsView
 
-Direction = Literal["up", "down"]
+AlertDirection = Literal["up", "down"]
 Basis = Literal["threshold", "sigma", "baseline", "floor", "zone", "band"]
 
 
@@ -36,7 +36,7 @@ class Observation(BaseModel):
     coin: str
     at: datetime
     score: float = Field(ge=0)
-    direction: Direction
+    direction: AlertDirection
     window: str  # "1h", "24h", "15m"
     value: float
     threshold: float

@@ -34,8 +34,8 @@ from bot.alerts.config import (
 )
 from bot.alerts.inputs import CoinInputs
 from bot.alerts.messages import (
+    AlertDirection,
     Basis,
-    Direction,
     Observation,
 )
 from bot.analysis.findings import LevelZone, LiqBasis
@@ -137,11 +137,11 @@ def level_break(i: CoinInputs, cfg: AlertConfig) -> Observation | None:
     if i.last_close is None or i.prev_close is None or i.bar_time is None:
         return None
     close, prev = i.last_close, i.prev_close
-    best: tuple[float, LevelZone, Literal["support", "resistance"], Direction] | None = None
+    best: tuple[float, LevelZone, Literal["support", "resistance"], AlertDirection] | None = None
     for z in i.zones:
         if z.strength < cfg.level_min_strength:
             continue
-        cand: tuple[float, LevelZone, Literal["support", "resistance"], Direction]
+        cand: tuple[float, LevelZone, Literal["support", "resistance"], AlertDirection]
         if prev >= z.low and close < z.low:  # down through the bottom edge: support lost
             cand = ((z.low - close) / z.low * 100, z, "support", "down")
         elif prev <= z.high and close > z.high:  # up through the top edge: resistance broken

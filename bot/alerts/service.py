@@ -38,7 +38,7 @@ from bot.alerts.models import (
     ChannelTaken,
     Subscription,
 )
-from bot.alerts.state import CycleReport, Fired, decide
+from bot.alerts.state import AlertCycleReport, Fired, decide
 from bot.analysis.why import WhyAnswer
 from bot.errors import UserFacingError
 from bot.jobs import TICKERS_JOB
@@ -192,13 +192,13 @@ class AlertsService:
 
     async def run_cycle(
         self, *, rules: Collection[RuleName] | None = None, coins: Collection[str] | None = None
-    ) -> CycleReport:
+    ) -> AlertCycleReport:
         """Evaluate every enabled subscription (optionally only some rules or coins), persist
         the states, then post what fired."""
         wanted_rules = [r for r in RULES if rules is None or r in rules]
         async with self._lock:
             now = self.market.clock()
-            report = CycleReport(at=now)
+            report = AlertCycleReport(at=now)
             subs: list[Subscription] = await self._run(db.active_subscriptions, self.store)
             report.subscriptions = len(subs)
             if not subs:

@@ -132,7 +132,7 @@ def decide(
 
 
 @dataclass
-class CycleReport:
+class AlertCycleReport:
     at: datetime
     subscriptions: int = 0
     fired: list[Fired] = field(default_factory=list)

@@ -36,7 +36,8 @@ def discord_time(dt: datetime, style_code: str = "f") -> str:
     return f"<t:{int(dt.timestamp())}:{style_code}>"
 
 
-def rate_8h(rate_pct: float) -> str:
+def pct_8h_text(rate_pct: float) -> str:
+    """A funding rate already in percent per 8h (0.01) → "+0.010%/8h"."""
     return f"{pct(rate_pct, digits=3)}/8h"
 
 
@@ -53,7 +54,7 @@ def alert_title(o: Observation) -> str:
     if o.rule == "oi_flush":
         return f"🔻 {o.coin} open interest {pct(o.value)} in {o.window}"
     if o.rule == "funding":
-        return f"💸 {o.coin} funding {rate_8h(o.value)}: extreme"
+        return f"💸 {o.coin} funding {pct_8h_text(o.value)}: extreme"
     return f"{o.coin} {RULE_TITLES[o.rule]}"
 
 
@@ -91,7 +92,7 @@ def trigger_text(o: Observation) -> str:
         return f"Open interest {pct(o.value)} in {o.window}{to}; alerts from {pct(o.threshold)}."
     if o.rule == "funding":
         who = "longs pay shorts" if o.value > 0 else "shorts pay longs"
-        return f"Mean funding across venues {rate_8h(o.value)} ({who}), beyond the ±{abs(o.threshold):g}%/8h band."
+        return f"Mean funding across venues {pct_8h_text(o.value)} ({who}), beyond the ±{abs(o.threshold):g}%/8h band."
     return ""
 
 
