@@ -9,17 +9,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
-from bot.alerts.backtest import (
-    latest_bar_close,
-    load_plans,
-    parse_since,
-    replay,
-    stored_plans,
-)
-from bot.alerts.config import (
-    RULES,
-    AlertConfig,
-)
+from bot.alerts.backtest import latest_bar_close, load_plans, parse_since, replay, stored_plans
+from bot.alerts.config import RULES, AlertConfig
 from bot.alerts.messages import Plan
 from bot.clock import system_clock
 from bot.render.backtest import report

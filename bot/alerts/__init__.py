@@ -5,7 +5,8 @@ posts it, so nothing here imports ``bot.render``.
 - :mod:`bot.alerts.config` — rule names, thresholds with their defaults, per-subscription overrides.
 - :mod:`bot.alerts.models` — subscriptions, daily briefs and alert states as stored.
 - :mod:`bot.alerts.messages` — what the engine emits: observations, posts, deliveries.
-- :mod:`bot.alerts.inputs` — one coin's history from the store and its state at a time ``t``.
+- :mod:`bot.alerts.inputs` — one coin's history and its state at a time ``t``, as the rules read it.
+- :mod:`bot.alerts.reads` — reading that history from the store, the level zones cached.
 - :mod:`bot.alerts.rules` — the rules, pure (a coin's recent state in, observations out).
 - :mod:`bot.alerts.state` — the state machine (armed / fired / cooling, with hysteresis and a
   cooldown) and the decision of what fires.

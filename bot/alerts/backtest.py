@@ -33,15 +33,10 @@ from pathlib import Path
 from typing import Any
 
 from bot.alerts import store as db
-from bot.alerts.config import (
-    RULES,
-    AlertConfig,
-    parse_rules,
-    parse_thresholds,
-    with_overrides,
-)
-from bot.alerts.inputs import CoinInputs, ZoneCache, inputs_at, load_series, parts_for
+from bot.alerts.config import RULES, AlertConfig, parse_rules, parse_thresholds, with_overrides
+from bot.alerts.inputs import CoinInputs, inputs_at
 from bot.alerts.messages import Plan, Result
+from bot.alerts.reads import ZoneCache, load_series, parts_for
 from bot.alerts.rules import RULE_FUNCTIONS
 from bot.alerts.state import step
 from bot.settings import ConfigError

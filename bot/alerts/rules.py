@@ -27,17 +27,9 @@ from collections.abc import Callable, Iterable
 from datetime import timedelta
 from typing import Literal
 
-from bot.alerts.config import (
-    RULES,
-    AlertConfig,
-    RuleName,
-)
+from bot.alerts.config import RULES, AlertConfig, RuleName
 from bot.alerts.inputs import CoinInputs
-from bot.alerts.messages import (
-    AlertDirection,
-    Basis,
-    Observation,
-)
+from bot.alerts.messages import AlertDirection, Basis, Observation
 from bot.analysis.findings import LevelZone, LiqBasis
 from bot.analysis.liq_basis import size
 

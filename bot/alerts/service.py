@@ -12,15 +12,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from bot.alerts import store as db
-from bot.alerts.config import (
-    RULES,
-    AlertConfig,
-    RuleName,
-)
-from bot.alerts.inputs import (
-    ZoneCache,
-    gather_inputs,
-)
+from bot.alerts.config import RULES, AlertConfig, RuleName
 from bot.alerts.messages import (
     AlertPost,
     BriefPost,
@@ -31,13 +23,8 @@ from bot.alerts.messages import (
     nonce_for,
     why_window,
 )
-from bot.alerts.models import (
-    MAX_PER_GUILD,
-    AlertState,
-    Brief,
-    ChannelTaken,
-    Subscription,
-)
+from bot.alerts.models import MAX_PER_GUILD, AlertState, Brief, ChannelTaken, Subscription
+from bot.alerts.reads import ZoneCache, gather_inputs
 from bot.alerts.state import AlertCycleReport, Fired, decide
 from bot.analysis.why import WhyAnswer
 from bot.errors import UserFacingError

@@ -26,23 +26,10 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from bot.alerts.config import (
-    RULES,
-    AlertConfig,
-    RuleName,
-)
-from bot.alerts.inputs import (
-    CoinInputs,
-)
-from bot.alerts.messages import (
-    Delivery,
-    Observation,
-)
-from bot.alerts.models import (
-    AlertState,
-    StateKey,
-    Subscription,
-)
+from bot.alerts.config import RULES, AlertConfig, RuleName
+from bot.alerts.inputs import CoinInputs
+from bot.alerts.messages import Delivery, Observation
+from bot.alerts.models import AlertState, StateKey, Subscription
 from bot.alerts.rules import evaluate
 
 # -- the state machine -------------------------------------------------------------------------

@@ -14,14 +14,7 @@ from datetime import datetime
 from typing import cast
 
 from bot.alerts.config import RULES, RuleName
-from bot.alerts.models import (
-    AlertState,
-    Brief,
-    ChannelTaken,
-    StateKey,
-    StateName,
-    Subscription,
-)
+from bot.alerts.models import AlertState, Brief, ChannelTaken, StateKey, StateName, Subscription
 from bot.store import Store
 from bot.store.alerts import AlertStateRow, BriefRow, SubscriptionRow
 
