@@ -176,6 +176,27 @@ def test_no_module_imports_up_the_layers() -> None:
     assert sorted(wrong) == []
 
 
+def test_the_runtime_imports_no_dev_code() -> None:
+    # tools/, tests/ and bench/ are not installed: the bot must never need them
+    wrong = sorted(
+        f"{m} imports {name}"
+        for m, path in MODULES.items()
+        for name in _all_imports(path, m)
+        if name.split(".")[0] in ("tools", "tests", "bench")
+    )
+    assert wrong == []
+
+
+def _all_imports(path: Path, module: str) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return {
+        name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import | ast.ImportFrom)
+        for name in _imported(node, module, path)
+    }
+
+
 def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
     """Strongly connected components with more than one module (Tarjan)."""
     index: dict[str, int] = {}
