@@ -1,7 +1,7 @@
-"""The alert engine: read the store, run the rules for every subscription, move each alert's
-state machine, and post what fired, one message per channel.
+"""Each alert's state machine, and the decision of what fires in one cycle (the service,
+:mod:`bot.alerts.service`, reads the inputs and posts what fired).
 
-State per channel × coin × rule (:class:`~bot.alerts.store.AlertState`):
+State per channel × coin × rule (:class:`~bot.alerts.models.AlertState`):
 
 - ``armed`` → fires when the score passes 1 (the value passed its threshold); → ``fired``.
 - ``fired`` → no alert until the cooldown is over; notes when the score falls below
