@@ -29,8 +29,9 @@ from bench.common import NOWHERE, Sizes, Stores, progress
 from bench.report import INFO, Row, median, ms, status
 from bench.store_gen import GenResult
 from bot.alerts import store as db
-from bot.alerts.engine import LIQUIDATION_RULES
-from bot.alerts.rules import parse_thresholds
+from bot.alerts.config import parse_thresholds
+from bot.alerts.models import MAX_PER_GUILD, Subscription
+from bot.alerts.service import LIQUIDATION_RULES
 from bot.app import App, build_app
 from bot.client import TapewatchBot
 from bot.clock import FrozenClock
@@ -103,8 +104,8 @@ def reset(app: App, channels: int) -> None:
     for i in range(channels):
         db.save_subscription(
             store,
-            db.Subscription(
-                guild_id=GUILD_ID + i // db.MAX_PER_GUILD,
+            Subscription(
+                guild_id=GUILD_ID + i // MAX_PER_GUILD,
                 channel_id=FIRST_CHANNEL + i,
                 coins=(coin(app),),
                 rules=LIQUIDATION_RULES,

@@ -12,11 +12,11 @@ from pathlib import Path
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot.alerts.engine import AlertsService
+from bot.alerts.service import AlertsService
 from bot.clock import Clock, FrozenClock, system_clock
 from bot.coins import CoinRegistry
 from bot.collector import Collector
-from bot.jobs import TICKERS_JOB
+from bot.job_ids import TICKERS_JOB
 from bot.providers.http import HttpClient
 from bot.render.charts import ChartRenderer
 from bot.scenarios import apply_scenario, is_sample_store, load_scenario
@@ -29,7 +29,7 @@ from bot.services.watches import WatchService
 from bot.services.why import WhyService
 from bot.settings import ConfigError, Settings
 from bot.store import AsyncStore, Store
-from bot.streams.base import EventsHook
+from bot.streams.adapter import EventsHook
 from bot.streams.manager import StreamManager
 
 

@@ -11,11 +11,9 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from bot.defaults import CHART_DIR, DEMO, bundled_scenario
 from bot.scenarios import ScenarioError
 from bot.settings import ConfigError, Settings, load_settings
-
-DEMO = "selloff"  # the bundled scenario `console --demo` opens
-CHART_DIR = Path("charts")  # where ask and console write the charts they receive
 
 log = logging.getLogger("tapewatch")
 
@@ -70,7 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     sync = sub.add_parser("sync-commands", help="register the slash commands with Discord")
     sync.add_argument("--guild", type=int, help="sync to this guild only")
 
-    from bot.alerts.backtest import add_alerts_commands
+    from bot.alerts_cli import add_alerts_commands
 
     add_alerts_commands(sub)
     return parser
@@ -104,7 +102,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             scenario = bundled_scenario(DEMO) if args.demo else args.scenario
             return asyncio.run(run_console(settings, collect=not args.no_collect, scenario=scenario))
         if args.command == "alerts":
-            from bot.alerts.backtest import run_alerts_command
+            from bot.alerts_cli import run_alerts_command
 
             return run_alerts_command(settings, args)
         if args.command == "health":
@@ -141,7 +139,7 @@ async def _run_bot(settings: Settings, token: str, *, guild: int | None, sync: b
     import discord
     from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-    from bot.alerts.engine import register_alert_jobs
+    from bot.alerts.jobs import register_alert_jobs
     from bot.app import build_app, collector_for, scheduler_next_refresh, streams_for
     from bot.client import TapewatchBot
     from bot.heap import freeze_startup_heap
@@ -213,12 +211,6 @@ async def cmd_collect(settings: Settings, *, once: bool) -> int:
     finally:
         app.close()
     return 0
-
-
-def bundled_scenario(name: str) -> Path:
-    from bot.scenarios import bundled
-
-    return Path(bundled()[name])
 
 
 async def cmd_ask(settings: Settings, invocation: str, *, as_json: bool, scenario: Path | None = None) -> int:

@@ -11,9 +11,8 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from discord import app_commands
 from discord.ext import commands
 
-from bot.errors import UserFacingError
-from bot.interactions import GONE, NO_MENTIONS, send
-from bot.render.embeds import error_embed
+from bot.interactions import NO_MENTIONS
+from bot.replies import reply_error
 
 if TYPE_CHECKING:
     from bot.app import Services
@@ -54,38 +53,13 @@ class TapewatchTree(app_commands.CommandTree["TapewatchBot"]):
     async def on_error(
         self, interaction: discord.Interaction[TapewatchBot], error: app_commands.AppCommandError
     ) -> None:
-        original = error.__cause__ if isinstance(error, app_commands.TransformerError) else error
+        original: BaseException = error
+        if isinstance(error, app_commands.TransformerError) and error.__cause__ is not None:
+            original = error.__cause__
         if isinstance(error, app_commands.CommandInvokeError):
             original = error.original
-        if isinstance(original, discord.NotFound) and original.code in GONE:
-            command = interaction.command.qualified_name if interaction.command else "?"
-            log.warning("/%s: the interaction expired before it was answered", command)
-            return
-        if isinstance(original, UserFacingError):
-            await send(interaction, embed=error_embed(str(original)), ephemeral=True)
-            return
-        if isinstance(error, app_commands.CheckFailure):
-            await send(interaction, embed=error_embed(_check_message(error)), ephemeral=True)
-            return
         command = interaction.command.qualified_name if interaction.command else "?"
-        log.error("command /%s failed (guild %s)", command, interaction.guild_id, exc_info=original or error)
-        await send(
-            interaction,
-            embed=error_embed("Something went wrong on our side; it has been logged. Please try again."),
-            ephemeral=True,
-        )
-
-
-def _check_message(error: app_commands.CheckFailure) -> str:
-    if isinstance(error, app_commands.MissingPermissions):
-        return (
-            "You need the "
-            + " or ".join(p.replace("_", " ").title() for p in error.missing_permissions)
-            + " permission for this."
-        )
-    if isinstance(error, app_commands.NoPrivateMessage):
-        return "This command only works inside a server."
-    return "You can't use this command here."
+        await reply_error(interaction, original, what=f"/{command}")
 
 
 class TapewatchBot(commands.Bot):

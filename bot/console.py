@@ -21,6 +21,7 @@ from prompt_toolkit.history import FileHistory
 from bot.app import App, app_for, collector_for
 from bot.background import live_background
 from bot.client import TapewatchBot
+from bot.defaults import CHART_DIR, DEMO, bundled_scenario
 from bot.offline import InvocationError, OfflineSession, message_payload, save_attachments
 from bot.render.text import message_to_text, use_colour
 from bot.settings import Settings
@@ -97,8 +98,6 @@ async def run_console(settings: Settings, *, collect: bool = True, scenario: Pat
     """Live (the default): one pass of every collector, then the prompt with the liquidation
     streams and the collector jobs running in the background, so answers fill in as the
     market moves. Where nothing live can be reached, the bundled demo scenario instead."""
-    from bot.cli import DEMO, bundled_scenario
-
     if scenario is None and collect:
         print(f"Collecting live market data into {settings.db} …", flush=True)
         with app_for(settings, None) as app:
@@ -127,8 +126,6 @@ async def run_console(settings: Settings, *, collect: bool = True, scenario: Pat
 
 async def prompt_loop(app: App) -> int:
     """Read commands until ``quit`` (or the end of the input) and print each answer."""
-    from bot.cli import CHART_DIR
-
     colour = use_colour()
     async with OfflineSession(TapewatchBot(services=app.services)) as session:
         print(command_help(session.bot.tree))

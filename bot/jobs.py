@@ -10,9 +10,8 @@ from typing import Any
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.collector import Collector
+from bot.job_ids import TICKERS_JOB
 from bot.settings import Settings
-
-TICKERS_JOB = "refresh-tickers"
 
 
 def job_table(

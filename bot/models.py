@@ -147,7 +147,7 @@ class MarketEntry(Record):
     market_cap: NonNegative | None = None
 
 
-class StreamSession(Record):
+class StreamConnection(Record):
     """A period during which a liquidation stream was connected (for coverage statements)."""
 
     venue: Venue

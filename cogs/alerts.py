@@ -24,140 +24,35 @@ import re
 import zoneinfo
 from datetime import timedelta
 from functools import cache
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 import discord
 from discord import app_commands
-from discord.app_commands import AppCommandChannel, AppCommandThread
 from discord.ext import commands
 
-from bot.alerts.dispatch import WhyButton
-from bot.alerts.engine import (
-    AlertsService,
-    parse_duration,
-    parse_local_time,
-    resolve_timezone,
-)
-from bot.alerts.rules import ThresholdError, parse_rules, parse_thresholds
-from bot.alerts.store import Subscription
+from bot.alerts.config import ThresholdError, parse_rules, parse_thresholds
+from bot.alerts.models import Subscription
+from bot.alerts.service import AlertsService
+from bot.dispatch import Dispatcher, WhyButton
 from bot.errors import UserFacingError
 from bot.interactions import send
 from bot.render import style
 from bot.render.alerts import discord_time, list_embed, subscribed_embed
 from bot.services import MarketService
+from bot.timeparse import Duration, LocalTime, Timezone
+from cogs._alerts_checks import (
+    Channel,
+    authorise,
+    check_can_post,
+    check_in_guild,
+)
 
 if TYPE_CHECKING:
     from bot.client import TapewatchBot
 
-POSTING = ("view_channel", "send_messages", "embed_links")
 MIN_MUTE = timedelta(minutes=1)
 MAX_MUTE = timedelta(days=7)
-
-
-class NotAllowed(app_commands.CheckFailure, UserFacingError):
-    """The member may not manage alerts here (shown to them as written)."""
-
-
-def _pretty(permission: str) -> str:
-    return permission.replace("_", " ").title()
-
-
-def _resolved_channel(interaction: discord.Interaction[Any], channel_id: int) -> dict[str, Any]:
-    data = cast(dict[str, Any], interaction.data or {})
-    channels = (data.get("resolved") or {}).get("channels") or {}
-    found = channels.get(str(channel_id))
-    return dict(found) if isinstance(found, dict) else {}
-
-
-def _cached_guild(interaction: discord.Interaction[Any]) -> discord.Guild | None:
-    """The guild from the gateway cache (``interaction.guild`` may be a placeholder discord.py
-    makes up when the guild is not cached: no channels, no roles)."""
-    if interaction.guild_id is None:
-        return None
-    guild = interaction.client.get_guild(interaction.guild_id)
-    return guild if guild is not None and not guild.unavailable else None
-
-
-def authorise(interaction: discord.Interaction[Any]) -> None:
-    """Manage Server, or Manage Channels in the channel concerned (the ``channel`` option, else
-    the channel the command was used in)."""
-    if interaction.guild_id is None:
-        raise app_commands.NoPrivateMessage()
-    if interaction.permissions.manage_guild:
-        return
-    target = getattr(interaction.namespace, "channel", None)
-    if isinstance(target, AppCommandChannel | AppCommandThread):
-        allowed, where = target.permissions.manage_channels, f"<#{target.id}>"
-    else:
-        allowed, where = interaction.permissions.manage_channels, "this channel"
-    if not allowed:
-        raise NotAllowed(
-            f"Managing this server's alerts needs the Manage Server permission, or Manage Channels in {where}."
-        )
-
-
-def check_in_guild(interaction: discord.Interaction[Any], channel: AppCommandChannel) -> None:
-    """The channel belongs to the server the command was used in."""
-    raw_guild = _resolved_channel(interaction, channel.id).get("guild_id")
-    if raw_guild is not None and int(raw_guild) != interaction.guild_id:
-        raise UserFacingError("That channel is not in this server.")
-    guild = _cached_guild(interaction)
-    if guild is not None and guild.get_channel_or_thread(channel.id) is None:
-        raise UserFacingError("That channel is not in this server.")
-
-
-def bot_permissions(interaction: discord.Interaction[Any], channel_id: int) -> discord.Permissions | None:
-    """The bot's permissions in a channel of this server, or None when they cannot be known."""
-    if channel_id == interaction.channel_id:
-        return interaction.app_permissions
-    guild = _cached_guild(interaction)
-    if guild is not None and guild.me is not None:
-        cached = guild.get_channel_or_thread(channel_id)
-        if cached is not None:
-            return cached.permissions_for(guild.me)
-    raw = _resolved_channel(interaction, channel_id).get("app_permissions")
-    if raw is not None:
-        return discord.Permissions(int(raw))
-    return None
-
-
-def check_can_post(interaction: discord.Interaction[Any], channel_id: int) -> discord.Permissions:
-    perms = bot_permissions(interaction, channel_id)
-    if perms is None:
-        raise UserFacingError(
-            f"I can't check my permissions in <#{channel_id}> from here: run this command inside that channel."
-        )
-    missing = [_pretty(p) for p in POSTING if not getattr(perms, p)]
-    if missing:
-        raise UserFacingError(
-            f"I can't post alerts in <#{channel_id}>: I'm missing {', '.join(missing)} there. "
-            "Give my role those permissions in the channel's settings, then try again."
-        )
-    return perms
-
-
-class TextChannelArg(app_commands.Transformer):
-    """A text or announcement channel of this server (Discord offers only those), usable
-    without a gateway cache."""
-
-    @property
-    def type(self) -> discord.AppCommandOptionType:
-        return discord.AppCommandOptionType.channel
-
-    @property
-    def channel_types(self) -> list[discord.ChannelType]:
-        return [discord.ChannelType.text, discord.ChannelType.news]
-
-    async def transform(self, interaction: discord.Interaction[Any], value: Any, /) -> AppCommandChannel:
-        if isinstance(value, AppCommandChannel) and value.type in (
-            discord.ChannelType.text,
-            discord.ChannelType.news,
-        ):
-            return value
-        raise UserFacingError("Pick a text or announcement channel.")
-
-
-Channel = app_commands.Transform[AppCommandChannel, TextChannelArg]
 
 
 @cache
@@ -299,14 +194,11 @@ class AlertsCog(
     async def mute(
         self,
         interaction: discord.Interaction[Any],
-        duration: app_commands.Range[str, 1, 20],
+        duration: Duration,
         channel: Channel | None = None,
     ) -> None:
         guild_id = self._guild(interaction)
-        try:
-            span = parse_duration(duration)
-        except ValueError as exc:
-            raise UserFacingError(f"Duration: {exc}.") from None
+        span = duration
         if span is not None and not MIN_MUTE <= span <= MAX_MUTE:
             raise UserFacingError("Mute for between 1 minute and 7 days (or off).")
         if channel is not None:
@@ -360,8 +252,8 @@ class AlertsCog(
     async def brief(
         self,
         interaction: discord.Interaction[Any],
-        time: app_commands.Range[str, 1, 10],
-        timezone: app_commands.Range[str, 1, 64] = "UTC",
+        time: LocalTime,
+        timezone: Timezone | None = None,
         channel: Channel | None = None,
     ) -> None:
         guild_id = self._guild(interaction)
@@ -370,18 +262,14 @@ class AlertsCog(
         channel_id = channel.id if channel is not None else interaction.channel_id
         if channel_id is None:
             raise UserFacingError("Pick a channel for the brief.")
-        if time.strip().lower() == "off":
+        if time is None:  # "off"
             if not await self.service.remove_brief(guild_id, channel_id):
                 raise UserFacingError(f"<#{channel_id}> has no daily brief.")
             await send(
                 interaction, embed=_done(f"Stopped the daily brief in <#{channel_id}>."), ephemeral=True
             )
             return
-        try:
-            local = parse_local_time(time)
-            zone = resolve_timezone(timezone)
-        except ValueError as exc:
-            raise UserFacingError(f"{str(exc)[0].upper()}{str(exc)[1:]}.") from None
+        local, zone = time, timezone or ZoneInfo("UTC")
         check_can_post(interaction, channel_id)
         brief = await self.service.set_brief(guild_id, channel_id, local, zone.key, interaction.user.id)
         await send(
@@ -406,6 +294,6 @@ class AlertsCog(
 
 async def setup(bot: TapewatchBot) -> None:
     service = bot.services.alerts
-    service.attach(bot)
+    service.attach(Dispatcher(bot, concurrency=service.concurrency))
     bot.add_dynamic_items(WhyButton)
     await bot.add_cog(AlertsCog(service, bot.services.market))

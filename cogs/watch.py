@@ -12,6 +12,7 @@ from discord.ext import commands
 from bot.analysis.watches import Direction
 from bot.errors import UserFacingError
 from bot.interactions import NO_MENTIONS, send, within_deadline
+from bot.job_ids import TICKERS_JOB
 from bot.render.watches import added_embed, crossing_embed, list_embed
 from bot.services import MarketService
 from bot.services.watches import Crossing, WatchService
@@ -137,8 +138,6 @@ def register_watch_job(scheduler: Any, cog: WatchCog, tickers_job: str, seconds:
 
 
 async def setup(bot: TapewatchBot) -> None:
-    from bot.jobs import TICKERS_JOB
-
     cog = WatchCog(bot, bot.services.market, bot.services.watches)
     await bot.add_cog(cog)
     if bot.scheduler is not None:

@@ -9,7 +9,8 @@ from bot.app import App
 from bot.client import TapewatchBot
 from bot.collector import Collector
 from bot.fake_discord import APP_ID
-from bot.jobs import TICKERS_JOB, register_jobs
+from bot.job_ids import TICKERS_JOB
+from bot.jobs import register_jobs
 from bot.offline import OfflineSession
 from bot.providers.http import HttpClient
 

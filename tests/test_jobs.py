@@ -11,7 +11,8 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from bot.app import App, build_app
 from bot.clock import FrozenClock
 from bot.collector import Collector, CycleReport
-from bot.jobs import TICKERS_JOB, register_jobs
+from bot.job_ids import TICKERS_JOB
+from bot.jobs import register_jobs
 from bot.providers.http import HttpClient
 from bot.settings import Settings, load_settings
 from tests.helpers import BINANCE_ROUTES, FakeExchange, every_venue_at

@@ -25,74 +25,38 @@ and liquidation roll-ups (per minute while kept, per hour beyond). Prices are th
 
 from __future__ import annotations
 
-import argparse
 import math
-import sys
 import tomllib
-from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 from bot.alerts import store as db
-from bot.alerts.engine import ZoneCache, load_series, parts_for, step
-from bot.alerts.rules import (
-    RULE_FUNCTIONS,
-    RULE_TITLES,
-    RULES,
-    AlertConfig,
-    CoinInputs,
-    Observation,
-    RuleName,
-    describe_thresholds,
-    inputs_at,
-    parse_rules,
-    parse_thresholds,
-    with_overrides,
-)
-from bot.clock import system_clock
-from bot.render.alerts import alert_title, defaults_text
-from bot.settings import ConfigError, Settings
+from bot.alerts.config import RULES, AlertConfig, parse_rules, parse_thresholds, with_overrides
+from bot.alerts.inputs import CoinInputs, inputs_at
+from bot.alerts.messages import Plan, Result
+from bot.alerts.reads import ZoneCache, load_series, parts_for
+from bot.alerts.rules import RULE_FUNCTIONS
+from bot.alerts.state import step
+from bot.settings import ConfigError
 from bot.store import Store
+from bot.timeparse import parse_span
 
 HOUR = timedelta(hours=1)
-
-
-@dataclass(frozen=True)
-class Plan:
-    """One subscription to replay."""
-
-    name: str
-    coins: tuple[str, ...]  # empty: every tracked coin
-    rules: tuple[RuleName, ...]
-    thresholds: dict[str, float]
-
-    def watched(self, tracked: Sequence[str]) -> list[str]:
-        return [c for c in tracked if not self.coins or c in self.coins]
-
-
-@dataclass
-class Result:
-    plan: Plan
-    alerts: list[Observation] = field(default_factory=list)
-
-    @property
-    def messages(self) -> int:
-        """Alerts of one cycle go out as one message."""
-        return len({o.at for o in self.alerts})
 
 
 # -- parsing -----------------------------------------------------------------------------------
 
 
 def parse_since(text: str) -> timedelta:
-    units = {"d": 86400, "h": 3600, "w": 604800}
-    t = text.strip().lower()
-    if len(t) < 2 or t[-1] not in units or not t[:-1].isdigit() or int(t[:-1]) <= 0:
+    try:
+        span = parse_span(text.strip().lower(), units="wdh")
+    except ValueError:
+        span = timedelta(0)
+    if span <= timedelta(0):
         raise ValueError(f"--since {text!r}: use a duration like 30d, 72h or 2w")
-    return timedelta(seconds=int(t[:-1]) * units[t[-1]])
+    return span
 
 
 def _thresholds(table: Any, base: AlertConfig, where: str) -> dict[str, float]:
@@ -241,133 +205,3 @@ def replay(
             key=lambda o: (o.at, tracked.index(o.coin) if o.coin in tracked else 0, RULES.index(o.rule))
         )
     return results
-
-
-# -- output ------------------------------------------------------------------------------------
-
-
-def _when(dt: datetime) -> str:
-    return dt.strftime("%Y-%m-%d %H:%M")
-
-
-def report(
-    results: Sequence[Result],
-    base: AlertConfig,
-    start: datetime,
-    end: datetime,
-    source: str,
-    out: TextIO,
-    *,
-    limit: int = 20,
-) -> None:
-    days = (end - start).total_seconds() / 86400
-    plural = "" if days == 1 else "s"
-    print(f"Alerts backtest {_when(start)} → {_when(end)} UTC ({days:g} day{plural}) on {source}", file=out)
-    print(f"Base thresholds: {defaults_text(base)}", file=out)
-    for res in results:
-        p = res.plan
-        print(file=out)
-        coins = ", ".join(p.coins) if p.coins else "every tracked coin"
-        types = ", ".join(RULE_TITLES[r] for r in p.rules)
-        print(f"{p.name}: {coins}; {types}; thresholds: {describe_thresholds(p.thresholds)}", file=out)
-        n = len(res.alerts)
-        if n == 0:
-            print("  0 alerts", file=out)
-            continue
-        per_day = Counter(o.at.date() for o in res.alerts)
-        busiest, most = max(sorted(per_day.items()), key=lambda kv: kv[1])
-        print(
-            f"  {n} alert{'s' if n != 1 else ''} in {res.messages} message{'s' if res.messages != 1 else ''} "
-            f"({n / days:.1f} a day; busiest {busiest.isoformat()} with {most})",
-            file=out,
-        )
-        by_rule = Counter(o.rule for o in res.alerts)
-        print(
-            "  by type: " + ", ".join(f"{RULE_TITLES[r]} {by_rule[r]}" for r in RULES if by_rule[r]), file=out
-        )
-        for o in res.alerts[:limit]:
-            print(f"  {_when(o.at)}  {o.coin:<5} {RULE_TITLES[o.rule]:<20} {alert_title(o)}", file=out)
-        if n > limit:
-            print(f"  … and {n - limit} more (--limit to list more)", file=out)
-
-
-# -- CLI ---------------------------------------------------------------------------------------
-
-
-def add_alerts_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add ``alerts backtest`` to the ``tapewatch`` subcommands (``sub`` is the parser's
-    ``add_subparsers()`` object)."""
-    alerts = sub.add_parser("alerts", help="alert tools (backtest)")
-    commands = alerts.add_subparsers(dest="alerts_command", required=True)
-    bt = commands.add_parser(
-        "backtest",
-        help="replay the alert rules over stored history: how many alerts each subscription would get, and when",
-    )
-    bt.add_argument("--since", default="30d", help="how far back: e.g. 30d, 72h, 2w (default 30d)")
-    bt.add_argument(
-        "--config",
-        dest="alerts_config",
-        type=Path,
-        help="thresholds and subscriptions to try (TOML); default: the stored subscriptions",
-    )
-    bt.add_argument("--coins", help="only these coins, e.g. BTC,ETH")
-    bt.add_argument(
-        "--until", help="end of the replay (ISO time, UTC); default: the newest stored hourly bar"
-    )
-    bt.add_argument("--limit", type=int, default=20, help="alerts listed per subscription (default 20)")
-
-
-def run_alerts_command(settings: Settings, args: argparse.Namespace, out: TextIO | None = None) -> int:
-    if args.alerts_command == "backtest":
-        return cmd_backtest(settings, args, out or sys.stdout)
-    return 2  # pragma: no cover - argparse requires a subcommand
-
-
-def cmd_backtest(settings: Settings, args: argparse.Namespace, out: TextIO) -> int:
-    try:
-        span = parse_since(args.since)
-    except ValueError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    tracked = list(settings.coins)
-    if args.coins:
-        wanted = [c.strip().upper() for c in args.coins.replace(",", " ").split() if c.strip()]
-        bad = [c for c in wanted if c not in tracked]
-        if bad:
-            print(
-                f"error: --coins: not tracked: {', '.join(bad)} (tracked: {', '.join(tracked)})",
-                file=sys.stderr,
-            )
-            return 2
-        tracked = [c for c in tracked if c in wanted]
-    store = Store(settings.db)
-    try:
-        if args.alerts_config is not None:
-            base, plans = load_plans(args.alerts_config, list(settings.coins))
-        else:
-            base = AlertConfig()
-            plans = stored_plans(store) or [Plan("default subscription", (), RULES, {})]
-        if args.until:
-            try:
-                end = datetime.fromisoformat(args.until)
-            except ValueError:
-                print(
-                    f"error: --until {args.until!r}: use an ISO time like 2026-03-10T15:00", file=sys.stderr
-                )
-                return 2
-            end = end.replace(tzinfo=UTC) if end.tzinfo is None else end.astimezone(UTC)
-        else:
-            latest = latest_bar_close(store, tracked)
-            if latest is None:
-                print(
-                    f"error: no hourly bars in {settings.db}: run `tapewatch collect --once` first",
-                    file=sys.stderr,
-                )
-                return 1
-            end = min(latest, system_clock())
-        start = end - span
-        results = replay(store, plans, base, tracked, start, end)
-    finally:
-        store.close()
-    report(results, base, start, end, str(settings.db), out, limit=max(0, args.limit))
-    return 0

@@ -1,5 +1,5 @@
-"""Persistence of alert subscriptions, alert states and daily briefs, over the store's own
-connection and lock (tables from schema migration 4).
+"""Alert subscriptions, alert states and daily briefs in the store: the alerts' models to and
+from the typed rows of :class:`bot.store.alerts.AlertTables` (the SQL lives there).
 
 Every function a command reaches is keyed by ``guild_id``: one server never reads or changes
 another's rows. The engine's functions (``active_subscriptions``, ``load_states``…) work across
@@ -8,136 +8,34 @@ guilds by design, and write back only rows they read.
 
 from __future__ import annotations
 
-import json
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from datetime import datetime
-from typing import Any, Literal
+from typing import cast
 
-from pydantic import BaseModel, ConfigDict, Field
-
-from bot.alerts.rules import RULES, AlertConfig, RuleName, with_overrides
-from bot.clock import from_ms, to_ms
+from bot.alerts.config import RULES, RuleName
+from bot.alerts.models import AlertState, Brief, ChannelTaken, StateKey, StateName, Subscription
 from bot.store import Store
-
-MAX_PER_GUILD = 25  # one embed field each in /alerts list
-
-
-class ChannelTaken(ValueError):
-    """The channel is subscribed by another guild (a channel belongs to exactly one guild, so
-    this only happens with a forged channel id)."""
-
-
-class Subscription(BaseModel):
-    """A channel that receives alerts. ``coins`` empty: every tracked coin."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    guild_id: int
-    channel_id: int
-    coins: tuple[str, ...] = ()
-    rules: tuple[RuleName, ...] = RULES
-    thresholds: dict[str, float] = Field(default_factory=dict)
-    role_id: int | None = None
-    created_by: int | None = None
-    created_at: datetime
-    updated_at: datetime
-    muted_until: datetime | None = None
-    disabled_reason: str | None = None
-    disabled_at: datetime | None = None
-    last_alert_at: datetime | None = None
-    alerts_sent: int = 0
-
-    def muted(self, now: datetime) -> bool:
-        return self.muted_until is not None and now < self.muted_until
-
-    def config(self, base: AlertConfig) -> AlertConfig:
-        return with_overrides(base, self.thresholds) if self.thresholds else base
-
-    def watched(self, tracked: Sequence[str]) -> list[str]:
-        return [c for c in tracked if not self.coins or c in self.coins]
-
-
-class Brief(BaseModel):
-    """A daily market brief posted at ``local_time`` (``HH:MM``) in ``timezone``."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    guild_id: int
-    channel_id: int
-    local_time: str
-    timezone: str
-    next_due: datetime
-    last_sent: datetime | None = None
-    created_by: int | None = None
-    disabled_reason: str | None = None
-    disabled_at: datetime | None = None
-
-
-StateName = Literal["armed", "fired", "cooling"]
-StateKey = tuple[int, str, RuleName]  # channel, coin, rule
-
-
-class AlertState(BaseModel):
-    """One alert's state: ``armed`` (may fire), ``fired`` (within its cooldown; ``rearmed`` once
-    the score fell below the re-arm level since), ``cooling`` (cooldown over, waiting for the
-    score to fall back before it may fire again)."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    state: StateName = "armed"
-    fired_at: datetime | None = None
-    rearmed: bool = False
-    score: float | None = None
-    updated_at: datetime | None = None
-
-    def same(self, other: AlertState | None) -> bool:
-        """Equal in what decides the next alert (score and time are informative only)."""
-        return other is not None and (self.state, self.fired_at, self.rearmed) == (
-            other.state,
-            other.fired_at,
-            other.rearmed,
-        )
-
-
-def _opt_ms(dt: datetime | None) -> int | None:
-    return None if dt is None else to_ms(dt)
-
-
-def _opt_dt(ms: int | None) -> datetime | None:
-    return None if ms is None else from_ms(ms)
-
-
-def _rows(store: Store, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
-    with store.lock:
-        cur = store.conn.execute(sql, params)
-        names = [d[0] for d in cur.description]
-        return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
-
-
-def _write(store: Store, sql: str, params: Sequence[Any] = ()) -> int:
-    with store.lock, store.conn:
-        return store.conn.execute(sql, params).rowcount
-
+from bot.store.alerts import AlertStateRow, BriefRow, SubscriptionRow
 
 # -- subscriptions -----------------------------------------------------------------------------
 
 
-def _subscription(r: dict[str, Any]) -> Subscription:
+def _subscription(r: SubscriptionRow) -> Subscription:
     return Subscription(
         guild_id=r["guild_id"],
         channel_id=r["channel_id"],
-        coins=tuple(json.loads(r["coins"])),
-        rules=tuple(x for x in RULES if x in json.loads(r["rules"])),
-        thresholds=json.loads(r["thresholds"]),
+        coins=tuple(r["coins"]),
+        rules=tuple(x for x in RULES if x in r["rules"]),
+        thresholds=r["thresholds"],
         role_id=r["role_id"],
         created_by=r["created_by"],
-        created_at=from_ms(r["created_ms"]),
-        updated_at=from_ms(r["updated_ms"]),
-        muted_until=_opt_dt(r["muted_until_ms"]),
+        created_at=r["created_at"],
+        updated_at=r["updated_at"],
+        muted_until=r["muted_until"],
         disabled_reason=r["disabled_reason"],
-        disabled_at=_opt_dt(r["disabled_ms"]),
-        last_alert_at=_opt_dt(r["last_alert_ms"]),
+        disabled_at=r["disabled_at"],
+        last_alert_at=r["last_alert_at"],
         alerts_sent=r["alerts_sent"],
     )
 
@@ -145,231 +43,142 @@ def _subscription(r: dict[str, Any]) -> Subscription:
 def save_subscription(store: Store, sub: Subscription) -> None:
     """Create the channel's subscription or replace its settings (re-enabling it if it was
     disabled; mute and delivery counters are kept)."""
+    row = SubscriptionRow(
+        guild_id=sub.guild_id,
+        channel_id=sub.channel_id,
+        coins=list(sub.coins),
+        rules=list(sub.rules),
+        thresholds=sub.thresholds,
+        role_id=sub.role_id,
+        created_by=sub.created_by,
+        created_at=sub.created_at,
+        updated_at=sub.updated_at,
+        muted_until=sub.muted_until,
+        disabled_reason=sub.disabled_reason,
+        disabled_at=sub.disabled_at,
+        last_alert_at=sub.last_alert_at,
+        alerts_sent=sub.alerts_sent,
+    )
     try:
-        _write(
-            store,
-            "INSERT INTO alert_subscriptions (guild_id, channel_id, coins, rules, thresholds, role_id, "
-            "created_by, created_ms, updated_ms) VALUES (?,?,?,?,?,?,?,?,?) "
-            "ON CONFLICT (guild_id, channel_id) DO UPDATE SET coins = excluded.coins, "
-            "rules = excluded.rules, thresholds = excluded.thresholds, role_id = excluded.role_id, "
-            "updated_ms = excluded.updated_ms, disabled_reason = NULL, disabled_ms = NULL",
-            (
-                sub.guild_id,
-                sub.channel_id,
-                json.dumps(list(sub.coins)),
-                json.dumps(list(sub.rules)),
-                json.dumps(sub.thresholds, sort_keys=True),
-                sub.role_id,
-                sub.created_by,
-                to_ms(sub.created_at),
-                to_ms(sub.updated_at),
-            ),
-        )
+        store.save_alert_subscription(row)
     except sqlite3.IntegrityError:
         raise ChannelTaken(f"channel {sub.channel_id} is subscribed by another server") from None
 
 
 def guild_subscriptions(store: Store, guild_id: int) -> list[Subscription]:
-    rows = _rows(
-        store,
-        "SELECT * FROM alert_subscriptions WHERE guild_id = ? ORDER BY created_ms, channel_id",
-        (guild_id,),
-    )
-    return [_subscription(r) for r in rows]
+    return [_subscription(r) for r in store.guild_alert_subscriptions(guild_id)]
 
 
 def guild_subscription(store: Store, guild_id: int, channel_id: int) -> Subscription | None:
-    rows = _rows(
-        store,
-        "SELECT * FROM alert_subscriptions WHERE guild_id = ? AND channel_id = ?",
-        (guild_id, channel_id),
-    )
-    return _subscription(rows[0]) if rows else None
+    row = store.guild_alert_subscription(guild_id, channel_id)
+    return _subscription(row) if row is not None else None
 
 
 def delete_subscription(store: Store, guild_id: int, channel_id: int) -> bool:
     """Remove the channel's subscription and its alert states."""
-    with store.lock, store.conn:
-        gone = store.conn.execute(
-            "DELETE FROM alert_subscriptions WHERE guild_id = ? AND channel_id = ?", (guild_id, channel_id)
-        ).rowcount
-        store.conn.execute(
-            "DELETE FROM alert_state WHERE guild_id = ? AND channel_id = ?", (guild_id, channel_id)
-        )
-    return gone > 0
+    return store.delete_alert_subscription(guild_id, channel_id)
 
 
 def set_muted(store: Store, guild_id: int, channel_id: int | None, until: datetime | None) -> int:
     """Mute one channel's subscription (or all of the guild's) until ``until`` (None: unmute)."""
-    if channel_id is None:
-        return _write(
-            store,
-            "UPDATE alert_subscriptions SET muted_until_ms = ? WHERE guild_id = ?",
-            (_opt_ms(until), guild_id),
-        )
-    return _write(
-        store,
-        "UPDATE alert_subscriptions SET muted_until_ms = ? WHERE guild_id = ? AND channel_id = ?",
-        (_opt_ms(until), guild_id, channel_id),
-    )
+    return store.set_alerts_muted(guild_id, channel_id, until)
 
 
 def active_subscriptions(store: Store) -> list[Subscription]:
     """Every guild's enabled subscriptions (the engine's view; muted ones included)."""
-    rows = _rows(
-        store, "SELECT * FROM alert_subscriptions WHERE disabled_reason IS NULL ORDER BY guild_id, channel_id"
-    )
-    return [_subscription(r) for r in rows]
+    return [_subscription(r) for r in store.active_alert_subscriptions()]
 
 
 def all_subscriptions(store: Store) -> list[Subscription]:
     """Every guild's subscriptions, disabled ones too (for the backtest)."""
-    rows = _rows(store, "SELECT * FROM alert_subscriptions ORDER BY guild_id, created_ms, channel_id")
-    return [_subscription(r) for r in rows]
+    return [_subscription(r) for r in store.all_alert_subscriptions()]
 
 
 def disable_subscription(store: Store, guild_id: int, channel_id: int, reason: str, at: datetime) -> None:
-    _write(
-        store,
-        "UPDATE alert_subscriptions SET disabled_reason = ?, disabled_ms = ? WHERE guild_id = ? AND channel_id = ?",
-        (reason[:300], to_ms(at), guild_id, channel_id),
-    )
+    store.disable_alert_subscription(guild_id, channel_id, reason, at)
 
 
 def record_delivery(store: Store, guild_id: int, channel_id: int, at: datetime, alerts: int) -> None:
-    _write(
-        store,
-        "UPDATE alert_subscriptions SET last_alert_ms = ?, alerts_sent = alerts_sent + ? "
-        "WHERE guild_id = ? AND channel_id = ?",
-        (to_ms(at), alerts, guild_id, channel_id),
-    )
+    store.record_alert_delivery(guild_id, channel_id, at, alerts)
 
 
 # -- alert states ------------------------------------------------------------------------------
 
 
 def load_states(store: Store, channel_ids: Iterable[int]) -> dict[StateKey, AlertState]:
-    ids = sorted(set(channel_ids))
-    out: dict[StateKey, AlertState] = {}
-    for k in range(0, len(ids), 500):
-        chunk = ids[k : k + 500]
-        marks = ",".join("?" * len(chunk))
-        rows = _rows(store, f"SELECT * FROM alert_state WHERE channel_id IN ({marks})", chunk)  # noqa: S608
-        for r in rows:
-            out[(r["channel_id"], r["coin"], r["rule"])] = AlertState(
-                state=r["state"],
-                fired_at=_opt_dt(r["fired_ms"]),
-                rearmed=bool(r["rearmed"]),
-                score=r["score"],
-                updated_at=from_ms(r["updated_ms"]),
-            )
-    return out
+    return {
+        (r["channel_id"], r["coin"], cast(RuleName, r["rule"])): AlertState(
+            state=cast(StateName, r["state"]),
+            fired_at=r["fired_at"],
+            rearmed=r["rearmed"],
+            score=r["score"],
+            updated_at=r["updated_at"],
+        )
+        for r in store.load_alert_states(channel_ids)
+    }
 
 
 def save_states(store: Store, rows: Iterable[tuple[int, StateKey, AlertState]]) -> int:
     """Upsert ``(guild_id, (channel, coin, rule), state)`` rows in one transaction."""
-    params = [
-        (
-            guild_id,
-            channel_id,
-            coin,
-            rule,
-            s.state,
-            _opt_ms(s.fired_at),
-            int(s.rearmed),
-            s.score,
-            to_ms(s.updated_at) if s.updated_at else 0,
+    return store.save_alert_states(
+        AlertStateRow(
+            guild_id=guild_id,
+            channel_id=channel_id,
+            coin=coin,
+            rule=rule,
+            state=s.state,
+            fired_at=s.fired_at,
+            rearmed=s.rearmed,
+            score=s.score,
+            updated_at=s.updated_at,
         )
         for guild_id, (channel_id, coin, rule), s in rows
-    ]
-    if not params:
-        return 0
-    with store.lock, store.conn:
-        store.conn.executemany(
-            "INSERT INTO alert_state (guild_id, channel_id, coin, rule, state, fired_ms, rearmed, score, "
-            "updated_ms) VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT (channel_id, coin, rule) DO UPDATE SET "
-            "state = excluded.state, fired_ms = excluded.fired_ms, rearmed = excluded.rearmed, "
-            "score = excluded.score, updated_ms = excluded.updated_ms",
-            params,
-        )
-    return len(params)
+    )
 
 
 # -- briefs ------------------------------------------------------------------------------------
 
 
-def _brief(r: dict[str, Any]) -> Brief:
-    return Brief(
-        guild_id=r["guild_id"],
-        channel_id=r["channel_id"],
-        local_time=r["local_time"],
-        timezone=r["timezone"],
-        next_due=from_ms(r["next_due_ms"]),
-        last_sent=_opt_dt(r["last_sent_ms"]),
-        created_by=r["created_by"],
-        disabled_reason=r["disabled_reason"],
-        disabled_at=_opt_dt(r["disabled_ms"]),
-    )
+def _brief(r: BriefRow) -> Brief:
+    return Brief(**r)
 
 
 def save_brief(store: Store, brief: Brief) -> None:
     try:
-        _write(
-            store,
-            "INSERT INTO alert_briefs (guild_id, channel_id, local_time, timezone, next_due_ms, created_by) "
-            "VALUES (?,?,?,?,?,?) ON CONFLICT (guild_id, channel_id) DO UPDATE SET "
-            "local_time = excluded.local_time, timezone = excluded.timezone, "
-            "next_due_ms = excluded.next_due_ms, disabled_reason = NULL, disabled_ms = NULL",
-            (
-                brief.guild_id,
-                brief.channel_id,
-                brief.local_time,
-                brief.timezone,
-                to_ms(brief.next_due),
-                brief.created_by,
-            ),
+        store.save_alert_brief(
+            BriefRow(
+                guild_id=brief.guild_id,
+                channel_id=brief.channel_id,
+                local_time=brief.local_time,
+                timezone=brief.timezone,
+                next_due=brief.next_due,
+                last_sent=brief.last_sent,
+                created_by=brief.created_by,
+                disabled_reason=brief.disabled_reason,
+                disabled_at=brief.disabled_at,
+            )
         )
     except sqlite3.IntegrityError:
         raise ChannelTaken(f"channel {brief.channel_id} is used by another server") from None
 
 
 def guild_briefs(store: Store, guild_id: int) -> list[Brief]:
-    rows = _rows(store, "SELECT * FROM alert_briefs WHERE guild_id = ? ORDER BY channel_id", (guild_id,))
-    return [_brief(r) for r in rows]
+    return [_brief(r) for r in store.guild_alert_briefs(guild_id)]
 
 
 def delete_brief(store: Store, guild_id: int, channel_id: int) -> bool:
-    return (
-        _write(
-            store, "DELETE FROM alert_briefs WHERE guild_id = ? AND channel_id = ?", (guild_id, channel_id)
-        )
-        > 0
-    )
+    return store.delete_alert_brief(guild_id, channel_id)
 
 
 def due_briefs(store: Store, now: datetime) -> list[Brief]:
-    rows = _rows(
-        store,
-        "SELECT * FROM alert_briefs WHERE disabled_reason IS NULL AND next_due_ms <= ? ORDER BY next_due_ms",
-        (to_ms(now),),
-    )
-    return [_brief(r) for r in rows]
+    return [_brief(r) for r in store.due_alert_briefs(now)]
 
 
 def advance_brief(
     store: Store, guild_id: int, channel_id: int, next_due: datetime, sent: datetime | None
 ) -> None:
-    _write(
-        store,
-        "UPDATE alert_briefs SET next_due_ms = ?, last_sent_ms = COALESCE(?, last_sent_ms) "
-        "WHERE guild_id = ? AND channel_id = ?",
-        (to_ms(next_due), _opt_ms(sent), guild_id, channel_id),
-    )
+    store.advance_alert_brief(guild_id, channel_id, next_due, sent)
 
 
 def disable_brief(store: Store, guild_id: int, channel_id: int, reason: str, at: datetime) -> None:
-    _write(
-        store,
-        "UPDATE alert_briefs SET disabled_reason = ?, disabled_ms = ? WHERE guild_id = ? AND channel_id = ?",
-        (reason[:300], to_ms(at), guild_id, channel_id),
-    )
+    store.disable_alert_brief(guild_id, channel_id, reason, at)

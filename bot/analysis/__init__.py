@@ -3,19 +3,6 @@ no Discord — so every answer can be replayed and tested exactly."""
 
 from bot.analysis.beta import BetaConfig, beta_to_btc
 from bot.analysis.breadth import MAJORS, BreadthConfig, breadth, breadth_from_tickers
-from bot.analysis.derivatives import (
-    FlowConfig,
-    FundingConfig,
-    LiqMinute,
-    LiquidationConfig,
-    LongShortConfig,
-    OIConfig,
-    funding_state,
-    liquidation_window,
-    long_short_state,
-    oi_change,
-    taker_flow,
-)
 from bot.analysis.findings import (
     AnyFinding,
     BetaResult,
@@ -40,8 +27,12 @@ from bot.analysis.findings import (
     VenueOI,
     window_label,
 )
+from bot.analysis.flow import FlowConfig, taker_flow
 from bot.analysis.levels import LevelsConfig, find_levels
+from bot.analysis.liquidations import LiqMinute, LiquidationConfig, liquidation_window
 from bot.analysis.macro import EQUITIES, RISK_GAUGES, SERIES_NAMES, MacroConfig, macro_moves
+from bot.analysis.open_interest import OIConfig, oi_change
+from bot.analysis.positioning import FundingConfig, LongShortConfig, funding_state, long_short_state
 from bot.analysis.regime import RegimeConfig, classify_regime, regime_from_findings
 
 __all__ = [

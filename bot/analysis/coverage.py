@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict
 
-from bot.models import StreamSession
+from bot.models import StreamConnection
 
 
 class Coverage(BaseModel):
@@ -24,7 +24,7 @@ class Coverage(BaseModel):
         return round(self.gap.total_seconds() / 60)
 
 
-def coverage(sessions: Sequence[StreamSession], start: datetime, end: datetime) -> Coverage:
+def coverage(sessions: Sequence[StreamConnection], start: datetime, end: datetime) -> Coverage:
     """Union of all venues' connected intervals against ``[start, end]``: a gap is time when
     no venue was connected (one venue down while another streams is a partial count, which
     the venue list already shows)."""

@@ -325,6 +325,98 @@ def _break(z: _Zone, kind: Role, t: F64, closes: F64) -> float | None:
     return float(t[last_other + 1 + int(np.nonzero(through)[0][0])])
 
 
+def _daily_atr(d: _Bars | None, h: _Bars | None, cfg: LevelsConfig) -> float | None:
+    """The daily ATR, from daily bars or else scaled up from hourly ones (√24)."""
+    atr = _atr(d, cfg.atr_period) if d is not None else None
+    if atr is None and h is not None:
+        atr_h = _atr(h, cfg.atr_period)
+        atr = atr_h * math.sqrt(24.0) if atr_h is not None else None
+    return atr
+
+
+def _add_confluence(
+    zones: list[_Zone],
+    lows: F64,
+    highs: F64,
+    profile: _Bars,
+    mas: tuple[float | None, float | None],
+    price: float,
+    atr: float,
+    cfg: LevelsConfig,
+) -> None:
+    """Score and explain each zone's confluence: touches, the 50/200-day averages and round
+    numbers inside it, and high volume at its prices."""
+    mids = (lows + highs) / 2.0
+    reach = cfg.hvn_window_atr * atr
+    density = _volume_between(profile, lows, highs) / np.maximum(highs - lows, 1e-12)
+    around = _volume_between(profile, mids - reach, mids + reach) / (2.0 * reach)
+    pad = cfg.confluence_atr * atr
+    for k, z in enumerate(zones):
+        z.reasons.extend(_touch_reasons(z))
+        for ma, label in zip(mas, ("50-day average", "200-day average"), strict=True):
+            if ma is not None and z.low - pad <= ma <= z.high + pad:
+                z.score += cfg.ma_bonus
+                z.reasons.append(f"{label} {price_short(ma)}")
+        rn = _round_number(z.low, z.high, price, pad)
+        if rn is not None:
+            z.score += cfg.round_major_bonus if rn[1] else cfg.round_half_bonus
+            z.reasons.append(f"round number {price_short(rn[0])}")
+        if around[k] > 0 and density[k] / around[k] >= cfg.hvn_ratio:
+            z.score += cfg.hvn_bonus
+            z.reasons.append("high volume at price")
+
+
+def _sides(
+    zones: list[_Zone], price: float, cfg: LevelsConfig
+) -> tuple[list[tuple[_Zone, Role]], list[tuple[_Zone, Role]], LevelZone | None]:
+    """The strong-enough zones by role against the price, nearest first, and the one the price
+    is in (if any); zones beyond the reporting distance are dropped."""
+    supports: list[tuple[_Zone, Role]] = []
+    resistances: list[tuple[_Zone, Role]] = []
+    at_price: LevelZone | None = None
+    for z in zones:
+        strength = _strength(z.score, cfg)
+        if strength < cfg.min_strength:
+            continue
+        if z.low <= price <= z.high:
+            at_price = _zone_model(z, "at_price", price, cfg)
+            continue
+        kind: Role = "support" if z.high < price else "resistance"
+        edge = z.high if kind == "support" else z.low
+        if abs(edge - price) / price * 100.0 > cfg.max_distance_pct:
+            continue
+        (supports if kind == "support" else resistances).append((z, kind))
+    supports.sort(key=lambda zk: -zk[0].high)
+    resistances.sort(key=lambda zk: zk[0].low)
+    return supports, resistances, at_price
+
+
+def _with_breaks(
+    sides: tuple[list[tuple[_Zone, Role]], list[tuple[_Zone, Role]]],
+    rt: F64,
+    rc: F64,
+    price: float,
+    now: datetime,
+    cfg: LevelsConfig,
+) -> tuple[dict[Role, list[LevelZone]], list[BrokenLevel]]:
+    """The zones as models, each saying whether the price broke through it recently (a lost
+    support is resistance now, a reclaimed resistance support)."""
+    out: dict[Role, list[LevelZone]] = {"support": [], "resistance": []}
+    broken: list[BrokenLevel] = []
+    for side in sides:
+        for z, kind in side:
+            broke = _break(z, kind, rt, rc)
+            was: Role = "support" if kind == "resistance" else "resistance"
+            if broke is not None:
+                verb = "lost" if was == "support" else "reclaimed"
+                z.reasons.insert(0, f"{verb} {was} {ago(now - _to_dt(broke))}, now {kind}")
+            model = _zone_model(z, kind, price, cfg)
+            out[kind].append(model)
+            if broke is not None:
+                broken.append(BrokenLevel(zone=model, was=was, broke_at=_to_dt(broke)))
+    return out, broken
+
+
 def find_levels(
     coin: str,
     price: float,
@@ -366,10 +458,7 @@ def find_levels(
     if not use_h:
         notes.append(f"levels from daily bars only ({len(h)} hourly bars)")
 
-    atr = _atr(d, cfg.atr_period) if use_d else None
-    if atr is None and use_h:
-        atr_h = _atr(h, cfg.atr_period)
-        atr = atr_h * math.sqrt(24.0) if atr_h is not None else None
+    atr = _daily_atr(d if use_d else None, h if use_h else None, cfg)
     if atr is None:
         return result(notes=tuple(notes), insufficient="no price range to measure volatility (ATR)")
 
@@ -413,61 +502,20 @@ def find_levels(
     highs = np.array([z.high for z in zones])
 
     # Confluence: volume at price, moving averages and round numbers inside the zone.
-    profile = d if use_d else h
-    mids = (lows + highs) / 2.0
-    reach = cfg.hvn_window_atr * atr
-    density = _volume_between(profile, lows, highs) / np.maximum(highs - lows, 1e-12)
-    around = _volume_between(profile, mids - reach, mids + reach) / (2.0 * reach)
-    pad = cfg.confluence_atr * atr
-    for k, z in enumerate(zones):
-        z.reasons.extend(_touch_reasons(z))
-        for ma, label in ((ma50, "50-day average"), (ma200, "200-day average")):
-            if ma is not None and z.low - pad <= ma <= z.high + pad:
-                z.score += cfg.ma_bonus
-                z.reasons.append(f"{label} {price_short(ma)}")
-        rn = _round_number(z.low, z.high, price, pad)
-        if rn is not None:
-            z.score += cfg.round_major_bonus if rn[1] else cfg.round_half_bonus
-            z.reasons.append(f"round number {price_short(rn[0])}")
-        if around[k] > 0 and density[k] / around[k] >= cfg.hvn_ratio:
-            z.score += cfg.hvn_bonus
-            z.reasons.append("high volume at price")
+    _add_confluence(zones, lows, highs, d if use_d else h, (ma50, ma200), price, atr, cfg)
 
     # Role against the price, filters, and broken levels.
     recent = h if use_h else d
     keep = recent.t >= now_s - cfg.broken_lookback.total_seconds()
-    rt, rc = recent.t[keep], recent.close[keep]
-    supports: list[tuple[_Zone, Role]] = []
-    resistances: list[tuple[_Zone, Role]] = []
-    at_price: LevelZone | None = None
-    broken: list[BrokenLevel] = []
-    for z in zones:
-        strength = _strength(z.score, cfg)
-        if strength < cfg.min_strength:
-            continue
-        if z.low <= price <= z.high:
-            at_price = _zone_model(z, "at_price", price, cfg)
-            continue
-        kind: Role = "support" if z.high < price else "resistance"
-        edge = z.high if kind == "support" else z.low
-        if abs(edge - price) / price * 100.0 > cfg.max_distance_pct:
-            continue
-        (supports if kind == "support" else resistances).append((z, kind))
-
-    supports.sort(key=lambda zk: -zk[0].high)
-    resistances.sort(key=lambda zk: zk[0].low)
-    out: dict[Role, list[LevelZone]] = {"support": [], "resistance": []}
-    for side in (supports[: cfg.max_per_side], resistances[: cfg.max_per_side]):
-        for z, kind in side:
-            broke = _break(z, kind, rt, rc)
-            was: Role = "support" if kind == "resistance" else "resistance"
-            if broke is not None:
-                verb = "lost" if was == "support" else "reclaimed"
-                z.reasons.insert(0, f"{verb} {was} {ago(now - _to_dt(broke))}, now {kind}")
-            model = _zone_model(z, kind, price, cfg)
-            out[kind].append(model)
-            if broke is not None:
-                broken.append(BrokenLevel(zone=model, was=was, broke_at=_to_dt(broke)))
+    supports, resistances, at_price = _sides(zones, price, cfg)
+    out, broken = _with_breaks(
+        (supports[: cfg.max_per_side], resistances[: cfg.max_per_side]),
+        recent.t[keep],
+        recent.close[keep],
+        price,
+        now,
+        cfg,
+    )
 
     sup, res = out["support"], out["resistance"]
     if not sup and not res and at_price is None:

@@ -140,7 +140,7 @@ def with_basis(
     bands: LiqBands | None = None,
 ) -> LiquidationFinding:
     """``f`` with its size measured on the ladder: the basis, its figures and the scale. The
-    30-day own baseline of :func:`~bot.analysis.derivatives.liquidation_window` is the own rung."""
+    30-day own baseline of :func:`~bot.analysis.liquidations.liquidation_window` is the own rung."""
     if not f.ok or f.total_usd is None:
         return f
     cfg = bands or LiqBands()

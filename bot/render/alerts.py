@@ -5,18 +5,21 @@ brief, and the /alerts replies. Pure: data in, embeds out."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import discord
 
-from bot.alerts.rules import RULE_TITLES, AlertConfig, Observation, describe_thresholds
-from bot.alerts.store import Brief, Subscription
+from bot.alerts.config import RULE_TITLES, AlertConfig, describe_thresholds
+from bot.alerts.messages import AlertPost, BriefPost, Observation, Post, why_window
+from bot.alerts.models import Brief, Subscription
 from bot.analysis.why import WhyAnswer
 from bot.fmt import age, money, pct, price, utc
 from bot.render import style
 from bot.render.basis import share as share_text
 from bot.render.basis import size_text
-from bot.render.why import DRIVER_TITLES, driver_text, headline, zone_range
+from bot.render.liquidations import liquidations_embed
+from bot.render.why import DRIVER_TITLES, driver_text, headline, why_embed, zone_range
 
 MAX_EMBEDS = 10  # Discord's limit per message
 MAX_MESSAGE_CHARS = 5800  # …and on the text of all embeds (6,000), with room for a footer label
@@ -33,7 +36,8 @@ def discord_time(dt: datetime, style_code: str = "f") -> str:
     return f"<t:{int(dt.timestamp())}:{style_code}>"
 
 
-def rate_8h(rate_pct: float) -> str:
+def pct_8h_text(rate_pct: float) -> str:
+    """A funding rate already in percent per 8h (0.01) → "+0.010%/8h"."""
     return f"{pct(rate_pct, digits=3)}/8h"
 
 
@@ -50,7 +54,7 @@ def alert_title(o: Observation) -> str:
     if o.rule == "oi_flush":
         return f"🔻 {o.coin} open interest {pct(o.value)} in {o.window}"
     if o.rule == "funding":
-        return f"💸 {o.coin} funding {rate_8h(o.value)}: extreme"
+        return f"💸 {o.coin} funding {pct_8h_text(o.value)}: extreme"
     return f"{o.coin} {RULE_TITLES[o.rule]}"
 
 
@@ -88,7 +92,7 @@ def trigger_text(o: Observation) -> str:
         return f"Open interest {pct(o.value)} in {o.window}{to}; alerts from {pct(o.threshold)}."
     if o.rule == "funding":
         who = "longs pay shorts" if o.value > 0 else "shorts pay longs"
-        return f"Mean funding across venues {rate_8h(o.value)} ({who}), beyond the ±{abs(o.threshold):g}%/8h band."
+        return f"Mean funding across venues {pct_8h_text(o.value)} ({who}), beyond the ±{abs(o.threshold):g}%/8h band."
     return ""
 
 
@@ -159,15 +163,6 @@ def why_buttons(alerts: Sequence[Observation]) -> list[tuple[str, str]]:
     for o in alerts:
         seen.setdefault(o.coin, why_window(o))
     return list(seen.items())[:MAX_BUTTONS]
-
-
-def why_window(o: Observation) -> str:
-    """The /why window that explains an alert best."""
-    if o.rule in ("move", "oi_flush") and o.window in ("1h", "24h"):
-        return o.window
-    if o.rule == "funding":
-        return "24h"
-    return "1h"
 
 
 def sample_alert_embed(now: datetime, sub: Subscription | None) -> discord.Embed:
@@ -270,3 +265,44 @@ def list_embed(
 
 def brief_content(local: datetime, timezone: str) -> str:
     return f"📰 **Daily market brief** · {local:%a %d %b %Y, %H:%M} {timezone}"
+
+
+# -- the presenter: posts the alerts engine emits → Discord messages ------------------------------
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One channel message, formatted: what :class:`bot.dispatch.Dispatcher` sends."""
+
+    guild_id: int
+    channel_id: int
+    embeds: Sequence[discord.Embed]
+    buttons: Sequence[tuple[str, str]] = ()  # a "Why?" button each: (coin, /why window)
+    content: str | None = None
+    role_id: int | None = None  # ping this role (and no one else)
+    # With ``enforce_nonce`` Discord drops a second message with the same nonce for a few
+    # minutes: a retried post of the same alerts cannot land twice.
+    nonce: str | None = None
+
+
+def present(post: Post) -> Outgoing:
+    """Format one post of the alerts engine."""
+    if isinstance(post, AlertPost):
+        return Outgoing(
+            post.guild_id,
+            post.channel_id,
+            message_embeds(post.alerts),
+            why_buttons([o for o, _ in post.alerts]),
+            role_id=post.role_id,
+            nonce=post.nonce,
+        )
+    if isinstance(post, BriefPost):
+        return Outgoing(
+            post.guild_id,
+            post.channel_id,
+            fit([why_embed(post.why), liquidations_embed(post.liquidations)]),
+            content=brief_content(post.local_due, post.timezone),
+            nonce=post.nonce,
+        )
+    buttons = [(post.coin, "24h")] if post.coin else []
+    return Outgoing(post.guild_id, post.channel_id, [sample_alert_embed(post.at, post.subscription)], buttons)

@@ -7,7 +7,7 @@ from datetime import datetime
 import discord
 
 from bot.fmt import age, money, pct, price, utc
-from bot.models import StreamSession, Ticker
+from bot.models import StreamConnection, Ticker
 from bot.render import style
 from bot.services import PriceView, SourceStatus
 
@@ -114,7 +114,7 @@ _STATE_MARK = {
 def status_embed(
     statuses: list[SourceStatus],
     tracked: list[str],
-    streams: list[StreamSession] | None = None,
+    streams: list[StreamConnection] | None = None,
     now: datetime | None = None,
     answers: str | None = None,
 ) -> discord.Embed:

@@ -9,8 +9,8 @@ from datetime import datetime, timedelta
 
 import discord
 
-from bot.analysis.derivatives import LiqMinute
 from bot.analysis.findings import LiquidationFinding
+from bot.analysis.liquidations import LiqMinute
 from bot.fmt import age, money, price, utc
 from bot.render import style
 from bot.render.basis import finding_size_text

@@ -7,8 +7,7 @@ import discord
 from bot.fmt import pct, price, utc
 from bot.render import style
 from bot.render.why import headline
-from bot.services.watches import Added, Crossing, WatchList
-from bot.store.watches import Watch
+from bot.services.watches import Added, Crossing, Watch, WatchList
 
 VERB = {"above": "rises to or above", "below": "falls to or below"}
 CROSSED = {"above": "is above", "below": "is below"}

@@ -60,7 +60,8 @@ def zone_range(z: LevelZone) -> str:
     return f"{price_short(z.low)}–{price_short(z.high)}"
 
 
-def rate_8h(rate: float) -> str:
+def rate_8h_text(rate: float) -> str:
+    """A funding rate given as a fraction per 8h (0.0001) → "+0.010%/8h"."""
     return f"{pct(rate * 100, digits=3)}/8h"
 
 
@@ -233,9 +234,9 @@ def leverage_text(a: WhyAnswer) -> str:
         lines.append(text + f". [{venues(oi.venues)}]")
     f = i.funding
     if f is not None and f.ok and f.mean_8h is not None:
-        text = f"Funding {rate_8h(f.mean_8h)} ({f.state})"
+        text = f"Funding {rate_8h_text(f.mean_8h)} ({f.state})"
         if f.prior_mean_8h is not None:
-            text += f", from {rate_8h(f.prior_mean_8h)} at the window start"
+            text += f", from {rate_8h_text(f.prior_mean_8h)} at the window start"
         lines.append(text + f". [{venues(f.sources)}]")
     ls = i.long_short
     if ls is not None and ls.ok and ls.long_share is not None:
@@ -366,12 +367,10 @@ def stabiliser_text(s: Stabiliser, a: WhyAnswer) -> str:
         return f"Liquidations are {verb}: {money(liq.last_hour_usd or 0)} in the last hour vs {avg}/h over {liq.window}."
     f = i.funding
     if s.kind == "funding_reset" and f is not None and f.mean_8h is not None:
-        prior = f" from {rate_8h(f.prior_mean_8h)}" if f.prior_mean_8h is not None else ""
-        return f"Funding has reset to {rate_8h(f.mean_8h)}{prior}: the long crowding is flushed."
+        prior = f" from {rate_8h_text(f.prior_mean_8h)}" if f.prior_mean_8h is not None else ""
+        return f"Funding has reset to {rate_8h_text(f.mean_8h)}{prior}: the long crowding is flushed."
     if s.kind == "funding_elevated" and f is not None and f.mean_8h is not None:
-        return (
-            f"Funding is still elevated at {rate_8h(f.mean_8h)}: longs remain crowded, more unwinds possible."
-        )
+        return f"Funding is still elevated at {rate_8h_text(f.mean_8h)}: longs remain crowded, more unwinds possible."
     oi = i.oi
     if s.kind == "oi_still_falling" and oi is not None and oi.change_pct is not None:
         return f"Open interest is still falling ({pct(oi.change_pct)} in {oi.window}); its flattening would mark the end of the unwind."

@@ -1,6 +1,6 @@
 """Scenario files: a pinned market state that can be loaded into a store, replayed, and exported
 back from a real store. The bundled samples live in ``config/scenarios/`` (built by
-``python -m bot.scenarios.generate``); answers drawn from them must be labelled sample data."""
+``python -m tools.generate_scenarios``); answers drawn from them must be labelled sample data."""
 
 from bot.scenarios.export import dumps_scenario, export_scenario, write_scenario
 from bot.scenarios.load import (

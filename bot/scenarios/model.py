@@ -15,11 +15,10 @@ reads as "two hours before now" and can be replayed at any clock time. Nothing m
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from functools import cache, lru_cache
 from typing import Annotated, Any, ClassVar, Final, Literal
 
@@ -40,6 +39,7 @@ from pydantic_core import CoreSchema, PydanticCustomError
 
 from bot.coins import CoinRegistry
 from bot.models import Finite, Interval, Market, MarketEntry, NonNegative, Positive, Side, Venue
+from bot.timeparse import parse_span
 
 FORMAT_VERSION: Final = 1
 
@@ -51,7 +51,6 @@ TIME_HELP = (
     "or a time before now like '-90m', '-2h', '-30d', '-1d6h'"
 )
 _UNIT_SECONDS = {"w": 604_800, "d": 86_400, "h": 3_600, "m": 60, "s": 1}
-_PART = re.compile(r"(\d+)([wdhms])")
 
 Time = Annotated[
     str,
@@ -67,10 +66,10 @@ def resolve_time(text: str, now: datetime) -> datetime:
     if text == "now":
         return now
     if text.startswith("-"):
-        parts = _PART.findall(text)
-        if not parts or "".join(n + u for n, u in parts) != text[1:]:
-            raise ValueError(f"bad time {text!r}: expected {TIME_HELP}")
-        return now - timedelta(seconds=sum(int(n) * _UNIT_SECONDS[u] for n, u in parts))
+        try:
+            return now - parse_span(text[1:])
+        except ValueError:
+            raise ValueError(f"bad time {text!r}: expected {TIME_HELP}") from None
     try:
         value = datetime.fromisoformat(text)
     except ValueError:

@@ -8,10 +8,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.analysis.derivatives import funding_state, long_short_state, oi_change
 from bot.analysis.findings import FundingFinding, LongShortFinding, OIFinding, TopTradersFinding
 from bot.analysis.glance import basis_pct, extremity, percentile_rank
-from bot.analysis.positioning import top_traders_state
+from bot.analysis.open_interest import oi_change
+from bot.analysis.positioning import funding_state, long_short_state, top_traders_state
 from bot.coins import Coin
 from bot.models import Ticker
 from bot.services.market import MarketService

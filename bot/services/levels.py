@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.analysis.derivatives import LiqMinute
 from bot.analysis.findings import LevelsResult
 from bot.analysis.levels import find_levels
+from bot.analysis.liquidations import LiqMinute
 from bot.coins import Coin
 from bot.columns import CandleColumns
 from bot.models import Candle, Ticker

@@ -9,9 +9,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.analysis.coverage import Coverage, coverage
-from bot.analysis.derivatives import LiqMinute, LiquidationConfig, liquidation_window
 from bot.analysis.findings import LiquidationFinding
 from bot.analysis.liq_basis import LiqBands, latest_oi_usd, with_basis
+from bot.analysis.liquidations import LiqMinute, LiquidationConfig, liquidation_window
 from bot.clock import from_ms
 from bot.coins import Coin
 from bot.models import Candle, Ticker

@@ -12,7 +12,7 @@ from bot.clock import Clock
 from bot.coins import Coin, CoinRegistry, UnknownCoin
 from bot.errors import UserFacingError
 from bot.fmt import age
-from bot.models import SourceHealth, StreamSession, Ticker
+from bot.models import SourceHealth, StreamConnection, Ticker
 from bot.services.answers import AnswerCache, Workload
 from bot.settings import Settings
 from bot.store import AsyncStore
@@ -184,10 +184,10 @@ class MarketService:
         now = self.clock()
         return [SourceStatus(health=h, now=now, stale_after=self.stale_after) for h in rows]
 
-    async def streams(self) -> list[StreamSession]:
+    async def streams(self) -> list[StreamConnection]:
         """The latest session of each liquidation stream: connected since when, or down since when."""
         sessions = await self.store.run(self.store.sync.stream_sessions, self.clock() - timedelta(days=35))
-        latest: dict[str, StreamSession] = {}
+        latest: dict[str, StreamConnection] = {}
         for s in sessions:
             latest[s.venue] = s
         return [latest[v] for v in sorted(latest)]

@@ -14,9 +14,9 @@ from datetime import datetime, timedelta
 
 from bot.analysis.breadth import BreadthConfig, breadth
 from bot.analysis.coverage import Coverage, coverage
-from bot.analysis.derivatives import oi_change
 from bot.analysis.findings import Breadth, LiquidationFinding, OIFinding
 from bot.analysis.liq_basis import LiqBands
+from bot.analysis.open_interest import oi_change
 from bot.models import Ticker
 from bot.services.liquidations import BASELINE, LiqSums, liquidations
 from bot.services.market import MarketService, best_ticker

@@ -15,7 +15,8 @@ from bot.fmt import price as fmt_price
 from bot.services.market import MarketService, best_ticker
 from bot.services.why import WhyService
 from bot.settings import WatchSettings
-from bot.store.watches import Watch, WatchPause
+from bot.store.watches import Watch as Watch  # re-exported for render
+from bot.store.watches import WatchPause
 
 
 @dataclass(frozen=True)

@@ -17,17 +17,12 @@ from bot.analysis.benchmark import market_benchmark
 from bot.analysis.beta import beta_to_btc
 from bot.analysis.breadth import breadth, market_cap_move
 from bot.analysis.coverage import coverage
-from bot.analysis.derivatives import (
-    OIConfig,
-    funding_state,
-    long_short_state,
-    oi_change,
-    taker_flow,
-)
 from bot.analysis.findings import window_label
+from bot.analysis.flow import taker_flow
 from bot.analysis.liq_basis import LiqBands, latest_oi_usd, with_basis
 from bot.analysis.macro import macro_moves
-from bot.analysis.positioning import top_traders_state
+from bot.analysis.open_interest import OIConfig, oi_change
+from bot.analysis.positioning import funding_state, long_short_state, top_traders_state
 from bot.analysis.regime import regime_from_findings
 from bot.analysis.why import WhyAnswer, WhyInputs, explain
 from bot.coins import Coin

@@ -31,6 +31,7 @@ from bot.models import (
     Ticker,
     TopTraderRatio,
 )
+from bot.store.alerts import AlertTables
 from bot.store.glance import GlanceReads
 from bot.store.reads import StoreReads
 from bot.store.schema import ALL_COINS, HOUR_MS, MINUTE_MS, migrate
@@ -96,7 +97,7 @@ def _ms(dt: datetime | None) -> int | None:
     return None if dt is None else to_ms(dt)
 
 
-class Store(StoreReads, GlanceReads, WatchStore):
+class Store(StoreReads, GlanceReads, WatchStore, AlertTables):
     conn: CountingConnection
 
     def __init__(self, path: Path | str) -> None:

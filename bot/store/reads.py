@@ -18,7 +18,7 @@ from bot.models import (
     MacroPoint,
     MarketEntry,
     OpenInterest,
-    StreamSession,
+    StreamConnection,
     TopTraderRatio,
 )
 from bot.store.schema import ALL_COINS, HOUR_MS
@@ -289,14 +289,14 @@ class StoreReads:
             (ALL_COINS, to_ms(since), to_ms(until), limit),
         )
 
-    def stream_sessions(self, since: datetime) -> list[StreamSession]:
+    def stream_sessions(self, since: datetime) -> list[StreamConnection]:
         rows = self._rows(
             "SELECT * FROM stream_sessions WHERE disconnected_ms IS NULL OR disconnected_ms >= ? "
             "ORDER BY connected_ms",
             (to_ms(since),),
         )
         return [
-            StreamSession(
+            StreamConnection(
                 venue=r["venue"],
                 connected_at=from_ms(r["connected_ms"]),
                 disconnected_at=from_ms(r["disconnected_ms"]) if r["disconnected_ms"] is not None else None,

@@ -23,15 +23,9 @@ from bot.clock import Clock, from_ms, system_clock
 from bot.coins import CoinRegistry
 from bot.models import Liquidation, Side, Venue
 from bot.settings import BinanceSettings
-from bot.streams.base import (
-    LiquidationStream,
-    StreamConfig,
-    StreamHooks,
-    VenueAdapter,
-    log_malformed,
-    to_float,
-    to_ms,
-)
+from bot.streams.adapter import StreamConfig, StreamHooks, VenueAdapter
+from bot.streams.frames import log_malformed, ms_field, to_float
+from bot.streams.runner import LiquidationStream
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +72,7 @@ def parse_frame(frame: Any, registry: CoinRegistry) -> list[Liquidation]:
             raise ValueError(f"unknown side {order_side!r}")
         filled = to_float(order["z"])
         avg_price = to_float(order["ap"])
-        trade_ms = to_ms(order["T"])
+        trade_ms = ms_field(order["T"])
         if filled <= 0:
             log.debug("binance: unfilled liquidation order %.200r", frame)
             return []

@@ -25,15 +25,9 @@ from bot.clock import Clock, from_ms, system_clock
 from bot.coins import CoinRegistry
 from bot.models import Liquidation, Side, Venue
 from bot.settings import BybitSettings
-from bot.streams.base import (
-    LiquidationStream,
-    StreamConfig,
-    StreamHooks,
-    VenueAdapter,
-    log_malformed,
-    to_float,
-    to_ms,
-)
+from bot.streams.adapter import StreamConfig, StreamHooks, VenueAdapter
+from bot.streams.frames import log_malformed, ms_field, to_float
+from bot.streams.runner import LiquidationStream
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +100,7 @@ def _parse_row(row: Any, registry: CoinRegistry) -> Liquidation | None:
             raise ValueError(f"unknown side {position_side!r}")
         size = to_float(row["v"])
         price = to_float(row["p"])
-        trade_ms = to_ms(row["T"])
+        trade_ms = ms_field(row["T"])
         mult = coin.perp_multiplier  # 1000PEPEUSDT: size in 1000-PEPE units, price per 1000
         return Liquidation(
             venue=VENUE,

@@ -17,10 +17,11 @@ from bot.providers.http import HttpClient, ProviderError
 from bot.providers.okx import OkxProvider
 from bot.settings import Settings
 from bot.store import AsyncStore
-from bot.streams.base import EventsHook, LiquidationStream, StreamHooks
+from bot.streams.adapter import EventsHook, StreamHooks
 from bot.streams.binance import binance_stream
 from bot.streams.bybit import bybit_stream
 from bot.streams.okx import okx_stream
+from bot.streams.runner import LiquidationStream
 
 log = logging.getLogger(__name__)
 

@@ -27,15 +27,9 @@ from bot.clock import Clock, from_ms, system_clock
 from bot.coins import CoinRegistry
 from bot.models import Liquidation, Side, Venue
 from bot.settings import OkxSettings
-from bot.streams.base import (
-    LiquidationStream,
-    StreamConfig,
-    StreamHooks,
-    VenueAdapter,
-    log_malformed,
-    to_float,
-    to_ms,
-)
+from bot.streams.adapter import StreamConfig, StreamHooks, VenueAdapter
+from bot.streams.frames import log_malformed, ms_field, to_float
+from bot.streams.runner import LiquidationStream
 
 log = logging.getLogger(__name__)
 
@@ -116,7 +110,7 @@ def _parse_row(row: Any, registry: CoinRegistry, ct_val: Mapping[str, float]) ->
                 raise ValueError(f"unknown side {order_side!r}/{pos_side!r}")
             contracts = to_float(detail["sz"])
             price = to_float(detail["bkPx"])
-            ts_ms = to_ms(detail["ts"])
+            ts_ms = ms_field(detail["ts"])
             qty = contracts * contract
             events.append(
                 Liquidation(

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from bot.alerts import store as db
-from bot.alerts.backtest import load_plans, run_alerts_command
+from bot.alerts.backtest import load_plans
+from bot.alerts_cli import run_alerts_command
 from bot.app import App
 from bot.cli import build_parser
 from bot.settings import ConfigError

@@ -13,9 +13,10 @@ from typing import Any
 import pytest
 
 from bot.alerts import store as db
-from bot.alerts.engine import AlertsService
+from bot.alerts.service import AlertsService
 from bot.app import App
 from bot.client import TapewatchBot
+from bot.dispatch import Dispatcher
 from bot.fake_discord import GUILD_ID
 from tests.alerts.conftest import (
     CH_A,
@@ -95,7 +96,7 @@ async def test_a_selloff_posts_exactly_these_messages(selloff: App, session: Sha
     start = len(session.fake.requests)
     await selloff.services.alerts.run_cycle()
     restarted = fresh_alerts(selloff)
-    restarted.attach(session.bot)
+    restarted.attach(Dispatcher(session.bot))
     await restarted.run_cycle()
     assert channel_posts(session.fake.requests[start:]) == []
 

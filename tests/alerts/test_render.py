@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import discord
 
-from bot.alerts.rules import Observation
+from bot.alerts.messages import Observation
 from bot.analysis.findings import LevelZone
 from bot.render.alerts import (
     MAX_EMBEDS,

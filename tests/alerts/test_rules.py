@@ -6,24 +6,17 @@ from datetime import timedelta
 
 import pytest
 
-from bot.alerts.rules import (
+from bot.alerts.config import (
     RULES,
     AlertConfig,
-    CoinInputs,
-    CoinSeries,
     ThresholdError,
     describe_thresholds,
-    evaluate,
-    funding_extreme,
-    inputs_at,
-    large_move,
-    level_break,
-    liquidation_spike,
-    oi_flush,
     parse_rules,
     parse_thresholds,
     with_overrides,
 )
+from bot.alerts.inputs import CoinInputs, CoinSeries, inputs_at
+from bot.alerts.rules import evaluate, funding_extreme, large_move, level_break, liquidation_spike, oi_flush
 from bot.analysis.findings import LevelZone
 from bot.models import Candle, OpenInterest
 from tests.conftest import NOW

@@ -3,14 +3,14 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from bot.analysis.coverage import coverage
-from bot.models import StreamSession
+from bot.models import StreamConnection
 
 T0 = datetime(2026, 11, 20, tzinfo=UTC)
 H = timedelta(hours=1)
 
 
-def s(venue: str, a: int, b: int | None) -> StreamSession:
-    return StreamSession(
+def s(venue: str, a: int, b: int | None) -> StreamConnection:
+    return StreamConnection(
         venue=venue, connected_at=T0 + a * H, disconnected_at=None if b is None else T0 + b * H
     )  # type: ignore[arg-type]
 

@@ -4,15 +4,11 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from bot.analysis.derivatives import (
-    LiqMinute,
-    funding_state,
-    liquidation_window,
-    long_short_state,
-    oi_change,
-    taker_flow,
-)
 from bot.analysis.findings import RegimeLabel
+from bot.analysis.flow import taker_flow
+from bot.analysis.liquidations import LiqMinute, liquidation_window
+from bot.analysis.open_interest import oi_change
+from bot.analysis.positioning import funding_state, long_short_state
 from bot.analysis.regime import RegimeConfig, classify_regime, regime_from_findings
 from bot.models import Candle, Funding, LongShortRatio, Market, OpenInterest
 from tests.analysis import DAY, HOUR, NOW

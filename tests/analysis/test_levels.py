@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import itertools
-import time
 from datetime import timedelta
 
 import numpy as np
@@ -181,18 +180,11 @@ def _walk_candles(n_daily: int, n_hourly: int, seed: int) -> tuple[list[Candle],
     return daily, hourly
 
 
-def test_fast_enough_for_400_daily_and_720_hourly_bars() -> None:
+def test_400_daily_and_720_hourly_bars_hold_the_invariants() -> None:
+    # How fast this runs is measured by the benchmarks (`./dev bench`), not asserted here.
     daily, hourly = _walk_candles(400, 720, seed=3)
     price = hourly[-1].close
-    find_levels("BTC", price, daily, hourly, now=NOW)
-    best = min(_timed(lambda: find_levels("BTC", price, daily, hourly, now=NOW)) for _ in range(5))
-    assert best < 0.05, f"find_levels took {best * 1000:.1f} ms"
-
-
-def _timed(fn: object) -> float:
-    start = time.perf_counter()
-    fn()  # type: ignore[operator]
-    return time.perf_counter() - start
+    check_invariants(find_levels("BTC", price, daily, hourly, now=NOW))
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])

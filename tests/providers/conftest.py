@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -17,11 +16,6 @@ import pytest
 from bot.coins import Coin, CoinRegistry
 from bot.providers.http import HttpClient
 from bot.settings import HttpSettings
-
-SHARED_SAMPLES = Path(
-    os.environ.get("TAPEWATCH_SAMPLES") or Path(__file__).resolve().parents[3] / "shared" / "samples"
-)
-"""The team's sample payloads (read at import: the root conftest clears TAPEWATCH_* per test)."""
 
 REPO_SAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "samples"
 """Byte-for-byte copies of the samples these tests use, so CI needs only this repository."""

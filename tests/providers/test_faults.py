@@ -5,6 +5,7 @@ Also checks that the in-repo sample copies still match the team's shared samples
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -28,7 +29,7 @@ from bot.settings import (
     YahooSettings,
 )
 
-from .conftest import REPO_SAMPLES, SHARED_SAMPLES, FakeVenue, load_sample, ok
+from .conftest import REPO_SAMPLES, FakeVenue, load_sample, ok
 
 
 def _rename(row: dict[str, Any], old: str, new: str) -> dict[str, Any]:
@@ -235,13 +236,16 @@ async def test_geo_block_is_not_retried(
     assert sleeps == []
 
 
-def test_fixture_copies_match_shared_samples() -> None:
-    """The copies CI uses must stay byte-identical to the team's samples (checked where the shared
-    directory exists; CI clones only this repository)."""
-    if not SHARED_SAMPLES.is_dir():
-        pytest.skip(f"shared samples not present at {SHARED_SAMPLES}")
-    copies = sorted(REPO_SAMPLES.rglob("*.json"))
+def test_fixture_copies_match_their_recorded_checksums() -> None:
+    """The copies are byte-for-byte the team's samples (``../shared/samples``) as recorded in
+    ``SHA256SUMS``: an edited, added or dropped copy fails here, with nothing outside this
+    repository needed. (Refresh the list with ``sha256sum`` after copying new samples in.)"""
+    listed = {}
+    for line in (REPO_SAMPLES / "SHA256SUMS").read_text(encoding="utf-8").splitlines():
+        digest, name = line.split(maxsplit=1)
+        listed[name] = digest
+    copies = {p.relative_to(REPO_SAMPLES).as_posix(): p for p in sorted(REPO_SAMPLES.rglob("*.json"))}
     assert len(copies) >= 27
-    for path in copies:
-        relative = path.relative_to(REPO_SAMPLES)
-        assert path.read_bytes() == (SHARED_SAMPLES / relative).read_bytes(), relative
+    assert sorted(copies) == sorted(listed)
+    for name, path in copies.items():
+        assert hashlib.sha256(path.read_bytes()).hexdigest() == listed[name], name

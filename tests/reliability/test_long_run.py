@@ -41,7 +41,7 @@ import pytest
 from aiohttp import WSMsgType, web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot.alerts.engine import register_alert_jobs
+from bot.alerts.jobs import register_alert_jobs
 from bot.app import App, build_app, collector_for, scheduler_next_refresh, streams_for
 from bot.client import TapewatchBot
 from bot.coins import CoinRegistry

@@ -8,7 +8,9 @@ from datetime import timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.alerts.rules import AlertConfig, CoinInputs, liquidation_spike
+from bot.alerts.config import AlertConfig
+from bot.alerts.inputs import CoinInputs
+from bot.alerts.rules import liquidation_spike
 from bot.analysis.findings import LiqBasis, LiquidationFinding
 from bot.analysis.liq_basis import with_basis
 from bot.render.alerts import trigger_text

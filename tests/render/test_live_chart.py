@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from bot.analysis.coverage import Coverage
-from bot.analysis.derivatives import LiqMinute
+from bot.analysis.liquidations import LiqMinute
 from bot.models import Candle, Ticker
 from bot.render.charts import build_figure, render_chart
 from bot.render.liquidations import liquidations_chart

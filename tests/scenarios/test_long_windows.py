@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.analysis.derivatives import oi_change
+from bot.analysis.open_interest import oi_change
 from bot.models import OpenInterest
 from bot.render.why import span_days
 from bot.services.why import MARKET, coin_oi, market_oi

@@ -25,9 +25,9 @@ from bot.scenarios import (
     schema_json,
     write_scenario,
 )
-from bot.scenarios.generate import MAJORS, SPECS, build, summary
 from bot.scenarios.model import format_relative, format_time, resolve_time
 from bot.store import Store
+from tools.generate_scenarios import MAJORS, SPECS, build, summary
 
 NOW = datetime(2026, 3, 10, 15, tzinfo=UTC)
 NAMES = ("selloff", "squeeze", "quiet", "riskoff", "coin_crash")
@@ -94,7 +94,7 @@ def test_every_bundled_scenario_is_there_and_validates(scenarios: dict[str, Scen
 
 def test_committed_schema_is_the_generated_one() -> None:
     committed = (SCENARIO_DIR / "schema.json").read_text()
-    assert committed == schema_json(), "run: python -m bot.scenarios.generate"
+    assert committed == schema_json(), "run: python -m tools.generate_scenarios"
     schema = json.loads(committed)
     assert schema["properties"]["sample_data"]["type"] == "boolean"
     assert schema["$defs"]["CandleRow"]["type"] == "array"  # rows are documented positionally
@@ -122,7 +122,8 @@ def test_the_stories_hold(scenarios: dict[str, Scenario]) -> None:
     assert squeeze["btc_funding_day_ago"] < -0.0001 < squeeze["btc_funding_now"] < 0
 
     quiet = scenarios["quiet"]
-    assert all(abs(t.change_24h_pct or 0) < 1 for t in quiet.tickers)
+    assert quiet.tickers
+    assert all(t.change_24h_pct is not None and abs(t.change_24h_pct) < 1 for t in quiet.tickers)
     q = summary(quiet)
     assert 0.5 <= q["liq_multiple"] <= 1.5
     assert abs(q["btc_oi_24h_pct"]) < 1
@@ -418,7 +419,7 @@ def test_the_generator_is_deterministic_and_the_files_are_current() -> None:
     """Same seed, same JSON: a build in this process equals the file another process wrote."""
     spec = next(s for s in SPECS if s.name == "quiet")
     committed = gzip.decompress((SCENARIO_DIR / "quiet.json.gz").read_bytes()).decode()
-    assert dumps_scenario(build(spec)) == committed, "stale: run python -m bot.scenarios.generate"
+    assert dumps_scenario(build(spec)) == committed, "stale: run python -m tools.generate_scenarios"
 
 
 def test_written_files_load_back_equal(tmp_path: Path) -> None:

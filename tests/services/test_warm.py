@@ -11,7 +11,8 @@ from apscheduler.events import EVENT_JOB_EXECUTED, JobExecutionEvent
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.app import App
-from bot.jobs import TICKERS_JOB, register_warming
+from bot.job_ids import TICKERS_JOB
+from bot.jobs import register_warming
 from bot.services.warm import Warmer
 from tests.scenarios.test_why_answers import open_scenario
 

@@ -13,7 +13,9 @@ import pytest
 from bot.coins import CoinRegistry
 from bot.settings import BinanceSettings
 from bot.streams import binance, bybit, okx
-from bot.streams.base import RecentIds, StreamConfig, to_float, to_ms
+from bot.streams.adapter import StreamConfig
+from bot.streams.dedupe import RecentIds
+from bot.streams.frames import ms_field, to_float
 
 from .conftest import load_frame
 
@@ -329,15 +331,15 @@ def test_okx_subscribe_and_ping() -> None:
 def test_number_helpers() -> None:
     assert to_float("1.5") == 1.5
     assert to_float(2) == 2.0
-    assert to_ms("1692266434010") == 1692266434010
-    assert to_ms(1568014460893) == 1568014460893
+    assert ms_field("1692266434010") == 1692266434010
+    assert ms_field(1568014460893) == 1568014460893
     bad: Any
     for bad in (True, None, "inf", "nan", [], "x"):
         with pytest.raises(ValueError, match=r"not a number|not finite|could not convert"):
             to_float(bad)
     for bad in ("", "1.5", 0, -5, 1.5):
         with pytest.raises(ValueError, match=r"not a ms timestamp|could not convert"):
-            to_ms(bad)
+            ms_field(bad)
 
 
 def test_recent_ids_forgets_oldest() -> None:

@@ -1,4 +1,5 @@
-"""Posting alerts to channels, and the "Why?" button they carry.
+"""Posting alerts to channels (the posts :mod:`bot.alerts` emits, formatted by
+:func:`bot.render.alerts.present`), and the "Why?" button they carry.
 
 Each channel message is one ``POST /channels/{id}/messages`` through
 ``bot.get_partial_messageable(id).send(...)`` (no cache needed). discord.py keeps to Discord's
@@ -19,21 +20,20 @@ on any alert ever posted is answered after a restart too, whatever the coin (a p
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 import re
 import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 import discord
 
+from bot.alerts.messages import Delivery, Post
 from bot.errors import UserFacingError
-from bot.interactions import GONE, NO_MENTIONS, send, within_deadline
-from bot.render.embeds import error_embed
+from bot.interactions import NO_MENTIONS, send, within_deadline
+from bot.render.alerts import Outgoing, present
 from bot.render.why import why_embed
+from bot.replies import reply_error
 
 log = logging.getLogger(__name__)
 
@@ -72,23 +72,8 @@ class WhyButton(discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]], temp
                 raise UserFacingError("This bot cannot answer /why right now.")
             coin = services.market.resolve(self.coin)
             answer = await within_deadline(interaction, services.why.why(coin, self.window), ephemeral=True)
-        except UserFacingError as exc:
-            await send(interaction, embed=error_embed(str(exc)), ephemeral=True)
-            return
-        except discord.NotFound as exc:
-            if exc.code not in GONE:
-                raise
-            log.warning(
-                "why button %s:%s: the interaction expired before it was answered", self.coin, self.window
-            )
-            return
-        except Exception:
-            log.exception("why button %s:%s failed (guild %s)", self.coin, self.window, interaction.guild_id)
-            await send(
-                interaction,
-                embed=error_embed("Something went wrong on our side; it has been logged. Please try again."),
-                ephemeral=True,
-            )
+        except Exception as exc:
+            await reply_error(interaction, exc, what=f"why button {self.coin}:{self.window}")
             return
         await send(interaction, embed=why_embed(answer), ephemeral=True)
 
@@ -101,42 +86,6 @@ def why_view(buttons: Sequence[tuple[str, str]]) -> discord.ui.View:
         view.add_item(WhyButton(coin, window))
     view.stop()
     return view
-
-
-@dataclass(frozen=True)
-class Outgoing:
-    guild_id: int
-    channel_id: int
-    embeds: Sequence[discord.Embed]
-    buttons: Sequence[tuple[str, str]] = ()
-    content: str | None = None
-    role_id: int | None = None  # ping this role (and no one else)
-    # With ``enforce_nonce`` Discord drops a second message with the same nonce for a few
-    # minutes: a retried post of the same alerts cannot land twice.
-    nonce: str | None = None
-
-
-def nonce_for(channel_id: int, at: datetime, keys: Sequence[object]) -> str:
-    """A stable nonce (at most 25 characters, as Discord allows) for one channel's message."""
-    digest = hashlib.sha256(f"{channel_id}|{at.isoformat()}|{sorted(map(str, keys))}".encode()).hexdigest()
-    return str(int(digest[:15], 16))
-
-
-Status = Literal["sent", "gone", "forbidden", "failed"]
-
-
-@dataclass(frozen=True)
-class Delivery:
-    guild_id: int
-    channel_id: int
-    status: Status
-    reason: str | None = None
-    message_id: int | None = None
-
-    @property
-    def disables(self) -> bool:
-        """The channel cannot take posts: its subscription should stop."""
-        return self.status in ("gone", "forbidden")
 
 
 def mentions_for(role_id: int | None) -> discord.AllowedMentions:
@@ -171,10 +120,10 @@ class Dispatcher:
         label = getattr(self.client, "data_label", None)
         return label if isinstance(label, str) else None
 
-    async def deliver(self, messages: Sequence[Outgoing]) -> list[Delivery]:
-        """Post every message; each result says what happened (this never raises for a
-        channel's failure, only on cancellation)."""
-        return list(await asyncio.gather(*(self._post(m) for m in messages)))
+    async def deliver(self, posts: Sequence[Post]) -> list[Delivery]:
+        """Format and post every post; each result says what happened (this never raises for
+        a channel's failure, only on cancellation)."""
+        return list(await asyncio.gather(*(self._post(present(p)) for p in posts)))
 
     async def _post(self, m: Outgoing) -> Delivery:
         async with self._slots:

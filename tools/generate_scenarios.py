@@ -1,5 +1,5 @@
 """Build the bundled sample scenarios: realistic, deterministic market states for the demo, the
-docs and the end-to-end tests. ``python -m bot.scenarios.generate`` (re)writes
+docs and the end-to-end tests. ``python -m tools.generate_scenarios`` (re)writes
 ``config/scenarios/*.json`` and ``schema.json`` and prints each scenario's key figures.
 
 Each scenario is simulated, not drawn by hand, so the numbers hang together the way the

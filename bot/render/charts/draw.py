@@ -1,4 +1,4 @@
-"""Price charts for /levels and /liquidations: a spec in, PNG bytes out.
+"""Drawing a chart: a spec in, PNG bytes out.
 
 Everything shown comes from the spec (labels are formatted by the caller or by ``fmt``), so
 the chart can never disagree with the text answer beside it. Rendering uses a private
@@ -8,16 +8,10 @@ not thread-safe and ``ChartRenderer`` draws in worker threads to keep the event 
 
 from __future__ import annotations
 
-import asyncio
 import io
-import multiprocessing
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
-from typing import Literal
 
 import matplotlib.dates as mdates
 from matplotlib.axes import Axes
@@ -31,11 +25,8 @@ from matplotlib.ticker import Formatter, MaxNLocator
 from bot.fmt import money, price, price_short
 from bot.models import Candle, Interval
 from bot.render import style
+from bot.render.charts.spec import BandKind, ChartSpec, _require_aware
 
-BandKind = Literal["support", "resistance", "at_price"]
-
-# A dark card reads well on both Discord themes: it is an image, so it keeps its own contrast
-# on a white page, and it sits quietly on the dark one (the palette is Discord's own greys).
 BG = "#2b2d31"
 PANEL = "#232428"
 TEXT = "#e3e5e8"
@@ -58,62 +49,6 @@ _INTERVALS: dict[Interval, timedelta] = {
     "1d": timedelta(days=1),
 }
 _DPI = 100
-
-
-def _require_aware(value: datetime, what: str) -> None:
-    if value.tzinfo is None:
-        raise ValueError(f"{what} must be timezone-aware (UTC)")
-
-
-@dataclass(frozen=True)
-class Band:
-    """A support/resistance zone, shaded across the chart and labelled at its right edge."""
-
-    low: float
-    high: float
-    kind: BandKind
-    label: str  # e.g. "S1 $84.2K (0.82)"
-
-    def __post_init__(self) -> None:
-        if not self.low <= self.high:
-            raise ValueError(f"band low {self.low} is above high {self.high}")
-
-
-@dataclass(frozen=True)
-class LiqBar:
-    """Liquidated USD in one time bucket starting at ``start``, split by the side wiped out."""
-
-    start: datetime
-    long_usd: float
-    short_usd: float
-
-    def __post_init__(self) -> None:
-        _require_aware(self.start, "LiqBar.start")
-        if self.long_usd < 0 or self.short_usd < 0:
-            raise ValueError("liquidation amounts cannot be negative")
-
-
-@dataclass(frozen=True)
-class ChartSpec:
-    """Everything a chart shows; pure data so renders are reproducible and cacheable."""
-
-    title: str  # e.g. "BTC · 1h · 2026-11-20 → 2026-11-26 UTC"
-    candles: Sequence[Candle]
-    bands: Sequence[Band] = ()
-    current_price: float | None = None
-    current_label: str | None = None  # default: "now $87,123"
-    liq_bars: Sequence[LiqBar] = ()
-    liq_bucket: timedelta | None = None  # default: smallest gap between bars, else candle interval
-    subtitle: str | None = None
-    footer: str | None = None  # sources and coverage, e.g. "≥ $50K from Binance+Bybit, covered since …"
-    width_px: int = 1200
-    height_px: int = 800
-    show_liquidations: bool = True  # False: a price-only chart (no lower panel)
-    live_from: datetime | None = None  # open time of the last bar when it is the hour in progress
-
-    def __post_init__(self) -> None:
-        if self.width_px < 200 or self.height_px < 150:
-            raise ValueError("chart must be at least 200×150 px")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -474,84 +409,3 @@ def build_figure(spec: ChartSpec) -> Figure:
     labels = _right_labels(ax, spec, fig)
     _fit_margins(fig, [a for a in (ax, ax_liq) if a is not None], labels, spec.width_px)
     return fig
-
-
-# ---------------------------------------------------------------------------------------------
-# async renderer
-
-
-class ChartRenderer:
-    """Renders in worker threads with an LRU of finished PNGs and coalescing of in-flight work.
-
-    A burst of identical requests (everyone running /levels BTC in the same minute) renders once:
-    the first request starts the render, later ones await the same future, and afterwards the
-    cache answers. ``renders`` counts real renders; ``hits`` counts requests answered without one
-    (cache or joined in-flight render), so ``renders + hits`` is the number of successful requests.
-    """
-
-    def __init__(
-        self,
-        *,
-        max_workers: int = 2,
-        cache_size: int = 64,
-        render_fn: Callable[[ChartSpec], bytes] = render_chart,  # swappable for tests and benchmarks
-        processes: bool = False,
-    ) -> None:
-        if max_workers < 1 or cache_size < 0:
-            raise ValueError("max_workers must be ≥ 1 and cache_size ≥ 0")
-        # Drawing is CPU-bound Python: in threads it holds the GIL the event loop needs to
-        # acknowledge interactions, so ``tapewatch run`` renders in processes of their own
-        # (started on first use, from a clean forkserver: the bot's threads are not forked).
-        self._executor: Executor = (
-            ProcessPoolExecutor(max_workers=max_workers, mp_context=multiprocessing.get_context("forkserver"))
-            if processes
-            else ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="chart")
-        )
-        self._cache: OrderedDict[str, bytes] = OrderedDict()
-        self._cache_size = cache_size
-        self._render_fn = render_fn
-        self._inflight: dict[str, asyncio.Future[bytes]] = {}
-        self.renders = 0
-        self.hits = 0
-        self.coalesced = 0  # the part of ``hits`` that joined a render already running
-
-    async def render(self, spec: ChartSpec, key: str) -> bytes:
-        """PNG for ``spec``; ``key`` (e.g. "BTC:levels:2026-11-26T12:00") must identify its content."""
-        cached = self._cache.get(key)
-        if cached is not None:
-            self._cache.move_to_end(key)
-            self.hits += 1
-            return cached
-        pending = self._inflight.get(key)
-        if pending is None:
-            if not spec.candles:  # fail fast, without a thread hop
-                raise ValueError("cannot chart without candles")
-            self.renders += 1
-            loop = asyncio.get_running_loop()
-            pending = loop.run_in_executor(self._executor, self._render_fn, spec)
-            self._inflight[key] = pending
-            pending.add_done_callback(lambda fut: self._finish(key, fut))
-        else:
-            self.hits += 1
-            self.coalesced += 1
-        # shield: one caller timing out must not cancel the render the others are waiting for
-        return await asyncio.shield(pending)
-
-    def _finish(self, key: str, fut: asyncio.Future[bytes]) -> None:
-        if self._inflight.get(key) is fut:
-            del self._inflight[key]
-        if fut.cancelled() or fut.exception() is not None:  # .exception() marks it retrieved
-            return
-        if self._cache_size:
-            self._cache[key] = fut.result()
-            self._cache.move_to_end(key)
-            while len(self._cache) > self._cache_size:
-                self._cache.popitem(last=False)
-
-    def clear(self) -> None:
-        """Drop cached PNGs (renders in flight still finish and are cached)."""
-        self._cache.clear()
-
-    def close(self) -> None:
-        """Stop the worker threads; renders already running finish in the background."""
-        self._executor.shutdown(wait=False, cancel_futures=True)

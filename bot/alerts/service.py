@@ -1,0 +1,331 @@
+"""The alerts service: what the /alerts commands, the scheduler and the streams call. It reads
+the store, runs the rules and the state machine (:mod:`bot.alerts.state`), and hands typed
+posts (:mod:`bot.alerts.messages`) to the :class:`~bot.alerts.messages.Poster` attached."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from bot.alerts import store as db
+from bot.alerts.config import RULES, AlertConfig, RuleName
+from bot.alerts.messages import (
+    AlertPost,
+    BriefPost,
+    Delivery,
+    Post,
+    Poster,
+    SamplePost,
+    nonce_for,
+    why_window,
+)
+from bot.alerts.models import MAX_PER_GUILD, AlertState, Brief, ChannelTaken, Subscription
+from bot.alerts.reads import ZoneCache, gather_inputs
+from bot.alerts.state import AlertCycleReport, Fired, decide
+from bot.analysis.why import WhyAnswer
+from bot.errors import UserFacingError
+from bot.job_ids import TICKERS_JOB
+from bot.models import Liquidation
+from bot.services.liquidations import LiquidationsService
+from bot.services.market import MarketService
+from bot.services.why import WhyService
+from bot.store import Store
+from bot.timeparse import next_brief_time, resolve_timezone
+
+if TYPE_CHECKING:
+    pass
+
+
+log = logging.getLogger(__name__)
+
+ALERTS_JOB = "alerts-evaluate"
+BRIEFS_JOB = "alerts-briefs"
+# A refresh of these is followed at once by an evaluation.
+REFRESH_JOBS = frozenset({TICKERS_JOB, "refresh-candles", "refresh-derivatives"})
+LIQUIDATION_RULES: tuple[RuleName, ...] = ("liquidations",)
+BRIEF_GRACE = timedelta(hours=2)  # a brief missed by more than this (bot down) waits for the next day
+
+
+# -- the service -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GuildAlerts:
+    subscriptions: list[Subscription]
+    briefs: list[Brief]
+
+
+class AlertsService:
+    """What the /alerts commands, the scheduler and the streams call."""
+
+    def __init__(
+        self,
+        market: MarketService,
+        why: WhyService,
+        liquidations: LiquidationsService,
+        *,
+        config: AlertConfig | None = None,
+        concurrency: int = 8,
+    ) -> None:
+        self.market = market
+        self.why = why
+        self.liquidations = liquidations
+        self.config = config or AlertConfig(liq_bands=market.settings.liquidations)
+        self.concurrency = concurrency
+        self.dispatcher: Poster | None = None
+        self.zones = ZoneCache()
+        self._lock = asyncio.Lock()
+        self._pending: set[str] = set()
+        self._liq_task: asyncio.Task[None] | None = None
+
+    @property
+    def store(self) -> Store:
+        return self.market.store.sync
+
+    async def _run(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        return await self.market.store.run(fn, *args, **kwargs)
+
+    def attach(self, poster: Poster) -> None:
+        """Post through ``poster`` from now on (the alerts cog attaches a
+        :class:`bot.dispatch.Dispatcher` when it loads)."""
+        self.dispatcher = poster
+
+    def detach(self) -> None:
+        self.dispatcher = None
+        if self._liq_task is not None:
+            self._liq_task.cancel()
+            self._liq_task = None
+        self._pending.clear()
+
+    async def idle(self) -> None:
+        """Wait until the liquidation-triggered evaluations in flight are done."""
+        while self._liq_task is not None and not self._liq_task.done():
+            await asyncio.gather(self._liq_task, return_exceptions=True)
+
+    # -- commands ------------------------------------------------------------------------------
+
+    async def guild(self, guild_id: int) -> GuildAlerts:
+        subs = await self._run(db.guild_subscriptions, self.store, guild_id)
+        briefs = await self._run(db.guild_briefs, self.store, guild_id)
+        return GuildAlerts(subs, briefs)
+
+    async def subscription(self, guild_id: int, channel_id: int) -> Subscription | None:
+        sub: Subscription | None = await self._run(db.guild_subscription, self.store, guild_id, channel_id)
+        return sub
+
+    async def subscribe(self, sub: Subscription) -> bool:
+        """Save (create or replace) a validated subscription; True when it is new."""
+        existing = await self.subscription(sub.guild_id, sub.channel_id)
+        if existing is None:
+            count = len(await self._run(db.guild_subscriptions, self.store, sub.guild_id))
+            if count >= MAX_PER_GUILD:
+                raise UserFacingError(
+                    f"This server already has {count} alert subscriptions (the most is {MAX_PER_GUILD}): "
+                    "unsubscribe one first."
+                )
+        try:
+            await self._run(db.save_subscription, self.store, sub)
+        except ChannelTaken:
+            raise UserFacingError("That channel is not in this server.") from None
+        return existing is None
+
+    async def unsubscribe(self, guild_id: int, channel_id: int) -> tuple[bool, bool]:
+        """Remove the channel's alerts and its brief: (alerts removed, brief removed)."""
+        async with self._lock:
+            alerts = await self._run(db.delete_subscription, self.store, guild_id, channel_id)
+            brief = await self._run(db.delete_brief, self.store, guild_id, channel_id)
+        return alerts, brief
+
+    async def mute(self, guild_id: int, channel_id: int | None, until: datetime | None) -> int:
+        n: int = await self._run(db.set_muted, self.store, guild_id, channel_id, until)
+        return n
+
+    async def set_brief(
+        self, guild_id: int, channel_id: int, local_time: str, timezone: str, created_by: int | None
+    ) -> Brief:
+        brief = Brief(
+            guild_id=guild_id,
+            channel_id=channel_id,
+            local_time=local_time,
+            timezone=timezone,
+            next_due=next_brief_time(self.market.clock(), local_time, timezone),
+            created_by=created_by,
+        )
+        try:
+            await self._run(db.save_brief, self.store, brief)
+        except ChannelTaken:
+            raise UserFacingError("That channel is not in this server.") from None
+        return brief
+
+    async def remove_brief(self, guild_id: int, channel_id: int) -> bool:
+        removed: bool = await self._run(db.delete_brief, self.store, guild_id, channel_id)
+        return removed
+
+    async def send_test(self, guild_id: int, channel_id: int) -> Delivery:
+        """Post a sample alert (with a working "Why?" button) to check the bot may post there."""
+        if self.dispatcher is None:
+            raise UserFacingError("Alerts cannot be posted right now (the bot is not connected).")
+        sub = await self.subscription(guild_id, channel_id)
+        tracked = sub.watched(self.market.tracked) if sub else self.market.tracked
+        post = SamplePost(guild_id, channel_id, self.market.clock(), sub, tracked[0] if tracked else None)
+        [delivery] = await self.dispatcher.deliver([post])
+        return delivery
+
+    # -- evaluation ----------------------------------------------------------------------------
+
+    async def run_cycle(
+        self, *, rules: Collection[RuleName] | None = None, coins: Collection[str] | None = None
+    ) -> AlertCycleReport:
+        """Evaluate every enabled subscription (optionally only some rules or coins), persist
+        the states, then post what fired."""
+        wanted_rules = [r for r in RULES if rules is None or r in rules]
+        async with self._lock:
+            now = self.market.clock()
+            report = AlertCycleReport(at=now)
+            subs: list[Subscription] = await self._run(db.active_subscriptions, self.store)
+            report.subscriptions = len(subs)
+            if not subs:
+                return report
+            tracked = self.market.tracked
+            needed_coins = sorted(
+                {c for s in subs for c in s.watched(tracked) if coins is None or c in coins}
+            )
+            needed_rules = [r for r in wanted_rules if any(r in s.rules for s in subs)]
+            if not needed_coins or not needed_rules:
+                return report
+            inputs = await self._run(
+                gather_inputs,
+                self.store,
+                needed_coins,
+                needed_rules,
+                now,
+                self.config,
+                stale_after=self.market.stale_after,
+                zones=self.zones,
+            )
+            states = await self._run(db.load_states, self.store, [s.channel_id for s in subs])
+            changes, fired = await self._run(
+                decide, subs, inputs, states, now, self.config, tracked, needed_rules
+            )
+            await self._run(db.save_states, self.store, changes)
+        report.fired = fired
+        sendable = [f for f in fired if not f.muted]
+        if sendable:
+            report.deliveries = await self._post_alerts(sendable, now)
+        return report
+
+    async def on_liquidations(self, events: list[Liquidation]) -> None:
+        """The streams' ``on_events`` hook: evaluate liquidation spikes for the coins in the
+        batch, in the background (the stream's flush never waits for Discord)."""
+        if not events:
+            return
+        self._pending.update(e.coin for e in events)
+        if self._liq_task is None or self._liq_task.done():
+            self._liq_task = asyncio.create_task(self._drain_liquidations(), name="alerts-liquidations")
+
+    async def _drain_liquidations(self) -> None:
+        while self._pending:
+            coins, self._pending = self._pending, set()
+            try:
+                await self.run_cycle(rules=LIQUIDATION_RULES, coins=coins)
+            except Exception:
+                log.exception("liquidation alerts for %s failed", ", ".join(sorted(coins)))
+
+    async def _explain(self, fired: Sequence[Fired]) -> dict[tuple[str, str], WhyAnswer | None]:
+        answers: dict[tuple[str, str], WhyAnswer | None] = {}
+        for f in fired:
+            key = (f.obs.coin, why_window(f.obs))
+            if key in answers:
+                continue
+            try:
+                answers[key] = await self.why.why(self.market.registry.get(f.obs.coin), key[1], warm=True)
+            except Exception:
+                log.exception("no /why explanation for %s %s", *key)
+                answers[key] = None
+        return answers
+
+    async def _post_alerts(self, fired: Sequence[Fired], now: datetime) -> list[Delivery]:
+        if self.dispatcher is None:
+            log.warning("%d alert(s) fired with no bot connected; they will be retried", len(fired))
+            await self._give_back(fired)
+            return []
+        answers = await self._explain(fired)
+        by_channel: dict[int, list[Fired]] = {}
+        for f in fired:
+            by_channel.setdefault(f.sub.channel_id, []).append(f)
+        messages: list[Post] = []
+        for group in by_channel.values():
+            sub = group[0].sub
+            pairs = [(f.obs, answers.get((f.obs.coin, why_window(f.obs)))) for f in group]
+            messages.append(
+                AlertPost(
+                    sub.guild_id,
+                    sub.channel_id,
+                    pairs,
+                    role_id=sub.role_id,
+                    nonce=nonce_for(sub.channel_id, now, [f.key for f in group]),
+                )
+            )
+        deliveries = await self.dispatcher.deliver(messages)
+        for d in deliveries:
+            group = by_channel[d.channel_id]
+            if d.status == "sent":
+                await self._run(db.record_delivery, self.store, d.guild_id, d.channel_id, now, len(group))
+            elif d.disables:
+                log.warning("alerts to channel %s disabled: %s", d.channel_id, d.reason)
+                await self._run(
+                    db.disable_subscription, self.store, d.guild_id, d.channel_id, d.reason or "", now
+                )
+            else:
+                await self._give_back(group)
+        return deliveries
+
+    async def _give_back(self, fired: Sequence[Fired]) -> None:
+        """Undo the fired states of alerts that could not be posted, so they fire again."""
+        async with self._lock:
+            rows = [(f.sub.guild_id, f.key, f.previous or AlertState()) for f in fired]
+            await self._run(db.save_states, self.store, rows)
+
+    # -- daily briefs --------------------------------------------------------------------------
+
+    async def run_briefs(self) -> list[Delivery]:
+        """Post the briefs that are due. The next due time is saved first (a restart never
+        posts a brief twice); one missed by more than two hours waits for the next day."""
+        if self.dispatcher is None:
+            return []
+        now = self.market.clock()
+        due: list[Brief] = await self._run(db.due_briefs, self.store, now)
+        to_send = []
+        for b in due:
+            on_time = now - b.next_due <= BRIEF_GRACE
+            nxt = next_brief_time(now, b.local_time, b.timezone)
+            await self._run(
+                db.advance_brief, self.store, b.guild_id, b.channel_id, nxt, now if on_time else None
+            )
+            if on_time:
+                to_send.append(b)
+        if not to_send:
+            return []
+        answer = await self.why.why(None, "24h", warm=True)
+        liq = await self.liquidations.liquidations(None)
+        messages = [
+            BriefPost(
+                b.guild_id,
+                b.channel_id,
+                answer,
+                liq,
+                b.next_due.astimezone(resolve_timezone(b.timezone)),
+                b.timezone,
+                nonce=nonce_for(b.channel_id, b.next_due, ["brief"]),
+            )
+            for b in to_send
+        ]
+        deliveries = await self.dispatcher.deliver(messages)
+        for d in deliveries:
+            if d.disables:
+                await self._run(db.disable_brief, self.store, d.guild_id, d.channel_id, d.reason or "", now)
+        return deliveries
