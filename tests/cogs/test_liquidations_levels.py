@@ -118,10 +118,10 @@ async def test_levels_are_on_the_right_side_and_say_what_a_break_means(session: 
     requests = await session.invoke("/levels coin:BTC")
     [follow] = [r for r in requests if r.path.startswith("/webhooks/")]
     fields = {f["name"]: f["value"] for f in message_payload(follow)["embeds"][0]["fields"]}
-    assert fields["Just broken"].startswith("Lost support at $89.4K–$91.2K")
+    assert fields["Just broken"].startswith("Lost support at $89,370–$91,180")
     assert "(+" in fields["Resistance above"]
     assert "(−" in fields["Support below"]
-    assert fields["What a break would mean"].startswith("Below $85.2K the next support is")
+    assert fields["What a break would mean"].startswith("Below $85,170 the next support is $82,220–$82,990")
 
 
 async def test_same_chart_in_the_same_minute_renders_once(session: OfflineSession, selloff: App) -> None:

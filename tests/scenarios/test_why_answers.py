@@ -147,7 +147,7 @@ NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 
 def numbers_in(value: Any, out: set[str]) -> None:
     """Every way the renderer may format a numeric leaf of the findings."""
-    from bot.fmt import money, pct, price, price_short
+    from bot.fmt import money, pct, price, price_at, price_short
 
     if isinstance(value, dict):
         for v in value.values():
@@ -172,6 +172,7 @@ def numbers_in(value: Any, out: set[str]) -> None:
             str(value),
         ]
         if abs(x) < 1e15:
+            texts += [price_at(x, d) for d in range(-3, 13)]  # levels at a shared precision
             texts += [money(x / h) for h in (1, 4, 24, 168)]  # per-hour rates
         for t in texts:
             out.update(NUMBER.findall(t))
