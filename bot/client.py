@@ -35,6 +35,7 @@ COGS = (
     "cogs.movers",
     "cogs.derivatives",
     "cogs.watch",
+    "cogs.help",
 )
 
 
