@@ -113,5 +113,11 @@ def ago(delta: timedelta) -> str:
     return f"{age(delta)} ago"
 
 
+def stamp(dt: datetime, code: str = "f") -> str:
+    """Discord's timestamp markup (``<t:…:f>`` a date and time, ``R`` relative): each reader sees
+    it in their own timezone. Rendered in descriptions and field values, not in footers or titles."""
+    return f"<t:{int(dt.timestamp())}:{code}>"
+
+
 def utc(dt: datetime) -> str:
     return dt.strftime("%Y-%m-%d %H:%M UTC")

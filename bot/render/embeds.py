@@ -6,7 +6,7 @@ from datetime import datetime
 
 import discord
 
-from bot.fmt import age, money, pct, price, utc
+from bot.fmt import age, money, pct, price, stamp
 from bot.models import StreamSession, Ticker
 from bot.render import style
 from bot.services import PriceView, SourceStatus
@@ -39,6 +39,7 @@ def price_embed(view: PriceView) -> discord.Embed:
         title=title,
         description=f"{view.name} · {venue_label(t)}",
         colour=style.WARN if view.stale else style.direction_colour(change),
+        timestamp=t.ts,  # Discord shows it beside the footer, in each reader's own time
     )
     if t.high_24h is not None and t.low_24h is not None:
         embed.add_field(name="24h high / low", value=f"{price(t.high_24h)} / {price(t.low_24h)}", inline=True)
@@ -56,12 +57,10 @@ def price_embed(view: PriceView) -> discord.Embed:
     if view.stale:
         embed.add_field(
             name=f"{style.STALE} Stale data",
-            value=f"Last update {utc(t.ts)}; the source may be down. Figures are the last good values.",
+            value=f"Last update {stamp(t.ts)}; the source may be down. Figures are the last good values.",
             inline=False,
         )
-    embed.set_footer(
-        text=f"Source: {venue_label(t)} · {freshness(age(view.age), view.stale)} · as of {utc(t.ts)}"
-    )
+    embed.set_footer(text=f"Source: {venue_label(t)} · {freshness(age(view.age), view.stale)}")
     return embed
 
 
@@ -83,6 +82,7 @@ def price_table_embed(views: list[PriceView]) -> discord.Embed:
         title=" · ".join(v.coin for v in views),
         description="```\n" + "\n".join(rows) + "\n```",
         colour=_table_colour(views, mean),
+        timestamp=max(v.primary.ts for v in views),
     )
     stale = [v.coin for v in views if v.stale]
     if stale:
@@ -153,7 +153,7 @@ def _streams_value(streams: list[StreamSession] | None, now: datetime) -> str:
         name = _VENUE_NAMES.get(session.venue, session.venue)
         if session.disconnected_at is None:
             since = session.connected_at
-            lines.append(f"🟢 {name}: connected since {utc(since)} ({age(now - since)})")
+            lines.append(f"🟢 {name}: connected since {stamp(since)} ({age(now - since)})")
         else:
             lines.append(f"🔴 {name}: disconnected {age(now - session.disconnected_at)} ago")
     return _one_line_each(lines, 1024)
@@ -173,7 +173,7 @@ def status_embed(
 ) -> discord.Embed:
     """A summary line, then only the sources that are not ok, then the streams: always within
     Discord's limits, however many sources fail and however long their errors are."""
-    embed = discord.Embed(title="Tapewatch status", colour=style.INFO)
+    embed = discord.Embed(title="Tapewatch status", colour=style.INFO, timestamp=now)
     lines = (
         [status_summary(statuses)]
         if statuses

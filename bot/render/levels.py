@@ -7,7 +7,7 @@ from datetime import timedelta
 import discord
 
 from bot.analysis.findings import LevelZone
-from bot.fmt import ago, pct, price, price_at, utc
+from bot.fmt import ago, pct, price, price_at
 from bot.render import style
 from bot.render.charts import Band, ChartSpec
 from bot.render.liquidations import liq_bars
@@ -30,6 +30,7 @@ def levels_embed(view: LevelsView, *, chart: bool = False) -> discord.Embed:
         title=f"{view.coin} levels · price {price(lv.price)}",
         colour=style.INFO,
         description=None if lv.ok else lv.insufficient,
+        timestamp=view.ticker.ts,
     )
     if lv.broken:
         b = lv.broken[0]
@@ -85,7 +86,7 @@ def levels_embed(view: LevelsView, *, chart: bool = False) -> discord.Embed:
         embed.set_image(url="attachment://levels.png")
     embed.set_footer(
         text=f"Swing highs/lows on 1d and 1h bars, clustered by ATR · price {view.ticker.venue} "
-        f"{view.ticker.market}, as of {utc(view.ticker.ts)}"
+        f"{view.ticker.market}"
     )
     return embed
 

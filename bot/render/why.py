@@ -25,7 +25,7 @@ from bot.analysis.findings import (
     TopTradersFinding,
 )
 from bot.analysis.why import Driver, Stabiliser, WhyAnswer
-from bot.fmt import MINUS, age, ago, money, pct, price_at, price_decimals, price_range, utc
+from bot.fmt import MINUS, age, ago, money, pct, price_at, price_decimals, price_range, stamp
 from bot.render import style
 from bot.render.basis import finding_size_text
 
@@ -220,7 +220,7 @@ def liquidation_text(liq: LiquidationFinding, totals: Sequence[LiquidationFindin
 
 
 def coverage_text(liq: LiquidationFinding, gap_minutes: int | None = None) -> str:
-    since = f", covered since {utc(liq.covered_from)}" if liq.covered_from else ""
+    since = f", covered since {stamp(liq.covered_from)}" if liq.covered_from else ""
     if liq.covered_from is not None and liq.end - liq.covered_from < timedelta(days=2):
         since = f", streaming for {age(liq.end - liq.covered_from)}"
     gaps = f", {gap_minutes} min of gaps" if gap_minutes else ""
@@ -465,6 +465,7 @@ def why_embed(a: WhyAnswer) -> discord.Embed:
             inline=False,
         )
     embed.set_footer(text=footer(a))
+    embed.timestamp = a.inputs.move_as_of or a.inputs.now
     return embed
 
 
@@ -472,8 +473,6 @@ def footer(a: WhyAnswer) -> str:
     i = a.inputs
     parts = []
     if i.move_as_of is not None:
-        parts.append(
-            f"prices {VENUES.get(i.move_source, i.move_source)}, as of {utc(i.move_as_of)} ({age(i.now - i.move_as_of)} old)"
-        )
+        parts.append(f"prices {VENUES.get(i.move_source, i.move_source)}, {age(i.now - i.move_as_of)} old")
     parts.append(f"window {i.window}")
     return " · ".join(parts)

@@ -130,3 +130,26 @@ async def test_same_chart_in_the_same_minute_renders_once(session: OfflineSessio
     for _ in range(3):
         await session.invoke("/levels coin:ETH")
     assert charts.renders == before + 1
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "/price coin:btc",
+        "/price coin:btc,eth",
+        "/why",
+        "/why coin:sol window:4h",
+        "/liquidations coin:btc",
+        "/levels coin:eth",
+        "/movers",
+        "/derivatives",
+        "/derivatives coin:btc",
+        "/status",
+    ],
+)
+async def test_every_answer_carries_its_time_for_each_reader(session: OfflineSession, command: str) -> None:
+    """A ``timestamp`` Discord shows in each reader's timezone, and no "as of … UTC" text."""
+    await session.invoke(command)
+    [embed] = message_payload(session.fake.messages()[-1])["embeds"]
+    assert embed["timestamp"].endswith("+00:00")
+    assert " UTC" not in str(embed)

@@ -51,7 +51,8 @@ async def test_price_posts_embed_with_source_and_age(app: App, session: OfflineS
     assert fields["24h high / low"] == "$89,000 / $86,000"
     assert fields["24h volume"] == "$2.16B"
     assert fields["Other venues"] == "Binance perp: $87,080 (−1.9%)"
-    assert embed["footer"]["text"] == "Source: Binance spot · data 30 s old · as of 2026-11-26 11:59 UTC"
+    assert embed["footer"]["text"] == "Source: Binance spot · data 30 s old"
+    assert embed["timestamp"] == "2026-11-26T11:59:30+00:00"  # the data's time, in each reader's timezone
 
 
 async def test_stale_price_is_flagged_not_hidden(app: App, session: OfflineSession) -> None:

@@ -3,11 +3,13 @@ every number in the text traceable to a finding; the exact embed Discord would r
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import tempfile
 from collections.abc import AsyncIterator, Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -178,6 +180,8 @@ def numbers_in(value: Any, out: set[str]) -> None:
             out.update(NUMBER.findall(t))
     elif isinstance(value, str):
         out.update(NUMBER.findall(value))
+        with contextlib.suppress(ValueError):  # a time, shown as Discord's <t:unix:…> markup
+            out.add(str(int(datetime.fromisoformat(value).timestamp())))
 
 
 def embed_text(embed: dict[str, Any]) -> str:
