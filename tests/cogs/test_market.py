@@ -140,3 +140,22 @@ async def test_status_stays_within_discords_limits_when_everything_fails(
     assert listed | set(more["value"].split(", ")) == set(sources)  # nothing silently dropped
     assert len(embed["fields"]) <= 25
     assert all(len(f["value"]) <= 1024 for f in embed["fields"])
+
+
+async def test_suggestions_are_only_tracked_coins(app: App, session: OfflineSession) -> None:
+    """`notacoin` once suggested INJ, which then answered "not tracked"."""
+    market = app.services.market
+    tracked = set(market.tracked)
+    assert {c.symbol for c in market.registry.suggest("notacoin")} - tracked  # an untracked one is close
+    await session.invoke("/price coin:notacoin")
+    text = message_payload(session.fake.messages()[-1])["embeds"][0]["description"]
+    assert text.startswith("unknown coin 'notacoin' — did you mean ")
+    suggested = set(text.split("did you mean ")[1].rstrip("?").split(", "))
+    assert suggested
+    assert suggested <= tracked
+
+
+async def test_nothing_close_among_the_tracked_names_them(session: OfflineSession) -> None:
+    await session.invoke("/price coin:zzqqxx")
+    text = message_payload(session.fake.messages()[-1])["embeds"][0]["description"]
+    assert text == "unknown coin 'zzqqxx'. Tracked coins: BTC, ETH, SOL, BNB, XRP, PEPE."
