@@ -34,6 +34,7 @@ COGS = (
     "cogs.movers",
     "cogs.derivatives",
     "cogs.watch",
+    "cogs.help",
 )
 
 

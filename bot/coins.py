@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -125,20 +125,21 @@ class CoinRegistry:
             return self._lookup[stripped]
         return None
 
-    def resolve(self, text: str) -> Coin:
+    def resolve(self, text: str, among: Collection[str] | None = None) -> Coin:
+        """The coin ``text`` names; when none does, the error suggests the closest coins
+        (only those in ``among``, e.g. the tracked ones, when given)."""
         coin = self.find(text)
         if coin is None:
-            raise UnknownCoin(text.strip()[:40], [c.symbol for c in self.suggest(text)])
+            raise UnknownCoin(text.strip()[:40], [c.symbol for c in self.suggest(text, among=among)])
         return coin
 
-    def suggest(self, text: str, limit: int = 3) -> list[Coin]:
+    def suggest(self, text: str, limit: int = 3, among: Collection[str] | None = None) -> list[Coin]:
         key = _normalise(text)
         if not key:
             return []
         found: list[Coin] = []
-        matches = process.extract(
-            key, list(self._fuzzy), scorer=fuzz.WRatio, limit=limit * 4, score_cutoff=60
-        )
+        keys = [k for k, c in self._fuzzy.items() if among is None or c.symbol in among]
+        matches = process.extract(key, keys, scorer=fuzz.WRatio, limit=limit * 4, score_cutoff=60)
         best = matches[0][1] if matches else 0.0
         for match, score, _index in matches:
             if score < best - 10:  # only the close contenders, not everything above the floor

@@ -3,6 +3,7 @@ every answer and a test can re-derive any number from its finding."""
 
 from __future__ import annotations
 
+import itertools
 import math
 from datetime import datetime, timedelta
 
@@ -51,6 +52,43 @@ def price_short(value: float) -> str:
     return price(value)
 
 
+_MAX_DECIMALS = 12
+
+
+def price_decimals(*levels: float) -> int:
+    """How many decimals the given levels need when printed together: the largest to four
+    significant figures, and every two distinct levels told apart (a step of at most half their
+    gap, so rounding cannot close it). Negative means rounding to tens, hundreds… ($67,420 is ``-1``)."""
+    values = sorted({v for v in levels if math.isfinite(v) and v != 0})
+    if not values:
+        return 0
+    decimals = 3 - math.floor(math.log10(max(abs(v) for v in values)))
+    for a, b in itertools.pairwise(values):
+        decimals = max(decimals, -math.floor(math.log10((b - a) / 2)))
+    return min(decimals, _MAX_DECIMALS)
+
+
+def price_at(value: float, decimals: int) -> str:
+    """A price rounded to ``decimals`` (from :func:`price_decimals`): $67,420 · $2,083 · $0.00001234."""
+    rounded = round(value, decimals)
+    text = f"{abs(rounded):,.{max(decimals, 0)}f}"
+    if "." in text and not text.split(".")[1].strip("0"):
+        text = text.split(".")[0]  # $180, not $180.0: the value is the same, so still distinct
+    return _sign(rounded, f"${text}", False)
+
+
+def price_level(value: float) -> str:
+    """One level on its own, to four significant figures: $70,000 · $2,163 · $187.2 · $0.5213."""
+    return price_at(value, price_decimals(value))
+
+
+def price_range(low: float, high: float, *neighbours: float, decimals: int | None = None) -> str:
+    """``$2,083–$2,107``: the edges with the precision the range's width (and any neighbouring
+    level printed beside it) needs, so the two edges never read the same."""
+    d = price_decimals(low, high, *neighbours) if decimals is None else decimals
+    return f"{price_at(low, d)}–{price_at(high, d)}"
+
+
 def pct(value: float, *, digits: int = 1, plus: bool = True) -> str:
     """Percent changes with an explicit sign: +2.3%, −4.4%, 0.0%."""
     rounded = round(value, digits)
@@ -73,6 +111,12 @@ def age(delta: timedelta) -> str:
 
 def ago(delta: timedelta) -> str:
     return f"{age(delta)} ago"
+
+
+def stamp(dt: datetime, code: str = "f") -> str:
+    """Discord's timestamp markup (``<t:…:f>`` a date and time, ``R`` relative): each reader sees
+    it in their own timezone. Rendered in descriptions and field values, not in footers or titles."""
+    return f"<t:{int(dt.timestamp())}:{code}>"
 
 
 def utc(dt: datetime) -> str:

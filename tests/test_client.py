@@ -28,6 +28,7 @@ async def test_setup_hook_starts_scheduler_and_syncs_to_guild(app: App) -> None:
         assert sorted(c["name"] for c in sync.json) == [
             "alerts",
             "derivatives",
+            "help",
             "levels",
             "liquidations",
             "movers",

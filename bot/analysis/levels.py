@@ -27,7 +27,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from bot.analysis.findings import BrokenLevel, LevelsResult, LevelZone, Role, ZoneKind
 from bot.columns import CandleColumns
-from bot.fmt import ago, price_short
+from bot.fmt import ago, price_level
 from bot.models import Candle
 
 F64 = npt.NDArray[np.float64]
@@ -356,11 +356,11 @@ def _add_confluence(
         for ma, label in zip(mas, ("50-day average", "200-day average"), strict=True):
             if ma is not None and z.low - pad <= ma <= z.high + pad:
                 z.score += cfg.ma_bonus
-                z.reasons.append(f"{label} {price_short(ma)}")
+                z.reasons.append(f"{label} {price_level(ma)}")
         rn = _round_number(z.low, z.high, price, pad)
         if rn is not None:
             z.score += cfg.round_major_bonus if rn[1] else cfg.round_half_bonus
-            z.reasons.append(f"round number {price_short(rn[0])}")
+            z.reasons.append(f"round number {price_level(rn[0])}")
         if around[k] > 0 and density[k] / around[k] >= cfg.hvn_ratio:
             z.score += cfg.hvn_bonus
             z.reasons.append("high volume at price")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import discord
 
-from bot.fmt import money, pct, utc
+from bot.fmt import money, pct
 from bot.render import style
 from bot.render.why import VENUES, venues
 from bot.services.derivatives import CoinDerivatives, DerivativesView
@@ -82,15 +82,12 @@ def coin_embed(view: DerivativesView) -> discord.Embed:
         if d.mean_percentile is not None:
             title += f", {ordinal(d.mean_percentile)} percentile of 30 d"
     embed = discord.Embed(title=title, colour=style.INFO)
+    embed.timestamp = d.funding.as_of or d.oi[0].end
     embed.add_field(name="Funding per 8h", value=_funding_field(d), inline=False)
     embed.add_field(name="Open interest", value=_oi_field(d), inline=False)
     embed.add_field(name="Long/short", value=_positioning_field(d), inline=False)
     embed.add_field(name="Basis", value=_basis_field(d), inline=False)
-    as_of = d.funding.as_of or d.oi[0].end
-    embed.set_footer(
-        text="Funding normalised to 8h; percentile against the venue's own 30-day history"
-        + (f" · as of {utc(as_of)}" if as_of else "")
-    )
+    embed.set_footer(text="Funding normalised to 8h; percentile against the venue's own 30-day history")
     return embed
 
 
@@ -122,10 +119,11 @@ def table_embed(view: DerivativesView) -> discord.Embed:
         + "\n".join([header, *rows])
         + "\n```",
         colour=style.INFO,
+        timestamp=view.now,
     )
     embed.set_footer(
         text="fund/8h: mean over venues · pctl: its percentile of 30 d · long: share of accounts net long · "
-        f"basis: perp vs spot, mean over venues · /derivatives coin: for one coin · as of {utc(view.now)}"
+        "basis: perp vs spot, mean over venues · /derivatives coin: for one coin"
     )
     return embed
 

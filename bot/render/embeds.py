@@ -6,7 +6,7 @@ from datetime import datetime
 
 import discord
 
-from bot.fmt import age, money, pct, price, utc
+from bot.fmt import age, money, pct, price, stamp
 from bot.models import StreamConnection, Ticker
 from bot.render import style
 from bot.services import PriceView, SourceStatus
@@ -39,6 +39,7 @@ def price_embed(view: PriceView) -> discord.Embed:
         title=title,
         description=f"{view.name} · {venue_label(t)}",
         colour=style.WARN if view.stale else style.direction_colour(change),
+        timestamp=t.ts,  # Discord shows it beside the footer, in each reader's own time
     )
     if t.high_24h is not None and t.low_24h is not None:
         embed.add_field(name="24h high / low", value=f"{price(t.high_24h)} / {price(t.low_24h)}", inline=True)
@@ -56,12 +57,10 @@ def price_embed(view: PriceView) -> discord.Embed:
     if view.stale:
         embed.add_field(
             name=f"{style.STALE} Stale data",
-            value=f"Last update {utc(t.ts)}; the source may be down. Figures are the last good values.",
+            value=f"Last update {stamp(t.ts)}; the source may be down. Figures are the last good values.",
             inline=False,
         )
-    embed.set_footer(
-        text=f"Source: {venue_label(t)} · {freshness(age(view.age), view.stale)} · as of {utc(t.ts)}"
-    )
+    embed.set_footer(text=f"Source: {venue_label(t)} · {freshness(age(view.age), view.stale)}")
     return embed
 
 
@@ -83,6 +82,7 @@ def price_table_embed(views: list[PriceView]) -> discord.Embed:
         title=" · ".join(v.coin for v in views),
         description="```\n" + "\n".join(rows) + "\n```",
         colour=_table_colour(views, mean),
+        timestamp=max(v.primary.ts for v in views),
     )
     stale = [v.coin for v in views if v.stale]
     if stale:
@@ -111,6 +111,59 @@ _STATE_MARK = {
 }
 
 
+_STATE_ORDER = ("ok", "stale", "degraded", "failing", "disabled", "never run")
+# What /status may spend: Discord refuses 6,000 characters in all, 25 fields, 1,024 per value.
+_STATUS_BUDGET = 5_600
+_STATUS_FIELDS = 20
+_ERROR_EXCERPT = 140
+
+
+def status_summary(statuses: list[SourceStatus]) -> str:
+    """``18 ok · 3 stale · 3 failing``: every state that occurs, in a fixed order."""
+    counts = {state: 0 for state in _STATE_ORDER}
+    for s in statuses:
+        counts[s.state] = counts.get(s.state, 0) + 1
+    return " · ".join(f"{_STATE_MARK.get(k, '')} {n} {k}" for k, n in counts.items() if n)
+
+
+def _one_line(text: str, limit: int) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def _source_value(s: SourceStatus) -> str:
+    h = s.health
+    lines = [f"{_STATE_MARK.get(s.state, '')} {s.state}"]
+    if h.last_success:
+        lines.append(f"last success {age(s.now - h.last_success)} ago")
+    if h.consecutive_failures:
+        lines.append(f"{h.consecutive_failures} failure(s) in a row")
+    if h.last_error:
+        lines.append(f"last error: {_one_line(h.last_error, _ERROR_EXCERPT)}")
+    if h.disabled_reason:
+        lines.append(f"disabled: {_one_line(h.disabled_reason, _ERROR_EXCERPT)}")
+    return "\n".join(lines)
+
+
+def _streams_value(streams: list[StreamConnection] | None, now: datetime) -> str:
+    if not streams:
+        return "none has run yet: liquidation figures start when the bot streams"
+    lines = []
+    for session in streams:
+        name = _VENUE_NAMES.get(session.venue, session.venue)
+        if session.disconnected_at is None:
+            since = session.connected_at
+            lines.append(f"🟢 {name}: connected since {stamp(since)} ({age(now - since)})")
+        else:
+            lines.append(f"🔴 {name}: disconnected {age(now - session.disconnected_at)} ago")
+    return _one_line_each(lines, 1024)
+
+
+def _one_line_each(lines: list[str], limit: int) -> str:
+    text = "\n".join(lines)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def status_embed(
     statuses: list[SourceStatus],
     tracked: list[str],
@@ -118,42 +171,38 @@ def status_embed(
     now: datetime | None = None,
     answers: str | None = None,
 ) -> discord.Embed:
-    embed = discord.Embed(title="Tapewatch status", colour=style.INFO)
-    if not statuses:
-        embed.description = (
-            "No source has been collected yet. Run `tapewatch collect --once` or start the bot."
-        )
+    """A summary line, then only the sources that are not ok, then the streams: always within
+    Discord's limits, however many sources fail and however long their errors are."""
+    embed = discord.Embed(title="Tapewatch status", colour=style.INFO, timestamp=now)
+    lines = (
+        [status_summary(statuses)]
+        if statuses
+        else ["No source has been collected yet. Run `tapewatch collect --once` or start the bot."]
+    )
     if answers:  # the answer cache's counters, since start
-        embed.description = (embed.description + "\n" if embed.description else "") + f"Answers: {answers}."
-    for s in statuses:
-        h = s.health
-        lines = [f"{_STATE_MARK.get(s.state, '')} {s.state}"]
-        if h.last_success:
-            lines.append(f"last success {age(s.now - h.last_success)} ago")
-        if h.consecutive_failures:
-            lines.append(f"{h.consecutive_failures} failure(s) in a row")
-        if h.last_error:
-            lines.append(f"last error: {h.last_error[:180]}")
-        if h.disabled_reason:
-            lines.append(f"disabled: {h.disabled_reason[:180]}")
-        embed.add_field(name=h.source, value="\n".join(lines), inline=True)
-    if streams and now is not None:
-        lines = []
-        for session in streams:
-            name = _VENUE_NAMES.get(session.venue, session.venue)
-            if session.disconnected_at is None:
-                since = session.connected_at
-                lines.append(f"🟢 {name}: connected since {utc(since)} ({age(now - since)})")
-            else:
-                lines.append(f"🔴 {name}: disconnected {age(now - session.disconnected_at)} ago")
-        embed.add_field(name="Liquidation streams", value="\n".join(lines), inline=False)
-    elif now is not None:
-        embed.add_field(
-            name="Liquidation streams",
-            value="none has run yet: liquidation figures start when the bot streams",
-            inline=False,
-        )
-    embed.set_footer(text=f"Tracking {len(tracked)} coins: {', '.join(tracked)}")
+        lines.append(f"Answers: {answers}.")
+    embed.description = "\n".join(lines)
+    footer = f"Tracking {len(tracked)} coins: {', '.join(tracked)}"
+    embed.set_footer(text=footer if len(footer) <= 300 else footer[:299] + "…")
+    streams_value = _streams_value(streams, now) if now is not None else ""
+    reserve = len(streams_value) + 1_000  # the streams field and an "…and N more" field
+    problems = [s for s in statuses if s.state != "ok"]
+    shown = 0
+    for s in problems:
+        value = _source_value(s)
+        if (
+            shown >= _STATUS_FIELDS
+            or len(embed) + len(s.health.source) + len(value) + reserve > _STATUS_BUDGET
+        ):
+            break
+        embed.add_field(name=s.health.source, value=value, inline=True)
+        shown += 1
+    rest = problems[shown:]
+    if rest:
+        names = _one_line(", ".join(s.health.source for s in rest), 900)
+        embed.add_field(name=f"…and {len(rest)} more not ok", value=names, inline=False)
+    if streams_value:
+        embed.add_field(name="Liquidation streams", value=streams_value, inline=False)
     return embed
 
 

@@ -7,73 +7,77 @@ from datetime import timedelta
 import discord
 
 from bot.analysis.findings import LevelZone
-from bot.fmt import ago, pct, price, price_short, utc
+from bot.fmt import ago, pct, price, price_at
 from bot.render import style
 from bot.render.charts import Band, ChartSpec
 from bot.render.liquidations import liq_bars
 from bot.render.live import live_from, with_live_bar
-from bot.render.why import zone_range
+from bot.render.why import level_decimals, zone_range
 from bot.services.levels import LevelsView
 
 
-def zone_line(z: LevelZone) -> str:
+def zone_line(z: LevelZone, decimals: int | None = None) -> str:
     reasons = ", ".join(z.reasons[:3])
-    return f"**{zone_range(z)}** ({pct(z.distance_pct)}) · strength {z.strength:.2f}" + (
+    return f"**{zone_range(z, decimals)}** ({pct(z.distance_pct)}) · strength {z.strength:.2f}" + (
         f" · {reasons}" if reasons else ""
     )
 
 
 def levels_embed(view: LevelsView, *, chart: bool = False) -> discord.Embed:
     lv = view.levels
+    d = level_decimals(lv)
     embed = discord.Embed(
         title=f"{view.coin} levels · price {price(lv.price)}",
         colour=style.INFO,
         description=None if lv.ok else lv.insufficient,
+        timestamp=view.ticker.ts,
     )
     if lv.broken:
         b = lv.broken[0]
         embed.add_field(
             name="Just broken",
-            value=f"{'Lost' if b.was == 'support' else 'Reclaimed'} {b.was} at {zone_range(b.zone)} "
+            value=f"{'Lost' if b.was == 'support' else 'Reclaimed'} {b.was} at {zone_range(b.zone, d)} "
             f"{ago(view.now - b.broke_at)}: now {b.zone.kind}.",
             inline=False,
         )
     if lv.resistances:
         embed.add_field(
-            name="Resistance above", value="\n".join(zone_line(z) for z in lv.resistances[:3]), inline=False
+            name="Resistance above",
+            value="\n".join(zone_line(z, d) for z in lv.resistances[:3]),
+            inline=False,
         )
     if lv.at_price is not None:
         embed.add_field(
-            name="At the price", value=zone_line(lv.at_price) + " — being tested now", inline=False
+            name="At the price", value=zone_line(lv.at_price, d) + " — being tested now", inline=False
         )
     if lv.supports:
         embed.add_field(
-            name="Support below", value="\n".join(zone_line(z) for z in lv.supports[:3]), inline=False
+            name="Support below", value="\n".join(zone_line(z, d) for z in lv.supports[:3]), inline=False
         )
     meaning = []
     if lv.nearest_support is not None:
         s = lv.nearest_support
         after = (
-            f"the next support is {zone_range(lv.next_below)}"
+            f"the next support is {zone_range(lv.next_below, d)}"
             if lv.next_below
             else "no stronger support within range"
         )
-        meaning.append(f"Below {price_short(s.low)} {after}.")
+        meaning.append(f"Below {price_at(s.low, d)} {after}.")
     if lv.nearest_resistance is not None:
         r = lv.nearest_resistance
         after = (
-            f"the next resistance is {zone_range(lv.next_above)}"
+            f"the next resistance is {zone_range(lv.next_above, d)}"
             if lv.next_above
             else "no resistance within range"
         )
-        meaning.append(f"Above {price_short(r.high)} {after}.")
+        meaning.append(f"Above {price_at(r.high, d)} {after}.")
     if meaning:
         embed.add_field(name="What a break would mean", value="\n".join(meaning), inline=False)
     extras = []
     if lv.ma50:
-        extras.append(f"50-day average {price_short(lv.ma50)}")
+        extras.append(f"50-day average {price_at(lv.ma50, d)}")
     if lv.ma200:
-        extras.append(f"200-day average {price_short(lv.ma200)}")
+        extras.append(f"200-day average {price_at(lv.ma200, d)}")
     for note in lv.notes:
         extras.append(note)
     if extras:
@@ -82,26 +86,27 @@ def levels_embed(view: LevelsView, *, chart: bool = False) -> discord.Embed:
         embed.set_image(url="attachment://levels.png")
     embed.set_footer(
         text=f"Swing highs/lows on 1d and 1h bars, clustered by ATR · price {view.ticker.venue} "
-        f"{view.ticker.market}, as of {utc(view.ticker.ts)}"
+        f"{view.ticker.market}"
     )
     return embed
 
 
 def levels_chart(view: LevelsView) -> ChartSpec:
     lv = view.levels
+    d = level_decimals(lv)
     bands = [
         *(
-            Band(z.low, z.high, "support", f"S{i} {price_short(z.mid)} ({z.strength:.2f})")
+            Band(z.low, z.high, "support", f"S{i} {zone_range(z, d)} ({z.strength:.2f})")
             for i, z in enumerate(lv.supports[:3], 1)
         ),
         *(
-            Band(z.low, z.high, "resistance", f"R{i} {price_short(z.mid)} ({z.strength:.2f})")
+            Band(z.low, z.high, "resistance", f"R{i} {zone_range(z, d)} ({z.strength:.2f})")
             for i, z in enumerate(lv.resistances[:3], 1)
         ),
     ]
     if lv.at_price is not None:
         bands.append(
-            Band(lv.at_price.low, lv.at_price.high, "at_price", f"at price {price_short(lv.at_price.mid)}")
+            Band(lv.at_price.low, lv.at_price.high, "at_price", f"at price {zone_range(lv.at_price, d)}")
         )
     candles = with_live_bar(view.hourly, view.ticker.price, view.ticker.ts)
     first, last = candles[0].open_time, candles[-1].open_time

@@ -11,7 +11,7 @@ import discord
 
 from bot.analysis.findings import LiquidationFinding
 from bot.analysis.liquidations import LiqMinute
-from bot.fmt import age, money, price, utc
+from bot.fmt import age, money, price, stamp
 from bot.render import style
 from bot.render.basis import finding_size_text
 from bot.render.charts import ChartSpec, LiqBar
@@ -60,7 +60,7 @@ def liquidations_embed(view: LiquidationsView) -> discord.Embed:
     main = max(view.windows, key=lambda f: f.end - f.start)
     long_share = next((f.long_share for f in view.windows if f.long_share is not None), None)
     colour = style.FLAT if long_share is None else style.DOWN if long_share >= 0.5 else style.UP
-    embed = discord.Embed(title=f"{subject} liquidations", colour=colour)
+    embed = discord.Embed(title=f"{subject} liquidations", colour=colour, timestamp=view.now)
     for f in view.windows:
         embed.add_field(name=f.window, value=window_text(f)[:1024], inline=len(view.windows) > 1)
     if view.top_coins:
@@ -77,7 +77,7 @@ def liquidations_embed(view: LiquidationsView) -> discord.Embed:
     else:
         coverage_line = (
             f"Lower bound from {venues(cover.venues)} public streams (Binance shows at most one liquidation "
-            f"per symbol per second; OKX's feed is partial), covered since {utc(cover.covered_since)}"
+            f"per symbol per second; OKX's feed is partial), covered since {stamp(cover.covered_since)}"
         )
         if view.now - cover.covered_since < RECENT:
             coverage_line += f" (streaming for {age(view.now - cover.covered_since)})"
@@ -86,7 +86,7 @@ def liquidations_embed(view: LiquidationsView) -> discord.Embed:
         coverage_line += ". Windows longer than the coverage are not scaled up."
     embed.add_field(name="Coverage", value=coverage_line, inline=False)
     embed.set_footer(
-        text=f"as of {utc(view.now)} · streams connected now: {venues(cover.connected_now) if cover.connected_now else 'none'}"
+        text=f"streams connected now: {venues(cover.connected_now) if cover.connected_now else 'none'}"
     )
     return embed
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import discord
 
 from bot.analysis.findings import Breadth
-from bot.fmt import age, money, pct, price, utc
+from bot.fmt import age, money, pct, price
 from bot.render import style
 from bot.render.why import venues
 from bot.services.movers import Mover, MoversView, TopMove
@@ -98,7 +98,6 @@ def movers_embed(view: MoversView) -> discord.Embed:
     footer = (
         f"Moves: {venues(view.sources)} · liquidations: public streams, a lower bound · OI: venues summed"
     )
-    if view.as_of is not None:
-        footer += f" · as of {utc(view.as_of)}"
+    embed.timestamp = view.as_of or view.now
     embed.set_footer(text=footer)
     return embed

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import os
 import sys
+from datetime import datetime, tzinfo
 from typing import Any
 
 from bot.render import style
+from bot.render.markup import local_time, to_terminal
 
 _ANSI = {style.UP: "32", style.DOWN: "31", style.WARN: "33", style.ERROR: "33", style.INFO: "36"}
 
@@ -22,25 +24,39 @@ def _paint(text: str, colour: int | None, enabled: bool) -> str:
 
 
 def message_to_text(
-    payload: dict[str, Any], *, colour: bool = False, attachments: dict[str, Any] | None = None
+    payload: dict[str, Any],
+    *,
+    colour: bool = False,
+    attachments: dict[str, Any] | None = None,
+    tz: tzinfo | None = None,
+    now: datetime | None = None,
 ) -> str:
-    """Render a message payload (content + embeds) as readable plain text; ``attachments``
+    """Render a message payload (content + embeds) as readable plain text, Discord's markup as
+    the terminal shows it (times in ``tz``, the machine's own by default); ``attachments``
     maps an attached file's name to where it was saved, shown instead of ``attachment://``."""
     out: list[str] = []
+
+    def md(text: str) -> str:
+        return to_terminal(text, colour=colour, tz=tz, now=now)
+
     if payload.get("content"):
-        out.append(str(payload["content"]))
+        out.append(md(str(payload["content"])))
     for embed in payload.get("embeds") or []:
         title = embed.get("title")
         if title:
             out.append(_paint(title, embed.get("color"), colour))
             out.append("─" * min(72, max(8, len(title))))
         if embed.get("description"):
-            out.append(embed["description"])
+            out.append(md(embed["description"]))
         for field in embed.get("fields") or []:
             out.append("")
             out.append(_paint(field["name"], style.INFO, colour))
-            out.extend("  " + line for line in str(field["value"]).splitlines())
+            out.extend("  " + line for line in md(str(field["value"])).splitlines())
         footer = (embed.get("footer") or {}).get("text")
+        stamp = embed.get("timestamp")
+        if stamp:  # Discord shows it beside the footer, in the reader's timezone
+            when = local_time(int(datetime.fromisoformat(stamp).timestamp()), "f", tz=tz)
+            footer = f"{footer} · {when}" if footer else when
         if footer:
             out.append("")
             out.append(f"— {footer}")

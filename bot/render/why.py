@@ -14,6 +14,7 @@ import discord
 
 from bot.analysis.findings import (
     Breadth,
+    LevelsResult,
     LevelZone,
     LiquidationFinding,
     MacroFinding,
@@ -24,7 +25,7 @@ from bot.analysis.findings import (
     TopTradersFinding,
 )
 from bot.analysis.why import Driver, Stabiliser, WhyAnswer
-from bot.fmt import MINUS, age, ago, money, pct, price_short, utc
+from bot.fmt import MINUS, age, ago, money, pct, price_at, price_decimals, price_range, stamp
 from bot.render import style
 from bot.render.basis import finding_size_text
 
@@ -56,8 +57,21 @@ def venues(names: Sequence[str]) -> str:
     return "+".join(VENUES.get(n, n) for n in names) or "no venue"
 
 
-def zone_range(z: LevelZone) -> str:
-    return f"{price_short(z.low)}–{price_short(z.high)}"
+def zone_range(z: LevelZone, decimals: int | None = None) -> str:
+    """A zone's edges; pass the ``decimals`` of every level printed beside it
+    (:func:`level_decimals`) so neighbouring zones never read the same."""
+    return price_range(z.low, z.high, decimals=decimals)
+
+
+def level_decimals(lv: LevelsResult) -> int:
+    """One precision for every price an answer about these levels prints."""
+    zones = [*lv.supports, *lv.resistances, *(b.zone for b in lv.broken)]
+    zones += [z for z in (lv.next_below, lv.next_above, lv.nearest_support, lv.nearest_resistance) if z]
+    if lv.at_price is not None:
+        zones.append(lv.at_price)
+    edges = [e for z in zones for e in (z.low, z.high)]
+    extra = [v for v in (lv.ma50, lv.ma200) if v]
+    return price_decimals(*edges, *extra)
 
 
 def rate_8h_text(rate: float) -> str:
@@ -207,7 +221,7 @@ def liquidation_text(liq: LiquidationFinding, totals: Sequence[LiquidationFindin
 
 
 def coverage_text(liq: LiquidationFinding, gap_minutes: int | None = None) -> str:
-    since = f", covered since {utc(liq.covered_from)}" if liq.covered_from else ""
+    since = f", covered since {stamp(liq.covered_from)}" if liq.covered_from else ""
     if liq.covered_from is not None and liq.end - liq.covered_from < timedelta(days=2):
         since = f", streaming for {age(liq.end - liq.covered_from)}"
     gaps = f", {gap_minutes} min of gaps" if gap_minutes else ""
@@ -324,25 +338,26 @@ def levels_text(a: WhyAnswer) -> str | None:
     lv = a.inputs.levels
     if lv is None or not lv.ok:
         return None
+    d = level_decimals(lv)
     lines = []
     for b in lv.broken[:1]:
         lines.append(
-            f"Lost {b.was} at {zone_range(b.zone)} {ago(a.inputs.now - b.broke_at)}, now {b.zone.kind}."
+            f"Lost {b.was} at {zone_range(b.zone, d)} {ago(a.inputs.now - b.broke_at)}, now {b.zone.kind}."
         )
     if lv.nearest_support is not None:
         s = lv.nearest_support
-        text = f"Support {zone_range(s)} ({pct(s.distance_pct)}, strength {s.strength:.2f})"
+        text = f"Support {zone_range(s, d)} ({pct(s.distance_pct)}, strength {s.strength:.2f})"
         if lv.next_below is not None:
-            text += f"; below {price_short(s.low)} the next support is {zone_range(lv.next_below)}"
+            text += f"; below {price_at(s.low, d)} the next support is {zone_range(lv.next_below, d)}"
         lines.append(text + ".")
     if lv.nearest_resistance is not None:
         r = lv.nearest_resistance
-        lines.append(f"Resistance {zone_range(r)} ({pct(r.distance_pct)}, strength {r.strength:.2f}).")
+        lines.append(f"Resistance {zone_range(r, d)} ({pct(r.distance_pct)}, strength {r.strength:.2f}).")
     if lv.at_price is not None:
-        lines.append(f"The price is testing {zone_range(lv.at_price)}.")
+        lines.append(f"The price is testing {zone_range(lv.at_price, d)}.")
     if not lines:
         return None
-    return "\n".join(lines) + f" [daily and hourly swings, price {price_short(lv.price)}]"
+    return "\n".join(lines) + f" [daily and hourly swings, price {price_at(lv.price, d)}]"
 
 
 def stabiliser_text(s: Stabiliser, a: WhyAnswer) -> str:
@@ -449,6 +464,7 @@ def why_embed(a: WhyAnswer) -> discord.Embed:
             inline=False,
         )
     embed.set_footer(text=footer(a))
+    embed.timestamp = a.inputs.move_as_of or a.inputs.now
     return embed
 
 
@@ -456,8 +472,6 @@ def footer(a: WhyAnswer) -> str:
     i = a.inputs
     parts = []
     if i.move_as_of is not None:
-        parts.append(
-            f"prices {VENUES.get(i.move_source, i.move_source)}, as of {utc(i.move_as_of)} ({age(i.now - i.move_as_of)} old)"
-        )
+        parts.append(f"prices {VENUES.get(i.move_source, i.move_source)}, {age(i.now - i.move_as_of)} old")
     parts.append(f"window {i.window}")
     return " · ".join(parts)

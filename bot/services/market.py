@@ -117,9 +117,11 @@ class MarketService:
     def resolve(self, text: str) -> Coin:
         """A tracked coin from user input, or a friendly error naming the closest matches."""
         try:
-            coin = self.registry.resolve(text)
+            coin = self.registry.resolve(text, among=self.tracked)  # suggest only what can answer
         except UnknownCoin as exc:
-            raise UserFacingError(str(exc) if str(exc).endswith("?") else f"{exc}.") from None
+            if exc.suggestions:
+                raise UserFacingError(str(exc)) from None
+            raise UserFacingError(f"{exc}. Tracked coins: {', '.join(self.tracked)}.") from None
         if coin.symbol not in self.tracked:
             raise UserFacingError(
                 f"{coin.symbol} ({coin.name}) is not tracked on this bot. "

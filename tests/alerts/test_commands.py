@@ -164,7 +164,7 @@ async def test_the_group_is_for_server_managers_and_servers_only(shaped: ShapedS
 @pytest.mark.parametrize(
     ("invocation", "message"),
     [
-        (f"/alerts subscribe channel:{CH_A} coins:DOGGO", "unknown coin 'DOGGO' — did you mean"),
+        (f"/alerts subscribe channel:{CH_A} coins:DOGGO", "unknown coin 'DOGGO'. Tracked coins: BTC, ETH"),
         (f"/alerts subscribe channel:{CH_A} types:whales", "Types: unknown alert type 'whales'"),
         (f"/alerts subscribe channel:{CH_A} thresholds:speed=3", "Thresholds: unknown threshold 'speed'"),
         (

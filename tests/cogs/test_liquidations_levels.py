@@ -118,10 +118,10 @@ async def test_levels_are_on_the_right_side_and_say_what_a_break_means(session: 
     requests = await session.invoke("/levels coin:BTC")
     [follow] = [r for r in requests if r.path.startswith("/webhooks/")]
     fields = {f["name"]: f["value"] for f in message_payload(follow)["embeds"][0]["fields"]}
-    assert fields["Just broken"].startswith("Lost support at $89.4K–$91.2K")
+    assert fields["Just broken"].startswith("Lost support at $89,370–$91,180")
     assert "(+" in fields["Resistance above"]
     assert "(−" in fields["Support below"]
-    assert fields["What a break would mean"].startswith("Below $85.2K the next support is")
+    assert fields["What a break would mean"].startswith("Below $85,170 the next support is $82,220–$82,990")
 
 
 async def test_same_chart_in_the_same_minute_renders_once(session: OfflineSession, selloff: App) -> None:
@@ -130,3 +130,26 @@ async def test_same_chart_in_the_same_minute_renders_once(session: OfflineSessio
     for _ in range(3):
         await session.invoke("/levels coin:ETH")
     assert charts.renders == before + 1
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "/price coin:btc",
+        "/price coin:btc,eth",
+        "/why",
+        "/why coin:sol window:4h",
+        "/liquidations coin:btc",
+        "/levels coin:eth",
+        "/movers",
+        "/derivatives",
+        "/derivatives coin:btc",
+        "/status",
+    ],
+)
+async def test_every_answer_carries_its_time_for_each_reader(session: OfflineSession, command: str) -> None:
+    """A ``timestamp`` Discord shows in each reader's timezone, and no "as of … UTC" text."""
+    await session.invoke(command)
+    [embed] = message_payload(session.fake.messages()[-1])["embeds"]
+    assert embed["timestamp"].endswith("+00:00")
+    assert " UTC" not in str(embed)

@@ -51,7 +51,8 @@ async def test_price_posts_embed_with_source_and_age(app: App, session: OfflineS
     assert fields["24h high / low"] == "$89,000 / $86,000"
     assert fields["24h volume"] == "$2.16B"
     assert fields["Other venues"] == "Binance perp: $87,080 (−1.9%)"
-    assert embed["footer"]["text"] == "Source: Binance spot · data 30 s old · as of 2026-11-26 11:59 UTC"
+    assert embed["footer"]["text"] == "Source: Binance spot · data 30 s old"
+    assert embed["timestamp"] == "2026-11-26T11:59:30+00:00"  # the data's time, in each reader's timezone
 
 
 async def test_stale_price_is_flagged_not_hidden(app: App, session: OfflineSession) -> None:
@@ -103,10 +104,58 @@ async def test_mentions_in_input_never_ping(session: OfflineSession) -> None:
 
 async def test_status_reports_sources(app: App, session: OfflineSession, clock: FrozenClock) -> None:
     app.store.sync.record_success("binance-spot", NOW - timedelta(seconds=40), "2 tickers")
+    app.store.sync.record_success("okx-spot", NOW - timedelta(hours=3), "2 tickers")
     app.store.sync.record_failure("binance-futures", NOW, "HTTP 503 on /fapi/v1/ticker/24hr")
     await session.invoke("/status")
     [embed] = message_payload(session.fake.messages()[-1])["embeds"]
+    summary, answers = embed["description"].split("\n")
+    assert summary == "🟢 1 ok · 🟡 1 stale · 🔴 1 failing"
+    assert answers.startswith("Answers: ")
     fields = {f["name"]: f["value"] for f in embed["fields"]}
-    assert fields["binance-spot"].startswith("🟢 ok\nlast success 40 s ago")
+    assert "binance-spot" not in fields  # only what is not ok is listed
+    assert fields["okx-spot"].startswith("🟡 stale\nlast success 3 h ago")
     assert "🔴 failing" in fields["binance-futures"]
     assert "HTTP 503" in fields["binance-futures"]
+
+
+async def test_status_stays_within_discords_limits_when_everything_fails(
+    app: App, session: OfflineSession
+) -> None:
+    """Every source failing with 2 KB error bodies: the fake refuses an oversize message, so a
+    reply that arrives at all is within Discord's limits."""
+    sources = [f"{venue}-{kind}" for venue in ("binance", "bybit", "okx", "coingecko") for kind in "abcdef"]
+    for i, source in enumerate(sources):
+        app.store.sync.record_failure(source, NOW, f"HTTP 502 body {i}: " + "<html>bad gateway</html>\n" * 90)
+    for venue in ("binance", "bybit", "okx"):
+        app.store.sync.open_stream_session(venue, NOW - timedelta(hours=1))
+    await session.invoke("/status")
+    payload = message_payload(session.fake.messages()[-1])
+    [embed] = payload["embeds"]
+    assert embed["description"].startswith(f"🔴 {len(sources)} failing\nAnswers: ")
+    names = [f["name"] for f in embed["fields"]]
+    assert names[-1] == "Liquidation streams"
+    listed = set(names[:-2])
+    more = embed["fields"][-2]
+    assert more["name"] == f"…and {len(sources) - len(listed)} more not ok"
+    assert listed | set(more["value"].split(", ")) == set(sources)  # nothing silently dropped
+    assert len(embed["fields"]) <= 25
+    assert all(len(f["value"]) <= 1024 for f in embed["fields"])
+
+
+async def test_suggestions_are_only_tracked_coins(app: App, session: OfflineSession) -> None:
+    """`notacoin` once suggested INJ, which then answered "not tracked"."""
+    market = app.services.market
+    tracked = set(market.tracked)
+    assert {c.symbol for c in market.registry.suggest("notacoin")} - tracked  # an untracked one is close
+    await session.invoke("/price coin:notacoin")
+    text = message_payload(session.fake.messages()[-1])["embeds"][0]["description"]
+    assert text.startswith("unknown coin 'notacoin' — did you mean ")
+    suggested = set(text.split("did you mean ")[1].rstrip("?").split(", "))
+    assert suggested
+    assert suggested <= tracked
+
+
+async def test_nothing_close_among_the_tracked_names_them(session: OfflineSession) -> None:
+    await session.invoke("/price coin:zzqqxx")
+    text = message_payload(session.fake.messages()[-1])["embeds"][0]["description"]
+    assert text == "unknown coin 'zzqqxx'. Tracked coins: BTC, ETH, SOL, BNB, XRP, PEPE."

@@ -50,7 +50,8 @@ def poisoned_app(selloff_db: BuiltScenario, tmp_path: Path) -> Iterator[App]:
     now = market.clock()
     store = app.store.sync
     store.record_failure("binance-futures", now, f"HTTP 400 on /fapi: {POISON}")
-    store.record_success(f"{USER}-feed", now - timedelta(seconds=5), f"2 rows {ROLE}")
+    # stale, so /status lists it (sources that are ok are only counted)
+    store.record_success(f"{USER}-feed", now - timedelta(days=3), f"2 rows {ROLE}")
     yield app
     app.close()
 

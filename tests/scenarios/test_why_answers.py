@@ -3,11 +3,13 @@ every number in the text traceable to a finding; the exact embed Discord would r
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import tempfile
 from collections.abc import AsyncIterator, Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -148,7 +150,7 @@ NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 
 def numbers_in(value: Any, out: set[str]) -> None:
     """Every way the renderer may format a numeric leaf of the findings."""
-    from bot.fmt import money, pct, price, price_short
+    from bot.fmt import money, pct, price, price_at, price_short
 
     if isinstance(value, dict):
         for v in value.values():
@@ -173,11 +175,14 @@ def numbers_in(value: Any, out: set[str]) -> None:
             str(value),
         ]
         if abs(x) < 1e15:
+            texts += [price_at(x, d) for d in range(-3, 13)]  # levels at a shared precision
             texts += [money(x / h) for h in (1, 4, 24, 168)]  # per-hour rates
         for t in texts:
             out.update(NUMBER.findall(t))
     elif isinstance(value, str):
         out.update(NUMBER.findall(value))
+        with contextlib.suppress(ValueError):  # a time, shown as Discord's <t:unix:…> markup
+            out.add(str(int(datetime.fromisoformat(value).timestamp())))
 
 
 def embed_text(embed: dict[str, Any]) -> str:
