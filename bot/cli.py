@@ -6,12 +6,18 @@ import argparse
 import asyncio
 import json
 import logging
+import os
+import re
+import sqlite3
 import sys
 from collections.abc import Sequence
+from datetime import timedelta
 from pathlib import Path
 
 from bot.scenarios import ScenarioError
+from bot.scenarios.load import StoreNotEmpty
 from bot.settings import ConfigError, Settings, load_settings
+from bot.store.open import StoreError, describe_sqlite_error
 
 DEMO = "selloff"  # the bundled scenario `console --demo` opens
 CHART_DIR = Path("charts")  # where ask and console write the charts they receive
@@ -51,6 +57,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     imp = sub.add_parser("import", help="load a scenario file into the configured store (moved to now)")
     imp.add_argument("file", type=Path)
+    imp.add_argument(
+        "--replace",
+        action="store_true",
+        help="swap the store's market data for the scenario (one transaction; alert subscriptions kept)",
+    )
 
     exp = sub.add_parser("export", help="write the configured store's recent state as a scenario file")
     exp.add_argument("file", type=Path, help="target (.json, or .json.gz to compress)")
@@ -59,7 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
         default="35d",
         help="how far back (default 35d: the baselines answers need; daily bars always reach 420d)",
     )
-    exp.add_argument("--name", default="exported", help="the scenario's name")
+    exp.add_argument("--name", default="exported", help="the scenario's name (a-z, 0-9, - and _)")
+    exp.add_argument("--force", action="store_true", help="overwrite an existing file")
 
     health = sub.add_parser(
         "health", help="exit 0 if the collectors ran recently, 1 if the scheduler stalled"
@@ -89,6 +101,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         else logging.WARNING,
         format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
     )
+    settings: Settings | None = None
     try:
         settings = _settings(args)
         if args.command == "run":
@@ -109,17 +122,35 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "health":
             return cmd_health(settings, args.max_age)
         if args.command == "import":
-            return cmd_import(settings, args.file)
+            return cmd_import(settings, args.file, replace=args.replace)
         if args.command == "export":
-            return cmd_export(settings, args.file, since=args.since, name=args.name)
+            return cmd_export(settings, args.file, since=args.since, name=args.name, force=args.force)
         if args.command == "sync-commands":
             return cmd_sync(settings, args)
-    except (ConfigError, ScenarioError) as exc:
-        print(str(exc), file=sys.stderr)
+    except (ConfigError, ScenarioError, StoreError, StoreNotEmpty, UsageError) as exc:
+        print(_one_line(str(exc)), file=sys.stderr)
         return 2
+    except sqlite3.Error as exc:
+        print(
+            f"error: {_one_line(describe_sqlite_error(exc, str(settings.db) if settings else 'store'))}",
+            file=sys.stderr,
+        )
+        return 1
+    except OSError as exc:
+        where = f" {exc.filename}" if exc.filename else ""
+        print(f"error:{where}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
     return 2  # pragma: no cover - argparse requires a command
+
+
+class UsageError(Exception):
+    """A command-line argument that cannot be used; the message is one line naming it."""
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
 
 
 def _token(settings: Settings) -> str | None:
@@ -265,38 +296,72 @@ def cmd_health(settings: Settings, max_age: int | None) -> int:
     return 0
 
 
-def cmd_import(settings: Settings, file: Path) -> int:
-    from bot.app import build_app
+def cmd_import(settings: Settings, file: Path, *, replace: bool = False) -> int:
     from bot.clock import system_clock
     from bot.scenarios import apply_scenario, load_scenario
+    from bot.store import Store
 
     scenario = load_scenario(file)
-    app = build_app(settings)
+    store = Store(settings.db)
     try:
-        now = apply_scenario(scenario, app.store.sync, now=system_clock())
+        now = apply_scenario(scenario, store, now=system_clock(), replace=replace)
     finally:
-        app.close()
+        store.close()
     print(f"imported {scenario.label} into {settings.db}, moved to now ({now:%Y-%m-%d %H:%M} UTC)")
     return 0
 
 
-def cmd_export(settings: Settings, file: Path, *, since: str, name: str) -> int:
-    from datetime import timedelta
+MAX_SINCE_DAYS = 3650
+_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
-    from bot.app import build_app
+
+def parse_since(text: str) -> timedelta:
+    """``--since``: a positive duration like 90m, 24h or 7d, at most ten years."""
+    from bot.scenarios.model import _PART, _UNIT_SECONDS
+
+    body = text.strip().lstrip("-")
+    parts = _PART.findall(body) if len(body) <= 32 else []
+    if not parts or "".join(n + u for n, u in parts) != body:
+        raise UsageError(f"error: --since {text!r}: use a duration like 90m, 24h or 7d")
+    seconds = sum(int(n) * _UNIT_SECONDS[u] for n, u in parts)
+    if not 0 < seconds <= MAX_SINCE_DAYS * 86_400:
+        raise UsageError(f"error: --since {text!r}: between 1s and {MAX_SINCE_DAYS}d")
+    return timedelta(seconds=seconds)
+
+
+def _check_export_target(settings: Settings, file: Path, *, force: bool) -> None:
+    """Refuse a target that is the store itself (or its WAL files), a folder, or an existing
+    file without ``--force``."""
+    if not str(file).strip():
+        raise UsageError("error: export needs a file path")
+    if file.is_dir():
+        raise UsageError(f"error: {file} is a folder: give a file path, e.g. {file}/export.json.gz")
+    target = os.path.realpath(file)
+    db = os.path.realpath(settings.db)
+    for part in (db, db + "-wal", db + "-shm", db + "-journal"):
+        same = target == part or (file.exists() and os.path.exists(part) and os.path.samefile(file, part))
+        if same:
+            raise UsageError(f"error: {file} is the store itself ({settings.db}): refusing to overwrite it")
+    if file.exists() and not force:
+        raise UsageError(f"error: {file} exists: pass --force to replace it")
+
+
+def cmd_export(settings: Settings, file: Path, *, since: str, name: str, force: bool = False) -> int:
     from bot.clock import system_clock
-    from bot.scenarios import export_scenario, resolve_time, write_scenario
+    from bot.scenarios import export_scenario, write_scenario
+    from bot.store import Store
 
+    span = parse_since(since)
+    if not _NAME.match(name):
+        raise UsageError(f"error: --name {name!r}: lower-case letters, digits, - and _ (at most 64)")
+    _check_export_target(settings, file, force=force)
+    if not settings.db.is_file():
+        raise UsageError(f"error: no store at {settings.db}: nothing to export")
     now = system_clock()
-    try:
-        span = now - resolve_time(f"-{since.lstrip('-')}", now)
-    except ScenarioError:
-        print(f"error: --since {since!r}: use a duration like 90m, 24h or 7d", file=sys.stderr)
-        return 2
-    app = build_app(settings)
+    store = Store(settings.db)
     try:
         scenario = export_scenario(
-            app.store.sync,
+            store,
             now=now,
             since=span,
             coins=settings.coins,
@@ -304,7 +369,7 @@ def cmd_export(settings: Settings, file: Path, *, since: str, name: str) -> int:
             since_by_interval={"1d": max(span, timedelta(days=420))},  # levels need the daily history
         )
     finally:
-        app.close()
+        store.close()
     size = write_scenario(scenario, file)
     print(
         f"wrote {file} ({size / 1e6:.2f} MB): {settings.db} from {now - span:%Y-%m-%d %H:%M} to {now:%Y-%m-%d %H:%M} UTC"

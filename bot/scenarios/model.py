@@ -50,6 +50,8 @@ TIME_HELP = (
     "an ISO time with a timezone ('2026-03-10T15:00:00Z'), 'now', "
     "or a time before now like '-90m', '-2h', '-30d', '-1d6h'"
 )
+MAX_SPAN_SECONDS = 100 * 366 * 86_400  # a relative time reaches back at most a century
+MIN_YEAR, MAX_YEAR = 1970, 2200
 _UNIT_SECONDS = {"w": 604_800, "d": 86_400, "h": 3_600, "m": 60, "s": 1}
 _PART = re.compile(r"(\d+)([wdhms])")
 
@@ -70,13 +72,18 @@ def resolve_time(text: str, now: datetime) -> datetime:
         parts = _PART.findall(text)
         if not parts or "".join(n + u for n, u in parts) != text[1:]:
             raise ValueError(f"bad time {text!r}: expected {TIME_HELP}")
-        return now - timedelta(seconds=sum(int(n) * _UNIT_SECONDS[u] for n, u in parts))
+        seconds = sum(int(n) * _UNIT_SECONDS[u] for n, u in parts)
+        if seconds > MAX_SPAN_SECONDS:
+            raise ValueError(f"bad time {text!r}: more than {MAX_SPAN_SECONDS // 86_400} days back")
+        return now - timedelta(seconds=seconds)
     try:
         value = datetime.fromisoformat(text)
     except ValueError:
         raise ValueError(f"bad time {text!r}: expected {TIME_HELP}") from None
     if value.tzinfo is None:
         raise ValueError(f"bad time {text!r}: an absolute time needs a timezone (e.g. 'Z')")
+    if not MIN_YEAR <= value.year <= MAX_YEAR:
+        raise ValueError(f"bad time {text!r}: outside the years {MIN_YEAR}-{MAX_YEAR}")
     return value.astimezone(UTC)
 
 
@@ -107,6 +114,8 @@ def format_relative(value: datetime, now: datetime) -> str:
 def _utc(value: datetime) -> datetime:
     if value.tzinfo is None:
         raise ValueError("now must carry a timezone (e.g. 2026-03-10T15:00:00Z)")
+    if not MIN_YEAR <= value.year <= MAX_YEAR:
+        raise ValueError(f"now must lie within the years {MIN_YEAR}-{MAX_YEAR}")
     return value.astimezone(UTC)
 
 

@@ -10,12 +10,11 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
-
-import sqlite_utils
 
 from bot.clock import from_ms, to_ms
 from bot.models import (
@@ -31,8 +30,9 @@ from bot.models import (
     Ticker,
     TopTraderRatio,
 )
-from bot.store.reads import StoreReads
-from bot.store.schema import ALL_COINS, HOUR_MS, MINUTE_MS, migrate
+from bot.store.open import connect_store
+from bot.store.scenario_io import ScenarioRows
+from bot.store.schema import ALL_COINS, HOUR_MS, MINUTE_MS
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -93,16 +93,12 @@ def _ms(dt: datetime | None) -> int | None:
     return None if dt is None else to_ms(dt)
 
 
-class Store(StoreReads):
+class Store(ScenarioRows):
     def __init__(self, path: Path | str) -> None:
         self.path = str(path)
-        if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self.conn = sqlite3.connect(self.path, check_same_thread=False, timeout=30)
-        self.conn.execute("PRAGMA journal_mode=WAL")
-        self.conn.execute("PRAGMA synchronous=NORMAL")
-        self.conn.execute("PRAGMA foreign_keys=ON")
-        self.db = sqlite_utils.Database(self.conn)
+        # checks what it opens (a store or an empty file) and refuses anything else untouched
+        self.conn = connect_store(self.path)
+        self._batch_depth = 0
         self.lock = threading.RLock()
         self._local = threading.local()
         # each reader with its own lock: readers never wait for each other, but close() waits
@@ -110,11 +106,41 @@ class Store(StoreReads):
         self._readers: list[tuple[sqlite3.Connection, threading.Lock]] = []
         self._closed = False
         self._trace: tuple[Callable[[str], object] | None, Callable[[], int] | None, int] = (None, None, 0)
-        with self.lock:
-            migrate(self.conn)
         # the liquidation ingest's staging table: per connection, in memory, never on disk
         self.conn.execute("PRAGMA temp_store=MEMORY")
         self.conn.execute(_STAGE_TABLE)
+
+    @contextmanager
+    def _tx(self) -> Iterator[None]:
+        """One write's transaction, or nothing inside :meth:`batch` (whose transaction it joins)."""
+        if self._batch_depth:
+            yield
+            return
+        with self.conn:
+            yield
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Every write inside is one transaction, taken with the write lock up front: all of it
+        is committed or none of it (an exception, a SIGKILL, a full disk)."""
+        with self.lock:
+            if self._batch_depth:
+                self._batch_depth += 1
+                try:
+                    yield
+                finally:
+                    self._batch_depth -= 1
+                return
+            self.conn.execute("BEGIN IMMEDIATE")
+            self._batch_depth = 1
+            try:
+                yield
+            except BaseException:
+                self._batch_depth = 0
+                self.conn.rollback()
+                raise
+            self._batch_depth = 0
+            self.conn.commit()
 
     def close(self) -> None:
         with self.lock:
@@ -167,7 +193,7 @@ class Store(StoreReads):
         rows = [(e.id, e.symbol, e.change_24h_pct, e.market_cap, to_ms(at)) for e in entries]
         if not rows:
             return 0
-        with self.lock, self.conn:
+        with self.lock, self._tx():
             self.conn.execute("DELETE FROM market_breadth")
             self.conn.executemany(
                 "INSERT INTO market_breadth (cg_id, symbol, change_24h_pct, market_cap, ts_ms) VALUES (?,?,?,?,?)",
@@ -191,7 +217,7 @@ class Store(StoreReads):
             f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))}) "  # noqa: S608
             f"ON CONFLICT ({', '.join(pk)}) DO UPDATE SET {updates}"
         )
-        with self.lock, self.conn:
+        with self.lock, self._tx():
             self.conn.executemany(sql, [tuple(r[c] for c in cols) for r in rows])
         return len(rows)
 
@@ -214,7 +240,7 @@ class Store(StoreReads):
             for ts in (int(e.ts.timestamp() * 1000),)  # bot.clock.to_ms, inlined: per event
         ]
         conn = self.conn
-        with self.lock, conn:
+        with self.lock, self._tx():
             conn.execute(_STAGE_CLEAR)
             conn.executemany(_STAGE_INSERT, rows)
             conn.execute(_STAGE_DROP_STORED)
@@ -227,14 +253,14 @@ class Store(StoreReads):
         return new
 
     def open_stream_session(self, venue: str, at: datetime) -> None:
-        with self.lock, self.conn:
+        with self.lock, self._tx():
             self.conn.execute(
                 "INSERT OR IGNORE INTO stream_sessions (venue, connected_ms) VALUES (?, ?)",
                 (venue, to_ms(at)),
             )
 
     def close_stream_session(self, venue: str, at: datetime) -> None:
-        with self.lock, self.conn:
+        with self.lock, self._tx():
             self.conn.execute(
                 "UPDATE stream_sessions SET disconnected_ms = ? WHERE venue = ? AND disconnected_ms IS NULL",
                 (to_ms(at), venue),
@@ -243,7 +269,7 @@ class Store(StoreReads):
     def close_dangling_sessions(self) -> int:
         """Close sessions a crash left open at the last event seen on that venue (or at their
         own start): the time the process was down is then a gap, not coverage."""
-        with self.lock, self.conn:
+        with self.lock, self._tx():
             cur = self.conn.execute(
                 "UPDATE stream_sessions SET disconnected_ms = MAX(connected_ms, COALESCE(("
                 "SELECT MAX(ts_ms) FROM liquidations l WHERE l.venue = stream_sessions.venue "
@@ -252,7 +278,7 @@ class Store(StoreReads):
         return cur.rowcount
 
     def record_success(self, source: str, at: datetime, detail: str = "") -> None:
-        with self.lock, self.conn:
+        with self.lock, self._tx():
             self.conn.execute(
                 "INSERT INTO source_health (source, last_success_ms, consecutive_failures, detail) "
                 "VALUES (?, ?, 0, ?) ON CONFLICT(source) DO UPDATE SET last_success_ms = excluded.last_success_ms, "
@@ -263,7 +289,7 @@ class Store(StoreReads):
     def record_failure(
         self, source: str, at: datetime, error: str, disabled_reason: str | None = None
     ) -> None:
-        with self.lock, self.conn:
+        with self.lock, self._tx():
             self.conn.execute(
                 "INSERT INTO source_health (source, last_error, last_error_ms, consecutive_failures, "
                 "disabled_reason) VALUES (?, ?, ?, 1, ?) ON CONFLICT(source) DO UPDATE SET "
@@ -281,7 +307,7 @@ class Store(StoreReads):
         every-minute points only matter for the short windows."""
         cutoff = to_ms(now - raw_retention)
         dense = to_ms(now - dense_for)
-        with self.lock, self.conn:
+        with self.lock, self._tx():
             cur = self.conn.execute("DELETE FROM liquidations WHERE ts_ms < ?", (cutoff,))
             # Only the slab that aged past ``dense_for`` since the last runs: older points were
             # thinned then, and a bounded slab keeps each run's work (and memory) small.
@@ -345,12 +371,18 @@ class Store(StoreReads):
         return reader
 
     def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
-        reader = self._reader()
+        # inside a batch, reads see the batch's own writes (and nobody else's in between)
+        reader = None if self._batch_depth else self._reader()
         conn, lock = (self.conn, self.lock) if reader is None else reader
         with lock:
             cur = conn.execute(sql, params)
             names = [d[0] for d in cur.description]
             return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+    def _execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """One write statement, in its own transaction or the enclosing :meth:`batch`."""
+        with self.lock, self._tx():
+            return self.conn.execute(sql, params).rowcount
 
     def _tuples(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """Rows as the cursor gives them, for columnar reads."""
@@ -393,8 +425,10 @@ class Store(StoreReads):
         ]
 
     def count(self, table: str) -> int:
+        if not table.isidentifier():
+            raise ValueError(f"not a table name: {table!r}")
         with self.lock:
-            return int(self.db[table].count)
+            return int(self.conn.execute(f"SELECT COUNT(*) FROM [{table}]").fetchone()[0])  # noqa: S608
 
 
 class AsyncStore:

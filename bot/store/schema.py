@@ -143,15 +143,24 @@ SCHEMA_VERSION = len(MIGRATIONS)
 
 
 def migrate(conn: sqlite3.Connection) -> int:
-    """Bring the schema to :data:`SCHEMA_VERSION`; returns the version found before."""
+    """Bring the schema to :data:`SCHEMA_VERSION`; returns the version found before.
+
+    Each step runs under ``BEGIN IMMEDIATE`` (the write lock, waiting on the busy timeout) and
+    re-reads the version inside it, so processes opening a new store at once never both create
+    the tables: the second sees the first's version and skips the step."""
     (found,) = conn.execute("PRAGMA user_version").fetchone()
     if found > SCHEMA_VERSION:
         raise RuntimeError(f"store schema v{found} is newer than this build (v{SCHEMA_VERSION})")
-    for version in range(found, SCHEMA_VERSION):
+    version = int(found)
+    while version < SCHEMA_VERSION:
         with conn:
-            conn.execute("BEGIN")
+            conn.execute("BEGIN IMMEDIATE")
+            (version,) = conn.execute("PRAGMA user_version").fetchone()
+            if version >= SCHEMA_VERSION:
+                break
             for statement in MIGRATIONS[version].split(";"):
                 if statement.strip():
                     conn.execute(statement)
             conn.execute(f"PRAGMA user_version = {version + 1}")
+        version += 1
     return int(found)

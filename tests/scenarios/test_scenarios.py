@@ -389,7 +389,7 @@ def test_export_narrows_by_window_coins_and_interval(selloff_store: Store) -> No
         since_by_interval={"1h": timedelta(hours=6)},
     )
     assert exported.coins == ["BTC"]
-    assert exported.sample_data is False
+    assert exported.sample_data is True  # the store came from a sample: the label travels
     assert {c.coin for c in exported.candles} == {"BTC"}
     hourly = next(c for c in exported.candles if c.interval == "1h" and c.market == "spot")
     assert len(hourly.rows) == 6

@@ -8,6 +8,7 @@ import pytest
 
 from bot.models import Candle, Liquidation, Ticker
 from bot.store import Store
+from bot.store.open import StoreError
 from bot.store.schema import SCHEMA_VERSION
 
 T0 = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
@@ -108,7 +109,7 @@ def test_newer_schema_is_refused(tmp_path: Path) -> None:
     conn = sqlite3.connect(path)
     conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
     conn.close()
-    with pytest.raises(RuntimeError, match="newer than this build"):
+    with pytest.raises(StoreError, match="newer than this build"):
         Store(path)
 
 
