@@ -28,6 +28,10 @@ COGS = ("cogs.market", "cogs.liquidations", "cogs.levels", "cogs.meta", "cogs.al
 
 
 class TapewatchTree(app_commands.CommandTree["TapewatchBot"]):
+    # counted for the offline `ask`, whose exit status says whether the command worked
+    failures = 0  # crashed: the generic "something went wrong" reply
+    refusals = 0  # refused with a message for the user (a bad option, a missing permission)
+
     async def on_error(
         self, interaction: discord.Interaction[TapewatchBot], error: app_commands.AppCommandError
     ) -> None:
@@ -39,12 +43,15 @@ class TapewatchTree(app_commands.CommandTree["TapewatchBot"]):
             log.warning("/%s: the interaction expired before it was answered", command)
             return
         if isinstance(original, UserFacingError):
+            self.refusals += 1
             await send(interaction, embed=error_embed(str(original)), ephemeral=True)
             return
         if isinstance(error, app_commands.CheckFailure):
+            self.refusals += 1
             await send(interaction, embed=error_embed(_check_message(error)), ephemeral=True)
             return
         command = interaction.command.qualified_name if interaction.command else "?"
+        self.failures += 1
         log.error("command /%s failed (guild %s)", command, interaction.guild_id, exc_info=original or error)
         await send(
             interaction,

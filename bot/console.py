@@ -7,6 +7,7 @@ coins); piped input is read line by line, so ``echo "/price coin:btc" | tapewatc
 from __future__ import annotations
 
 import asyncio
+import logging
 import sys
 from collections.abc import Iterable
 from pathlib import Path
@@ -103,7 +104,14 @@ async def run_console(settings: Settings, *, collect: bool = True, scenario: Pat
         print(f"Collecting live market data into {settings.db} …", flush=True)
         with app_for(settings, None) as app:
             async with collector_for(app) as collector:
-                report = await collector.run_once()
+                # each source's outcome is printed below: its warning log line would say it twice
+                collector_log = logging.getLogger("bot.collector")
+                level = collector_log.level
+                collector_log.setLevel(logging.ERROR)
+                try:
+                    report = await collector.run_once()
+                finally:
+                    collector_log.setLevel(level)
                 for source in report.sources:
                     print("  " + source.line())
                 if await app.store.run(app.store.sync.count, "tickers"):

@@ -305,6 +305,8 @@ class AlertsCog(
         guild_id = self._guild(interaction)
         try:
             span = parse_duration(duration)
+        except OverflowError:  # digits past any duration: out of range, not a crash
+            raise UserFacingError("Mute for between 1 minute and 7 days (or off).") from None
         except ValueError as exc:
             raise UserFacingError(f"Duration: {exc}.") from None
         if span is not None and not MIN_MUTE <= span <= MAX_MUTE:
@@ -380,6 +382,10 @@ class AlertsCog(
         try:
             local = parse_local_time(time)
             zone = resolve_timezone(timezone)
+        except OSError:  # a region such as "Europe" is a folder of zones, not a zone
+            raise UserFacingError(
+                f"Unknown timezone {timezone!r}: use a name like Europe/Berlin, America/New_York or UTC."
+            ) from None
         except ValueError as exc:
             raise UserFacingError(f"{str(exc)[0].upper()}{str(exc)[1:]}.") from None
         check_can_post(interaction, channel_id)

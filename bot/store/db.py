@@ -299,6 +299,18 @@ class Store(ScenarioRows):
                 (source, error[:500], to_ms(at), disabled_reason),
             )
 
+    def beat(self, name: str, at: datetime, detail: str = "") -> None:
+        """Record that ``name`` (e.g. the gateway) was alive at ``at``."""
+        with self.lock, self._tx():
+            self.conn.execute(
+                "INSERT INTO heartbeats (name, ts_ms, detail) VALUES (?, ?, ?) "
+                "ON CONFLICT(name) DO UPDATE SET ts_ms = excluded.ts_ms, detail = excluded.detail",
+                (name, to_ms(at), detail[:200]),
+            )
+
+    def heartbeats(self) -> dict[str, datetime]:
+        return {r["name"]: from_ms(r["ts_ms"]) for r in self._rows("SELECT name, ts_ms FROM heartbeats")}
+
     def prune(
         self, now: datetime, raw_retention: timedelta, dense_for: timedelta = timedelta(hours=48)
     ) -> int:
