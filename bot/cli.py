@@ -185,6 +185,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 1
+    except OverflowError as exc:  # digits past anything a duration or a count can hold
+        print(f"error: a value is out of range ({exc})", file=sys.stderr)
+        return 2
     except OSError as exc:
         where = f" {exc.filename}:" if exc.filename else ""
         print(f"error:{where} {exc.strerror or exc}", file=sys.stderr)
