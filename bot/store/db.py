@@ -89,6 +89,9 @@ _ROLL_UPS: tuple[tuple[str, tuple[object, ...]], ...] = (
 )
 
 
+THINNED_UNTIL = "prune:thinned-until"  # the mark where thinning of old points stopped
+
+
 def _ms(dt: datetime | None) -> int | None:
     return None if dt is None else to_ms(dt)
 
@@ -303,35 +306,76 @@ class Store(ScenarioRows):
         """Record that ``name`` (e.g. the gateway) was alive at ``at``."""
         with self.lock, self._tx():
             self.conn.execute(
-                "INSERT INTO heartbeats (name, ts_ms, detail) VALUES (?, ?, ?) "
+                "INSERT INTO marks (name, ts_ms, detail) VALUES (?, ?, ?) "
                 "ON CONFLICT(name) DO UPDATE SET ts_ms = excluded.ts_ms, detail = excluded.detail",
                 (name, to_ms(at), detail[:200]),
             )
 
     def heartbeats(self) -> dict[str, datetime]:
-        return {r["name"]: from_ms(r["ts_ms"]) for r in self._rows("SELECT name, ts_ms FROM heartbeats")}
+        """Every mark by name (heartbeats and watermarks)."""
+        return {r["name"]: from_ms(r["ts_ms"]) for r in self._rows("SELECT name, ts_ms FROM marks")}
 
     def prune(
-        self, now: datetime, raw_retention: timedelta, dense_for: timedelta = timedelta(hours=48)
+        self,
+        now: datetime,
+        raw_retention: timedelta,
+        dense_for: timedelta = timedelta(hours=48),
+        catch_up: timedelta = timedelta(days=30),
     ) -> int:
-        """Drop raw liquidation events past retention (the roll-ups are kept for baselines), and
-        thin open-interest and funding points older than ``dense_for`` to one per hour: the
-        every-minute points only matter for the short windows."""
+        """Keep the store's size bounded by design; returns how many raw events were dropped.
+
+        - Raw liquidation events past retention are dropped, and so are their per-minute
+          roll-ups: the hourly roll-ups (written with them) keep the baselines.
+        - Open-interest and funding points older than ``dense_for`` are thinned to one per hour
+          (the every-minute points only matter for the short windows), from where the last run
+          stopped (a watermark in ``marks``), at most ``catch_up`` per run: a bot that was down
+          for weeks catches up over a few runs instead of keeping dense points forever.
+        - Freed pages are returned to the filesystem (incremental vacuum; stores created before
+          this build keep their free pages for reuse)."""
         cutoff = to_ms(now - raw_retention)
         dense = to_ms(now - dense_for)
         with self.lock, self._tx():
             cur = self.conn.execute("DELETE FROM liquidations WHERE ts_ms < ?", (cutoff,))
-            # Only the slab that aged past ``dense_for`` since the last runs: older points were
-            # thinned then, and a bounded slab keeps each run's work (and memory) small.
-            slab = dense - 3 * 86_400_000
-            for table in ("open_interest", "funding"):
+            self.conn.execute("DELETE FROM liq_minute WHERE minute_ms < ?", (cutoff,))
+            start = self._thinned_until()
+            end = min(dense, start + int(catch_up.total_seconds() * 1000))
+            if end > start:
+                for table in ("open_interest", "funding"):
+                    self.conn.execute(
+                        f"DELETE FROM {table} WHERE ts_ms >= ? AND ts_ms < ? AND (coin, venue, ts_ms) NOT IN ("  # noqa: S608
+                        f"SELECT coin, venue, MIN(ts_ms) FROM {table} WHERE ts_ms >= ? AND ts_ms < ? "
+                        "GROUP BY coin, venue, ts_ms / 3600000)",
+                        (start, end, start, end),
+                    )
                 self.conn.execute(
-                    f"DELETE FROM {table} WHERE ts_ms >= ? AND ts_ms < ? AND (coin, venue, ts_ms) NOT IN ("  # noqa: S608
-                    f"SELECT coin, venue, MIN(ts_ms) FROM {table} WHERE ts_ms >= ? AND ts_ms < ? "
-                    "GROUP BY coin, venue, ts_ms / 3600000)",
-                    (slab, dense, slab, dense),
+                    "INSERT INTO marks (name, ts_ms) VALUES (?, ?) "
+                    "ON CONFLICT(name) DO UPDATE SET ts_ms = excluded.ts_ms",
+                    (THINNED_UNTIL, end),
                 )
-        return cur.rowcount
+        removed = cur.rowcount
+        self._incremental_vacuum()
+        return removed
+
+    def _thinned_until(self) -> int:
+        """Where thinning stopped last time; the oldest point for a store never thinned."""
+        row = self.conn.execute("SELECT ts_ms FROM marks WHERE name = ?", (THINNED_UNTIL,)).fetchone()
+        if row is not None:
+            return int(row[0])
+        oldest = [
+            self.conn.execute(f"SELECT MIN(ts_ms) FROM {t}").fetchone()[0]  # noqa: S608
+            for t in ("open_interest", "funding")
+        ]
+        found = [int(v) for v in oldest if v is not None]
+        # an hour boundary, so the first run's hours are whole
+        return min(found) // HOUR_MS * HOUR_MS if found else 0
+
+    def _incremental_vacuum(self) -> None:
+        with self.lock:
+            if self.path == ":memory:" or self._batch_depth:
+                return
+            (mode,) = self.conn.execute("PRAGMA auto_vacuum").fetchone()
+            if mode == 2:  # INCREMENTAL; stepped to the end only by executescript (execute frees one page)
+                self.conn.executescript("PRAGMA incremental_vacuum;")
 
     def instrument(
         self,

@@ -137,10 +137,11 @@ MIGRATIONS: list[str] = [
     CREATE INDEX liq_minute_time_sums ON liq_minute (minute_ms, side, venue, usd, events, max_usd);
     DROP INDEX liq_minute_time;
     """,
-    # 7 (issue 15): heartbeats a long-running process writes (the bot's Discord gateway), so
-    #    `tapewatch health` can tell a live bot from one whose gateway has been down for minutes
+    # 7 (issue 15): time marks. Heartbeats a long-running process writes (the bot's Discord
+    #    gateway), so `tapewatch health` can tell a live bot from one whose gateway has been down
+    #    for minutes; and watermarks (how far pruning has thinned old points)
     """
-    CREATE TABLE heartbeats (
+    CREATE TABLE marks (
         name TEXT PRIMARY KEY, ts_ms INTEGER NOT NULL, detail TEXT NOT NULL DEFAULT ''
     );
     """,
