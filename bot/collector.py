@@ -10,6 +10,7 @@ venue.
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -28,6 +29,7 @@ from bot.providers.okx import OkxProvider
 from bot.providers.yahoo import YahooProvider
 from bot.settings import Settings
 from bot.store import AsyncStore, Store
+from bot.store.open import describe_sqlite_error
 
 log = logging.getLogger(__name__)
 
@@ -152,8 +154,12 @@ class Collector:
             await self.store.run(self.sync.record_failure, source, self.clock(), exc.reason)
             report.error = exc.reason
             return report
-        report.stored = await self.store.run(save, data)
-        await self.store.run(self.sync.record_success, source, self.clock(), f"{report.stored} {detail}")
+        try:
+            report.stored = await self.store.run(save, data)
+            await self.store.run(self.sync.record_success, source, self.clock(), f"{report.stored} {detail}")
+        except sqlite3.Error as exc:  # a full disk or a lock held too long: one line, next cycle retries
+            report.error = describe_sqlite_error(exc, self.sync.path)
+            log.error("collect %s: %s", source, report.error)
         return report
 
     def _tickers_saver(self) -> Callable[[list[Ticker]], int]:

@@ -145,7 +145,8 @@ def connect_store(path: str) -> sqlite3.Connection:
         raise StoreError(describe_sqlite_error(exc, path)) from None
     try:
         # a new file: incremental vacuum must be chosen before the first table exists
-        conn.execute("PRAGMA auto_vacuum=INCREMENTAL")
+        if conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()[0] == 0:
+            conn.execute("PRAGMA auto_vacuum=INCREMENTAL")
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA foreign_keys=ON")

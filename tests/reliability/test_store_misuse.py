@@ -262,3 +262,49 @@ def test_deep_nesting_and_corrupt_gzip_are_one_line(tmp_path: Path) -> None:
     corrupt.write_bytes(gzip.compress(b'{"a": 1}')[:-6] + b"garbage")
     with pytest.raises(ScenarioError, match="cannot read"):
         load_scenario(corrupt)
+
+
+# -- disk full and a held lock ----------------------------------------------------------------
+
+
+def test_disk_full_during_import_is_one_line_and_changes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A full disk, simulated with SQLite's page cap (a tmpfs mount needs privileges the test
+    machines lack): one line, and the store holds what it held before."""
+    import bot.store.db as db_module
+    from bot.store.open import connect_store
+
+    db = tmp_path / "full.db"
+    Store(db).close()
+
+    def capped(path: str) -> sqlite3.Connection:
+        conn = connect_store(path)
+        (pages,) = conn.execute("PRAGMA page_count").fetchone()
+        conn.execute(f"PRAGMA max_page_count = {pages + 20}")
+        return conn
+
+    monkeypatch.setattr(db_module, "connect_store", capped)
+    assert main(["--db", str(db), "import", SELLOFF]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1
+    assert "disk is full" in err[0]
+    monkeypatch.undo()
+    assert _counts(db) == {"candles": 0, "open_interest": 0}
+
+
+def test_a_held_write_lock_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import bot.store.open as open_module
+
+    db = tmp_path / "locked.db"
+    Store(db).close()
+    monkeypatch.setattr(open_module, "BUSY_TIMEOUT_S", 0.3)
+    with closing(sqlite3.connect(db)) as holder:
+        holder.execute("BEGIN IMMEDIATE")
+        assert main(["--db", str(db), "import", SELLOFF]) != 0
+        holder.rollback()
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1
+    assert "locked by another process" in err[0]
