@@ -252,6 +252,7 @@ async def _until_terminated(work: Coroutine[Any, Any, int]) -> int:
             raise
         if task is not None:
             task.uncancel()
+        logging.getLogger("apscheduler").setLevel(logging.CRITICAL)  # its cancelled jobs are not errors
         log.info("stopped (SIGTERM)")
         return 0
     finally:
@@ -357,9 +358,12 @@ async def cmd_collect(settings: Settings, *, once: bool) -> int:
     try:
         async with collector_for(app) as collector:
             if once:
-                report = await collector.run_once()
-                for source in report.sources:
-                    print(source.line())
+                from bot.collector import failures_printed_not_logged
+
+                with failures_printed_not_logged():
+                    report = await collector.run_once(
+                        progress=lambda source: print(source.line(), flush=True)
+                    )
                 print(f"store: {settings.db}")
                 return 0 if report.ok else 1
             scheduler = AsyncIOScheduler(timezone="UTC")

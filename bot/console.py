@@ -7,7 +7,6 @@ coins); piped input is read line by line, so ``echo "/price coin:btc" | tapewatc
 from __future__ import annotations
 
 import asyncio
-import logging
 import sys
 from collections.abc import Iterable
 from pathlib import Path
@@ -22,6 +21,7 @@ from prompt_toolkit.history import FileHistory
 from bot.app import App, app_for, collector_for
 from bot.background import live_background
 from bot.client import TapewatchBot
+from bot.collector import failures_printed_not_logged
 from bot.offline import InvocationError, OfflineSession, message_payload, save_attachments
 from bot.render.text import message_to_text, use_colour
 from bot.settings import Settings
@@ -104,16 +104,8 @@ async def run_console(settings: Settings, *, collect: bool = True, scenario: Pat
         print(f"Collecting live market data into {settings.db} …", flush=True)
         with app_for(settings, None) as app:
             async with collector_for(app) as collector:
-                # each source's outcome is printed below: its warning log line would say it twice
-                collector_log = logging.getLogger("bot.collector")
-                level = collector_log.level
-                collector_log.setLevel(logging.ERROR)
-                try:
-                    report = await collector.run_once()
-                finally:
-                    collector_log.setLevel(level)
-                for source in report.sources:
-                    print("  " + source.line())
+                with failures_printed_not_logged():
+                    await collector.run_once(progress=lambda source: print("  " + source.line(), flush=True))
                 if await app.store.run(app.store.sync.count, "tickers"):
                     async with live_background(app, collector):
                         print(

@@ -186,3 +186,33 @@ def test_the_license_and_the_lock_files_exist() -> None:
     lock = (ROOT / "requirements.lock").read_text()
     assert "aiohttp==" in lock
     assert "--hash=sha256:" in lock
+
+
+async def test_an_unreachable_host_is_not_retried() -> None:
+    """DNS failure or connection refused: one attempt, no backoff sleeps (an offline first run
+    reaches the sample scenario in seconds, not after every retry)."""
+    import httpx
+
+    from bot.providers.http import HttpClient, TransientError
+    from bot.settings import HttpSettings
+
+    attempts = 0
+    sleeps: list[float] = []
+
+    def refuse(request: httpx.Request) -> httpx.Response:
+        nonlocal attempts
+        attempts += 1
+        raise httpx.ConnectError("[Errno -2] Name or service not known", request=request)
+
+    async def sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+
+    http = HttpClient(HttpSettings(retries=3), transport=httpx.MockTransport(refuse), sleep=sleep)
+    try:
+        with pytest.raises(TransientError) as exc:
+            await http.venue("binance", "https://example.invalid", 1200).get_json("/x")
+    finally:
+        await http.aclose()
+    assert exc.value.unreachable
+    assert attempts == 1
+    assert sleeps == []
