@@ -223,7 +223,7 @@ def test_thinning_catches_up_after_downtime(tmp_path: Path) -> None:
         for m in range(0, 60 * 24 * 60, 15)
     )
     now = T0 + timedelta(days=60)
-    for _ in range(3):  # 30 days per run at most
+    for _ in range(10):  # 7 days per run at most
         store.prune(now, timedelta(days=35))
     kept = store.open_interest("BTC", T0)
     old = [p for p in kept if p.ts < now - timedelta(days=2)]
