@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -321,6 +322,7 @@ class Store(ScenarioRows):
         raw_retention: timedelta,
         dense_for: timedelta = timedelta(hours=48),
         catch_up: timedelta = timedelta(days=7),
+        budget_s: float = 5.0,
     ) -> int:
         """Keep the store's size bounded by design; returns how many raw events were dropped.
 
@@ -328,8 +330,9 @@ class Store(ScenarioRows):
           roll-ups: the hourly roll-ups (written with them) keep the baselines.
         - Open-interest and funding points older than ``dense_for`` are thinned to one per hour
           (the every-minute points only matter for the short windows), from where the last run
-          stopped (a watermark in ``marks``), at most ``catch_up`` per run: a bot that was down
-          for weeks catches up over a few runs instead of keeping dense points forever.
+          stopped (a watermark in ``marks``), ``catch_up`` at a time within ``budget_s`` of work
+          per run: a long history or weeks of downtime are caught up instead of keeping dense
+          points forever.
         - Freed pages are returned to the filesystem (incremental vacuum; stores created before
           this build keep their free pages for reuse)."""
         cutoff = to_ms(now - raw_retention)
@@ -337,26 +340,38 @@ class Store(ScenarioRows):
         with self.lock, self._tx():
             cur = self.conn.execute("DELETE FROM liquidations WHERE ts_ms < ?", (cutoff,))
             self.conn.execute("DELETE FROM liq_minute WHERE minute_ms < ?", (cutoff,))
-            start = self._thinned_until()
-            end = min(dense, start + int(catch_up.total_seconds() * 1000))
-            if end > start:
-                for table in ("open_interest", "funding"):
-                    # a point goes when an earlier one of its hour exists: one index seek per
-                    # row (a NOT IN over the slab's hourly minimums grew quadratically)
-                    self.conn.execute(
-                        f"DELETE FROM {table} AS t WHERE ts_ms >= ? AND ts_ms < ? AND EXISTS ("  # noqa: S608
-                        f"SELECT 1 FROM {table} AS e WHERE e.coin = t.coin AND e.venue = t.venue "
-                        "AND e.ts_ms >= t.ts_ms / 3600000 * 3600000 AND e.ts_ms < t.ts_ms)",
-                        (start, end),
-                    )
-                self.conn.execute(
-                    "INSERT INTO marks (name, ts_ms) VALUES (?, ?) "
-                    "ON CONFLICT(name) DO UPDATE SET ts_ms = excluded.ts_ms",
-                    (THINNED_UNTIL, end),
-                )
         removed = cur.rowcount
+        # slab after slab, each its own short transaction, until caught up or the run's work
+        # budget is spent (sparse old slabs cost milliseconds; a dense one about a second at
+        # 100 coins), so neither a long history nor a long downtime stalls the writers
+        step = int(catch_up.total_seconds() * 1000)
+        deadline = time.monotonic() + budget_s
+        while time.monotonic() < deadline and self._thin_slab(dense, step):
+            pass
         self._incremental_vacuum()
         return removed
+
+    def _thin_slab(self, dense: int, step: int) -> bool:
+        """Thin the next slab past the watermark; False when there was nothing left to thin."""
+        with self.lock, self._tx():
+            start = self._thinned_until()
+            end = min(dense, start + step)
+            if end <= start:
+                return False
+            for table in ("open_interest", "funding"):
+                # a point goes when an earlier one of its hour exists: one index seek per
+                # row (a NOT IN over the slab's hourly minimums grew quadratically)
+                self.conn.execute(
+                    f"DELETE FROM {table} AS t WHERE ts_ms >= ? AND ts_ms < ? AND EXISTS ("  # noqa: S608
+                    f"SELECT 1 FROM {table} AS e WHERE e.coin = t.coin AND e.venue = t.venue "
+                    "AND e.ts_ms >= t.ts_ms / 3600000 * 3600000 AND e.ts_ms < t.ts_ms)",
+                    (start, end),
+                )
+            self.conn.execute(
+                "INSERT INTO marks (name, ts_ms) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET ts_ms = excluded.ts_ms",
+                (THINNED_UNTIL, end),
+            )
+        return end < dense
 
     def _thinned_until(self) -> int:
         """Where thinning stopped last time; the oldest point for a store never thinned."""
