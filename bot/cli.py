@@ -5,15 +5,32 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import importlib.metadata
 import json
 import logging
+import os
+import re
+import signal
+import sqlite3
 import sys
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn, cast
 
 from bot.defaults import CHART_DIR, DEMO, bundled_scenario
+from bot.logs import Redactor, configure_logging
 from bot.scenarios import ScenarioError
+from bot.scenarios.load import StoreNotEmpty
 from bot.settings import ConfigError, Settings, load_settings
+from bot.store.open import StoreError, describe_sqlite_error
+
+if TYPE_CHECKING:
+    from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+    from bot.app import App
+    from bot.client import TapewatchBot
+    from bot.streams.manager import StreamManager
 
 log = logging.getLogger("tapewatch")
 
@@ -24,11 +41,19 @@ SETUP_HINT = (
 )
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a bad argument reported in one line instead of the usage block."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="tapewatch", description="Explains crypto market moves on Discord.")
+    parser = _Parser(prog="tapewatch", description="Explains crypto market moves on Discord.")
     parser.add_argument("--config", type=Path, help="settings file (default config/tapewatch.toml)")
     parser.add_argument("--db", type=Path, help="SQLite store path (or TAPEWATCH_DB)")
-    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging (tokens still redacted)")
+    parser.add_argument("--version", action="version", version=f"tapewatch {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="the Discord bot with its scheduler (needs DISCORD_TOKEN)")
@@ -50,6 +75,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     imp = sub.add_parser("import", help="load a scenario file into the configured store (moved to now)")
     imp.add_argument("file", type=Path)
+    imp.add_argument(
+        "--replace",
+        action="store_true",
+        help="swap the store's market data for the scenario (one transaction; alert subscriptions kept)",
+    )
 
     exp = sub.add_parser("export", help="write the configured store's recent state as a scenario file")
     exp.add_argument("file", type=Path, help="target (.json, or .json.gz to compress)")
@@ -58,67 +88,182 @@ def build_parser() -> argparse.ArgumentParser:
         default="35d",
         help="how far back (default 35d: the baselines answers need; daily bars always reach 420d)",
     )
-    exp.add_argument("--name", default="exported", help="the scenario's name")
+    exp.add_argument("--name", default="exported", help="the scenario's name (a-z, 0-9, - and _)")
+    exp.add_argument("--force", action="store_true", help="overwrite an existing file")
 
     health = sub.add_parser(
         "health", help="exit 0 if the collectors ran recently, 1 if the scheduler stalled"
     )
-    health.add_argument("--max-age", type=int, help="seconds (default: 3 × the ticker interval + 60)")
+    health.add_argument(
+        "--max-age",
+        type=_bounded_seconds,
+        help="seconds (default: 3 × the ticker interval + 60; at most 7 days)",
+    )
+    health.add_argument(
+        "--gateway-max-age",
+        type=_bounded_seconds,
+        default=300,
+        help="seconds the bot's Discord gateway heartbeat may be old (default 300)",
+    )
+    health.add_argument(
+        "--require-gateway",
+        action="store_true",
+        help="unhealthy without a gateway heartbeat (the bot's container)",
+    )
+    health.add_argument("--json", action="store_true", help="the verdict and its reasons as JSON")
 
     sync = sub.add_parser("sync-commands", help="register the slash commands with Discord")
     sync.add_argument("--guild", type=int, help="sync to this guild only")
 
     from bot.alerts_cli import add_alerts_commands
 
-    add_alerts_commands(sub)
+    add_alerts_commands(cast("argparse._SubParsersAction[argparse.ArgumentParser]", sub))
     return parser
+
+
+def _bounded_seconds(text: str) -> int:
+    """A number of seconds from 0 to a week, for argparse (its error is one line)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of seconds") from None
+    if not 0 <= value <= 7 * 86_400:
+        raise argparse.ArgumentTypeError(f"{text!r}: from 0 to {7 * 86_400} seconds")
+    return value
 
 
 def _settings(args: argparse.Namespace) -> Settings:
     return load_settings(args.config, db=args.db)
 
 
+def _version() -> str:
+    try:
+        return importlib.metadata.version("tapewatch")
+    except importlib.metadata.PackageNotFoundError:  # pragma: no cover - run from a source tree
+        return "unknown"
+
+
+def _log_level(args: argparse.Namespace) -> int:
+    if args.verbose:
+        return logging.DEBUG
+    return logging.INFO if args.command in ("run", "collect") else logging.WARNING
+
+
+def _configure_logging(args: argparse.Namespace) -> Redactor | None:
+    """Our handler on the root logger (redacting tokens at every level), unless something else
+    already handles the root (a test's capture): then, like ``basicConfig``, nothing changes."""
+    root = logging.getLogger()
+    if root.handlers and not any(getattr(h, "tapewatch", False) for h in root.handlers):
+        return None
+    fmt = os.environ.get("TAPEWATCH_LOG_FORMAT", "plain").strip().lower()
+    redact = configure_logging(_log_level(args), fmt="json" if fmt == "json" else "plain")
+    for handler in root.handlers:
+        handler.tapewatch = True  # type: ignore[attr-defined]
+    if not args.verbose:  # one INFO line per job added and run otherwise
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    return redact
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG
-        if args.verbose
-        else logging.INFO
-        if args.command in ("run", "collect")
-        else logging.WARNING,
-        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
-    )
+    redact = _configure_logging(args)
+    settings: Settings | None = None
     try:
         settings = _settings(args)
-        if args.command == "run":
-            return cmd_run(settings, args)
-        if args.command == "collect":
-            return asyncio.run(cmd_collect(settings, once=args.once))
-        if args.command == "ask":
-            return asyncio.run(cmd_ask(settings, args.invocation, as_json=args.json, scenario=args.scenario))
-        if args.command == "console":
-            from bot.console import run_console
-
-            scenario = bundled_scenario(DEMO) if args.demo else args.scenario
-            return asyncio.run(run_console(settings, collect=not args.no_collect, scenario=scenario))
-        if args.command == "alerts":
-            from bot.alerts_cli import run_alerts_command
-
-            return run_alerts_command(settings, args)
-        if args.command == "health":
-            return cmd_health(settings, args.max_age)
-        if args.command == "import":
-            return cmd_import(settings, args.file)
-        if args.command == "export":
-            return cmd_export(settings, args.file, since=args.since, name=args.name)
-        if args.command == "sync-commands":
-            return cmd_sync(settings, args)
-    except (ConfigError, ScenarioError) as exc:
-        print(str(exc), file=sys.stderr)
+        token = _token(settings)
+        if redact is not None and token:
+            redact.secrets.append(token)
+        return _dispatch(settings, args)
+    except (ConfigError, ScenarioError, StoreError, StoreNotEmpty, UsageError) as exc:
+        print(_one_line(str(exc)), file=sys.stderr)
         return 2
+    except sqlite3.Error as exc:
+        print(
+            f"error: {_one_line(describe_sqlite_error(exc, str(settings.db) if settings else 'store'))}",
+            file=sys.stderr,
+        )
+        return 1
+    except OverflowError as exc:  # digits past anything a duration or a count can hold
+        print(f"error: a value is out of range ({exc})", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        where = f" {exc.filename}:" if exc.filename else ""
+        print(f"error:{where} {exc.strerror or exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
+
+
+def _dispatch(settings: Settings, args: argparse.Namespace) -> int:
+    command = args.command
+    if command == "run":
+        return cmd_run(settings, args)
+    if command == "collect":
+        return asyncio.run(_until_terminated(cmd_collect(settings, once=args.once)))
+    if command == "ask":
+        return asyncio.run(cmd_ask(settings, args.invocation, as_json=args.json, scenario=args.scenario))
+    if command == "console":
+        from bot.console import run_console
+
+        scenario = bundled_scenario(DEMO) if args.demo else args.scenario
+        return asyncio.run(run_console(settings, collect=not args.no_collect, scenario=scenario))
+    if command == "alerts":
+        from bot.alerts_cli import run_alerts_command
+
+        return run_alerts_command(settings, args)
+    if command == "health":
+        return cmd_health(
+            settings,
+            args.max_age,
+            as_json=args.json,
+            require_gateway=args.require_gateway,
+            gateway_max_age=args.gateway_max_age,
+        )
+    if command == "import":
+        return cmd_import(settings, args.file, replace=args.replace)
+    if command == "export":
+        return cmd_export(settings, args.file, since=args.since, name=args.name, force=args.force)
+    if command == "sync-commands":
+        return cmd_sync(settings, args)
     return 2  # pragma: no cover - argparse requires a command
+
+
+async def _until_terminated(work: Coroutine[Any, Any, int]) -> int:
+    """Run ``work``; SIGTERM (``docker stop``) cancels it as Ctrl-C does, so its ``finally``
+    blocks flush buffered events, close stream sessions and stop the scheduler, then exit 0."""
+    task = asyncio.current_task()
+    loop = asyncio.get_running_loop()
+    terminated = False
+
+    def on_term() -> None:
+        nonlocal terminated
+        terminated = True
+        if task is not None:
+            task.cancel()
+
+    with contextlib.suppress(NotImplementedError, RuntimeError):  # not the main thread: no handler
+        loop.add_signal_handler(signal.SIGTERM, on_term)
+    try:
+        return await work
+    except asyncio.CancelledError:
+        if not terminated:
+            raise
+        if task is not None:
+            task.uncancel()
+        logging.getLogger("apscheduler").setLevel(logging.CRITICAL)  # its cancelled jobs are not errors
+        log.info("stopped (SIGTERM)")
+        return 0
+    finally:
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.remove_signal_handler(signal.SIGTERM)
+
+
+class UsageError(Exception):
+    """A command-line argument that cannot be used; the message is one line naming it."""
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
 
 
 def _token(settings: Settings) -> str | None:
@@ -132,10 +277,11 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
         print(SETUP_HINT, file=sys.stderr)
         return 2
     guild = args.guild or settings.discord.sync_guild or None
-    return asyncio.run(_run_bot(settings, token, guild=guild, sync=not args.no_sync))
+    return asyncio.run(_until_terminated(_run_bot(settings, token, guild=guild, sync=not args.no_sync)))
 
 
 async def _run_bot(settings: Settings, token: str, *, guild: int | None, sync: bool) -> int:
+    import aiohttp
     import discord
     from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -159,6 +305,12 @@ async def _run_bot(settings: Settings, token: str, *, guild: int | None, sync: b
             sync_guild=guild,
             sync_commands=sync,
         )
+        scheduler.add_job(
+            _gateway_heartbeat(bot, app),
+            "interval",
+            seconds=60,
+            id="gateway-heartbeat",
+        )
         freeze_startup_heap()  # the app is built: collections now walk only what answers allocate
         try:
             with _stand_in(settings.discord.api_url):
@@ -170,6 +322,11 @@ async def _run_bot(settings: Settings, token: str, *, guild: int | None, sync: b
                 file=sys.stderr,
             )
             return 2
+        except (OSError, aiohttp.ClientError, discord.GatewayNotFound) as exc:
+            print(
+                f"error: cannot reach Discord ({_describe_network(exc)}): check the network", file=sys.stderr
+            )
+            return 1
         finally:
             app.close()
     return 0
@@ -182,6 +339,23 @@ def _stand_in(root: str) -> contextlib.AbstractContextManager[None]:
     return pointed_at(f"{root}/api/v10", gateway_url(root)) if root else contextlib.nullcontext()
 
 
+def _gateway_heartbeat(bot: TapewatchBot, app: App) -> Callable[[], Awaitable[None]]:
+    """The job that writes the gateway heartbeat while the bot is connected and ready."""
+
+    async def beat() -> None:
+        if bot.is_ready() and not bot.is_closed():
+            latency = bot.latency
+            detail = f"latency {latency * 1000:.0f} ms" if latency == latency and latency < 1e6 else ""
+            await app.store.run(app.store.sync.beat, GATEWAY, app.clock(), detail)
+
+    return beat
+
+
+def _describe_network(exc: BaseException) -> str:
+    text = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+    return _one_line(str(text))[:200]
+
+
 async def cmd_collect(settings: Settings, *, once: bool) -> int:
     from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -192,9 +366,12 @@ async def cmd_collect(settings: Settings, *, once: bool) -> int:
     try:
         async with collector_for(app) as collector:
             if once:
-                report = await collector.run_once()
-                for source in report.sources:
-                    print(source.line())
+                from bot.collector import failures_printed_not_logged
+
+                with failures_printed_not_logged():
+                    report = await collector.run_once(
+                        progress=lambda source: print(source.line(), flush=True)
+                    )
                 print(f"store: {settings.db}")
                 return 0 if report.ok else 1
             scheduler = AsyncIOScheduler(timezone="UTC")
@@ -206,11 +383,23 @@ async def cmd_collect(settings: Settings, *, once: bool) -> int:
             try:
                 await asyncio.Event().wait()
             finally:
-                await streams.stop()
-                scheduler.shutdown(wait=False)
+                await _stop_quietly(scheduler, streams)
     finally:
         app.close()
     return 0
+
+
+async def _stop_quietly(scheduler: AsyncIOScheduler, streams: StreamManager) -> None:
+    """Ctrl-C or SIGTERM: flush and close the streams, stop the scheduler, and let the jobs it
+    was running end without a traceback each (they are cancelled, not failing)."""
+    logging.getLogger("apscheduler").setLevel(logging.CRITICAL)
+    await streams.stop()
+    scheduler.shutdown(wait=False)
+    current = asyncio.current_task()
+    others = [t for t in asyncio.all_tasks() if t is not current and not t.done()]
+    for task in others:
+        task.cancel()
+    await asyncio.gather(*others, return_exceptions=True)
 
 
 async def cmd_ask(settings: Settings, invocation: str, *, as_json: bool, scenario: Path | None = None) -> int:
@@ -228,78 +417,152 @@ async def cmd_ask(settings: Settings, invocation: str, *, as_json: bool, scenari
                 return 2
             payloads = [message_payload(r) for r in session.fake.messages() if r in requests]
             files = save_attachments(requests, CHART_DIR)
+            tree = session.bot.tree
+            status = 1 if getattr(tree, "failures", 0) else 2 if getattr(tree, "refusals", 0) else 0
     if as_json:
         print(json.dumps(payloads[0] if len(payloads) == 1 else payloads, indent=2, ensure_ascii=False))
     else:
         colour = use_colour()
         print("\n\n".join(message_to_text(p, colour=colour, attachments=files) for p in payloads))
-    return 0
+    return status  # 1: the command failed, 2: it refused the input (as Discord shows it), 0: answered
 
 
-def cmd_health(settings: Settings, max_age: int | None) -> int:
-    """For the container's health check: the scheduler records every job run (success or
-    failure) in source_health, so no record for a while means it has stalled."""
-    from datetime import timedelta
+GATEWAY = "gateway"  # the heartbeat the bot writes while its Discord gateway is connected
 
+
+def cmd_health(
+    settings: Settings,
+    max_age: int | None,
+    *,
+    as_json: bool = False,
+    require_gateway: bool = False,
+    gateway_max_age: int = 300,
+) -> int:
+    """For the container's health check. Unhealthy when the scheduler stalled (no job ran,
+    success or failure, within ``max_age``), when every source is failing (no job *succeeded*
+    within it), or when the bot's gateway heartbeat is older than ``gateway_max_age`` (or
+    missing, with ``require_gateway``)."""
     from bot.clock import system_clock
     from bot.store import Store
 
     limit = timedelta(seconds=max_age if max_age is not None else 3 * settings.jobs.tickers_seconds + 60)
-    if not settings.db.exists():
-        print(f"unhealthy: no store at {settings.db}")
-        return 1
+    if not settings.db.is_file():
+        return _health_verdict([f"no store at {settings.db}"], [], as_json=as_json)
     store = Store(settings.db)
     try:
-        stamps = [
-            t for h in store.source_health() for t in (h.last_success, h.last_error_at) if t is not None
-        ]
+        health = store.source_health()
+        beats = store.heartbeats()
     finally:
         store.close()
-    if not stamps:
-        print("unhealthy: no collector has run yet")
-        return 1
-    age = system_clock() - max(stamps)
-    if age > limit:
-        print(
-            f"unhealthy: last collector run {int(age.total_seconds())} s ago (limit {int(limit.total_seconds())} s)"
+    now = system_clock()
+    problems: list[str] = []
+    notes: list[str] = []
+    runs = [t for h in health for t in (h.last_success, h.last_error_at) if t is not None]
+    successes = [h.last_success for h in health if h.last_success is not None]
+    if not runs:
+        problems.append("no collector has run yet")
+    elif now - max(runs) > limit:
+        problems.append(f"last collector run {_secs(now - max(runs))} s ago (limit {_secs(limit)} s)")
+    elif not successes or now - max(successes) > limit:
+        ago = f"{_secs(now - max(successes))} s ago" if successes else "ever"
+        problems.append(
+            f"every source is failing: no collector job succeeded within {_secs(limit)} s (last {ago})"
         )
-        return 1
-    print(f"healthy: last collector run {int(age.total_seconds())} s ago")
-    return 0
+    else:
+        notes.append(f"last collector run {_secs(now - max(runs))} s ago")
+    gateway = beats.get(GATEWAY)
+    if gateway is not None and now - gateway > timedelta(seconds=gateway_max_age):
+        problems.append(f"Discord gateway heartbeat {_secs(now - gateway)} s old (limit {gateway_max_age} s)")
+    elif gateway is None and require_gateway:
+        problems.append("no Discord gateway heartbeat yet (is the bot connected?)")
+    elif gateway is not None:
+        notes.append(f"gateway heartbeat {_secs(now - gateway)} s ago")
+    return _health_verdict(problems, notes, as_json=as_json)
 
 
-def cmd_import(settings: Settings, file: Path) -> int:
-    from bot.app import build_app
+def _secs(delta: timedelta) -> int:
+    return int(delta.total_seconds())
+
+
+def _health_verdict(problems: list[str], notes: list[str], *, as_json: bool) -> int:
+    healthy = not problems
+    if as_json:
+        print(json.dumps({"healthy": healthy, "problems": problems, "checks": notes}))
+    elif healthy:
+        print("healthy: " + "; ".join(notes))
+    else:
+        print("unhealthy: " + "; ".join(problems))
+    return 0 if healthy else 1
+
+
+def cmd_import(settings: Settings, file: Path, *, replace: bool = False) -> int:
     from bot.clock import system_clock
     from bot.scenarios import apply_scenario, load_scenario
+    from bot.store import Store
 
     scenario = load_scenario(file)
-    app = build_app(settings)
+    store = Store(settings.db)
     try:
-        now = apply_scenario(scenario, app.store.sync, now=system_clock())
+        now = apply_scenario(scenario, store, now=system_clock(), replace=replace)
     finally:
-        app.close()
+        store.close()
     print(f"imported {scenario.label} into {settings.db}, moved to now ({now:%Y-%m-%d %H:%M} UTC)")
     return 0
 
 
-def cmd_export(settings: Settings, file: Path, *, since: str, name: str) -> int:
-    from datetime import timedelta
+MAX_SINCE_DAYS = 3650
+_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
-    from bot.app import build_app
-    from bot.clock import system_clock
-    from bot.scenarios import export_scenario, resolve_time, write_scenario
 
-    now = system_clock()
+def parse_since(text: str) -> timedelta:
+    """``--since``: a positive duration like 90m, 24h or 7d, at most ten years."""
+    from bot.timeparse import parse_span
+
+    body = text.strip().lstrip("-")
     try:
-        span = now - resolve_time(f"-{since.lstrip('-')}", now)
-    except ScenarioError:
-        print(f"error: --since {since!r}: use a duration like 90m, 24h or 7d", file=sys.stderr)
-        return 2
-    app = build_app(settings)
+        span = parse_span(body) if len(body) <= 32 else None
+    except (ValueError, OverflowError):
+        span = None
+    if span is None:
+        raise UsageError(f"error: --since {text!r}: use a duration like 90m, 24h or 7d")
+    if not timedelta(0) < span <= timedelta(days=MAX_SINCE_DAYS):
+        raise UsageError(f"error: --since {text!r}: between 1s and {MAX_SINCE_DAYS}d")
+    return span
+
+
+def _check_export_target(settings: Settings, file: Path, *, force: bool) -> None:
+    """Refuse a target that is the store itself (or its WAL files), a folder, or an existing
+    file without ``--force``."""
+    if not str(file).strip():
+        raise UsageError("error: export needs a file path")
+    if file.is_dir():
+        raise UsageError(f"error: {file} is a folder: give a file path, e.g. {file}/export.json.gz")
+    target = os.path.realpath(file)
+    db = os.path.realpath(settings.db)
+    for part in (db, db + "-wal", db + "-shm", db + "-journal"):
+        same = target == part or (file.exists() and os.path.exists(part) and os.path.samefile(file, part))
+        if same:
+            raise UsageError(f"error: {file} is the store itself ({settings.db}): refusing to overwrite it")
+    if file.exists() and not force:
+        raise UsageError(f"error: {file} exists: pass --force to replace it")
+
+
+def cmd_export(settings: Settings, file: Path, *, since: str, name: str, force: bool = False) -> int:
+    from bot.clock import system_clock
+    from bot.scenarios import export_scenario, write_scenario
+    from bot.store import Store
+
+    span = parse_since(since)
+    if not _NAME.match(name):
+        raise UsageError(f"error: --name {name!r}: lower-case letters, digits, - and _ (at most 64)")
+    _check_export_target(settings, file, force=force)
+    if not settings.db.is_file():
+        raise UsageError(f"error: no store at {settings.db}: nothing to export")
+    now = system_clock()
+    store = Store(settings.db)
     try:
         scenario = export_scenario(
-            app.store.sync,
+            store,
             now=now,
             since=span,
             coins=settings.coins,
@@ -307,7 +570,7 @@ def cmd_export(settings: Settings, file: Path, *, since: str, name: str) -> int:
             since_by_interval={"1d": max(span, timedelta(days=420))},  # levels need the daily history
         )
     finally:
-        app.close()
+        store.close()
     size = write_scenario(scenario, file)
     print(
         f"wrote {file} ({size / 1e6:.2f} MB): {settings.db} from {now - span:%Y-%m-%d %H:%M} to {now:%Y-%m-%d %H:%M} UTC"

@@ -40,6 +40,9 @@ COGS = (
 
 class TapewatchTree(app_commands.CommandTree["TapewatchBot"]):
     expired = 0  # interactions dropped because they were past Discord's deadline on arrival
+    # counted for the offline `ask`, whose exit status says whether the command worked
+    failures = 0  # crashed: the generic "something went wrong" reply
+    refusals = 0  # refused with a message for the user (a bad option, a missing permission)
 
     async def interaction_check(self, interaction: discord.Interaction[TapewatchBot], /) -> bool:
         """Past the deadline Discord has already told the user it failed, and any reply would be
@@ -60,7 +63,11 @@ class TapewatchTree(app_commands.CommandTree["TapewatchBot"]):
         if isinstance(error, app_commands.CommandInvokeError):
             original = error.original
         command = interaction.command.qualified_name if interaction.command else "?"
-        await reply_error(interaction, original, what=f"/{command}")
+        outcome = await reply_error(interaction, original, what=f"/{command}")
+        if outcome == "refused":
+            self.refusals += 1
+        elif outcome == "failed":
+            self.failures += 1
 
 
 class TapewatchBot(commands.Bot):

@@ -10,7 +10,9 @@ venue.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+import sqlite3
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal, TypeVar
@@ -28,6 +30,7 @@ from bot.providers.okx import OkxProvider
 from bot.providers.yahoo import YahooProvider
 from bot.settings import Settings
 from bot.store import AsyncStore, Store
+from bot.store.open import describe_sqlite_error
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +69,19 @@ class CycleReport:
     def __iadd__(self, other: CycleReport) -> CycleReport:
         self.sources += other.sources
         return self
+
+
+@contextmanager
+def failures_printed_not_logged() -> Iterator[None]:
+    """For a caller that prints each source's line (``collect --once``, the console's first
+    pass): the warning log line would say every failure a second time."""
+    logger = logging.getLogger(__name__)
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 def _stamp(record: Any) -> datetime | None:
@@ -152,8 +168,12 @@ class Collector:
             await self.store.run(self.sync.record_failure, source, self.clock(), exc.reason)
             report.error = exc.reason
             return report
-        report.stored = await self.store.run(save, data)
-        await self.store.run(self.sync.record_success, source, self.clock(), f"{report.stored} {detail}")
+        try:
+            report.stored = await self.store.run(save, data)
+            await self.store.run(self.sync.record_success, source, self.clock(), f"{report.stored} {detail}")
+        except sqlite3.Error as exc:  # a full disk or a lock held too long: one line, next cycle retries
+            report.error = describe_sqlite_error(exc, self.sync.path)
+            log.error("collect %s: %s", source, report.error)
         return report
 
     def _tickers_saver(self) -> Callable[[list[Ticker]], int]:
@@ -358,9 +378,10 @@ class Collector:
         log.info("pruned %d raw liquidation events older than %d days", removed, days)
         return removed
 
-    async def run_once(self) -> CycleReport:
+    async def run_once(self, progress: Callable[[SourceReport], object] | None = None) -> CycleReport:
         """Every collection job once, for ``tapewatch collect --once`` and the console: one
-        cycle, so a venue found unreachable is not retried by every later dataset."""
+        cycle, so a venue found unreachable is not retried by every later dataset. ``progress``
+        hears each source as its job completes (the first run's backfill takes a while)."""
         report = CycleReport()
         self.unreachable.clear()
         self._batch = True
@@ -372,7 +393,11 @@ class Collector:
                 self.refresh_derivatives,
                 self.refresh_macro,
             ):
-                report += await job()
+                done = await job()
+                if progress is not None:
+                    for source in done.sources:
+                        progress(source)
+                report += done
         finally:
             self._batch = False
         return report

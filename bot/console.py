@@ -21,6 +21,7 @@ from prompt_toolkit.history import FileHistory
 from bot.app import App, app_for, collector_for
 from bot.background import live_background
 from bot.client import TapewatchBot
+from bot.collector import failures_printed_not_logged
 from bot.defaults import CHART_DIR, DEMO, bundled_scenario
 from bot.offline import InvocationError, OfflineSession, message_payload, save_attachments
 from bot.render.text import message_to_text, use_colour
@@ -102,9 +103,8 @@ async def run_console(settings: Settings, *, collect: bool = True, scenario: Pat
         print(f"Collecting live market data into {settings.db} …", flush=True)
         with app_for(settings, None) as app:
             async with collector_for(app) as collector:
-                report = await collector.run_once()
-                for source in report.sources:
-                    print("  " + source.line())
+                with failures_printed_not_logged():
+                    await collector.run_once(progress=lambda source: print("  " + source.line(), flush=True))
                 if await app.store.run(app.store.sync.count, "tickers"):
                     async with live_background(app, collector):
                         print(

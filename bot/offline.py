@@ -114,6 +114,29 @@ def parse_invocation(text: str, tree: app_commands.CommandTree[Any], *, partial:
     return Invocation(name=name, path=path, options=options, resolved=resolved)
 
 
+DISCORD_MAX_INTEGER = 2**53  # Discord refuses integer options beyond ±2^53
+
+
+def _number(param: app_commands.Parameter, raw: str, *, partial: bool) -> int | float:
+    """An integer or number option, within its ``min_value``/``max_value`` (``Range``) and
+    Discord's own bounds, as Discord's client refuses it before the bot sees it."""
+    try:
+        value: int | float = int(raw) if param.type is discord.AppCommandOptionType.integer else float(raw)
+    except ValueError:
+        raise InvocationError(f"option {param.name} expects a {param.type.name}, got {raw!r}") from None
+    if partial:
+        return value
+    if value != value or abs(value) > DISCORD_MAX_INTEGER:
+        raise InvocationError(f"option {param.name}: {raw!r} is out of range")
+    low, high = param.min_value, param.max_value
+    if (low is not None and value < low) or (high is not None and value > high):
+        raise InvocationError(
+            f"option {param.name} must be between {low if low is not None else '-∞'} and "
+            f"{high if high is not None else '∞'}, got {raw}"
+        )
+    return value
+
+
 def _convert(
     param: app_commands.Parameter, raw: str, resolved: dict[str, Any], *, partial: bool = False
 ) -> Any:
@@ -129,11 +152,9 @@ def _convert(
         low, high = param.min_value, param.max_value
         if (low is not None and len(raw) < low) or (high is not None and len(raw) > high):
             raise InvocationError(f"option {param.name} must be {low or 0}–{high or '∞'} characters long")
+    if kind in (discord.AppCommandOptionType.integer, discord.AppCommandOptionType.number):
+        return _number(param, raw, partial=partial)
     try:
-        if kind is discord.AppCommandOptionType.integer:
-            return int(raw)
-        if kind is discord.AppCommandOptionType.number:
-            return float(raw)
         if kind is discord.AppCommandOptionType.boolean:
             return _BOOL[raw.lower()]
     except (ValueError, KeyError):

@@ -11,7 +11,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, Literal
 
 import discord
 from discord import app_commands
@@ -37,17 +37,21 @@ def check_message(error: app_commands.CheckFailure) -> str:
     return "You can't use this command here."
 
 
-async def reply_error(interaction: discord.Interaction[Any], error: BaseException, *, what: str) -> None:
+async def reply_error(
+    interaction: discord.Interaction[Any], error: BaseException, *, what: str
+) -> Literal["expired", "refused", "failed"]:
     """Answer ``interaction`` for ``error`` (already unwrapped from discord.py's wrappers);
-    ``what`` names the command or component in the log, e.g. ``/price`` or ``why button BTC:1h``."""
+    ``what`` names the command or component in the log, e.g. ``/price`` or ``why button BTC:1h``.
+    Returns what it was: the offline ``ask`` exits non-zero on a refusal or a failure."""
     if isinstance(error, discord.NotFound) and error.code in GONE:
         log.warning("%s: the interaction expired before it was answered", what)
-        return
+        return "expired"
     if isinstance(error, UserFacingError):
         await send(interaction, embed=error_embed(str(error)), ephemeral=True)
-        return
+        return "refused"
     if isinstance(error, app_commands.CheckFailure):
         await send(interaction, embed=error_embed(check_message(error)), ephemeral=True)
-        return
+        return "refused"
     log.error("%s failed (guild %s)", what, interaction.guild_id, exc_info=error)
     await send(interaction, embed=error_embed(GENERIC), ephemeral=True)
+    return "failed"

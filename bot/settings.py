@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, Field, SecretStr, ValidationError
 from pydantic_settings import (
     BaseSettings,
+    DotEnvSettingsSource,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
@@ -155,12 +156,23 @@ class _TomlWithoutSecrets(TomlConfigSettingsSource):
         return data
 
 
+class _DotEnvKnownKeys(DotEnvSettingsSource):
+    """``.env`` beside where tapewatch runs: our settings (and ``DISCORD_TOKEN``) from it, other
+    variables (docker compose's own, another tool's) left alone instead of refused."""
+
+    def __call__(self) -> dict[str, Any]:
+        known = {*self.settings_cls.model_fields, "DISCORD_TOKEN"}
+        return {k: v for k, v in super().__call__().items() if k in known}
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="TAPEWATCH_",
         env_nested_delimiter="__",
         extra="forbid",
         toml_file=DEFAULT_CONFIG,
+        env_file=".env",  # beside where tapewatch runs (docker compose reads the same file)
+        env_file_encoding="utf-8",
     )
 
     db: Path = Path("tapewatch.db")
@@ -172,6 +184,7 @@ class Settings(BaseSettings):
     http: HttpSettings = HttpSettings()
     providers: ProviderSettings = ProviderSettings()
     liquidations: LiqBands = LiqBands()  # the baseline-free bars for liquidation spikes
+    log_format: Literal["plain", "json"] = "plain"  # json: one object per line, for log shippers
     # The token comes only from the environment (``DISCORD_TOKEN``), never from the TOML file.
     discord_token: SecretStr | None = Field(default=None, validation_alias="DISCORD_TOKEN", exclude=True)
 
@@ -184,7 +197,12 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return (init_settings, env_settings, _TomlWithoutSecrets(settings_cls))
+        dotenv = (
+            _DotEnvKnownKeys(settings_cls)
+            if isinstance(dotenv_settings, DotEnvSettingsSource)
+            else dotenv_settings
+        )
+        return (init_settings, env_settings, dotenv, _TomlWithoutSecrets(settings_cls))
 
 
 def load_settings(config: Path | None = None, **overrides: Any) -> Settings:

@@ -62,9 +62,13 @@ def parse_duration(text: str) -> timedelta | None:
     if text.strip().lower() in _OFF:
         return None
     try:
-        return timedelta(minutes=parse_minutes(text))
+        minutes = parse_minutes(text)
     except ValueError:
         raise ValueError(f"{text!r} is not a duration: use e.g. 30m, 2h, 1d (or off)") from None
+    try:
+        return timedelta(minutes=minutes)
+    except OverflowError:  # digits past any duration: out of range, not a crash
+        raise ValueError(f"{text!r} is longer than any duration: use e.g. 30m, 2h, 1d (or off)") from None
 
 
 def parse_local_time(text: str) -> str:
@@ -92,7 +96,7 @@ def resolve_timezone(name: str) -> ZoneInfo:
     key = _timezone_names().get(name.strip().lower().replace(" ", "_"), name.strip())
     try:
         return ZoneInfo(key)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: "Europe" is a folder of zones
         raise ValueError(
             f"unknown timezone {name!r}: use a name like Europe/Berlin, America/New_York or UTC"
         ) from None

@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 
 from bot.clock import Clock, system_clock
-from bot.models import MacroPoint
+from bot.models import MAX_MAGNITUDE, MacroPoint
 from bot.providers.http import BadPayload, GeoBlocked, HttpClient, ProviderError, TransientError
 from bot.settings import FredSettings
 
@@ -70,7 +70,7 @@ def parse_csv(text: str, series: str, fred_id: str, source: str = "fred") -> lis
             close = float(row[1].strip())
         except ValueError:
             continue  # "." or empty: no observation that day (a holiday)
-        if not math.isfinite(close) or close <= 0:
+        if not math.isfinite(close) or not 0 < close <= MAX_MAGNITUDE:
             continue
         ts = datetime(day.year, day.month, day.day, tzinfo=UTC)
         points[ts] = MacroPoint(

@@ -137,7 +137,9 @@ class VenueClient:
         retrying = AsyncRetrying(
             stop=stop_after_attempt(settings.retries + 1),
             wait=wait,
-            retry=retry_if_exception(lambda e: isinstance(e, TransientError)),
+            # an unreachable host (DNS failure, connection refused) fails at once: retrying only
+            # makes an offline first run wait in silence
+            retry=retry_if_exception(lambda e: isinstance(e, TransientError) and not e.unreachable),
             sleep=self.http._sleep,
             reraise=True,
         )

@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict
 
 from bot.clock import from_ms
 from bot.coins import CoinRegistry
-from bot.models import MacroPoint
+from bot.models import MAX_MAGNITUDE, MacroPoint
 from bot.providers.http import BadPayload, GeoBlocked, HttpClient, ProviderError, TransientError
 from bot.providers.parsing import validate_model
 from bot.settings import YahooSettings
@@ -104,7 +104,7 @@ def parse_chart(
     first = result.timestamp[0]
     points: dict[datetime, MacroPoint] = {}
     for seconds, close in zip(result.timestamp, closes, strict=True):
-        if close is None or not math.isfinite(close) or close <= 0:
+        if close is None or not math.isfinite(close) or not 0 < close <= MAX_MAGNITUDE:
             continue
         try:
             ts = _bar_start(seconds, first, interval, result.meta.gmtoffset)

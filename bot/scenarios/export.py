@@ -7,9 +7,12 @@ the export to an empty store stores the same rows again.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import json
 import math
+import os
+import tempfile
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
@@ -17,6 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from bot.clock import from_ms, to_ms
+from bot.models import LongShortRatio, TopTraderRatio
+from bot.scenarios.load import SAMPLE_DATA
 from bot.scenarios.model import (
     BreadthSnapshot,
     CandleRow,
@@ -41,18 +46,6 @@ from bot.scenarios.model import (
 from bot.store import Store
 
 
-def _query(store: Store, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
-    """Raw rows for what the window reads do not offer (every venue's candles, raw events)."""
-    with store.lock:
-        cur = store.conn.execute(sql, params)
-        names = [d[0] for d in cur.description]
-        return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
-
-
-def _marks(n: int) -> str:
-    return ",".join("?" * n)
-
-
 def export_scenario(
     store: Store,
     *,
@@ -61,7 +54,7 @@ def export_scenario(
     coins: Sequence[str],
     name: str,
     description: str = "",
-    sample_data: bool = False,
+    sample_data: bool | None = None,
     since_by_interval: Mapping[str, timedelta] | None = None,
 ) -> Scenario:
     """The store's state for ``coins`` from ``now - since`` to ``now`` as a scenario.
@@ -69,13 +62,43 @@ def export_scenario(
     ``since_by_interval`` sets the span of candles per interval instead (e.g. 420 days of
     ``1d`` for levels while everything else covers 35). Liquidation minutes whose raw events were pruned are
     exported as one event per roll-up row (same USD, so baselines survive; event counts and
-    the largest event of such minutes do not).
+    the largest event of such minutes do not). ``sample_data`` defaults to whether the store
+    was filled from a sample scenario, so the label travels with the data.
     """
     start = now - since
     lo, hi = to_ms(start), to_ms(now)
     wanted = list(dict.fromkeys(coins))
-    in_coins = f"coin IN ({_marks(len(wanted))})"
+    if sample_data is None:
+        sample_data = store.has_health_detail(SAMPLE_DATA)
+    breadth: BreadthSnapshot | None = None
+    entries, taken = store.market_breadth()
+    if entries and taken is not None and taken <= now:
+        breadth = BreadthSnapshot(at=format_time(taken), entries=entries)
+    return Scenario.model_validate(
+        {
+            "name": name,
+            "description": description,
+            "sample_data": sample_data,
+            "now": now,
+            "coins": wanted,
+            "tickers": _tickers(store, wanted, now),
+            "candles": _candles(store, wanted, now, since, since_by_interval or {}),
+            "liquidations": _liquidations(store, wanted, lo, hi),
+            "streams": _streams(store, start, now),
+            **_series(store, wanted, start, now),
+            "macro": _macro(store, lo, hi),
+            "global_stats": [
+                GlobalEntry.model_validate(
+                    {**{k: v for k, v in r.items() if k != "ts_ms"}, "ts": format_time(from_ms(r["ts_ms"]))}
+                )
+                for r in store.export_global(lo, hi)
+            ],
+            "breadth": breadth,
+        }
+    )
 
+
+def _tickers(store: Store, wanted: Sequence[str], now: datetime) -> list[TickerEntry]:
     tickers: list[TickerEntry] = []
     for t in store.tickers():
         fetched = store.ticker_fetched_at(t.coin, t.venue, t.market)
@@ -90,17 +113,16 @@ def export_scenario(
                 }
             )
         )
+    return tickers
 
-    candles: list[CandleSeries] = []
+
+def _candles(
+    store: Store, wanted: Sequence[str], now: datetime, since: timedelta, by_interval: Mapping[str, timedelta]
+) -> list[CandleSeries]:
     grouped: dict[tuple[str, str, str, str], list[CandleRow]] = defaultdict(list)
-    for r in _query(
-        store,
-        f"SELECT * FROM candles WHERE {in_coins} AND open_ms >= ? AND open_ms <= ? "  # noqa: S608
-        "ORDER BY coin, venue, market, interval, open_ms",
-        (*wanted, to_ms(now - max([since, *(since_by_interval or {}).values()])), hi),
-    ):
-        window = (since_by_interval or {}).get(r["interval"], since)
-        if r["open_ms"] < to_ms(now - window):
+    widest = max([since, *by_interval.values()])
+    for r in store.export_candles(wanted, to_ms(now - widest), to_ms(now)):
+        if r["open_ms"] < to_ms(now - by_interval.get(r["interval"], since)):
             continue
         grouped[(r["coin"], r["venue"], r["market"], r["interval"])].append(
             CandleRow(
@@ -114,16 +136,16 @@ def export_scenario(
                 taker_buy_quote=r["taker_buy_quote"],
             )
         )
-    for (coin, venue, market, interval), rows in grouped.items():
-        candles.append(
-            CandleSeries.model_validate(
-                {"coin": coin, "venue": venue, "market": market, "interval": interval, "rows": rows}
-            )
+    return [
+        CandleSeries.model_validate(
+            {"coin": coin, "venue": venue, "market": market, "interval": interval, "rows": rows}
         )
+        for (coin, venue, market, interval), rows in grouped.items()
+    ]
 
-    liquidations = _liquidations(store, wanted, lo, hi)
 
-    streams = [
+def _streams(store: Store, start: datetime, now: datetime) -> list[StreamSession]:
+    return [
         StreamSession.model_validate(
             {
                 "venue": s.venue,
@@ -139,9 +161,13 @@ def export_scenario(
         if s.connected_at <= now
     ]
 
+
+def _series(store: Store, wanted: Sequence[str], start: datetime, now: datetime) -> dict[str, list[Any]]:
+    """Open interest, funding, long/short and top traders, one series per coin and venue."""
     open_interest: list[OpenInterestSeries] = []
     funding: list[FundingSeries] = []
     long_short: list[LongShortSeries] = []
+    top_traders: list[TopTradersSeries] = []
     for coin in wanted:
         by_venue_oi: dict[str, list[OpenInterestRow]] = defaultdict(list)
         for p in store.open_interest(coin, start):
@@ -158,36 +184,43 @@ def export_scenario(
             if f.ts <= now:
                 by_venue_f[(f.venue, f.interval_hours)].append(FundingRow(t=format_time(f.ts), rate=f.rate))
         funding += _funding_series(coin, by_venue_f)
-        by_venue_ls: dict[str, list[LongShortRow]] = defaultdict(list)
-        for ls in store.long_short(coin, start):
-            if ls.ts <= now:
-                by_venue_ls[ls.venue].append(LongShortRow(t=format_time(ls.ts), long_share=ls.long_share))
-        long_short += [
-            LongShortSeries.model_validate({"coin": coin, "venue": v, "rows": rows})
-            for v, rows in sorted(by_venue_ls.items())
-        ]
+        long_short += _ratios(coin, store.long_short(coin, start), now)
+        top_traders += _top_traders(coin, store.top_traders(coin, start), now)
+    return {
+        "open_interest": open_interest,
+        "funding": funding,
+        "long_short": long_short,
+        "top_traders": top_traders,
+    }
 
-    top_traders: list[TopTradersSeries] = []
-    for coin in wanted:
-        by_key: dict[tuple[str, str], list[LongShortRow]] = defaultdict(list)
-        for tt in store.top_traders(coin, start):
-            if tt.ts <= now:
-                by_key[(tt.venue, tt.basis)].append(
-                    LongShortRow(t=format_time(tt.ts), long_share=tt.long_share)
-                )
-        top_traders += [
-            TopTradersSeries.model_validate({"coin": coin, "venue": v, "basis": b, "rows": rows})
-            for (v, b), rows in sorted(by_key.items())
-        ]
 
+def _ratios(coin: str, points: Sequence[LongShortRatio], now: datetime) -> list[LongShortSeries]:
+    by_venue: dict[str, list[LongShortRow]] = defaultdict(list)
+    for ls in points:
+        if ls.ts <= now:
+            by_venue[ls.venue].append(LongShortRow(t=format_time(ls.ts), long_share=ls.long_share))
+    return [
+        LongShortSeries.model_validate({"coin": coin, "venue": v, "rows": rows})
+        for v, rows in sorted(by_venue.items())
+    ]
+
+
+def _top_traders(coin: str, points: Sequence[TopTraderRatio], now: datetime) -> list[TopTradersSeries]:
+    by_key: dict[tuple[str, str], list[LongShortRow]] = defaultdict(list)
+    for tt in points:
+        if tt.ts <= now:
+            by_key[(tt.venue, tt.basis)].append(LongShortRow(t=format_time(tt.ts), long_share=tt.long_share))
+    return [
+        TopTradersSeries.model_validate({"coin": coin, "venue": v, "basis": b, "rows": rows})
+        for (v, b), rows in sorted(by_key.items())
+    ]
+
+
+def _macro(store: Store, lo: int, hi: int) -> list[MacroSeries]:
     macro_rows: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
-    for r in _query(
-        store,
-        "SELECT * FROM macro WHERE ts_ms >= ? AND ts_ms <= ? ORDER BY series, interval, ts_ms",
-        (lo, hi),
-    ):
+    for r in store.export_macro(lo, hi):
         macro_rows[(r["series"], r["interval"])].append(r)
-    macro = [
+    return [
         MacroSeries.model_validate(
             {
                 "series": series,
@@ -199,41 +232,6 @@ def export_scenario(
         )
         for (series, interval), found in macro_rows.items()
     ]
-
-    global_stats = [
-        GlobalEntry.model_validate(
-            {**{k: v for k, v in r.items() if k != "ts_ms"}, "ts": format_time(from_ms(r["ts_ms"]))}
-        )
-        for r in _query(
-            store, "SELECT * FROM global_stats WHERE ts_ms >= ? AND ts_ms <= ? ORDER BY ts_ms", (lo, hi)
-        )
-    ]
-
-    breadth: BreadthSnapshot | None = None
-    entries, taken = store.market_breadth()
-    if entries and taken is not None and taken <= now:
-        breadth = BreadthSnapshot(at=format_time(taken), entries=entries)
-
-    return Scenario.model_validate(
-        {
-            "name": name,
-            "description": description,
-            "sample_data": sample_data,
-            "now": now,
-            "coins": wanted,
-            "tickers": tickers,
-            "candles": candles,
-            "liquidations": liquidations,
-            "streams": streams,
-            "open_interest": open_interest,
-            "funding": funding,
-            "long_short": long_short,
-            "top_traders": top_traders,
-            "macro": macro,
-            "global_stats": global_stats,
-            "breadth": breadth,
-        }
-    )
 
 
 def _funding_series(coin: str, groups: Mapping[tuple[str, float], list[FundingRow]]) -> list[FundingSeries]:
@@ -251,22 +249,11 @@ def _funding_series(coin: str, groups: Mapping[tuple[str, float], list[FundingRo
 def _liquidations(store: Store, coins: list[str], lo: int, hi: int) -> list[LiquidationSeries]:
     """Raw events in the window, plus one stand-in event per roll-up row whose raw events were
     pruned (priced at the nearest stored raw event or candle of the coin)."""
-    in_coins = f"coin IN ({_marks(len(coins))})"
-    raw = _query(
-        store,
-        f"SELECT * FROM liquidations WHERE {in_coins} AND ts_ms >= ? AND ts_ms <= ? "  # noqa: S608
-        "ORDER BY venue, coin, ts_ms, event_id",
-        (*coins, lo, hi),
-    )
+    raw = store.export_liquidations(coins, lo, hi)
     have = {(r["coin"], r["venue"], r["side"], r["minute_ms"]) for r in raw}
     pruned = [
         r
-        for r in _query(
-            store,
-            f"SELECT * FROM liq_minute WHERE {in_coins} AND minute_ms >= ? AND minute_ms <= ? "  # noqa: S608
-            "ORDER BY minute_ms",
-            (*coins, lo, hi),
-        )
+        for r in store.export_liq_minutes(coins, lo, hi)
         if (r["coin"], r["venue"], r["side"], r["minute_ms"]) not in have
     ]
     grouped: dict[tuple[str, str], list[LiquidationRow]] = defaultdict(list)
@@ -282,7 +269,7 @@ def _liquidations(store: Store, coins: list[str], lo: int, hi: int) -> list[Liqu
             )
         )
     for r in pruned:
-        price = _price_near(store, r["coin"], r["minute_ms"])
+        price = store.price_near(r["coin"], r["minute_ms"])
         if price is None or r["usd"] <= 0:
             continue
         grouped[(r["venue"], r["coin"])].append(
@@ -299,21 +286,6 @@ def _liquidations(store: Store, coins: list[str], lo: int, hi: int) -> list[Liqu
         LiquidationSeries.model_validate({"venue": venue, "coin": coin, "events": events})
         for (venue, coin), events in sorted(grouped.items())
     ]
-
-
-def _price_near(store: Store, coin: str, at_ms: int) -> float | None:
-    rows = _query(
-        store,
-        "SELECT close FROM candles WHERE coin = ? AND open_ms <= ? ORDER BY open_ms DESC LIMIT 1",
-        (coin, at_ms),
-    )
-    if not rows:
-        rows = _query(
-            store,
-            "SELECT price AS close FROM liquidations WHERE coin = ? ORDER BY ABS(ts_ms - ?) LIMIT 1",
-            (coin, at_ms),
-        )
-    return float(rows[0]["close"]) if rows else None
 
 
 # -- writing ------------------------------------------------------------------------------
@@ -361,10 +333,37 @@ def dumps_scenario(scenario: Scenario) -> str:
 
 def write_scenario(scenario: Scenario, path: str | Path) -> int:
     """Write ``scenario`` to ``path`` (gzip when it ends in ``.gz``, with a fixed mtime so the
-    bytes only change when the content does). Returns the bytes written."""
+    bytes only change when the content does). Returns the bytes written.
+
+    Written to a temporary file beside the target, flushed to disk, then renamed over it: a
+    full disk or a kill leaves the previous file whole, never a truncated one."""
     text = dumps_scenario(scenario).encode()
     data = gzip.compress(text, compresslevel=9, mtime=0) if str(path).endswith(".gz") else text
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_bytes(data)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    _fsync_dir(target.parent)
     return len(data)
+
+
+def _fsync_dir(folder: Path) -> None:
+    """Make the rename itself durable (best effort: not every filesystem allows it)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        with contextlib.suppress(OSError):
+            os.fsync(fd)
+    finally:
+        os.close(fd)

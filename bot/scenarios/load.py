@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import zlib
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
@@ -86,49 +87,149 @@ def parse_scenario(data: Any, path: str = "<scenario>") -> Scenario:
         raise ScenarioError(path, where, problem) from None
 
 
+# Bounds on what a scenario file may cost to read: the bundled ones are under 1 MB compressed
+# and 3 MB of JSON; a 35-day export of a busy store stays well inside these.
+MAX_FILE_BYTES = 64 * 1024 * 1024
+MAX_JSON_BYTES = 256 * 1024 * 1024
+MAX_ROWS = 4_000_000
+_CHUNK = 1024 * 1024
+
+
+def _read_bounded(path: Path) -> bytes:
+    """The file's JSON bytes, inflated when gzip, refusing more than the caps as it reads (a
+    small gzip that inflates to gigabytes stops at the cap, not after filling memory)."""
+    size = path.stat().st_size
+    if path.is_dir():
+        raise ScenarioError(str(path), "", "is a folder, not a scenario file")
+    if size > MAX_FILE_BYTES:
+        raise ScenarioError(
+            str(path), "", f"too large ({size / 1e6:.0f} MB; at most {MAX_FILE_BYTES // 2**20} MiB)"
+        )
+    out = bytearray()
+    opener = gzip.open if str(path).endswith(".gz") else open
+    with opener(path, "rb") as fh:
+        while chunk := fh.read(_CHUNK):
+            out += chunk
+            if len(out) > MAX_JSON_BYTES:
+                raise ScenarioError(
+                    str(path), "", f"inflates to more than {MAX_JSON_BYTES // 2**20} MiB of JSON; refusing it"
+                )
+    return bytes(out)
+
+
+def _count_rows(data: Any) -> int:
+    """Rows in the sections that hold many (series rows and liquidation events)."""
+    if not isinstance(data, dict):
+        return 0
+    total = 0
+    for section in data.values():
+        if not isinstance(section, list):
+            continue
+        total += len(section)
+        for item in section:
+            if isinstance(item, dict):
+                total += sum(
+                    len(v) for k, v in item.items() if k in ("rows", "events") and isinstance(v, list)
+                )
+    return total
+
+
 def load_scenario(path: str | Path) -> Scenario:
-    """Read and validate a scenario file (``.json``, or ``.json.gz`` for big ones)."""
+    """Read and validate a scenario file (``.json``, or ``.json.gz`` for big ones), within the
+    caps on file size, inflated size, nesting and number of rows."""
     name = str(path)
     try:
-        raw = Path(path).read_bytes()
-        if name.endswith(".gz"):
-            raw = gzip.decompress(raw)
-    except (OSError, EOFError) as exc:
-        raise ScenarioError(name, "", f"cannot read: {getattr(exc, 'strerror', None) or exc}") from None
+        raw = _read_bounded(Path(path))
+    except (OSError, EOFError, zlib.error) as exc:
+        problem = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+        raise ScenarioError(name, "", f"cannot read: {problem}") from None
     try:
         data = json.loads(raw)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         where = f"line {exc.lineno} column {exc.colno}" if isinstance(exc, json.JSONDecodeError) else ""
         problem = f"not valid JSON: {exc.msg if isinstance(exc, json.JSONDecodeError) else exc}"
         raise ScenarioError(name, where, problem) from None
-    return parse_scenario(data, name)
+    except RecursionError:
+        raise ScenarioError(name, "", "JSON nested too deeply (a scenario is a few levels deep)") from None
+    del raw
+    rows = _count_rows(data)
+    if rows > MAX_ROWS:
+        raise ScenarioError(name, "", f"{rows:,} rows: more than the {MAX_ROWS:,} a scenario may hold")
+    try:
+        return parse_scenario(data, name)
+    except RecursionError:
+        raise ScenarioError(name, "", "JSON nested too deeply (a scenario is a few levels deep)") from None
 
 
-def apply_scenario(scenario: Scenario, store: Store, *, now: datetime | None = None) -> datetime:
+class _Clock:
+    """A scenario's times resolved once each, moved by ``shift``; and the latest time each
+    source was seen at, for its health row."""
+
+    def __init__(self, scenario: Scenario, shift: timedelta) -> None:
+        self.scenario = scenario
+        self.shift = shift
+        self.now = scenario.now + shift
+        self.cache: dict[str, datetime] = {}
+        self.latest: dict[str, datetime] = {}
+
+    def at(self, text: str) -> datetime:
+        value = self.cache.get(text)
+        if value is None:
+            value = self.cache[text] = self.scenario.at(text) + self.shift
+        return value
+
+    def seen(self, source: str, when: datetime) -> None:
+        if source not in self.latest or when > self.latest[source]:
+            self.latest[source] = when
+
+
+def apply_scenario(
+    scenario: Scenario, store: Store, *, now: datetime | None = None, replace: bool = False
+) -> datetime:
     """Write every section of ``scenario`` into ``store`` and return the scenario's now.
 
     Relative times resolve against ``scenario.now``. With ``now`` given, the whole state is
     moved by ``now - scenario.now`` (absolute times too), so a sample can be replayed at the
-    current clock and read as fresh. Meant for an empty store: stream sessions are opened and
-    closed as the streams would, which would also close a session the store already had open.
+    current clock and read as fresh.
+
+    All of it is one transaction: a kill, a full disk or a bad row leaves the store as it was.
+    A store that already holds market data is refused (:class:`StoreNotEmpty`) unless
+    ``replace``, which clears the market tables in the same transaction (alert subscriptions
+    are kept), so re-importing never doubles candles or open interest.
     """
-    shift = (now - scenario.now) if now is not None else timedelta(0)
-    at_now = scenario.now + shift
-    cache: dict[str, datetime] = {}
+    clock = _Clock(scenario, (now - scenario.now) if now is not None else timedelta(0))
+    with store.batch():
+        if store.has_market_data():
+            if not replace:
+                raise StoreNotEmpty(store.path)
+            store.clear_market_data()
+        _apply_tickers(scenario, store, clock.at, clock.seen)
+        _apply_candles(scenario, store, clock)
+        _apply_liquidations(scenario, store, clock)
+        _apply_series(scenario, store, clock)
+        _apply_market(scenario, store, clock)
+        detail = (
+            f"{SAMPLE_DATA}: scenario {scenario.name}"
+            if scenario.sample_data
+            else f"scenario {scenario.name}"
+        )
+        for source, when in sorted(clock.latest.items()):
+            store.record_success(source, when, detail)
+    return clock.now
 
-    def at(text: str) -> datetime:
-        value = cache.get(text)
-        if value is None:
-            value = cache[text] = scenario.at(text) + shift
-        return value
 
-    latest: dict[str, datetime] = {}
+class StoreNotEmpty(Exception):
+    """``import`` into a store that already holds market data, without ``replace``."""
 
-    def seen(source: str, when: datetime) -> None:
-        if source not in latest or when > latest[source]:
-            latest[source] = when
+    def __init__(self, path: str) -> None:
+        self.path = path
+        super().__init__(
+            f"store {path} already holds market data: importing would mix two states; "
+            "use --replace to swap it for the scenario (alert subscriptions are kept), or --db for a new store"
+        )
 
-    _apply_tickers(scenario, store, at, seen)
+
+def _apply_candles(scenario: Scenario, store: Store, clock: _Clock) -> None:
     for series in scenario.candles:
         rows = [
             Candle(
@@ -136,7 +237,7 @@ def apply_scenario(scenario: Scenario, store: Store, *, now: datetime | None = N
                 venue=series.venue,
                 market=series.market,
                 interval=series.interval,
-                open_time=at(r.t),
+                open_time=clock.at(r.t),
                 open=r.open,
                 high=r.high,
                 low=r.low,
@@ -149,7 +250,10 @@ def apply_scenario(scenario: Scenario, store: Store, *, now: datetime | None = N
         ]
         store.upsert_candles(rows)
         if rows:
-            seen(_source(series.venue, series.market), rows[-1].open_time)
+            clock.seen(_source(series.venue, series.market), rows[-1].open_time)
+
+
+def _apply_liquidations(scenario: Scenario, store: Store, clock: _Clock) -> None:
     events = [
         Liquidation(
             venue=s.venue,
@@ -158,7 +262,7 @@ def apply_scenario(scenario: Scenario, store: Store, *, now: datetime | None = N
             price=e.price,
             qty=e.qty,
             usd=e.usd,
-            ts=at(e.t),
+            ts=clock.at(e.t),
             event_id=e.event_id,
         )
         for s in scenario.liquidations
@@ -166,40 +270,48 @@ def apply_scenario(scenario: Scenario, store: Store, *, now: datetime | None = N
     ]
     store.insert_liquidations(events)
     for e in events:
-        seen(STREAM_SOURCE.format(venue=e.venue), e.ts)
-    for session in sorted(scenario.streams, key=lambda s: at(s.connected_at)):
+        clock.seen(STREAM_SOURCE.format(venue=e.venue), e.ts)
+    for session in sorted(scenario.streams, key=lambda s: clock.at(s.connected_at)):
         source = STREAM_SOURCE.format(venue=session.venue)
-        store.open_stream_session(session.venue, at(session.connected_at))
+        store.open_stream_session(session.venue, clock.at(session.connected_at))
         if session.disconnected_at is not None:
-            store.close_stream_session(session.venue, at(session.disconnected_at))
-            seen(source, at(session.disconnected_at))
+            store.close_stream_session(session.venue, clock.at(session.disconnected_at))
+            clock.seen(source, clock.at(session.disconnected_at))
         else:
-            seen(source, at_now)  # a connected stream is current even when nothing was liquidated
+            clock.seen(source, clock.now)  # a connected stream is current even when nothing was liquidated
+
+
+def _apply_series(scenario: Scenario, store: Store, clock: _Clock) -> None:
+    at = clock.at
     for oi in scenario.open_interest:
         store.upsert_open_interest(
             OpenInterest(coin=oi.coin, venue=oi.venue, ts=at(r.t), oi_usd=r.oi_usd, oi_coin=r.oi_coin)
             for r in oi.rows
         )
         if oi.rows:
-            seen(_source(oi.venue, "perp"), at(oi.rows[-1].t))
+            clock.seen(_source(oi.venue, "perp"), at(oi.rows[-1].t))
     for f in scenario.funding:
         store.upsert_funding(
             Funding(coin=f.coin, venue=f.venue, ts=at(r.t), rate=r.rate, interval_hours=f.interval_hours)
             for r in f.rows
         )
         if f.rows:
-            seen(_source(f.venue, "perp"), at(f.rows[-1].t))
+            clock.seen(_source(f.venue, "perp"), at(f.rows[-1].t))
     for ls in scenario.long_short:
         store.upsert_long_short(
             LongShortRatio(coin=ls.coin, venue=ls.venue, ts=at(r.t), long_share=r.long_share) for r in ls.rows
         )
         if ls.rows:
-            seen(_source(ls.venue, "perp"), at(ls.rows[-1].t))
+            clock.seen(_source(ls.venue, "perp"), at(ls.rows[-1].t))
     for tt in scenario.top_traders:
         store.upsert_top_traders(
             TopTraderRatio(coin=tt.coin, venue=tt.venue, basis=tt.basis, ts=at(r.t), long_share=r.long_share)
             for r in tt.rows
         )
+
+
+def _apply_market(scenario: Scenario, store: Store, clock: _Clock) -> None:
+    at = clock.at
     for m in scenario.macro:
         store.upsert_macro(
             MacroPoint(
@@ -213,7 +325,7 @@ def apply_scenario(scenario: Scenario, store: Store, *, now: datetime | None = N
             for r in m.rows
         )
         if m.rows:
-            seen(m.source, at(m.rows[-1].t))
+            clock.seen(m.source, at(m.rows[-1].t))
     store.upsert_global(
         GlobalStats(
             ts=at(g.ts),
@@ -226,16 +338,10 @@ def apply_scenario(scenario: Scenario, store: Store, *, now: datetime | None = N
         for g in scenario.global_stats
     )
     for g in scenario.global_stats:
-        seen(g.source, at(g.ts))
+        clock.seen(g.source, at(g.ts))
     if scenario.breadth is not None:
         store.replace_breadth(scenario.breadth.entries, at(scenario.breadth.at))
-        seen("coingecko", at(scenario.breadth.at))
-    detail = (
-        f"{SAMPLE_DATA}: scenario {scenario.name}" if scenario.sample_data else f"scenario {scenario.name}"
-    )
-    for source, when in sorted(latest.items()):
-        store.record_success(source, when, detail)
-    return at_now
+        clock.seen("coingecko", at(scenario.breadth.at))
 
 
 def _apply_tickers(
@@ -275,8 +381,4 @@ def _source(venue: str, market: str) -> str:
 def is_sample_store(store: Store) -> bool:
     """Whether any source in ``store`` was filled from a sample scenario: answers from such a
     store must be labelled sample data."""
-    with store.lock:
-        row = store.conn.execute(
-            "SELECT 1 FROM source_health WHERE detail LIKE ? LIMIT 1", (SAMPLE_DATA + "%",)
-        ).fetchone()
-    return row is not None
+    return store.has_health_detail(SAMPLE_DATA)

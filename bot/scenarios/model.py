@@ -39,7 +39,7 @@ from pydantic_core import CoreSchema, PydanticCustomError
 
 from bot.coins import CoinRegistry
 from bot.models import Finite, Interval, Market, MarketEntry, NonNegative, Positive, Side, Venue
-from bot.timeparse import parse_span
+from bot.timeparse import UNIT_SECONDS, parse_span
 
 FORMAT_VERSION: Final = 1
 
@@ -50,7 +50,8 @@ TIME_HELP = (
     "an ISO time with a timezone ('2026-03-10T15:00:00Z'), 'now', "
     "or a time before now like '-90m', '-2h', '-30d', '-1d6h'"
 )
-_UNIT_SECONDS = {"w": 604_800, "d": 86_400, "h": 3_600, "m": 60, "s": 1}
+MAX_SPAN_SECONDS = 100 * 366 * 86_400  # a relative time reaches back at most a century
+MIN_YEAR, MAX_YEAR = 1970, 2200
 
 Time = Annotated[
     str,
@@ -67,15 +68,20 @@ def resolve_time(text: str, now: datetime) -> datetime:
         return now
     if text.startswith("-"):
         try:
-            return now - parse_span(text[1:])
-        except ValueError:
+            span = parse_span(text[1:])
+        except (ValueError, OverflowError):
             raise ValueError(f"bad time {text!r}: expected {TIME_HELP}") from None
+        if span.total_seconds() > MAX_SPAN_SECONDS:
+            raise ValueError(f"bad time {text!r}: more than {MAX_SPAN_SECONDS // 86_400} days back")
+        return now - span
     try:
         value = datetime.fromisoformat(text)
     except ValueError:
         raise ValueError(f"bad time {text!r}: expected {TIME_HELP}") from None
     if value.tzinfo is None:
         raise ValueError(f"bad time {text!r}: an absolute time needs a timezone (e.g. 'Z')")
+    if not MIN_YEAR <= value.year <= MAX_YEAR:
+        raise ValueError(f"bad time {text!r}: outside the years {MIN_YEAR}-{MAX_YEAR}")
     return value.astimezone(UTC)
 
 
@@ -97,7 +103,7 @@ def format_relative(value: datetime, now: datetime) -> str:
         return "now"
     out = "-"
     for unit in ("d", "h", "m", "s"):
-        n, seconds = divmod(seconds, _UNIT_SECONDS[unit])
+        n, seconds = divmod(seconds, UNIT_SECONDS[unit])
         if n:
             out += f"{n}{unit}"
     return out
@@ -106,6 +112,8 @@ def format_relative(value: datetime, now: datetime) -> str:
 def _utc(value: datetime) -> datetime:
     if value.tzinfo is None:
         raise ValueError("now must carry a timezone (e.g. 2026-03-10T15:00:00Z)")
+    if not MIN_YEAR <= value.year <= MAX_YEAR:
+        raise ValueError(f"now must lie within the years {MIN_YEAR}-{MAX_YEAR}")
     return value.astimezone(UTC)
 
 

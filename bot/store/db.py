@@ -10,12 +10,12 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable, Sequence
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar
-
-import sqlite_utils
+from typing import Any, ParamSpec, TypeVar, cast
 
 from bot.clock import from_ms, to_ms
 from bot.models import (
@@ -33,8 +33,9 @@ from bot.models import (
 )
 from bot.store.alerts import AlertTables
 from bot.store.glance import GlanceReads
-from bot.store.reads import StoreReads
-from bot.store.schema import ALL_COINS, HOUR_MS, MINUTE_MS, migrate
+from bot.store.open import connect_store
+from bot.store.scenario_io import ScenarioRows
+from bot.store.schema import ALL_COINS, HOUR_MS, MINUTE_MS
 from bot.store.version import CountingConnection, DataVersion
 from bot.store.watches import WatchStore
 
@@ -93,25 +94,23 @@ _ROLL_UPS: tuple[tuple[str, tuple[object, ...]], ...] = (
 )
 
 
+THINNED_UNTIL = "prune:thinned-until"  # the mark where thinning of old points stopped
+
+
 def _ms(dt: datetime | None) -> int | None:
     return None if dt is None else to_ms(dt)
 
 
-class Store(StoreReads, GlanceReads, WatchStore, AlertTables):
+class Store(ScenarioRows, GlanceReads, WatchStore, AlertTables):
     conn: CountingConnection
 
     def __init__(self, path: Path | str) -> None:
         self.path = str(path)
-        if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self.conn = sqlite3.connect(
-            self.path, check_same_thread=False, timeout=30, factory=CountingConnection
-        )
+        # checks what it opens (a store or an empty file) and refuses anything else untouched;
+        # the writer counts its commits for the data version answers are cached under
+        self.conn = cast(CountingConnection, connect_store(self.path, factory=CountingConnection))
         self._version = DataVersion()
-        self.conn.execute("PRAGMA journal_mode=WAL")
-        self.conn.execute("PRAGMA synchronous=NORMAL")
-        self.conn.execute("PRAGMA foreign_keys=ON")
-        self.db = sqlite_utils.Database(self.conn)
+        self._batch_depth = 0
         self.lock = threading.RLock()
         self._local = threading.local()
         # each reader with its own lock: readers never wait for each other, but close() waits
@@ -119,11 +118,41 @@ class Store(StoreReads, GlanceReads, WatchStore, AlertTables):
         self._readers: list[tuple[sqlite3.Connection, threading.Lock]] = []
         self._closed = False
         self._trace: tuple[Callable[[str], object] | None, Callable[[], int] | None, int] = (None, None, 0)
-        with self.lock:
-            migrate(self.conn)
         # the liquidation ingest's staging table: per connection, in memory, never on disk
         self.conn.execute("PRAGMA temp_store=MEMORY")
         self.conn.execute(_STAGE_TABLE)
+
+    @contextmanager
+    def _tx(self) -> Iterator[None]:
+        """One write's transaction, or nothing inside :meth:`batch` (whose transaction it joins)."""
+        if self._batch_depth:
+            yield
+            return
+        with self.conn:
+            yield
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Every write inside is one transaction, taken with the write lock up front: all of it
+        is committed or none of it (an exception, a SIGKILL, a full disk)."""
+        with self.lock:
+            if self._batch_depth:
+                self._batch_depth += 1
+                try:
+                    yield
+                finally:
+                    self._batch_depth -= 1
+                return
+            self.conn.execute("BEGIN IMMEDIATE")
+            self._batch_depth = 1
+            try:
+                yield
+            except BaseException:
+                self._batch_depth = 0
+                self.conn.rollback()
+                raise
+            self._batch_depth = 0
+            self.conn.commit()
 
     def close(self) -> None:
         with self.lock:
@@ -176,7 +205,7 @@ class Store(StoreReads, GlanceReads, WatchStore, AlertTables):
         rows = [(e.id, e.symbol, e.change_24h_pct, e.market_cap, to_ms(at)) for e in entries]
         if not rows:
             return 0
-        with self.lock, self.conn:
+        with self.lock, self._tx():
             self.conn.execute("DELETE FROM market_breadth")
             self.conn.executemany(
                 "INSERT INTO market_breadth (cg_id, symbol, change_24h_pct, market_cap, ts_ms) VALUES (?,?,?,?,?)",
@@ -200,7 +229,7 @@ class Store(StoreReads, GlanceReads, WatchStore, AlertTables):
             f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))}) "  # noqa: S608
             f"ON CONFLICT ({', '.join(pk)}) DO UPDATE SET {updates}"
         )
-        with self.lock, self.conn:
+        with self.lock, self._tx():
             self.conn.executemany(sql, [tuple(r[c] for c in cols) for r in rows])
         return len(rows)
 
@@ -231,7 +260,7 @@ class Store(StoreReads, GlanceReads, WatchStore, AlertTables):
                 conn.liquidations = False
 
     def _ingest(self, conn: CountingConnection, rows: list[tuple[Any, ...]]) -> int:
-        with conn:
+        with self._tx():
             conn.execute(_STAGE_CLEAR)
             conn.executemany(_STAGE_INSERT, rows)
             conn.execute(_STAGE_DROP_STORED)
@@ -244,14 +273,14 @@ class Store(StoreReads, GlanceReads, WatchStore, AlertTables):
         return new
 
     def open_stream_session(self, venue: str, at: datetime) -> None:
-        with self.lock, self.conn:
+        with self.lock, self._tx():
             self.conn.execute(
                 "INSERT OR IGNORE INTO stream_sessions (venue, connected_ms) VALUES (?, ?)",
                 (venue, to_ms(at)),
             )
 
     def close_stream_session(self, venue: str, at: datetime) -> None:
-        with self.lock, self.conn:
+        with self.lock, self._tx():
             self.conn.execute(
                 "UPDATE stream_sessions SET disconnected_ms = ? WHERE venue = ? AND disconnected_ms IS NULL",
                 (to_ms(at), venue),
@@ -260,7 +289,7 @@ class Store(StoreReads, GlanceReads, WatchStore, AlertTables):
     def close_dangling_sessions(self) -> int:
         """Close sessions a crash left open at the last event seen on that venue (or at their
         own start): the time the process was down is then a gap, not coverage."""
-        with self.lock, self.conn:
+        with self.lock, self._tx():
             cur = self.conn.execute(
                 "UPDATE stream_sessions SET disconnected_ms = MAX(connected_ms, COALESCE(("
                 "SELECT MAX(ts_ms) FROM liquidations l WHERE l.venue = stream_sessions.venue "
@@ -269,7 +298,7 @@ class Store(StoreReads, GlanceReads, WatchStore, AlertTables):
         return cur.rowcount
 
     def record_success(self, source: str, at: datetime, detail: str = "") -> None:
-        with self.lock, self.conn:
+        with self.lock, self._tx():
             self.conn.execute(
                 "INSERT INTO source_health (source, last_success_ms, consecutive_failures, detail) "
                 "VALUES (?, ?, 0, ?) ON CONFLICT(source) DO UPDATE SET last_success_ms = excluded.last_success_ms, "
@@ -280,7 +309,7 @@ class Store(StoreReads, GlanceReads, WatchStore, AlertTables):
     def record_failure(
         self, source: str, at: datetime, error: str, disabled_reason: str | None = None
     ) -> None:
-        with self.lock, self.conn:
+        with self.lock, self._tx():
             self.conn.execute(
                 "INSERT INTO source_health (source, last_error, last_error_ms, consecutive_failures, "
                 "disabled_reason) VALUES (?, ?, ?, 1, ?) ON CONFLICT(source) DO UPDATE SET "
@@ -290,27 +319,96 @@ class Store(StoreReads, GlanceReads, WatchStore, AlertTables):
                 (source, error[:500], to_ms(at), disabled_reason),
             )
 
+    def beat(self, name: str, at: datetime, detail: str = "") -> None:
+        """Record that ``name`` (e.g. the gateway) was alive at ``at``."""
+        with self.lock, self._tx():
+            self.conn.execute(
+                "INSERT INTO marks (name, ts_ms, detail) VALUES (?, ?, ?) "
+                "ON CONFLICT(name) DO UPDATE SET ts_ms = excluded.ts_ms, detail = excluded.detail",
+                (name, to_ms(at), detail[:200]),
+            )
+
+    def heartbeats(self) -> dict[str, datetime]:
+        """Every mark by name (heartbeats and watermarks)."""
+        return {r["name"]: from_ms(r["ts_ms"]) for r in self._rows("SELECT name, ts_ms FROM marks")}
+
     def prune(
-        self, now: datetime, raw_retention: timedelta, dense_for: timedelta = timedelta(hours=48)
+        self,
+        now: datetime,
+        raw_retention: timedelta,
+        dense_for: timedelta = timedelta(hours=48),
+        catch_up: timedelta = timedelta(days=7),
+        budget_s: float = 5.0,
     ) -> int:
-        """Drop raw liquidation events past retention (the roll-ups are kept for baselines), and
-        thin open-interest and funding points older than ``dense_for`` to one per hour: the
-        every-minute points only matter for the short windows."""
+        """Keep the store's size bounded by design; returns how many raw events were dropped.
+
+        - Raw liquidation events past retention are dropped, and so are their per-minute
+          roll-ups: the hourly roll-ups (written with them) keep the baselines.
+        - Open-interest and funding points older than ``dense_for`` are thinned to one per hour
+          (the every-minute points only matter for the short windows), from where the last run
+          stopped (a watermark in ``marks``), ``catch_up`` at a time within ``budget_s`` of work
+          per run: a long history or weeks of downtime are caught up instead of keeping dense
+          points forever.
+        - Freed pages are returned to the filesystem (incremental vacuum; stores created before
+          this build keep their free pages for reuse)."""
         cutoff = to_ms(now - raw_retention)
         dense = to_ms(now - dense_for)
-        with self.lock, self.conn:
+        with self.lock, self._tx():
             cur = self.conn.execute("DELETE FROM liquidations WHERE ts_ms < ?", (cutoff,))
-            # Only the slab that aged past ``dense_for`` since the last runs: older points were
-            # thinned then, and a bounded slab keeps each run's work (and memory) small.
-            slab = dense - 3 * 86_400_000
+            self.conn.execute("DELETE FROM liq_minute WHERE minute_ms < ?", (cutoff,))
+        removed = cur.rowcount
+        # slab after slab, each its own short transaction, until caught up or the run's work
+        # budget is spent (sparse old slabs cost milliseconds; a dense one about a second at
+        # 100 coins), so neither a long history nor a long downtime stalls the writers
+        step = int(catch_up.total_seconds() * 1000)
+        deadline = time.monotonic() + budget_s
+        while time.monotonic() < deadline and self._thin_slab(dense, step):
+            pass
+        self._incremental_vacuum()
+        return removed
+
+    def _thin_slab(self, dense: int, step: int) -> bool:
+        """Thin the next slab past the watermark; False when there was nothing left to thin."""
+        with self.lock, self._tx():
+            start = self._thinned_until()
+            end = min(dense, start + step)
+            if end <= start:
+                return False
             for table in ("open_interest", "funding"):
+                # a point goes when an earlier one of its hour exists: one index seek per
+                # row (a NOT IN over the slab's hourly minimums grew quadratically)
                 self.conn.execute(
-                    f"DELETE FROM {table} WHERE ts_ms >= ? AND ts_ms < ? AND (coin, venue, ts_ms) NOT IN ("  # noqa: S608
-                    f"SELECT coin, venue, MIN(ts_ms) FROM {table} WHERE ts_ms >= ? AND ts_ms < ? "
-                    "GROUP BY coin, venue, ts_ms / 3600000)",
-                    (slab, dense, slab, dense),
+                    f"DELETE FROM {table} AS t WHERE ts_ms >= ? AND ts_ms < ? AND EXISTS ("  # noqa: S608
+                    f"SELECT 1 FROM {table} AS e WHERE e.coin = t.coin AND e.venue = t.venue "
+                    "AND e.ts_ms >= t.ts_ms / 3600000 * 3600000 AND e.ts_ms < t.ts_ms)",
+                    (start, end),
                 )
-        return cur.rowcount
+            self.conn.execute(
+                "INSERT INTO marks (name, ts_ms) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET ts_ms = excluded.ts_ms",
+                (THINNED_UNTIL, end),
+            )
+        return end < dense
+
+    def _thinned_until(self) -> int:
+        """Where thinning stopped last time; the oldest point for a store never thinned."""
+        row = self.conn.execute("SELECT ts_ms FROM marks WHERE name = ?", (THINNED_UNTIL,)).fetchone()
+        if row is not None:
+            return int(row[0])
+        oldest = [
+            self.conn.execute(f"SELECT MIN(ts_ms) FROM {t}").fetchone()[0]  # noqa: S608
+            for t in ("open_interest", "funding")
+        ]
+        found = [int(v) for v in oldest if v is not None]
+        # an hour boundary, so the first run's hours are whole
+        return min(found) // HOUR_MS * HOUR_MS if found else 0
+
+    def _incremental_vacuum(self) -> None:
+        with self.lock:
+            if self.path == ":memory:" or self._batch_depth:
+                return
+            (mode,) = self.conn.execute("PRAGMA auto_vacuum").fetchone()
+            if mode == 2:  # INCREMENTAL; stepped to the end only by executescript (execute frees one page)
+                self.conn.executescript("PRAGMA incremental_vacuum;")
 
     def instrument(
         self,
@@ -361,12 +459,18 @@ class Store(StoreReads, GlanceReads, WatchStore, AlertTables):
         return reader
 
     def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
-        reader = self._reader()
+        # inside a batch, reads see the batch's own writes (and nobody else's in between)
+        reader = None if self._batch_depth else self._reader()
         conn, lock = (self.conn, self.lock) if reader is None else reader
         with lock:
             cur = conn.execute(sql, params)
             names = [d[0] for d in cur.description]
             return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+    def _execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """One write statement, in its own transaction or the enclosing :meth:`batch`."""
+        with self.lock, self._tx():
+            return self.conn.execute(sql, params).rowcount
 
     def _tuples(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """Rows as the cursor gives them, for columnar reads."""
@@ -409,8 +513,10 @@ class Store(StoreReads, GlanceReads, WatchStore, AlertTables):
         ]
 
     def count(self, table: str) -> int:
+        if not table.isidentifier():
+            raise ValueError(f"not a table name: {table!r}")
         with self.lock:
-            return int(self.db[table].count)
+            return int(self.conn.execute(f"SELECT COUNT(*) FROM [{table}]").fetchone()[0])  # noqa: S608
 
 
 class AsyncStore:

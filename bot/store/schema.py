@@ -137,7 +137,7 @@ MIGRATIONS: list[str] = [
     CREATE INDEX liq_minute_time_sums ON liq_minute (minute_ms, side, venue, usd, events, max_usd);
     DROP INDEX liq_minute_time;
     """,
-    # 7 (issue 17): personal price watches, delivered by DM; a user whose DMs are closed is paused
+    # 7: personal price watches, delivered by DM; a user whose DMs are closed is paused
     """
     CREATE TABLE watches (
         id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -151,21 +151,38 @@ MIGRATIONS: list[str] = [
         user_id INTEGER PRIMARY KEY, paused_ms INTEGER NOT NULL, reason TEXT NOT NULL
     );
     """,
+    # 8: time marks. Heartbeats a long-running process writes (the bot's Discord
+    #    gateway), so `tapewatch health` can tell a live bot from one whose gateway has been down
+    #    for minutes; and watermarks (how far pruning has thinned old points)
+    """
+    CREATE TABLE marks (
+        name TEXT PRIMARY KEY, ts_ms INTEGER NOT NULL, detail TEXT NOT NULL DEFAULT ''
+    );
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
 def migrate(conn: sqlite3.Connection) -> int:
-    """Bring the schema to :data:`SCHEMA_VERSION`; returns the version found before."""
+    """Bring the schema to :data:`SCHEMA_VERSION`; returns the version found before.
+
+    Each step runs under ``BEGIN IMMEDIATE`` (the write lock, waiting on the busy timeout) and
+    re-reads the version inside it, so processes opening a new store at once never both create
+    the tables: the second sees the first's version and skips the step."""
     (found,) = conn.execute("PRAGMA user_version").fetchone()
     if found > SCHEMA_VERSION:
         raise RuntimeError(f"store schema v{found} is newer than this build (v{SCHEMA_VERSION})")
-    for version in range(found, SCHEMA_VERSION):
+    version = int(found)
+    while version < SCHEMA_VERSION:
         with conn:
-            conn.execute("BEGIN")
+            conn.execute("BEGIN IMMEDIATE")
+            (version,) = conn.execute("PRAGMA user_version").fetchone()
+            if version >= SCHEMA_VERSION:
+                break
             for statement in MIGRATIONS[version].split(";"):
                 if statement.strip():
                     conn.execute(statement)
             conn.execute(f"PRAGMA user_version = {version + 1}")
+        version += 1
     return int(found)

@@ -8,6 +8,7 @@ import pytest
 
 from bot.models import Candle, Liquidation, Ticker
 from bot.store import Store
+from bot.store.open import StoreError
 from bot.store.schema import SCHEMA_VERSION
 
 T0 = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
@@ -89,7 +90,8 @@ def test_prune_keeps_rollups(tmp_path: Path) -> None:
     store.insert_liquidations([liq(1, minute=0)])
     assert store.prune(T0 + timedelta(days=40), timedelta(days=35)) == 1
     assert store.count("liquidations") == 0
-    assert store.count("liq_minute") == 1
+    assert store.count("liq_minute") == 0  # folded: past the raw retention only hours are kept
+    assert store.count("liq_hour") == 2  # the coin's hour and the market-wide one
 
 
 def test_health_counts_failures_and_resets(tmp_path: Path) -> None:
@@ -108,7 +110,7 @@ def test_newer_schema_is_refused(tmp_path: Path) -> None:
     conn = sqlite3.connect(path)
     conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
     conn.close()
-    with pytest.raises(RuntimeError, match="newer than this build"):
+    with pytest.raises(StoreError, match="newer than this build"):
         Store(path)
 
 
@@ -208,3 +210,32 @@ def test_prune_thins_old_open_interest_to_hourly(tmp_path: Path) -> None:
     assert len(old) == 48  # one per hour for the first two days
     assert all(p.ts.minute == 0 for p in old)
     assert len(recent) == 2 * 24 * 12  # untouched
+
+
+def test_thinning_catches_up_after_downtime(tmp_path: Path) -> None:
+    """Sixty days of dense points and no pruning run for all of them (the bot was down):
+    successive runs thin every hour of them, not only the last three days."""
+    from bot.models import OpenInterest
+
+    store = Store(tmp_path / "s.db")
+    store.upsert_open_interest(
+        OpenInterest(coin="BTC", venue="okx", ts=T0 + timedelta(minutes=m), oi_usd=1e9 + m)
+        for m in range(0, 60 * 24 * 60, 15)
+    )
+    now = T0 + timedelta(days=60)
+    for _ in range(10):  # 7 days per run at most
+        store.prune(now, timedelta(days=35))
+    kept = store.open_interest("BTC", T0)
+    old = [p for p in kept if p.ts < now - timedelta(days=2)]
+    assert len(old) == 58 * 24  # one per hour, all the way back
+    assert all(p.ts.minute == 0 for p in old)
+    assert len([p for p in kept if p.ts >= now - timedelta(days=2)]) == 2 * 24 * 4  # untouched
+
+
+def test_a_new_store_vacuums_incrementally(tmp_path: Path) -> None:
+    store = Store(tmp_path / "s.db")
+    store.insert_liquidations([liq(i, minute=i % 600) for i in range(20_000)])
+    store.prune(T0 + timedelta(days=40), timedelta(days=35))
+    with store.lock:
+        assert store.conn.execute("PRAGMA auto_vacuum").fetchone()[0] == 2
+        assert store.conn.execute("PRAGMA freelist_count").fetchone()[0] == 0
