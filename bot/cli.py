@@ -293,6 +293,7 @@ async def _run_bot(settings: Settings, token: str, *, guild: int | None, sync: b
     from bot.services.warm import Warmer
 
     scheduler = AsyncIOScheduler(timezone="UTC")
+    _quiet_cancelled_jobs()
     app = build_app(settings, next_refresh=scheduler_next_refresh(scheduler))
     async with collector_for(app) as collector:
         register_jobs(scheduler, collector, settings)
@@ -330,6 +331,22 @@ async def _run_bot(settings: Settings, token: str, *, guild: int | None, sync: b
         finally:
             app.close()
     return 0
+
+
+def _cancelled(record: logging.LogRecord) -> bool:
+    """Whether a log record's exception is (or was raised while handling) a cancellation."""
+    exc = record.exc_info[1] if record.exc_info else None
+    while exc is not None:
+        if isinstance(exc, asyncio.CancelledError):
+            return True
+        exc = exc.__context__
+    return False
+
+
+def _quiet_cancelled_jobs() -> None:
+    """Ctrl-C or SIGTERM cancels the jobs still running: that is the stop, not a job failing, so
+    the scheduler's executor does not log a traceback for each (real failures still are)."""
+    logging.getLogger("apscheduler.executors.default").addFilter(lambda r: not _cancelled(r))
 
 
 def _stand_in(root: str) -> contextlib.AbstractContextManager[None]:

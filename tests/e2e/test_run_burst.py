@@ -122,3 +122,35 @@ def _direct(server: FakeDiscordServer) -> int:
         for r in server.fake.requests
         if r.path.endswith("/callback") and isinstance(r.json, dict) and r.json.get("type") == 4
     )
+
+
+async def test_sigterm_stops_tapewatch_run_cleanly(tmp_path: Path) -> None:
+    """``docker stop`` sends SIGTERM: the running bot logs out, stops its scheduler and streams,
+    and exits 0 without a traceback."""
+    db = tmp_path / "store.db"
+    server = FakeDiscordServer()
+    await server.start()
+    config = _config(tmp_path / "tapewatch.toml", server.root)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TAPEWATCH_")}
+    run = subprocess.Popen(  # noqa: ASYNC220 - started once; its output is read at the end
+        [sys.executable, "-m", "bot", "--config", str(config), "--db", str(db), "run", "--no-sync"],
+        cwd=ROOT,
+        env={**env, "DISCORD_TOKEN": "fake-token-for-the-loopback-discord"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        await asyncio.wait_for(server.identified.wait(), 60)
+        run.send_signal(signal.SIGTERM)
+        for _ in range(300):  # at most 30 s
+            if run.poll() is not None:
+                break
+            await asyncio.sleep(0.1)
+    finally:
+        if run.poll() is None:
+            run.kill()
+        err = run.communicate()[1]
+        await server.close()
+    assert run.returncode == 0, err[-3000:]
+    assert "Traceback" not in err, err[-3000:]
