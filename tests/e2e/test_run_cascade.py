@@ -1,0 +1,209 @@
+"""Issue 11's done-when, as a process: a fresh store, ``tapewatch run`` against loopback venues
+(REST from the recorded samples, Binance's liquidation stream from a loopback websocket) and the
+fake Discord (gateway and REST). A channel subscribes to BTC liquidation alerts through
+``/alerts subscribe``; a $237M BTC long liquidation then streams in, and the spike alert is
+posted to the channel within a minute, measured on open interest (no history exists yet)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from bot.app import build_app
+from bot.client import COGS, TapewatchBot
+from bot.fake_discord import CHANNEL_ID, FakeDiscordServer, message_payload, serve_loopback
+from bot.offline import OfflineSession, parse_invocation
+from bot.settings import load_settings
+from tests.fake_venues import venue_routes
+from tests.helpers import FakeExchange, every_venue_at
+
+ROOT = Path(__file__).resolve().parents[2]
+CASCADE_USD = 237e6
+OKX_OI = "/api/v5/public/open-interest"
+
+
+class LiquidationStream:
+    """Binance's ``!forceOrder@arr`` on loopback: frames sent when the test says so."""
+
+    def __init__(self) -> None:
+        self.sockets: list[web.WebSocketResponse] = []
+        self.connected = asyncio.Event()
+        self._runner: web.AppRunner | None = None
+        self.base = ""
+
+    async def start(self) -> None:
+        self._runner, port = await serve_loopback(self._handle)
+        self.base = f"ws://127.0.0.1:{port}"
+
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        self.sockets.append(ws)
+        self.connected.set()
+        async for _ in ws:
+            pass
+        return ws
+
+    async def send(self, frame: dict[str, object]) -> None:
+        for ws in self.sockets:
+            if not ws.closed:
+                await ws.send_str(json.dumps(frame))
+
+    async def close(self) -> None:
+        for ws in self.sockets:
+            await ws.close()
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+
+def _fresh_open_interest(routes: dict[str, Any]) -> dict[str, Any]:
+    """OKX's open interest as the recorded sample, stamped now: a recorded payload carries its
+    recording time, and open interest hours old is (rightly) no yardstick for a liquidation."""
+    recorded = routes[OKX_OI]
+
+    def now_stamped(request: web.Request) -> tuple[int, Any]:
+        status, body = recorded(request)
+        if isinstance(body, dict):
+            stamp = str(int(time.time() * 1000))
+            body = {**body, "data": [{**row, "ts": stamp} for row in body.get("data", [])]}
+        return status, body
+
+    return {**routes, OKX_OI: now_stamped}
+
+
+def _config(path: Path, api_url: str, rest: str, binance_ws: str) -> Path:
+    lines = ['coins = ["BTC", "ETH"]', "[discord]", f'api_url = "{api_url}"']
+    for venue, urls in every_venue_at(rest).items():
+        lines.append(f"[providers.{venue}]")
+        lines += [f'{key} = "{value}"' for key, value in urls.items()]
+        if venue == "binance":
+            lines.append(f'futures_ws_url = "{binance_ws}"')
+        if venue in ("bybit", "okx"):
+            lines.append('ws_url = "ws://127.0.0.1:9"')
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+async def _payload(text: str) -> dict[str, object]:
+    settings = load_settings(providers=every_venue_at("http://127.0.0.1:9"), coins=["BTC", "ETH"])
+    with tempfile.TemporaryDirectory() as workdir:
+        app = build_app(settings.model_copy(update={"db": Path(workdir) / "t.db"}))
+        try:
+            bot = TapewatchBot(services=app.services)
+            for name in COGS:
+                await bot.load_extension(name)
+            return OfflineSession(bot)._interaction(2, parse_invocation(text, bot.tree))
+        finally:
+            app.close()
+
+
+def _oi_usd(db: Path) -> float:
+    """BTC's open interest of the last hour, each venue's latest, summed."""
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+        rows = conn.execute(
+            "SELECT venue, oi_usd FROM open_interest WHERE coin = 'BTC' AND ts_ms > ? ORDER BY ts_ms DESC",
+            (int(time.time() * 1000) - 3_600_000,),
+        ).fetchall()
+    latest: dict[str, float] = {}
+    for venue, usd in rows:
+        latest.setdefault(venue, usd)
+    return sum(latest.values())
+
+
+def _sources_done(db: Path) -> int:
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+        return int(
+            conn.execute("SELECT COUNT(*) FROM source_health WHERE last_success_ms IS NOT NULL").fetchone()[0]
+        )
+
+
+async def test_a_cascade_on_a_fresh_install_alerts_within_a_minute(tmp_path: Path) -> None:
+    exchange = FakeExchange(_fresh_open_interest(venue_routes(["BTC", "ETH"])))
+    rest = await exchange.start()
+    stream = LiquidationStream()
+    await stream.start()
+    discord = FakeDiscordServer()
+    await discord.start()
+    db = tmp_path / "fresh.db"
+    config = _config(tmp_path / "tapewatch.toml", discord.root, rest, stream.base)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TAPEWATCH_")}
+    run = subprocess.Popen(  # noqa: ASYNC220 - started once; its output is read at the end
+        [sys.executable, "-m", "bot", "--config", str(config), "--db", str(db), "run", "--no-sync"],
+        cwd=ROOT,
+        env={**env, "DISCORD_TOKEN": "fake-token-for-the-loopback-discord"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        await asyncio.wait_for(discord.identified.wait(), 60)
+        await asyncio.wait_for(stream.connected.wait(), 60)
+        for _ in range(300):  # the first tickers pass stores open interest
+            if db.exists() and _oi_usd(db) > 0:
+                break
+            await asyncio.sleep(0.1)
+        oi = _oi_usd(db)
+        assert oi > 0, "no open interest was collected"
+        for _ in range(900):  # the first pass over every source (the backfill) has finished
+            if _sources_done(db) >= 18:
+                break
+            await asyncio.sleep(0.1)
+        await asyncio.sleep(2.5)  # discord.py waits for guilds after READY before dispatching
+        await discord.dispatch(
+            "INTERACTION_CREATE",
+            await _payload(f"/alerts subscribe channel:{CHANNEL_ID} coins:BTC types:liquidations"),
+        )
+        for _ in range(100):
+            if any(r.path.endswith("/callback") for r in discord.fake.requests):
+                break
+            await asyncio.sleep(0.1)
+        usd = max(CASCADE_USD, oi * 0.01)  # $237M, or 1% of the fake's open interest if larger
+        price = 67_710.0
+        now_ms = int(time.time() * 1000)
+        order = {"s": "BTCUSDT", "S": "SELL", "q": f"{usd / price:.3f}", "p": f"{price}", "ap": f"{price}"}
+        order |= {
+            "X": "FILLED",
+            "l": f"{usd / price:.3f}",
+            "z": f"{usd / price:.3f}",
+            "T": now_ms,
+            "o": "LIMIT",
+        }
+        sent = time.monotonic()
+        await stream.send({"e": "forceOrder", "E": now_ms, "o": order})
+        posts: list[str] = []
+        for _ in range(600):  # a minute
+            posts = [
+                json.dumps(message_payload(r), ensure_ascii=False)
+                for r in discord.fake.requests
+                if r.method == "POST" and r.path == f"/channels/{CHANNEL_ID}/messages"
+            ]
+            if posts:
+                break
+            await asyncio.sleep(0.1)
+        elapsed = time.monotonic() - sent
+    finally:
+        run.send_signal(signal.SIGTERM)
+        try:
+            err = run.communicate(timeout=30)[1]
+        except subprocess.TimeoutExpired:
+            run.kill()
+            err = run.communicate()[1]
+        await stream.close()
+        await discord.close()
+        await exchange.close()
+    assert posts, f"no alert within a minute; the bot's log:\n{err[-3000:]}"
+    assert elapsed < 60
+    assert len(posts) == 1
+    assert "liquidation spike" in posts[0]
+    assert "of open interest" in posts[0]  # no history yet: measured on open interest, and it says so
