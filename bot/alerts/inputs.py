@@ -129,6 +129,7 @@ class CoinInputs:
     liq_baseline_usd: float | None = None  # the coin's average for a window this long
     liq_baseline_days: float | None = None
     liq_oi_usd: float | None = None  # open interest now: the yardstick before a baseline exists
+    liq_volume_usd: float | None = None  # 24h quote volume: the yardstick without open interest
     oi_1h_pct: float | None = None
     oi_24h_pct: float | None = None
     oi_usd: float | None = None
@@ -196,6 +197,19 @@ def _move_sigmas(s: CoinSeries, n: int, ts: float, cfg: AlertConfig) -> tuple[fl
     return sigma_1h, sigma_24h
 
 
+def _volume_24h(s: CoinSeries, t: datetime) -> float | None:
+    """The quote volume of the 24 closed hourly bars before ``t``, when every one is stored
+    with its quote volume (a partial day would understate it and overstate a spike)."""
+    day = [
+        c
+        for c in s.hourly
+        if t - timedelta(hours=24) <= c.open_time and c.open_time + timedelta(hours=1) <= t
+    ]
+    if len(day) < 24 or any(c.quote_volume is None for c in day):
+        return None
+    return float(sum(c.quote_volume or 0.0 for c in day))
+
+
 def inputs_at(
     s: CoinSeries,
     t: datetime,
@@ -249,6 +263,7 @@ def inputs_at(
     if "liq" in parts and s.oi:
         recent = s.oi[bisect_left(s.oi_t, ts - 2 * HOUR_S) : bisect_right(s.oi_t, ts)]
         liq_oi = latest_oi_usd(recent, s.coin, t, timedelta(hours=2))
+    liq_volume = _volume_24h(s, t) if "liq" in parts else None
 
     oi_1h = oi_24h = oi_usd = None
     if "oi" in parts and s.oi:
@@ -288,6 +303,7 @@ def inputs_at(
         liq_baseline_usd=baseline,
         liq_baseline_days=baseline_days,
         liq_oi_usd=liq_oi,
+        liq_volume_usd=liq_volume,
         oi_1h_pct=oi_1h,
         oi_24h_pct=oi_24h,
         oi_usd=oi_usd,

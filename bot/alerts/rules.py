@@ -71,8 +71,9 @@ def large_move(i: CoinInputs, cfg: AlertConfig) -> Observation | None:
 
 def liquidation_spike(i: CoinInputs, cfg: AlertConfig) -> Observation | None:
     """Past ``liq_multiple`` × the coin's 7-day average once the streams cover those days;
-    before that past the open-interest band for the window (:mod:`bot.analysis.liq_basis`),
-    so a cascade on a fresh install alerts. Always at least the floor."""
+    before that past the open-interest band for the window, or without open interest the 24h
+    volume band (:mod:`bot.analysis.liq_basis`), so a cascade on a fresh install alerts. Always
+    at least the floor."""
     if i.liq_usd is None:
         return None
     usd = i.liq_usd
@@ -86,7 +87,7 @@ def liquidation_spike(i: CoinInputs, cfg: AlertConfig) -> Observation | None:
         baseline_usd=i.liq_baseline_usd,
         baseline_days=i.liq_baseline_days,
         oi_usd=i.liq_oi_usd,
-        volume_usd=None,
+        volume_usd=i.liq_volume_usd,
         bands=bands,
         own_multiple=cfg.liq_multiple,
     )

@@ -108,6 +108,31 @@ def test_spike_without_a_baseline_observes_nothing() -> None:
     assert liquidation_spike(inputs(liq_usd=5e6, liq_long_usd=5e6), CFG) is None
 
 
+def test_spike_without_history_or_open_interest_is_measured_on_24h_volume() -> None:
+    """A fresh install on a coin whose venues give no open interest: the 24h volume band
+    (1% in 15 min by default) is the yardstick, and the observation says so."""
+    spike = liquidation_spike(inputs(liq_usd=12e6, liq_long_usd=11e6, liq_volume_usd=1e9), CFG)
+    assert spike is not None
+    assert spike.triggered
+    assert spike.liq_basis == "volume"
+    calm = liquidation_spike(inputs(liq_usd=2e6, liq_long_usd=2e6, liq_volume_usd=1e9), CFG)
+    assert calm is not None
+    assert not calm.triggered
+    # open interest, when known, comes first
+    by_oi = liquidation_spike(
+        inputs(liq_usd=12e6, liq_long_usd=11e6, liq_oi_usd=2e9, liq_volume_usd=1e9), CFG
+    )
+    assert by_oi is not None
+    assert by_oi.liq_basis == "open_interest"
+
+
+def test_24h_volume_for_the_spike_needs_a_whole_day_of_bars() -> None:
+    day = [c.model_copy(update={"quote_volume": 1e6}) for c in bars([100.0] * 26)]
+    assert inputs_at(CoinSeries("SOL", hourly=day), NOW, CFG).liq_volume_usd == pytest.approx(24e6)
+    partial = [c.model_copy(update={"quote_volume": 1e6}) for c in bars([100.0] * 10)]
+    assert inputs_at(CoinSeries("SOL", hourly=partial), NOW, CFG).liq_volume_usd is None
+
+
 # -- level break ----------------------------------------------------------------------------------
 
 
