@@ -39,7 +39,6 @@ COGS = (
 
 
 class TapewatchTree(app_commands.CommandTree["TapewatchBot"]):
-    expired = 0  # interactions dropped because they were past Discord's deadline on arrival
     # counted for the offline `ask`, whose exit status says whether the command worked
     failures = 0  # crashed: the generic "something went wrong" reply
     refusals = 0  # refused with a message for the user (a bad option, a missing permission)
@@ -49,7 +48,6 @@ class TapewatchTree(app_commands.CommandTree["TapewatchBot"]):
         refused: drop it without a request, so an overloaded bot spends its time on interactions
         that can still be answered instead of on ones that cannot."""
         if discord.utils.utcnow() - interaction.created_at > EXPIRED_AFTER:
-            TapewatchTree.expired += 1
             log.warning("dropped an interaction that was past Discord's 3 s deadline on arrival")
             return False
         return True

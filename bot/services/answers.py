@@ -160,11 +160,6 @@ class AnswerCache:
         self.stats.lagging += 1
         return True
 
-    def peek(self, key: Hashable) -> bool:
-        """Whether ``key`` would be answered now without computing (cached or in flight)."""
-        version = self.version()
-        return (key, version) in self._inflight or self._usable(key, version) is not None
-
     async def get(
         self,
         key: Hashable,

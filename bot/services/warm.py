@@ -22,7 +22,6 @@ class Warmer:
     def __init__(self, why: WhyService, *, top_coins: int = 5) -> None:
         self.why = why
         self.top_coins = top_coins
-        self.runs = 0
         self._task: asyncio.Task[int] | None = None
 
     def coins(self) -> list[str]:
@@ -42,7 +41,6 @@ class Warmer:
                 done += 1
             except UserFacingError:
                 continue  # no data for it yet: nothing to warm
-        self.runs += 1
         return done
 
     def schedule(self) -> None:

@@ -8,25 +8,17 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import signal
 import sqlite3
-import subprocess
-import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 
-from bot.app import build_app
-from bot.client import COGS, TapewatchBot
 from bot.fake_discord import CHANNEL_ID, FakeDiscordServer, message_payload, serve_loopback
-from bot.offline import OfflineSession, parse_invocation
-from bot.settings import load_settings
+from tests.e2e.running import payloads, start_run, stop_run, write_config
 from tests.fake_venues import venue_routes
-from tests.helpers import FakeExchange, every_venue_at
+from tests.helpers import FakeExchange
 
 ROOT = Path(__file__).resolve().parents[2]
 CASCADE_USD = 237e6
@@ -82,32 +74,6 @@ def _fresh_open_interest(routes: dict[str, Any]) -> dict[str, Any]:
     return {**routes, OKX_OI: now_stamped}
 
 
-def _config(path: Path, api_url: str, rest: str, binance_ws: str) -> Path:
-    lines = ['coins = ["BTC", "ETH"]', "[discord]", f'api_url = "{api_url}"']
-    for venue, urls in every_venue_at(rest).items():
-        lines.append(f"[providers.{venue}]")
-        lines += [f'{key} = "{value}"' for key, value in urls.items()]
-        if venue == "binance":
-            lines.append(f'futures_ws_url = "{binance_ws}"')
-        if venue in ("bybit", "okx"):
-            lines.append('ws_url = "ws://127.0.0.1:9"')
-    path.write_text("\n".join(lines) + "\n")
-    return path
-
-
-async def _payload(text: str) -> dict[str, object]:
-    settings = load_settings(providers=every_venue_at("http://127.0.0.1:9"), coins=["BTC", "ETH"])
-    with tempfile.TemporaryDirectory() as workdir:
-        app = build_app(settings.model_copy(update={"db": Path(workdir) / "t.db"}))
-        try:
-            bot = TapewatchBot(services=app.services)
-            for name in COGS:
-                await bot.load_extension(name)
-            return OfflineSession(bot)._interaction(2, parse_invocation(text, bot.tree))
-        finally:
-            app.close()
-
-
 def _oi_usd(db: Path) -> float:
     """BTC's open interest of the last hour, each venue's latest, summed."""
     with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
@@ -136,16 +102,10 @@ async def test_a_cascade_on_a_fresh_install_alerts_within_a_minute(tmp_path: Pat
     discord = FakeDiscordServer()
     await discord.start()
     db = tmp_path / "fresh.db"
-    config = _config(tmp_path / "tapewatch.toml", discord.root, rest, stream.base)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TAPEWATCH_")}
-    run = subprocess.Popen(  # noqa: ASYNC220 - started once; its output is read at the end
-        [sys.executable, "-m", "bot", "--config", str(config), "--db", str(db), "run", "--no-sync"],
-        cwd=ROOT,
-        env={**env, "DISCORD_TOKEN": "fake-token-for-the-loopback-discord"},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+    config = write_config(
+        tmp_path / "tapewatch.toml", discord.root, rest=rest, binance_ws=stream.base, coins=["BTC", "ETH"]
     )
+    run = start_run(config, db)
     try:
         await asyncio.wait_for(discord.identified.wait(), 60)
         await asyncio.wait_for(stream.connected.wait(), 60)
@@ -162,7 +122,11 @@ async def test_a_cascade_on_a_fresh_install_alerts_within_a_minute(tmp_path: Pat
         await asyncio.sleep(2.5)  # discord.py waits for guilds after READY before dispatching
         await discord.dispatch(
             "INTERACTION_CREATE",
-            await _payload(f"/alerts subscribe channel:{CHANNEL_ID} coins:BTC types:liquidations"),
+            (
+                await payloads(
+                    [f"/alerts subscribe channel:{CHANNEL_ID} coins:BTC types:liquidations"], ["BTC", "ETH"]
+                )
+            )[0],
         )
         for _ in range(100):
             if any(r.path.endswith("/callback") for r in discord.fake.requests):
@@ -193,12 +157,7 @@ async def test_a_cascade_on_a_fresh_install_alerts_within_a_minute(tmp_path: Pat
             await asyncio.sleep(0.1)
         elapsed = time.monotonic() - sent
     finally:
-        run.send_signal(signal.SIGTERM)
-        try:
-            err = run.communicate(timeout=30)[1]
-        except subprocess.TimeoutExpired:
-            run.kill()
-            err = run.communicate()[1]
+        err = stop_run(run)
         await stream.close()
         await discord.close()
         await exchange.close()
