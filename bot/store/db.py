@@ -430,13 +430,15 @@ class Store(ScenarioRows, GlanceReads, WatchStore, AlertTables):
 
     def data_version(self) -> tuple[int, int]:
         """``(other data, liquidations)``: each part changes whenever that kind of data was
-        committed, by this process or another (see :mod:`bot.store.version`)."""
-        reader = self._reader()
+        committed, by this process or another (see :mod:`bot.store.version`). Called on the
+        event loop for every answer: this process's commits are counted without SQLite, and
+        another's are looked for at most every 0.1 s, skipped while a write holds the writer."""
         pragma = None
-        if reader is not None:  # in memory there is one connection and no other process
-            conn, lock = reader
-            with lock:
-                pragma = int(conn.execute("PRAGMA data_version").fetchone()[0])
+        if self.path != ":memory:" and self._version.due() and self.lock.acquire(blocking=False):
+            try:
+                pragma = int(self.conn.execute("PRAGMA data_version").fetchone()[0])
+            finally:
+                self.lock.release()
         return self._version.read(self.conn, pragma)
 
     def _reader(self) -> tuple[sqlite3.Connection, threading.Lock] | None:

@@ -7,15 +7,16 @@ whose only change is newer liquidations for a few seconds while it is overloaded
 (:mod:`bot.services.answers`), never one whose other data changed.
 
 Commits on this process's writer connection are counted as they happen. Commits by another
-process (a separate collector) are seen through SQLite's ``PRAGMA data_version``, which changes
-on a connection whenever any other connection committed: a change there with no commit of our
-own since the last look is another process's write.
+process (a separate collector) are seen through SQLite's ``PRAGMA data_version`` read on that
+same writer connection: it changes whenever any *other* connection committed, never for the
+connection's own commits, so every change there is another process's write.
 """
 
 from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from typing import Any
 
 
@@ -45,19 +46,35 @@ class CountingConnection(sqlite3.Connection):
         return result
 
 
+# Another process's commits are looked for at most this often: the version is read for every
+# request on the event loop, and this process's own commits are counted exactly without SQLite.
+PRAGMA_EVERY = 0.1
+
+
 class DataVersion:
     """``(other, liquidations)``: each part changes when its kind of data was committed."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._external = 0
-        self._seen: tuple[int | None, int] = (None, 0)
+        self._seen: int | None = None
+        self.looked_at = -PRAGMA_EVERY  # monotonic time of the last PRAGMA read
+
+    def due(self) -> bool:
+        """Whether to read ``PRAGMA data_version`` again (at most every PRAGMA_EVERY seconds)."""
+        now = time.monotonic()
+        if now - self.looked_at < PRAGMA_EVERY:
+            return False
+        self.looked_at = now
+        return True
 
     def read(self, writer: CountingConnection, pragma: int | None) -> tuple[int, int]:
-        own = writer.other_commits + writer.liq_commits
+        """``pragma``: the writer's ``PRAGMA data_version`` read just now, or None when it was
+        not read this time (at most every :data:`PRAGMA_EVERY` seconds, never waiting for a
+        write in progress)."""
         with self._lock:
-            last_pragma, last_own = self._seen
-            if pragma is not None and last_pragma is not None and pragma != last_pragma and own == last_own:
-                self._external += 1  # someone else committed: treat it as any kind of data
-            self._seen = (pragma, own)
+            if pragma is not None:
+                if self._seen is not None and pragma != self._seen:
+                    self._external += 1  # another process committed: treat it as any kind of data
+                self._seen = pragma
             return (writer.other_commits + self._external, writer.liq_commits)
