@@ -12,7 +12,7 @@ from bot.render import style
 from bot.render.charts import Band, ChartSpec
 from bot.render.liquidations import liq_bars
 from bot.render.live import live_from, with_live_bar
-from bot.render.why import level_decimals, zone_range
+from bot.render.phrases import level_decimals, zone_range
 from bot.services.levels import LevelsView
 
 

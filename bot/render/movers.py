@@ -8,7 +8,7 @@ import discord
 from bot.analysis.findings import Breadth
 from bot.fmt import age, money, pct, price
 from bot.render import style
-from bot.render.why import venues
+from bot.render.phrases import venues
 from bot.services.movers import Mover, MoversView, TopMove
 
 
