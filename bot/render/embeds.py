@@ -9,7 +9,7 @@ import discord
 from bot.fmt import age, money, pct, price, stamp
 from bot.models import StreamConnection, Ticker
 from bot.render import style
-from bot.services import PriceView, SourceStatus
+from bot.views.market import PriceView, SourceStatus
 
 _VENUE_NAMES = {
     "binance": "Binance",

@@ -13,7 +13,7 @@ from bot.render.charts import Band, ChartSpec
 from bot.render.liquidations import liq_bars
 from bot.render.live import live_from, with_live_bar
 from bot.render.phrases import level_decimals, zone_range
-from bot.services.levels import LevelsView
+from bot.views.levels import LevelsView
 
 
 def zone_line(z: LevelZone, decimals: int | None = None) -> str:

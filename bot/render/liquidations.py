@@ -17,7 +17,7 @@ from bot.render.basis import finding_size_text
 from bot.render.charts import ChartSpec, LiqBar
 from bot.render.live import live_from, with_live_bar
 from bot.render.phrases import venues
-from bot.services.liquidations import LiquidationsView
+from bot.views.liquidations import LiquidationsView
 
 RECENT = timedelta(days=2)  # coverage younger than this says how long it has streamed
 

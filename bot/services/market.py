@@ -6,16 +6,15 @@ import re
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from pydantic import BaseModel, ConfigDict
-
 from bot.clock import Clock
 from bot.coins import Coin, CoinRegistry, UnknownCoin
 from bot.errors import UserFacingError
 from bot.fmt import age
-from bot.models import SourceHealth, StreamConnection, Ticker
+from bot.models import StreamConnection, Ticker
 from bot.services.answers import AnswerCache, Workload
 from bot.settings import Settings
 from bot.store import AsyncStore
+from bot.views.market import PriceView, SourceStatus
 
 # Which ticker is "the price": spot on the deepest venue first, perps as fallback.
 _PREFERENCE = [
@@ -41,44 +40,6 @@ def best_ticker(tickers: list[Ticker]) -> dict[str, Ticker]:
     for t in sorted(tickers, key=_rank):
         out.setdefault(t.coin, t)
     return out
-
-
-class PriceView(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    coin: str
-    name: str
-    primary: Ticker
-    others: list[Ticker]
-    now: datetime
-    stale_after: timedelta
-
-    @property
-    def age(self) -> timedelta:
-        return self.now - self.primary.ts
-
-    @property
-    def stale(self) -> bool:
-        return self.age > self.stale_after
-
-
-class SourceStatus(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    health: SourceHealth
-    now: datetime
-    stale_after: timedelta
-
-    @property
-    def state(self) -> str:
-        h = self.health
-        if h.disabled_reason:
-            return "disabled"
-        if h.last_success is None:
-            return "failing" if h.consecutive_failures else "never run"
-        if h.consecutive_failures:
-            return "degraded"
-        return "stale" if self.now - h.last_success > self.stale_after else "ok"
 
 
 class MarketService:

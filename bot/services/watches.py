@@ -4,43 +4,14 @@ persists what fired before anything is sent, so a restart never sends a crossing
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
-
 from bot.analysis.watches import Direction, condition_met, step, too_far
-from bot.analysis.why import WhyAnswer
 from bot.coins import Coin
 from bot.errors import UserFacingError
 from bot.fmt import price as fmt_price
 from bot.services.market import MarketService, best_ticker
 from bot.services.why import WhyService
 from bot.settings import WatchSettings
-from bot.store.watches import Watch as Watch  # re-exported for render
-from bot.store.watches import WatchPause
-
-
-@dataclass(frozen=True)
-class Added:
-    watch: Watch
-    price: float  # the market when it was added
-    met_already: bool  # the condition already holds: the next crossing is sent, not this one
-    resumed: bool  # the user's paused watches were resumed
-
-
-@dataclass(frozen=True)
-class WatchList:
-    watches: tuple[Watch, ...]
-    pause: WatchPause | None
-    prices: dict[str, float]
-    limit: int
-
-
-@dataclass(frozen=True)
-class Crossing:
-    watch: Watch
-    price: float
-    at: datetime
-    why: WhyAnswer | None
+from bot.views.watches import Added, Crossing, WatchList
 
 
 class WatchService:
