@@ -363,6 +363,19 @@ RegimeLabel = Literal[
 
 OIClause = Literal["new longs", "new shorts"]
 
+RegimeReason = Literal[
+    "small_move",  # the price moved less than the bar: no leverage story
+    "price",  # the price change
+    "forced_exits",  # the dominant side's liquidations, their share and size
+    "open_interest",  # the open-interest change (or that it is unknown)
+    "broke_level",  # the move went through support (down) or resistance (up)
+    "spot_flow",  # spot net taker flow against perps'
+    "oi_flat",  # open interest did not move
+    "no_oi_data",  # no open interest to read
+]
+"""What a regime label stood on, in order. Each is worded by :mod:`bot.render.phrases` from the
+finding's own numbers."""
+
 
 class RegimeFinding(Finding):
     """What leverage did in the window, from price, open interest, liquidations and flow."""
@@ -371,7 +384,7 @@ class RegimeFinding(Finding):
     coin: str = ""
     window: str
     label: RegimeLabel
-    reasons: tuple[str, ...] = ()
+    reasons: tuple[RegimeReason, ...] = ()
     price_change_pct: Finite | None = None
     oi_change_pct: Finite | None = None
     long_liq_usd: NonNegative | None = None
@@ -381,6 +394,8 @@ class RegimeFinding(Finding):
     perp_net_usd: Finite | None = None
     liq_basis: LiqBasis | None = None  # the rung the liquidations' size stood on
     liq_scale: NonNegative | None = None  # their size in units of that rung's spike bar
+    liq_side_share: NonNegative | None = None  # the forced side's share of the liquidations
+    liq_size: NonNegative | None = None  # their size in units of the bar the label was judged on
     # what open interest did alongside forced exits, e.g. a short squeeze with new longs
     oi_clause: OIClause | None = None
 

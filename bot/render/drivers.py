@@ -13,6 +13,7 @@ from bot.analysis.findings import (
     MacroFinding,
     MarketCapMove,
     OIFinding,
+    RegimeReason,
     SeriesMove,
     TopTradersFinding,
 )
@@ -20,6 +21,7 @@ from bot.analysis.why import Driver, Stabiliser, WhyAnswer
 from bot.fmt import MINUS, age, ago, money, pct, price_at, stamp
 from bot.render.basis import finding_size_text
 from bot.render.phrases import level_decimals, rate_8h_text, regime_phrase, venues, zone_range
+from bot.render.regime import regime_reason
 
 
 def breadth_text(b: Breadth, a: WhyAnswer) -> str:
@@ -125,13 +127,18 @@ def coverage_text(liq: LiquidationFinding, gap_minutes: int | None = None) -> st
     return f"[{venues(liq.sources)} public streams (a lower bound){since}{gaps}]"
 
 
+# reasons of the regime whose figures the leverage field prints on their own lines
+_REPEATED: frozenset[RegimeReason] = frozenset(
+    {"small_move", "price", "forced_exits", "open_interest", "oi_flat"}
+)
+
+
 def leverage_text(a: WhyAnswer) -> str:
     i = a.inputs
     lines = []
     if i.regime is not None:
         # the figures follow on their own lines; keep the reasons that add something
-        repeated = ("price ", "long liquidations", "short liquidations", "open interest")
-        extra = [r for r in i.regime.reasons if not r.startswith(repeated)]
+        extra = [regime_reason(i.regime, r) for r in i.regime.reasons if r not in _REPEATED]
         label = regime_phrase(i.regime, article=False)
         lines.append(f"**{label[0].upper() + label[1:]}**" + (f": {'; '.join(extra)}." if extra else "."))
     if i.liquidations is not None:
