@@ -46,6 +46,19 @@ ZoneKind = Literal["support", "resistance", "at_price"]
 Role = Literal["support", "resistance"]
 
 
+class LevelReason(_Frozen):
+    """One thing a zone stands on, with its number; :mod:`bot.render.levels` words it
+    ("3 touches on 1d", "200-day average $61.2K", "lost support 5 h ago, now resistance")."""
+
+    kind: Literal["touches", "average", "round_number", "volume", "broke"]
+    count: Count | None = None  # touches: swing points on one timeframe
+    timeframe: Literal["1d", "1h"] | None = None  # touches: which bars
+    days: Count | None = None  # average: its length (50 or 200 days)
+    level: Positive | None = None  # average, round number: the price it sits at
+    was: Role | None = None  # broke: the role the zone had before the price went through it
+    ago: timedelta | None = None  # broke: how long before the answer's time it broke
+
+
 class LevelZone(_Frozen):
     """A price range where the market turned before.
 
@@ -63,7 +76,7 @@ class LevelZone(_Frozen):
     strength: Unit
     touches: Count  # swing points in the zone, all timeframes
     last_touch: UtcDatetime | None = None
-    reasons: tuple[str, ...] = ()  # e.g. "3 touches on 1d", "200-day average $61.2K"
+    reasons: tuple[LevelReason, ...] = ()  # touches, averages, round numbers, volume, a break
     distance_pct: Finite
 
 

@@ -9,6 +9,7 @@ from itertools import pairwise
 import numpy as np
 import numpy.typing as npt
 
+from bot.analysis.findings import LevelReason
 from bot.analysis.levels.bars import F64
 
 
@@ -20,7 +21,7 @@ class _Zone:
     touches_1d: int
     touches_1h: int
     last_touch: float
-    reasons: list[str] = field(default_factory=list)
+    reasons: list[LevelReason] = field(default_factory=list)
 
     @property
     def mid(self) -> float:

@@ -8,11 +8,10 @@ from datetime import datetime
 
 import numpy as np
 
-from bot.analysis.findings import BrokenLevel, LevelZone, Role, ZoneKind
+from bot.analysis.findings import BrokenLevel, LevelReason, LevelZone, Role, ZoneKind
 from bot.analysis.levels.bars import F64, _Bars, _to_dt
 from bot.analysis.levels.cluster import _Zone
 from bot.analysis.levels.config import LevelsConfig
-from bot.fmt import ago, price_level
 
 
 def _round_number(low: float, high: float, price: float, pad: float) -> tuple[float, bool] | None:
@@ -39,11 +38,11 @@ def _volume_between(b: _Bars, lows: F64, highs: F64) -> F64:
     return np.asarray(frac @ b.volume, dtype=np.float64)
 
 
-def _touch_reasons(z: _Zone) -> list[str]:
+def _touch_reasons(z: _Zone) -> list[LevelReason]:
     out = []
     for n, tf in ((z.touches_1d, "1d"), (z.touches_1h, "1h")):
         if n:
-            out.append(f"{n} touch{'es' if n != 1 else ''} on {tf}")
+            out.append(LevelReason(kind="touches", count=n, timeframe=tf))
     return out
 
 
@@ -106,17 +105,17 @@ def _add_confluence(
     pad = cfg.confluence_atr * atr
     for k, z in enumerate(zones):
         z.reasons.extend(_touch_reasons(z))
-        for ma, label in zip(mas, ("50-day average", "200-day average"), strict=True):
+        for ma, days in zip(mas, (50, 200), strict=True):
             if ma is not None and z.low - pad <= ma <= z.high + pad:
                 z.score += cfg.ma_bonus
-                z.reasons.append(f"{label} {price_level(ma)}")
+                z.reasons.append(LevelReason(kind="average", days=days, level=ma))
         rn = _round_number(z.low, z.high, price, pad)
         if rn is not None:
             z.score += cfg.round_major_bonus if rn[1] else cfg.round_half_bonus
-            z.reasons.append(f"round number {price_level(rn[0])}")
+            z.reasons.append(LevelReason(kind="round_number", level=rn[0]))
         if around[k] > 0 and density[k] / around[k] >= cfg.hvn_ratio:
             z.score += cfg.hvn_bonus
-            z.reasons.append("high volume at price")
+            z.reasons.append(LevelReason(kind="volume"))
 
 
 def _sides(
@@ -161,8 +160,7 @@ def _with_breaks(
             broke = _break(z, kind, rt, rc)
             was: Role = "support" if kind == "resistance" else "resistance"
             if broke is not None:
-                verb = "lost" if was == "support" else "reclaimed"
-                z.reasons.insert(0, f"{verb} {was} {ago(now - _to_dt(broke))}, now {kind}")
+                z.reasons.insert(0, LevelReason(kind="broke", was=was, ago=now - _to_dt(broke)))
             model = _zone_model(z, kind, price, cfg)
             out[kind].append(model)
             if broke is not None:
