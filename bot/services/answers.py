@@ -19,21 +19,10 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar, cast
 
 from bot.clock import Clock
-from bot.errors import UserFacingError
+from bot.errors import Busy
 
 T = TypeVar("T")
 Version = Callable[[], Hashable]
-
-
-class Busy(UserFacingError):
-    """More work is queued than can be answered soon: the user is told when to ask again."""
-
-    def __init__(self, retry_after: float) -> None:
-        self.retry_after = retry_after
-        super().__init__(
-            f"Tapewatch is answering a burst of questions right now; please ask again in "
-            f"about {max(1, round(retry_after))} s."
-        )
 
 
 @dataclass

@@ -77,7 +77,7 @@ class DerivativesService:
         async def compute() -> DerivativesView:
             view = await m.store.run(gather_derivatives, m.store.sync, coins, m.clock())
             if not any(d.funding.ok or d.oi[0].ok for d in view.coins):
-                raise m.no_data_yet(f"derivatives data for {coin.symbol if coin else 'the tracked coins'}")
+                raise m.no_data_yet("derivatives", coin.symbol if coin else None)
             return view
 
         subject = coin.symbol if coin else None

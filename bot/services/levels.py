@@ -65,5 +65,5 @@ class LevelsService:
 
         view = await m.answers.get(("levels", coin.symbol), compute, subject=coin.symbol)
         if view is None:
-            raise m.no_data_yet(f"price for {coin.symbol}")
+            raise m.no_data_yet("price", coin.symbol)
         return view

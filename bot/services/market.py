@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Literal
 
 from bot.clock import Clock
 from bot.coins import Coin, CoinRegistry, UnknownCoin
-from bot.errors import UserFacingError
-from bot.fmt import age
+from bot.errors import CoinRefused, NoDataYet
 from bot.models import StreamConnection, Ticker
 from bot.services.answers import AnswerCache, Workload
 from bot.settings import Settings
@@ -80,14 +80,11 @@ class MarketService:
         try:
             coin = self.registry.resolve(text, among=self.tracked)  # suggest only what can answer
         except UnknownCoin as exc:
-            if exc.suggestions:
-                raise UserFacingError(str(exc)) from None
-            raise UserFacingError(f"{exc}. Tracked coins: {', '.join(self.tracked)}.") from None
+            raise CoinRefused(
+                "unknown", tracked=self.tracked, given=(exc.text,), suggestions=exc.suggestions
+            ) from None
         if coin.symbol not in self.tracked:
-            raise UserFacingError(
-                f"{coin.symbol} ({coin.name}) is not tracked on this bot. "
-                f"Tracked coins: {', '.join(self.tracked)}."
-            )
+            raise CoinRefused("untracked", tracked=self.tracked, given=(coin.symbol,), name=coin.name)
         return coin
 
     def resolve_many(self, text: str, limit: int = MAX_COINS) -> list[Coin]:
@@ -97,7 +94,7 @@ class MarketService:
             return [self.resolve(text)]
         words = [w for w in re.split(r"[\s,;]+", text.strip()) if w]
         if len(words) > limit:
-            raise UserFacingError(f"Up to {limit} coins at once, please; you gave {len(words)}.")
+            raise CoinRefused("too_many", tracked=self.tracked, count=len(words), limit=limit)
         found: list[Coin] = []
         bad: list[str] = []
         for word in words:
@@ -107,9 +104,7 @@ class MarketService:
             elif coin not in found:
                 found.append(coin)
         if bad:
-            raise UserFacingError(
-                f"Not a tracked coin: {', '.join(bad)}. Tracked coins: {', '.join(self.tracked)}."
-            )
+            raise CoinRefused("not_tracked", tracked=self.tracked, given=bad)
         return found
 
     def autocomplete(self, current: str, limit: int = 25) -> list[Coin]:
@@ -117,13 +112,13 @@ class MarketService:
             c for c in self.registry.autocomplete(current, self.tracked, limit) if c.symbol in self.tracked
         ]
 
-    def no_data_yet(self, what: str) -> UserFacingError:
+    def no_data_yet(
+        self, what: Literal["price", "prices", "derivatives"], coin: str | None = None
+    ) -> NoDataYet:
+        """Nothing stored yet for ``what``, with when the next refresh is due (None: no
+        collector runs)."""
         due = self.next_refresh()
-        if due is None:
-            when = "run `tapewatch collect --once` (or start the bot) to collect it"
-        else:
-            when = f"the next refresh is due in {age(max(timedelta(0), due - self.clock()))}"
-        return UserFacingError(f"No {what} stored yet; {when}.")
+        return NoDataYet(what, coin, None if due is None else max(timedelta(0), due - self.clock()))
 
     async def price(self, coin: Coin) -> PriceView:
         return await self.answers.get(("price", coin.symbol), lambda: self._price(coin), subject=coin.symbol)
@@ -132,7 +127,7 @@ class MarketService:
         tickers = await self.store.run(self.store.sync.tickers, coin.symbol)
         ranked = sorted(tickers, key=_rank)
         if not ranked:
-            raise self.no_data_yet(f"price for {coin.symbol}")
+            raise self.no_data_yet("price", coin.symbol)
         return PriceView(
             coin=coin.symbol,
             name=coin.name,
