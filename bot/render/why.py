@@ -7,9 +7,11 @@ its window and source, so the prose never says more than the data.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import discord
 
-from bot.analysis.why import Driver, WhyAnswer
+from bot.analysis.why import Driver, Unknown, WhyAnswer
 from bot.fmt import age, pct
 from bot.render import style
 from bot.render.drivers import (
@@ -113,12 +115,33 @@ def why_embed(a: WhyAnswer) -> discord.Embed:
     if a.unknowns:
         embed.add_field(
             name=f"{style.STALE} Not known",
-            value=_clip("\n".join(f"• {u}" for u in a.unknowns)),
+            value=_clip("\n".join(f"• {unknown_text(u, a)}" for u in a.unknowns)),
             inline=False,
         )
     embed.set_footer(text=footer(a))
     embed.timestamp = a.inputs.move_as_of or a.inputs.now
     return embed
+
+
+UNKNOWN_FINDING = {
+    "liquidations": "liquidations",
+    "open_interest": "open interest",
+    "funding": "funding",
+    "beta": "beta to BTC",
+    "macro": "macro",
+    "levels": "levels",
+}
+
+
+def unknown_text(u: Unknown, a: WhyAnswer) -> str:
+    """One line of the answer's "Not known" field."""
+    if u.kind == "stale_prices":
+        return f"prices are {age(u.age or timedelta(0))} old (stale): the last good values are shown"
+    if u.kind == "streams_down":
+        return "no liquidation stream is connected: liquidation figures end at the last connection"
+    if u.kind == "no_move":
+        return f"no price change stored for {a.inputs.subject} over {a.inputs.window}"
+    return f"{UNKNOWN_FINDING[u.finding or 'levels']}: {u.reason}"
 
 
 def footer(a: WhyAnswer) -> str:
