@@ -42,6 +42,7 @@ __all__ = [
     "AnyFinding",
     "BetaResult",
     "Breadth",
+    "BreadthLead",
     "BrokenLevel",
     "CoinMove",
     "Count",
@@ -186,6 +187,18 @@ class CoinMove(_Frozen):
 
 
 LedBy = Literal["BTC", "alts", "mixed"]
+BreadthLead = Literal[
+    "alts_while_btc_flat",  # the alts moved, BTC did not
+    "quiet",  # neither moved: no clear leader
+    "btc_alone",  # BTC moved, the alts barely did
+    "alts_followed",  # the alts moved as their betas to BTC expect
+    "alts_beyond",  # the alts moved past what BTC's move explains
+    "diverged",  # BTC and the alts went different ways
+    "no_btc",  # no BTC change to compare the alts with
+    "no_alts",  # no alts to compare BTC with
+]
+"""Why the breadth has the leader it has; :mod:`bot.render.drivers` words it from the
+finding's ``btc_pct``, ``alts_median_pct`` and ``alts_expected_pct``."""
 
 
 class Breadth(Finding):
@@ -207,7 +220,7 @@ class Breadth(Finding):
     alts_median_pct: Finite | None = None
     alts_expected_pct: Finite | None = None  # median of β × BTC move over the alts
     led_by: LedBy | None = None
-    led_by_reason: str = ""
+    lead: BreadthLead | None = None
 
 
 class MarketBenchmark(Finding):

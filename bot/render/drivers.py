@@ -24,6 +24,25 @@ from bot.render.phrases import level_decimals, rate_8h_text, regime_phrase, venu
 from bot.render.regime import regime_reason
 
 
+def lead_text(b: Breadth) -> str:
+    """Who led the move, and the numbers that say so."""
+    btc, alts, expected = (
+        pct(b.btc_pct or 0.0),
+        pct(b.alts_median_pct or 0.0),
+        pct(b.alts_expected_pct or 0.0),
+    )
+    return {
+        "alts_while_btc_flat": f"alts moved {alts} (median) while BTC was flat ({btc})",
+        "quiet": "no clear leader: BTC and the alts barely moved",
+        "btc_alone": f"BTC {btc} while the alts barely moved ({alts} median against {expected} expected from their betas)",
+        "alts_followed": f"BTC {btc}, alts {alts} (median) against {expected} expected from their betas: the alts followed BTC",
+        "alts_beyond": f"alts {alts} (median) against {expected} expected from BTC's {btc}: the alts moved beyond BTC",
+        "diverged": f"BTC {btc} and alts {alts} (median) went different ways",
+        "no_btc": "no BTC change to compare the alts with",
+        "no_alts": "no alts to compare BTC with",
+    }[b.lead or "quiet"]
+
+
 def breadth_text(b: Breadth, a: WhyAnswer) -> str:
     majors = ", ".join(f"{m.coin} {pct(m.change_pct)}" for m in b.majors)
     parts = [majors] if majors and a.inputs.coin is None else []
@@ -41,8 +60,8 @@ def breadth_text(b: Breadth, a: WhyAnswer) -> str:
     cap = a.inputs.market_cap
     if cap is not None:
         parts.append(market_cap_text(cap))
-    if b.led_by_reason:
-        parts.append(b.led_by_reason)
+    if b.lead is not None:
+        parts.append(lead_text(b))
     beta = a.inputs.beta
     bench = a.inputs.benchmark
     if a.inputs.coin and bench is not None and bench.basis == "market" and bench.beta_reason:
