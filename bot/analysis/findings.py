@@ -59,6 +59,7 @@ __all__ = [
     "LiqSide",
     "LiquidationFinding",
     "LongShortFinding",
+    "MacroCase",
     "MacroFinding",
     "MacroVerdict",
     "MarketBenchmark",
@@ -256,6 +257,16 @@ class MarketCapMove(Finding):
 # Macro
 
 MacroVerdict = Literal["risk_off", "risk_on", "mixed"]
+MacroCase = Literal[
+    "no_equities",  # no equity index session to read
+    "split",  # the equity indices moved in different directions
+    "flat",  # the equities barely moved
+    "no_gauges",  # no dollar, yield or VIX data to confirm the equity move
+    "confirmed",  # the gauges in ``confirming`` moved the risk way with the equities
+    "unconfirmed",  # the equities moved, the dollar, yields and VIX did not confirm
+]
+"""What the macro verdict stood on; :mod:`bot.render.drivers` words it from ``equities_pct``
+and the ``confirming`` series."""
 
 
 class SeriesMove(_Frozen):
@@ -293,7 +304,7 @@ class MacroFinding(Finding):
     missing: tuple[str, ...] = ()  # series asked for but absent
     equities_pct: Finite | None = None  # mean move of the equity indices in the window
     verdict: MacroVerdict | None = None  # None: nothing to say (no data, or equities flat)
-    verdict_reason: str = ""
+    verdict_case: MacroCase | None = None
     confirming: tuple[str, ...] = ()  # series that agreed with the equities' direction
     recency: Unit | None = None  # weight of the sessions behind the verdict (1: in the window)
 

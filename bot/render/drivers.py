@@ -237,6 +237,26 @@ def session_label(m: SeriesMove) -> str:
     return text + (" so far" if m.live else "")
 
 
+def verdict_text(m: MacroFinding) -> str:
+    """What the macro verdict stood on, with the equities' mean move and the confirming gauges."""
+    mean = m.equities_pct or 0.0
+    falling = mean < 0
+    direction = "fell" if falling else "rose"
+    if m.verdict_case == "confirmed":
+        names = ", ".join(next((s.name for s in m.moves if s.series == c), c) for c in m.confirming)
+        return (
+            f"equities {direction} ({pct(mean, digits=2)} on average) while {names} "
+            f"{'rose' if falling else 'fell'}"
+        )
+    return {
+        "no_equities": "no equity index session to read",
+        "split": "equity indices moved in different directions",
+        "flat": f"equities flat ({pct(mean, digits=2)} on average)",
+        "no_gauges": "no dollar, yield or VIX data to confirm the equity move",
+        "unconfirmed": f"equities {direction} ({pct(mean, digits=2)}) but the dollar, yields and VIX did not confirm",
+    }.get(m.verdict_case or "", "")
+
+
 def macro_text(m: MacroFinding) -> str:
     """ "Fri: S&P 500 −2.7%, VIX +32%; DAX −1.5%": each market's sessions, the date said once."""
     moves = [mv for mv in m.moves if mv.change_pct is not None]
@@ -249,8 +269,8 @@ def macro_text(m: MacroFinding) -> str:
         parts.append(items if label == said else f"{label}: {items}")
         said = label
     text = "; ".join(parts) or "no macro session to read"
-    if m.verdict_reason:
-        text += f" — {m.verdict_reason}"
+    if m.verdict_case is not None:
+        text += f" — {verdict_text(m)}"
     before = [mv for mv in moves if not mv.in_window]
     if before and len(before) == len(moves):
         text += " (the last sessions, before the window)"
