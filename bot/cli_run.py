@@ -181,7 +181,7 @@ async def cmd_collect(settings: Settings, *, once: bool) -> int:
     try:
         async with collector_for(app) as collector:
             if once:
-                from bot.collector import failures_printed_not_logged
+                from bot.collector_report import failures_printed_not_logged
 
                 with failures_printed_not_logged():
                     report = await collector.run_once(

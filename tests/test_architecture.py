@@ -38,7 +38,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
     "providers": ("bot.providers",),
     "store": ("bot.store",),
     "streams": ("bot.streams",),
-    "collector": ("bot.collector", "bot.jobs"),
+    "collector": ("bot.collector", "bot.collector_report", "bot.jobs"),
     "services": ("bot.services",),
     "alerts-data": ("bot.alerts.config", "bot.alerts.messages", "bot.alerts.models"),
     "alerts": ("bot.alerts",),
