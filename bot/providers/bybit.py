@@ -16,7 +16,6 @@ then). Contracts quoted per 1000 units (1000PEPEUSDT) are scaled by ``Coin.perp_
 
 from __future__ import annotations
 
-import logging
 from typing import TypeVar
 
 from bot.clock import Clock, system_clock
@@ -54,8 +53,6 @@ __all__ = [
     "price_points",
 ]
 
-
-log = logging.getLogger(__name__)
 
 R = TypeVar("R")
 
