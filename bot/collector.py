@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from collections.abc import Awaitable, Callable, Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Literal, TypeVar
 
 from bot.clock import Clock
 from bot.coins import Coin, CoinRegistry
+from bot.collector_report import CycleReport, SourceReport
 from bot.models import Candle, MacroPoint, Ticker
 from bot.providers.binance import BinanceProvider, with_change_7d
 from bot.providers.bybit import BybitProvider
@@ -43,45 +42,6 @@ MAX_FUTURE_SKEW = timedelta(minutes=5)
 BACKFILL = {"1d": 400, "1h": 35 * 24}
 INCREMENTAL = 3
 Bar = Literal["1h", "1d"]
-
-
-@dataclass
-class SourceReport:
-    source: str
-    stored: int = 0
-    error: str | None = None
-    detail: str = ""
-
-    def line(self) -> str:
-        if self.error:
-            return f"{self.source:<24} FAILED  {self.error}"
-        return f"{self.source:<24} ok      stored {self.stored} {self.detail}".rstrip()
-
-
-@dataclass
-class CycleReport:
-    sources: list[SourceReport] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return any(s.error is None for s in self.sources)
-
-    def __iadd__(self, other: CycleReport) -> CycleReport:
-        self.sources += other.sources
-        return self
-
-
-@contextmanager
-def failures_printed_not_logged() -> Iterator[None]:
-    """For a caller that prints each source's line (``collect --once``, the console's first
-    pass): the warning log line would say every failure a second time."""
-    logger = logging.getLogger(__name__)
-    level = logger.level
-    logger.setLevel(logging.ERROR)
-    try:
-        yield
-    finally:
-        logger.setLevel(level)
 
 
 def _stamp(record: Any) -> datetime | None:

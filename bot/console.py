@@ -21,7 +21,7 @@ from prompt_toolkit.history import FileHistory
 from bot.app import App, app_for, collector_for
 from bot.background import live_background
 from bot.client import TapewatchBot
-from bot.collector import failures_printed_not_logged
+from bot.collector_report import failures_printed_not_logged
 from bot.defaults import CHART_DIR, DEMO, bundled_scenario
 from bot.offline import InvocationError, OfflineSession, message_payload, save_attachments
 from bot.render.text import message_to_text, use_colour

@@ -164,3 +164,29 @@ class SourceHealth(Record):
     last_error_at: UtcDatetime | None = None
     consecutive_failures: int = 0
     disabled_reason: str | None = None
+
+
+# -- personal price watches (/watch), as stored ------------------------------------------------
+
+
+class Watch(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: int
+    user_id: int
+    coin: str
+    direction: Literal["above", "below"]
+    price: float
+    note: str = ""
+    armed: bool  # a crossing will be sent; False after one was, until the price moves back
+    created_at: datetime
+    fired_at: datetime | None = None
+    fired_count: int = 0
+
+
+class WatchPause(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    user_id: int
+    since: datetime
+    reason: str

@@ -31,7 +31,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.alerts.config import ThresholdError, parse_rules, parse_thresholds
+from bot.alerts.config import RULES
 from bot.alerts.models import Subscription
 from bot.alerts.service import AlertsService
 from bot.dispatch import Dispatcher, WhyButton
@@ -41,6 +41,7 @@ from bot.render import style
 from bot.render.alerts import discord_time, list_embed, subscribed_embed
 from bot.services import MarketService
 from bot.timeparse import Duration, LocalTime, Timezone
+from cogs._alerts_args import AlertTypes, Thresholds
 from cogs._alerts_checks import (
     Channel,
     authorise,
@@ -108,22 +109,16 @@ class AlertsCog(
         interaction: discord.Interaction[Any],
         channel: Channel,
         coins: app_commands.Range[str, 1, 200] | None = None,
-        types: app_commands.Range[str, 1, 100] | None = None,
-        thresholds: app_commands.Range[str, 1, 300] | None = None,
+        types: AlertTypes | None = None,
+        thresholds: Thresholds | None = None,
         role: discord.Role | None = None,
     ) -> None:
         guild_id = self._guild(interaction)
         check_in_guild(interaction, channel)
         perms = check_can_post(interaction, channel.id)
         watched = self._coins(coins)
-        try:
-            rules = parse_rules(types)
-        except ValueError as exc:
-            raise UserFacingError(f"Types: {exc}.") from None
-        try:
-            overrides = parse_thresholds(thresholds, self.service.config)
-        except ThresholdError as exc:
-            raise UserFacingError(f"Thresholds: {exc}.") from None
+        rules = types if types is not None else RULES
+        overrides = thresholds or {}
         role_id = None
         if role is not None:
             if role.id == guild_id:

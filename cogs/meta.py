@@ -31,7 +31,7 @@ class MetaCog(commands.Cog):
             self.market.tracked,
             streams,
             self.market.clock(),
-            answers=self.market.answers.stats.line(),
+            answers=self.market.answers.stats,
         )
         await send(interaction, embed=embed, ephemeral=True)
 

@@ -15,7 +15,8 @@ from bot.interactions import NO_MENTIONS, send, within_deadline
 from bot.job_ids import TICKERS_JOB
 from bot.render.watches import added_embed, crossing_embed, list_embed
 from bot.services import MarketService
-from bot.services.watches import Crossing, WatchService
+from bot.services.watches import WatchService
+from bot.views.watches import Crossing
 from cogs._common import coin_choices
 
 if TYPE_CHECKING:

@@ -16,7 +16,7 @@ from bot.alerts.config import RuleName
 from bot.alerts.models import Subscription
 from bot.analysis.findings import LevelZone, LiqBasis
 from bot.analysis.why import WhyAnswer
-from bot.services.liquidations import LiquidationsView
+from bot.views.liquidations import LiquidationsView
 
 AlertDirection = Literal["up", "down"]
 Basis = Literal["threshold", "sigma", "baseline", "floor", "zone", "band"]

@@ -15,8 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.analysis.findings import Breadth, CoinMove, LedBy, MarketCapMove
-from bot.fmt import pct
+from bot.analysis.findings import Breadth, BreadthLead, CoinMove, LedBy, MarketCapMove
 from bot.models import GlobalStats, Ticker
 
 MAJORS: tuple[str, ...] = ("BTC", "ETH", "SOL", "BNB", "XRP")
@@ -32,30 +31,21 @@ class BreadthConfig:
     min_coins: int = 3
 
 
-def _lead(btc: float, alts_median: float, expected: float, cfg: BreadthConfig) -> tuple[LedBy, str]:
+def _lead(btc: float, alts_median: float, expected: float, cfg: BreadthConfig) -> tuple[LedBy, BreadthLead]:
     excess = alts_median - expected
     tolerance = max(cfg.follow_abs_pct, cfg.follow_rel * abs(expected))
     if abs(btc) < cfg.led_flat_pct:
         if abs(alts_median) >= cfg.follow_abs_pct:
-            return "alts", f"alts moved {pct(alts_median)} (median) while BTC was flat ({pct(btc)})"
-        return "mixed", "no clear leader: BTC and the alts barely moved"
+            return "alts", "alts_while_btc_flat"
+        return "mixed", "quiet"
     if abs(alts_median) < cfg.led_flat_pct:  # BTC (the majors) moved, the alts did not follow
-        return "BTC", (
-            f"BTC {pct(btc)} while the alts barely moved ({pct(alts_median)} median against "
-            f"{pct(expected)} expected from their betas)"
-        )
+        return "BTC", "btc_alone"
     same_direction = (alts_median > 0) == (btc > 0)
     if abs(excess) <= tolerance or (same_direction and abs(alts_median) < abs(expected)):
-        return "BTC", (
-            f"BTC {pct(btc)}, alts {pct(alts_median)} (median) against {pct(expected)} "
-            f"expected from their betas: the alts followed BTC"
-        )
+        return "BTC", "alts_followed"
     if abs(alts_median) > abs(expected) and (same_direction or abs(btc) < abs(alts_median)):
-        return "alts", (
-            f"alts {pct(alts_median)} (median) against {pct(expected)} expected from BTC's "
-            f"{pct(btc)}: the alts moved beyond BTC"
-        )
-    return "mixed", f"BTC {pct(btc)} and alts {pct(alts_median)} (median) went different ways"
+        return "alts", "alts_beyond"
+    return "mixed", "diverged"
 
 
 def breadth(
@@ -103,15 +93,15 @@ def breadth(
     alts_median = statistics.median(alts.values()) if alts else None
     expected: float | None = None
     led_by: LedBy | None = None
-    reason = ""
+    lead: BreadthLead | None = None
     if btc is None:
-        reason = "no BTC change to compare the alts with"
+        lead = "no_btc"
     elif alts_median is None:
-        reason = "no alts to compare BTC with"
+        lead = "no_alts"
     else:
         beta_of = betas or {}
         expected = statistics.median(beta_of.get(c, cfg.default_beta) * btc for c in alts)
-        led_by, reason = _lead(btc, alts_median, expected, cfg)
+        led_by, lead = _lead(btc, alts_median, expected, cfg)
 
     return Breadth.model_validate(
         {
@@ -132,7 +122,7 @@ def breadth(
             "alts_median_pct": alts_median,
             "alts_expected_pct": expected,
             "led_by": led_by,
-            "led_by_reason": reason,
+            "lead": lead,
         }
     )
 

@@ -18,8 +18,10 @@ from bot.fmt import age, money, pct, price, utc
 from bot.render import style
 from bot.render.basis import share as share_text
 from bot.render.basis import size_text
+from bot.render.drivers import DRIVER_TITLES, driver_text
 from bot.render.liquidations import liquidations_embed
-from bot.render.why import DRIVER_TITLES, driver_text, headline, why_embed, zone_range
+from bot.render.phrases import zone_range
+from bot.render.why import headline, why_embed
 
 MAX_EMBEDS = 10  # Discord's limit per message
 MAX_MESSAGE_CHARS = 5800  # …and on the text of all embeds (6,000), with room for a footer label

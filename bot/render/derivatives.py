@@ -7,8 +7,8 @@ import discord
 
 from bot.fmt import money, pct
 from bot.render import style
-from bot.render.why import VENUES, venues
-from bot.services.derivatives import CoinDerivatives, DerivativesView
+from bot.render.phrases import VENUES, venues
+from bot.views.derivatives import CoinDerivatives, DerivativesView
 
 STATE = {"elevated": "elevated (longs pay)", "negative": "negative (shorts pay)", "normal": "normal"}
 

@@ -6,18 +6,36 @@ from datetime import timedelta
 
 import discord
 
-from bot.analysis.findings import LevelZone
-from bot.fmt import ago, pct, price, price_at
+from bot.analysis.findings import LevelReason, LevelZone
+from bot.fmt import ago, pct, price, price_at, price_level
 from bot.render import style
 from bot.render.charts import Band, ChartSpec
 from bot.render.liquidations import liq_bars
 from bot.render.live import live_from, with_live_bar
-from bot.render.why import level_decimals, zone_range
-from bot.services.levels import LevelsView
+from bot.render.phrases import level_decimals, zone_range
+from bot.views.levels import LevelsView
+
+
+def level_reason(z: LevelZone, r: LevelReason) -> str:
+    """One of a zone's reasons in words, from its numbers."""
+    if r.kind == "touches":
+        return f"{r.count} touch{'es' if r.count != 1 else ''} on {r.timeframe}"
+    if r.kind == "average":
+        return f"{r.days}-day average {price_level(r.level or 0.0)}"
+    if r.kind == "round_number":
+        return f"round number {price_level(r.level or 0.0)}"
+    if r.kind == "broke":
+        verb = "lost" if r.was == "support" else "reclaimed"
+        return f"{verb} {r.was} {ago(r.ago or timedelta(0))}, now {z.kind}"
+    return "high volume at price"
+
+
+def zone_reasons(z: LevelZone) -> tuple[str, ...]:
+    return tuple(level_reason(z, r) for r in z.reasons)
 
 
 def zone_line(z: LevelZone, decimals: int | None = None) -> str:
-    reasons = ", ".join(z.reasons[:3])
+    reasons = ", ".join(zone_reasons(z)[:3])
     return f"**{zone_range(z, decimals)}** ({pct(z.distance_pct)}) · strength {z.strength:.2f}" + (
         f" · {reasons}" if reasons else ""
     )

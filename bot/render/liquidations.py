@@ -16,8 +16,8 @@ from bot.render import style
 from bot.render.basis import finding_size_text
 from bot.render.charts import ChartSpec, LiqBar
 from bot.render.live import live_from, with_live_bar
-from bot.render.why import venues
-from bot.services.liquidations import LiquidationsView
+from bot.render.phrases import venues
+from bot.views.liquidations import LiquidationsView
 
 RECENT = timedelta(days=2)  # coverage younger than this says how long it has streamed
 

@@ -4,7 +4,6 @@ with how many minutes of gaps). Also serves /why and the charts."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -14,9 +13,9 @@ from bot.analysis.liq_basis import LiqBands, latest_oi_usd, with_basis
 from bot.analysis.liquidations import LiqMinute, LiquidationConfig, liquidation_window
 from bot.clock import from_ms
 from bot.coins import Coin
-from bot.models import Candle, Ticker
 from bot.services.market import MarketService, best_ticker
 from bot.store import Store
+from bot.views.liquidations import LiquidationsView
 
 MARKET = "all coins"  # how findings name the whole market (the store's key for it is "*")
 BASELINE = timedelta(days=30)
@@ -131,18 +130,6 @@ def liquidations(
     if oi_usd is None:
         oi_usd = coin_oi_usd(store, coin, now)
     return with_basis(found, oi_usd=oi_usd, volume_usd=volume_usd, bands=bands)
-
-
-@dataclass(frozen=True)
-class LiquidationsView:
-    coin: str | None
-    windows: tuple[LiquidationFinding, ...]
-    coverage: Coverage
-    top_coins: tuple[tuple[str, float, float], ...]  # (coin, total usd, long usd) in the longest window
-    hourly: tuple[LiqMinute, ...]  # the last 7 days in hourly buckets, for the chart
-    candles: tuple[Candle, ...]  # the coin's (or BTC's) hourly bars over the same week
-    now: datetime
-    ticker: Ticker | None = None  # the latest price of the charted coin: the chart runs to now
 
 
 def gather_liquidations(

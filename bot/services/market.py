@@ -5,17 +5,16 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import datetime, timedelta
-
-from pydantic import BaseModel, ConfigDict
+from typing import Literal
 
 from bot.clock import Clock
 from bot.coins import Coin, CoinRegistry, UnknownCoin
-from bot.errors import UserFacingError
-from bot.fmt import age
-from bot.models import SourceHealth, StreamConnection, Ticker
+from bot.errors import CoinRefused, NoDataYet
+from bot.models import StreamConnection, Ticker
 from bot.services.answers import AnswerCache, Workload
 from bot.settings import Settings
 from bot.store import AsyncStore
+from bot.views.market import PriceView, SourceStatus
 
 # Which ticker is "the price": spot on the deepest venue first, perps as fallback.
 _PREFERENCE = [
@@ -41,44 +40,6 @@ def best_ticker(tickers: list[Ticker]) -> dict[str, Ticker]:
     for t in sorted(tickers, key=_rank):
         out.setdefault(t.coin, t)
     return out
-
-
-class PriceView(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    coin: str
-    name: str
-    primary: Ticker
-    others: list[Ticker]
-    now: datetime
-    stale_after: timedelta
-
-    @property
-    def age(self) -> timedelta:
-        return self.now - self.primary.ts
-
-    @property
-    def stale(self) -> bool:
-        return self.age > self.stale_after
-
-
-class SourceStatus(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    health: SourceHealth
-    now: datetime
-    stale_after: timedelta
-
-    @property
-    def state(self) -> str:
-        h = self.health
-        if h.disabled_reason:
-            return "disabled"
-        if h.last_success is None:
-            return "failing" if h.consecutive_failures else "never run"
-        if h.consecutive_failures:
-            return "degraded"
-        return "stale" if self.now - h.last_success > self.stale_after else "ok"
 
 
 class MarketService:
@@ -119,14 +80,11 @@ class MarketService:
         try:
             coin = self.registry.resolve(text, among=self.tracked)  # suggest only what can answer
         except UnknownCoin as exc:
-            if exc.suggestions:
-                raise UserFacingError(str(exc)) from None
-            raise UserFacingError(f"{exc}. Tracked coins: {', '.join(self.tracked)}.") from None
+            raise CoinRefused(
+                "unknown", tracked=self.tracked, given=(exc.text,), suggestions=exc.suggestions
+            ) from None
         if coin.symbol not in self.tracked:
-            raise UserFacingError(
-                f"{coin.symbol} ({coin.name}) is not tracked on this bot. "
-                f"Tracked coins: {', '.join(self.tracked)}."
-            )
+            raise CoinRefused("untracked", tracked=self.tracked, given=(coin.symbol,), name=coin.name)
         return coin
 
     def resolve_many(self, text: str, limit: int = MAX_COINS) -> list[Coin]:
@@ -136,7 +94,7 @@ class MarketService:
             return [self.resolve(text)]
         words = [w for w in re.split(r"[\s,;]+", text.strip()) if w]
         if len(words) > limit:
-            raise UserFacingError(f"Up to {limit} coins at once, please; you gave {len(words)}.")
+            raise CoinRefused("too_many", tracked=self.tracked, count=len(words), limit=limit)
         found: list[Coin] = []
         bad: list[str] = []
         for word in words:
@@ -146,9 +104,7 @@ class MarketService:
             elif coin not in found:
                 found.append(coin)
         if bad:
-            raise UserFacingError(
-                f"Not a tracked coin: {', '.join(bad)}. Tracked coins: {', '.join(self.tracked)}."
-            )
+            raise CoinRefused("not_tracked", tracked=self.tracked, given=bad)
         return found
 
     def autocomplete(self, current: str, limit: int = 25) -> list[Coin]:
@@ -156,13 +112,13 @@ class MarketService:
             c for c in self.registry.autocomplete(current, self.tracked, limit) if c.symbol in self.tracked
         ]
 
-    def no_data_yet(self, what: str) -> UserFacingError:
+    def no_data_yet(
+        self, what: Literal["price", "prices", "derivatives"], coin: str | None = None
+    ) -> NoDataYet:
+        """Nothing stored yet for ``what``, with when the next refresh is due (None: no
+        collector runs)."""
         due = self.next_refresh()
-        if due is None:
-            when = "run `tapewatch collect --once` (or start the bot) to collect it"
-        else:
-            when = f"the next refresh is due in {age(max(timedelta(0), due - self.clock()))}"
-        return UserFacingError(f"No {what} stored yet; {when}.")
+        return NoDataYet(what, coin, None if due is None else max(timedelta(0), due - self.clock()))
 
     async def price(self, coin: Coin) -> PriceView:
         return await self.answers.get(("price", coin.symbol), lambda: self._price(coin), subject=coin.symbol)
@@ -171,7 +127,7 @@ class MarketService:
         tickers = await self.store.run(self.store.sync.tickers, coin.symbol)
         ranked = sorted(tickers, key=_rank)
         if not ranked:
-            raise self.no_data_yet(f"price for {coin.symbol}")
+            raise self.no_data_yet("price", coin.symbol)
         return PriceView(
             coin=coin.symbol,
             name=coin.name,

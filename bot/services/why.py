@@ -24,9 +24,8 @@ from bot.analysis.macro import macro_moves
 from bot.analysis.open_interest import OIConfig, oi_change
 from bot.analysis.positioning import funding_state, long_short_state, top_traders_state
 from bot.analysis.regime import regime_from_findings
-from bot.analysis.why import WhyAnswer, WhyInputs, explain
+from bot.analysis.why import Unknown, WhyAnswer, WhyInputs, explain
 from bot.coins import Coin
-from bot.fmt import age
 from bot.models import OpenInterest, Ticker
 from bot.services.levels import levels_for
 from bot.services.liquidations import MARKET, OI_MAX_AGE, LiqSums, liquidations
@@ -148,9 +147,9 @@ def gather(
     subject = coin or "BTC"
     tickers = best_ticker(store.tickers())
     moves = window_moves(store, tickers, tracked, window, now)
-    unknowns: list[str] = []
+    unknowns: list[Unknown] = []
     if moves.as_of is not None and now - moves.as_of > stale_after:
-        unknowns.append(f"prices are {age(now - moves.as_of)} old (stale): the last good values are shown")
+        unknowns.append(Unknown(kind="stale_prices", age=now - moves.as_of))
     caps = market_caps(store)
     br = breadth(
         moves.changes, window=window, as_of=moves.as_of, market_caps=caps or None, sources=moves.sources
@@ -189,7 +188,7 @@ def gather(
     sessions = store.stream_sessions(now - BASELINE - span)
     cover = coverage(sessions, now - span, now)
     if not cover.connected_now:
-        unknowns.append("no liquidation stream is connected: liquidation figures end at the last connection")
+        unknowns.append(Unknown(kind="streams_down"))
     sums: LiqSums = {}  # the windows share their last hour's sums
     liq = liquidations(store, coin, now, span, cover, sums)
     # 24h, 7d and 30d totals for context; the asked window's finding is not computed twice

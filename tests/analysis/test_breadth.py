@@ -45,7 +45,7 @@ def test_alts_following_btc_by_their_betas_is_btc_led() -> None:
     b = breadth(changes, window="24h", as_of=NOW, betas=betas)
     assert b.led_by == "BTC"
     assert b.alts_expected_pct == pytest.approx(-3.0 * 1.25)
-    assert "followed" in b.led_by_reason
+    assert b.lead == "alts_followed"  # worded in tests/render/test_breadth.py
 
 
 def test_btc_moving_most_on_its_own_is_btc_led() -> None:
@@ -78,7 +78,7 @@ def test_a_quiet_market_is_mixed() -> None:
 def test_without_btc_there_is_no_leader() -> None:
     b = breadth({"ETH": -3.0, "SOL": -4.0, "XRP": -2.0}, window="24h", as_of=NOW)
     assert b.led_by is None
-    assert "no BTC" in b.led_by_reason
+    assert b.lead == "no_btc"
     assert b.median_pct == pytest.approx(-3.0)
 
 

@@ -340,14 +340,15 @@ def test_classify_regime(
     assert r.oi_change_pct == oi_pct
 
 
-def test_cascade_reasons_quote_the_numbers_and_the_broken_level() -> None:
+def test_cascade_reasons_carry_the_numbers_and_the_broken_level() -> None:
+    # the wording is the renderer's: tests/render/test_regime.py
     r = classify_regime(-6.0, -5.0, 9e6, 1e6, 4.0, broke_level=True)
-    assert r.reasons == (
-        "price −6.0%",
-        "long liquidations $9.00M (90% of the total), 4.0× baseline",
-        "open interest −5.0%",
-        "fell through support",
-    )
+    assert r.reasons == ("price", "forced_exits", "open_interest", "broke_level")
+    assert r.price_change_pct == -6.0
+    assert r.long_liq_usd == 9e6
+    assert r.liq_side_share == pytest.approx(0.9)
+    assert r.liq_multiple == 4.0
+    assert r.oi_change_pct == -5.0
 
 
 def test_regime_thresholds_come_from_config() -> None:

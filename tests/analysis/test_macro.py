@@ -111,7 +111,7 @@ def test_equities_down_with_the_dollar_up_is_risk_off() -> None:
     assert f.verdict == "risk_off"
     assert f.confirming == ("dxy",)
     assert f.equities_pct == pytest.approx((-1.2 - 1.5 - 0.8) / 3)
-    assert "US dollar index rose" in f.verdict_reason
+    assert f.verdict_case == "confirmed"  # worded in tests/render/test_macro.py
     assert [m.series for m in f.moves] == ["spx", "ndx", "dax", "dxy", "us10y", "vix"]
     assert f.missing == ("sx5e",)
 
@@ -143,13 +143,13 @@ def test_indices_disagreeing_is_mixed_and_flat_is_no_verdict() -> None:
     assert split.verdict == "mixed"
     flat = macro_moves(two_day({"spx": 0.1, "ndx": -0.2, "dxy": 0.5}), now=TUE_AFTERNOON, window=DAY)
     assert flat.verdict is None
-    assert "flat" in flat.verdict_reason
+    assert flat.verdict_case == "flat"
 
 
 def test_no_gauges_means_no_verdict() -> None:
     f = macro_moves(two_day({"spx": -1.5}), now=TUE_AFTERNOON, window=DAY)
     assert f.verdict is None
-    assert "confirm" in f.verdict_reason
+    assert f.verdict_case == "no_gauges"
     assert f.equities_pct == pytest.approx(-1.5)
 
 

@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 from bot.analysis.findings import Breadth, RegimeFinding
 from bot.analysis.regime import classify_regime
 from bot.analysis.why import WhyInputs, explain
-from bot.render.why import REGIME_PHRASE, headline
+from bot.render.phrases import REGIME_PHRASE
+from bot.render.why import headline
 
 MIRROR = {
     "long liquidation cascade": "short squeeze",

@@ -434,18 +434,22 @@ def payloads(parser: Parser) -> st.SearchStrategy[Any]:
 
 
 def test_every_parser_is_fuzzed() -> None:
-    """Every ``parse_*`` of the provider modules and every stream ``parse_frame`` is in the table."""
+    """Every ``parse_*`` of the provider modules (and of their ``<provider>_*`` sibling modules,
+    e.g. ``binance_spot``) and every stream ``parse_frame`` is in the table."""
+    package = Path(importlib.import_module("bot.providers").__file__ or "").parent
+    names = {m.__name__.rsplit(".", 1)[-1] for m in PROVIDER_MODULES}
+    stems = {p.stem for p in package.glob("*.py")} - {"__init__", "http", "parsing"}
+    owner = {s: next((n for n in names if s == n or s.startswith(n + "_")), s) for s in stems}
     found = set()
-    for module in (*PROVIDER_MODULES, *STREAM_MODULES):
-        prefix = module.__name__.rsplit(".", 1)[-1] + ("_ws" if module in STREAM_MODULES else "")
+    modules = [(importlib.import_module(f"bot.providers.{s}"), owner[s]) for s in sorted(stems)]
+    modules += [(m, m.__name__.rsplit(".", 1)[-1] + "_ws") for m in STREAM_MODULES]
+    for module, prefix in modules:
         for name, fn in inspect.getmembers(module, inspect.isfunction):
             if name.startswith("parse_") and fn.__module__ == module.__name__:
                 found.add(f"{prefix}.{name}")
     assert found == set(BY_NAME)
     # the provider packages hold no other parser modules
-    package = Path(importlib.import_module("bot.providers").__file__ or "").parent
-    modules = {p.stem for p in package.glob("*.py")} - {"__init__", "http", "parsing"}
-    assert modules == {m.__name__.rsplit(".", 1)[-1] for m in PROVIDER_MODULES}
+    assert set(owner.values()) == names
 
 
 @pytest.mark.parametrize("parser", PARSERS, ids=lambda p: p.name)

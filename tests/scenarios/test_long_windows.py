@@ -12,7 +12,7 @@ import pytest
 
 from bot.analysis.open_interest import oi_change
 from bot.models import OpenInterest
-from bot.render.why import span_days
+from bot.render.drivers import span_days
 from bot.services.why import MARKET, coin_oi, market_oi
 from bot.store import Store
 

@@ -1,0 +1,30 @@
+"""What a /why answer could not say: the services and the analysis give each unknown as data
+(its kind, age or finding), the renderer words it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from bot.analysis.findings import OIFinding
+from bot.analysis.why import Unknown, WhyInputs, explain
+from bot.render.why import unknown_text
+
+
+def test_the_not_known_lines_are_worded_from_their_data() -> None:
+    now = datetime(2026, 3, 10, 15, tzinfo=UTC)
+    inputs = WhyInputs(
+        coin="SOL",
+        subject="SOL",
+        window="4h",
+        now=now,
+        move_pct=None,
+        oi=OIFinding(coin="SOL", window="4h", insufficient="no open-interest data for SOL"),
+        unknowns=(Unknown(kind="stale_prices", age=timedelta(minutes=12)), Unknown(kind="streams_down")),
+    )
+    answer = explain(inputs)
+    assert [unknown_text(u, answer) for u in answer.unknowns] == [
+        "prices are 12 min old (stale): the last good values are shown",
+        "no liquidation stream is connected: liquidation figures end at the last connection",
+        "no price change stored for SOL over 4h",
+        "open interest: no open-interest data for SOL",
+    ]
