@@ -31,7 +31,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.alerts.config import ThresholdError, parse_rules, parse_thresholds
+from bot.alerts.config import ThresholdError, parse_rules, parse_thresholds, with_overrides
 from bot.alerts.models import Subscription
 from bot.alerts.service import AlertsService
 from bot.dispatch import Dispatcher, WhyButton
@@ -100,7 +100,7 @@ class AlertsCog(
         channel="The channel to post alerts in",
         coins="Coins to watch, e.g. BTC, ETH, SOL (default: every tracked coin)",
         types="Alert types: move, liquidations, levels, oi, funding (default: all)",
-        thresholds="Your own thresholds, e.g. move_24h=6% liq_floor=2M cooldown=2h (default: the bot's)",
+        thresholds="Your own thresholds, e.g. move_24h=6% liq_floor=2M cooldown=2h (default: /settings alerts)",
         role="A role to ping with each alert (default: no ping)",
     )
     async def subscribe(
@@ -121,7 +121,10 @@ class AlertsCog(
         except ValueError as exc:
             raise UserFacingError(f"Types: {exc}.") from None
         try:
-            overrides = parse_thresholds(thresholds, self.service.config)
+            # the server's alert defaults (/settings alerts) first, this command's own on top
+            server = (await self.market.guilds.get(guild_id)).alert_thresholds
+            overrides = {**server, **parse_thresholds(thresholds, self.service.config)}
+            with_overrides(self.service.config, overrides)
         except ThresholdError as exc:
             raise UserFacingError(f"Thresholds: {exc}.") from None
         role_id = None

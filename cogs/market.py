@@ -13,6 +13,7 @@ from bot.interactions import send, within_deadline
 from bot.render.embeds import price_embed, price_table_embed
 from bot.render.why import why_embed
 from bot.services import MarketService
+from bot.services.guild_prefs import DEFAULT_WINDOW
 from bot.services.why import WhyService
 from cogs._common import coin_choices
 
@@ -30,7 +31,7 @@ class MarketCog(commands.Cog):
     async def coin_autocomplete(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        return coin_choices(self.market, current)
+        return await coin_choices(self.market, current, interaction)
 
     @app_commands.command(
         name="price", description="Price, 24h change, range and volume of a coin, or up to 5 side by side"
@@ -48,15 +49,22 @@ class MarketCog(commands.Cog):
     @app_commands.command(
         name="why", description="Why is the market (or a coin) moving? Drivers with their numbers"
     )
-    @app_commands.describe(coin="A coin (leave empty for the whole market)", window="The window to explain")
+    @app_commands.describe(
+        coin="A coin (leave empty for the whole market)",
+        window="The window to explain (default: the server's, else 24h)",
+    )
     async def why(
         self,
         interaction: discord.Interaction,
         coin: app_commands.Range[str, 1, 60] | None = None,
-        window: Window = "24h",
+        window: Window | None = None,
     ) -> None:
         resolved = self.market.resolve(coin) if coin else None
-        answer = await within_deadline(interaction, self.why_service.why(resolved, window))
+        prefs = await self.market.guilds.get(interaction.guild_id)  # the server's /settings
+        chosen = window or prefs.window or DEFAULT_WINDOW
+        answer = await within_deadline(
+            interaction, self.why_service.why(resolved, chosen, majors=prefs.majors)
+        )
         await send(interaction, embed=why_embed(answer))
 
     price.autocomplete("coin")(coin_autocomplete)

@@ -10,6 +10,7 @@ from discord.ext import commands
 
 from bot.interactions import send, within_deadline
 from bot.render.movers import movers_embed
+from bot.services.guild_prefs import DEFAULT_WINDOW
 from bot.services.movers import MoversService
 
 if TYPE_CHECKING:
@@ -26,14 +27,18 @@ class MoversCog(commands.Cog):
         name="movers",
         description="Top gainers and losers over a window, with liquidations and open interest beside each",
     )
-    @app_commands.describe(window="The window to rank by", count="How many coins each way (1-10)")
+    @app_commands.describe(
+        window="The window to rank by (default: the server's, else 24h)",
+        count="How many coins each way (1-10)",
+    )
     async def movers(
         self,
         interaction: discord.Interaction,
-        window: Window = "24h",
+        window: Window | None = None,
         count: app_commands.Range[int, 1, 10] = 5,
     ) -> None:
-        view = await within_deadline(interaction, self.movers_service.movers(window, count))
+        chosen = await self.movers_service.market.guilds.window(interaction.guild_id, window)
+        view = await within_deadline(interaction, self.movers_service.movers(chosen or DEFAULT_WINDOW, count))
         await send(interaction, embed=movers_embed(view))
 
 

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from bot.analysis.alignment import aligned_index
 from bot.analysis.benchmark import market_benchmark
 from bot.analysis.beta import beta_to_btc
-from bot.analysis.breadth import breadth, market_cap_move
+from bot.analysis.breadth import MAJORS, breadth, market_cap_move
 from bot.analysis.coverage import coverage
 from bot.analysis.findings import window_label
 from bot.analysis.flow import taker_flow
@@ -143,6 +143,7 @@ def gather(
     now: datetime,
     stale_after: timedelta,
     bands: LiqBands | None = None,
+    majors: Sequence[str] = MAJORS,
 ) -> WhyInputs:
     span = WINDOWS[window]
     subject = coin or "BTC"
@@ -153,7 +154,12 @@ def gather(
         unknowns.append(f"prices are {age(now - moves.as_of)} old (stale): the last good values are shown")
     caps = market_caps(store)
     br = breadth(
-        moves.changes, window=window, as_of=moves.as_of, market_caps=caps or None, sources=moves.sources
+        moves.changes,
+        window=window,
+        as_of=moves.as_of,
+        market_caps=caps or None,
+        sources=moves.sources,
+        majors=majors,
     )
 
     market_cap = None
@@ -290,14 +296,26 @@ class WhyService:
     def __init__(self, market: MarketService) -> None:
         self.market = market
 
-    async def why(self, coin: Coin | None, window: str = "24h", *, warm: bool = False) -> WhyAnswer:
-        """The answer for (coin, window), shared by every reader of the same data version."""
+    async def why(
+        self,
+        coin: Coin | None,
+        window: str = "24h",
+        *,
+        majors: Sequence[str] = MAJORS,
+        warm: bool = False,
+    ) -> WhyAnswer:
+        """The answer for (coin, window, majors line), shared by every reader of the same data
+        version; servers with different shortlists never share an answer."""
         subject = coin.symbol if coin else None
+        line = tuple(majors)
         return await self.market.answers.get(
-            ("why", subject, window), lambda: self._why(subject, window), subject=subject, warm=warm
+            ("why", subject, window, line),
+            lambda: self._why(subject, window, line),
+            subject=subject,
+            warm=warm,
         )
 
-    async def _why(self, coin: str | None, window: str) -> WhyAnswer:
+    async def _why(self, coin: str | None, window: str, majors: tuple[str, ...] = MAJORS) -> WhyAnswer:
         m = self.market
         inputs = await m.store.run(
             gather,
@@ -308,5 +326,6 @@ class WhyService:
             now=m.clock(),
             stale_after=m.stale_after,
             bands=m.settings.liquidations,
+            majors=majors,
         )
         return explain(inputs)
