@@ -51,7 +51,7 @@ class LiquidationsCog(commands.Cog):
             return
         await acknowledge(interaction)  # the chart may take longer than the reply may wait
         minute = view.now.strftime("%Y%m%d%H%M")
-        png = await self.charts.render(spec, f"liq:{view.coin or '*'}:{minute}")
+        png = await self.charts.render(spec, f"liq:{view.coin or '*'}:{view.window or '-'}:{minute}")
         embed.set_image(url="attachment://liquidations.png")
         await send(interaction, embed=embed, file=discord.File(io.BytesIO(png), filename="liquidations.png"))
 

@@ -25,7 +25,7 @@ from bot.analysis.findings import (
     TopTradersFinding,
 )
 from bot.analysis.why import Driver, Stabiliser, WhyAnswer
-from bot.fmt import MINUS, age, ago, money, pct, price_at, price_decimals, price_range, stamp
+from bot.fmt import MINUS, age, ago, money, pct, price_at, price_range, range_decimals, stamp
 from bot.render import style
 from bot.render.basis import finding_size_text
 
@@ -69,9 +69,8 @@ def level_decimals(lv: LevelsResult) -> int:
     zones += [z for z in (lv.next_below, lv.next_above, lv.nearest_support, lv.nearest_resistance) if z]
     if lv.at_price is not None:
         zones.append(lv.at_price)
-    edges = [e for z in zones for e in (z.low, z.high)]
     extra = [v for v in (lv.ma50, lv.ma200) if v]
-    return price_decimals(*edges, *extra)
+    return range_decimals([(z.low, z.high) for z in zones], *extra)
 
 
 def rate_8h_text(rate: float) -> str:

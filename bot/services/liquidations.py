@@ -29,6 +29,16 @@ LIQ_WINDOWS: dict[str, timedelta] = {
 }
 DEFAULT_WINDOWS = ("1h", "24h", "7d", "30d")
 CHART_SPAN = timedelta(days=7)
+# What the chart shows for the window asked (None: the default, several windows): the span it
+# covers (the window with context before it), its price bars and its liquidation buckets.
+CHART_FRAMES: dict[str | None, tuple[timedelta, str, timedelta]] = {
+    None: (CHART_SPAN, "1h", timedelta(hours=1)),
+    "1h": (timedelta(hours=12), "1h", timedelta(minutes=10)),
+    "4h": (timedelta(hours=24), "1h", timedelta(minutes=30)),
+    "24h": (timedelta(days=3), "1h", timedelta(hours=1)),
+    "7d": (CHART_SPAN, "1h", timedelta(hours=1)),
+    "30d": (timedelta(days=30), "1d", timedelta(days=1)),
+}
 OI_MAX_AGE = timedelta(hours=2)  # older open interest is no yardstick for today's liquidations
 
 
@@ -139,10 +149,13 @@ class LiquidationsView:
     windows: tuple[LiquidationFinding, ...]
     coverage: Coverage
     top_coins: tuple[tuple[str, float, float], ...]  # (coin, total usd, long usd) in the longest window
-    hourly: tuple[LiqMinute, ...]  # the last 7 days in hourly buckets, for the chart
-    candles: tuple[Candle, ...]  # the coin's (or BTC's) hourly bars over the same week
+    hourly: tuple[LiqMinute, ...]  # the chart's span in minute or hourly buckets (CHART_FRAMES)
+    candles: tuple[Candle, ...]  # the coin's (or BTC's) bars over the same span
     now: datetime
     ticker: Ticker | None = None  # the latest price of the charted coin: the chart runs to now
+    window: str | None = None  # the one window asked, or None for the default several
+    chart_span: timedelta = CHART_SPAN
+    chart_bucket: timedelta = timedelta(hours=1)  # the liquidation bars' width
 
 
 def gather_liquidations(
@@ -160,11 +173,15 @@ def gather_liquidations(
     top: tuple[tuple[str, float, float], ...] = ()
     if coin is None:
         top = tuple((r["coin"], r["usd"], r["long_usd"]) for r in store.top_liquidated(now - longest, now, 5))
-    hourly = liq_rows(store, coin, now - CHART_SPAN, now, CHART_SPAN, baseline=False)
+    asked = windows[0] if len(windows) == 1 else None
+    span, interval, bucket = CHART_FRAMES.get(asked, CHART_FRAMES[None])
+    rows = liq_rows(store, coin, now - span, now, span, baseline=False)
     charted = coin or "BTC"
-    candles = store.candles(charted, "1h", now - CHART_SPAN, now)
+    candles = store.candles(charted, interval, now - span, now)
     ticker = best_ticker(store.tickers(charted)).get(charted)
-    return LiquidationsView(coin, found, cover, top, tuple(hourly), tuple(candles), now, ticker)
+    return LiquidationsView(
+        coin, found, cover, top, tuple(rows), tuple(candles), now, ticker, asked, span, bucket
+    )
 
 
 class LiquidationsService:

@@ -9,9 +9,11 @@ not thread-safe and ``ChartRenderer`` draws in worker threads to keep the event 
 from __future__ import annotations
 
 import io
+import math
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
+from typing import Any
 
 import matplotlib.dates as mdates
 from matplotlib.axes import Axes
@@ -21,11 +23,12 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.text import Text
 from matplotlib.ticker import Formatter, MaxNLocator
+from matplotlib.transforms import Transform, blended_transform_factory, offset_copy
 
-from bot.fmt import money, price, price_short
+from bot.fmt import money, price, price_at
 from bot.models import Candle, Interval
 from bot.render import style
-from bot.render.charts.spec import BandKind, ChartSpec, _require_aware
+from bot.render.charts.spec import STRENGTH_TIERS, BandKind, ChartSpec, _require_aware
 
 BG = "#2b2d31"
 PANEL = "#232428"
@@ -79,6 +82,53 @@ class _UsdFormatter(Formatter):
         if self._fallback is not None and len(set(labels)) < len(labels):
             labels = [self._fallback(v) for v in values]
         return [_escape(label) for label in labels]
+
+
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+MICRO_BELOW = 0.001  # prices under a tenth of a cent are read in a unit of their own
+
+
+def price_unit(top: float) -> tuple[float, str]:
+    """The unit a price axis is read in: dollars, or for a coin under a tenth of a cent a power
+    of a thousand of them (PEPE's $0.00001082 reads "10.82" on an axis of "USD ×10⁻⁶"), so no
+    tick carries eight decimals."""
+    if not 0 < top < MICRO_BELOW:
+        return 1.0, ""
+    power = 3 * math.floor(math.log10(top) / 3)
+    return 10.0**power, f"×10{str(power).translate(_SUPERSCRIPT)}"
+
+
+def tick_decimals(values: Sequence[float]) -> int:
+    """The fewest decimals that print every tick exactly (ticks sit on round steps)."""
+    finite = [v for v in values if math.isfinite(v)]
+    if len(finite) < 2:
+        return 0
+    step = min((b - a for a, b in pairwise(sorted(finite)) if b > a), default=1.0)
+    for d in range(-6, 13):
+        if all(abs(round(v, d) - v) <= step * 1e-6 for v in finite):
+            return d
+    return 12
+
+
+class _PriceTicks(Formatter):
+    """Price ticks with the one price formatter (``$82,500``, ``$2,600``, ``$0.1525``), or
+    bare numbers in the axis's unit for micro-cap coins (see :func:`price_unit`)."""
+
+    def __init__(self, scale: float) -> None:
+        super().__init__()
+        self.scale = scale
+
+    def _text(self, value: float, decimals: int) -> str:
+        if self.scale == 1.0:
+            return price_at(value, decimals)
+        return f"{value / self.scale:,.{max(decimals, 0)}f}"
+
+    def __call__(self, x: float, pos: int | None = None) -> str:
+        return _escape(self._text(x, tick_decimals([x / self.scale, x / self.scale])))
+
+    def format_ticks(self, values: Sequence[float]) -> list[str]:
+        d = tick_decimals([v / self.scale for v in values])
+        return [_escape(self._text(v, d)) for v in values]
 
 
 def spread_labels(ys: Sequence[float], gap: float, lo: float = 0.0, hi: float = 1.0) -> list[float]:
@@ -201,18 +251,15 @@ def _draw_liquidations(ax: Axes, spec: ChartSpec, step: timedelta, x0: float, x1
     )
 
 
-def _price_limits(spec: ChartSpec, candles: Sequence[Candle]) -> tuple[float, float]:
-    lows = [c.low for c in candles] + [b.low for b in spec.bands]
-    highs = [c.high for c in candles] + [b.high for b in spec.bands]
-    if spec.current_price is not None:
-        lows.append(spec.current_price)
-        highs.append(spec.current_price)
-    lo, hi = min(lows), max(highs)
-    pad = (hi - lo) * 0.05 or abs(hi) * 0.005 or 1.0
-    return lo - pad, hi + pad
+def _label_transform(ax: Axes, fig: Figure, dx_px: float) -> Transform:
+    """x: ``dx_px`` pixels right of the axes' right edge (whatever the margins become); y: axes
+    fraction."""
+    return blended_transform_factory(
+        offset_copy(ax.transAxes, fig=fig, x=dx_px, y=0, units="dots"), ax.transAxes
+    )
 
 
-def _right_labels(ax: Axes, spec: ChartSpec, fig: Figure) -> list[Text]:
+def _right_labels(ax: Axes, spec: ChartSpec, fig: Figure, dx_px: float) -> list[Text]:
     """Band and current-price labels in the right margin, nudged apart so none overlap; a thin
     leader line ties a moved label back to its level."""
     lo, hi = ax.get_ylim()
@@ -220,13 +267,14 @@ def _right_labels(ax: Axes, spec: ChartSpec, fig: Figure) -> list[Text]:
     fontsize = 9.5
     gap = (fontsize * 1.9 * _DPI / 72) / ax_h  # a boxed line of text, in axes fraction
     items: list[tuple[float, str, str, bool]] = []  # (price, text, colour, is_current)
-    for band in spec.bands:
-        items.append(((band.low + band.high) / 2, band.label, BAND_COLOURS[band.kind], False))
+    for drawn in spec.drawn_bands():
+        items.append((drawn.middle, drawn.band.label, BAND_COLOURS[drawn.band.kind], False))
     if spec.current_price is not None:
         label = spec.current_label or f"now {price(spec.current_price)}"
         items.append((spec.current_price, label, NOW, True))
     targets = [(y - lo) / (hi - lo) for y, *_ in items]
     placed = spread_labels(targets, gap, lo=gap / 2, hi=1 - gap / 2)
+    where = _label_transform(ax, fig, dx_px)
     texts: list[Text] = []
     for (y, label, colour, current), at in zip(items, placed, strict=True):
         box = {
@@ -240,8 +288,8 @@ def _right_labels(ax: Axes, spec: ChartSpec, fig: Figure) -> list[Text]:
                 label,
                 xy=(1.0, y),
                 xycoords=ax.get_yaxis_transform(),
-                xytext=(1.018, at),
-                textcoords="axes fraction",
+                xytext=(1.0, at),
+                textcoords=where,
                 ha="left",
                 va="center",
                 fontsize=fontsize,
@@ -256,21 +304,36 @@ def _right_labels(ax: Axes, spec: ChartSpec, fig: Figure) -> list[Text]:
     return texts
 
 
-def _fit_margins(fig: Figure, axes: Sequence[Axes], labels: Sequence[Text], width_px: int) -> None:
-    """Size the side margins to what is actually there (long tick labels on a $0.00001234 coin,
-    long band labels), so nothing is clipped and no width is wasted."""
+def _tick_width(fig: Figure, ax: Axes) -> float:
+    """How far the tick labels on the right of ``ax`` reach past its edge, in pixels."""
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+    edge = ax.get_window_extent(renderer).x1
+    reach = [
+        t.get_window_extent(renderer).x1 for t in ax.get_yticklabels() if t.get_visible() and t.get_text()
+    ]
+    return float(max(reach, default=edge) - edge)
+
+
+def _fit_margins(
+    fig: Figure, axes: Sequence[Axes], labels: Sequence[Text], width_px: int, *, right_axis: bool
+) -> None:
+    """Size the side margins to what is actually there (long tick labels, long band labels), so
+    nothing is clipped and no width is wasted."""
     pad = 10.0
+    fig.draw_without_rendering()
     box = axes[0].get_position()
-    left_px, right_px = box.x0 * width_px, (1 - box.x1) * width_px
+    left_px = box.x0 * width_px
     boxes = [a.yaxis.get_tightbbox() for a in axes]  # tick labels and axis label
     outermost = min((b.x0 for b in boxes if b is not None), default=pad)
     left_px += pad - outermost
     extents = [t.get_window_extent().x1 for t in labels]
     legends = [a.get_legend() for a in axes]
     extents += [legend.get_window_extent().x1 for legend in legends if legend is not None]
+    if right_axis:
+        extents += [b.x1 for b in boxes if b is not None]
     widest = max(extents, default=box.x1 * width_px)
     right_px = max(widest - box.x1 * width_px + pad + 4, 24.0)
-    cap = width_px * 0.35
+    cap = width_px * 0.4
     fig.subplots_adjust(left=min(left_px, cap) / width_px, right=1 - min(right_px, cap) / width_px)
 
 
@@ -286,6 +349,115 @@ def render_chart(spec: ChartSpec) -> bytes:
     return buf.getvalue()
 
 
+def _titles(fig: Figure, spec: ChartSpec) -> None:
+    common: dict[str, Any] = {"ha": "left", "va": "top", "parse_math": False}
+    fig.text(
+        16 / spec.width_px,
+        1 - 16 / spec.height_px,
+        spec.title,
+        color=TEXT,
+        fontsize=15,
+        fontweight="bold",
+        **common,
+    )
+    if spec.subtitle:
+        fig.text(
+            16 / spec.width_px, 1 - 44 / spec.height_px, spec.subtitle, color=MUTED, fontsize=10.5, **common
+        )
+    if spec.footer:
+        fig.text(
+            16 / spec.width_px,
+            10 / spec.height_px,
+            spec.footer,
+            color=MUTED,
+            fontsize=9,
+            ha="left",
+            va="bottom",
+            parse_math=False,
+        )
+
+
+def _draw_bands(ax: Axes, spec: ChartSpec) -> None:
+    """Each zone in its own opacity (its strength), its edges drawn where it is drawn (apart from
+    its neighbours); the zone the price is testing outlined and hatched."""
+    for drawn in spec.drawn_bands():
+        band = drawn.band
+        colour = BAND_COLOURS[band.kind]
+        ax.axhspan(drawn.low, drawn.high, color=colour, alpha=band.alpha, linewidth=0, zorder=0.5)
+        if band.tested:
+            ax.axhspan(
+                drawn.low,
+                drawn.high,
+                facecolor="none",
+                edgecolor=colour,
+                hatch="///",
+                linewidth=1.6,
+                alpha=0.8,
+                zorder=0.7,
+            )
+            continue
+        for edge in (drawn.low, drawn.high):
+            ax.axhline(edge, color=colour, alpha=0.6, linewidth=0.9, zorder=0.6)
+
+
+def _strength_legend(fig: Figure, spec: ChartSpec) -> None:
+    """What the zones' opacity means, at the top right of the card."""
+    # drawn on the card's background as the zones are, each with a faint outline so "weak" shows
+    handles: list[Patch] = [
+        Patch(facecolor=(1.0, 1.0, 1.0, min(1.0, alpha * 1.6)), edgecolor=SPINE, linewidth=0.8)
+        for _, _, alpha in STRENGTH_TIERS
+    ]
+    labels = [f"{word} ≥ {bound:.1f}" if bound else word for bound, word, _ in STRENGTH_TIERS]
+    if any(b.tested for b in spec.bands):
+        handles.append(Patch(facecolor="none", edgecolor=BAND_COLOURS["at_price"], hatch="///"))
+        labels.append("being tested")
+    legend = fig.legend(
+        handles,
+        labels,
+        loc="upper right",
+        bbox_to_anchor=(1 - 12 / spec.width_px, 1 - 8 / spec.height_px),
+        ncol=len(handles),
+        fontsize=9,
+        frameon=False,
+        labelcolor=TEXT,
+        handlelength=1.4,
+        handletextpad=0.4,
+        columnspacing=1.0,
+        title="zone strength",
+        title_fontsize=9,
+    )
+    legend.get_title().set_color(MUTED)
+
+
+def _draw_window(ax: Axes, spec: ChartSpec, x1: float, label: bool) -> None:
+    """The asked window, shaded to the end of the chart, with its name at the top."""
+    if spec.window_start is None:
+        return
+    start = _num(spec.window_start)
+    ax.axvspan(start, x1, color=TEXT, alpha=0.06, linewidth=0, zorder=0.3)
+    ax.axvline(start, color=MUTED, linewidth=0.9, linestyle=(0, (3, 3)), zorder=0.35)
+    if label and spec.window_label:
+        ax.text(
+            start,
+            0.985,
+            f" {spec.window_label} →",
+            transform=ax.get_xaxis_transform(),
+            ha="left",
+            va="top",
+            color=TEXT,
+            fontsize=9,
+            parse_math=False,
+        )
+
+
+def _price_axis(ax: Axes, spec: ChartSpec, lo: float, hi: float) -> None:
+    scale, unit = price_unit(max(abs(lo), abs(hi)))
+    ax.yaxis.set_major_locator(MaxNLocator(nbins=8, steps=[1, 2, 2.5, 5, 10]))
+    ax.yaxis.set_major_formatter(_PriceTicks(scale))
+    name = spec.price_label if not unit else spec.price_label.replace("(USD)", f"(USD {unit})")
+    ax.set_ylabel(name, color=MUTED, fontsize=10)
+
+
 def build_figure(spec: ChartSpec) -> Figure:
     """The laid-out figure behind ``render_chart``; separate so tests can inspect its artists."""
     if not spec.candles:
@@ -294,6 +466,7 @@ def build_figure(spec: ChartSpec) -> Figure:
         _require_aware(candle.open_time, "Candle.open_time")
     candles = sorted(spec.candles, key=lambda c: c.open_time)
     step = _interval(candles)
+    right_axis = spec.axis_side == "right"
 
     width_in, height_in = spec.width_px / _DPI, spec.height_px / _DPI
     fig = Figure(figsize=(width_in, height_in), dpi=_DPI, facecolor=BG)
@@ -317,40 +490,9 @@ def build_figure(spec: ChartSpec) -> Figure:
     else:
         ax, ax_liq = fig.add_subplot(1, 1, 1), None
     fig.subplots_adjust(hspace=0.06)
-
-    fig.text(
-        16 / spec.width_px,
-        1 - 16 / spec.height_px,
-        spec.title,
-        ha="left",
-        va="top",
-        color=TEXT,
-        fontsize=15,
-        fontweight="bold",
-        parse_math=False,
-    )
-    if spec.subtitle:
-        fig.text(
-            16 / spec.width_px,
-            1 - 44 / spec.height_px,
-            spec.subtitle,
-            ha="left",
-            va="top",
-            color=MUTED,
-            fontsize=10.5,
-            parse_math=False,
-        )
-    if spec.footer:
-        fig.text(
-            16 / spec.width_px,
-            10 / spec.height_px,
-            spec.footer,
-            ha="left",
-            va="bottom",
-            color=MUTED,
-            fontsize=9,
-            parse_math=False,
-        )
+    _titles(fig, spec)
+    if spec.strength_legend:
+        _strength_legend(fig, spec)
 
     # price panel
     _style_axes(ax)
@@ -358,20 +500,17 @@ def build_figure(spec: ChartSpec) -> Figure:
     x1 = _num(candles[-1].open_time + step)
     pad_x = (x1 - x0) * 0.01
     ax.set_xlim(x0 - pad_x, x1 + pad_x)
-    lo, hi = _price_limits(spec, candles)
+    lo, hi = spec.price_limits()
     ax.set_ylim(lo, hi)
-    for band in spec.bands:
-        colour = BAND_COLOURS[band.kind]
-        ax.axhspan(band.low, band.high, color=colour, alpha=0.13, linewidth=0, zorder=0.5)
-        for edge in (band.low, band.high):
-            ax.axhline(edge, color=colour, alpha=0.45, linewidth=0.8, zorder=0.6)
+    _draw_bands(ax, spec)
+    _draw_window(ax, spec, x1, label=True)
     _draw_candles(ax, candles, step)
     if spec.live_from is not None and candles[-1].open_time == spec.live_from:
         # the hour in progress: shaded and labelled, so it does not read as a closed bar
         ax.axvspan(_num(spec.live_from), x1, color=NOW, alpha=0.12, linewidth=0, zorder=0.4)
         ax.text(
             (_num(spec.live_from) + x1) / 2,
-            0.985,
+            0.985 if spec.window_start is None else 0.93,
             "live",
             transform=ax.get_xaxis_transform(),
             ha="center",
@@ -382,9 +521,7 @@ def build_figure(spec: ChartSpec) -> Figure:
         )
     if spec.current_price is not None:
         ax.axhline(spec.current_price, color=NOW, linewidth=1.1, linestyle=(0, (4, 3)), zorder=3)
-    ax.yaxis.set_major_locator(MaxNLocator(nbins=8, steps=[1, 2, 2.5, 5, 10]))
-    ax.yaxis.set_major_formatter(_UsdFormatter(price_short, price))
-    ax.set_ylabel("price (USD)", color=MUTED, fontsize=10)
+    _price_axis(ax, spec, lo, hi)
 
     locator = mdates.AutoDateLocator(tz=UTC, minticks=4, maxticks=9)  # type: ignore[no-untyped-call]
     formatter = mdates.ConciseDateFormatter(  # type: ignore[no-untyped-call]
@@ -400,12 +537,25 @@ def build_figure(spec: ChartSpec) -> Figure:
     if ax_liq is not None:
         _style_axes(ax_liq)
         ax.tick_params(labelbottom=False)
+        _draw_window(ax_liq, spec, x1, label=False)
         _draw_liquidations(ax_liq, spec, step, x0, x1)
         ax_liq.set_ylabel("liquidations", color=MUTED, fontsize=10)
         bottom_ax = ax_liq
     bottom_ax.set_xlabel("time (UTC)", color=MUTED, fontsize=10)
-    fig.align_ylabels([a for a in (ax, ax_liq) if a is not None])
+    panels = [a for a in (ax, ax_liq) if a is not None]
+    fig.align_ylabels(panels)
 
-    labels = _right_labels(ax, spec, fig)
-    _fit_margins(fig, [a for a in (ax, ax_liq) if a is not None], labels, spec.width_px)
+    dx = 14.0
+    if right_axis:  # ticks on the right (the axis name stays on the left); labels beyond them
+        for a in panels:
+            a.yaxis.tick_right()
+            a.yaxis.set_label_position("left")
+            a.tick_params(axis="y", colors=MUTED, labelcolor=TEXT, labelsize=9.5)
+        fig.draw_without_rendering()
+        dx += max(_tick_width(fig, a) for a in panels)
+        legend = ax_liq.get_legend() if ax_liq is not None else None
+        if ax_liq is not None and legend is not None:
+            legend.set_bbox_to_anchor((1.0, 1.0), transform=_label_transform(ax_liq, fig, dx - 10))
+    labels = _right_labels(ax, spec, fig, dx)
+    _fit_margins(fig, panels, labels, spec.width_px, right_axis=right_axis)
     return fig
