@@ -16,8 +16,8 @@ import pytest
 
 from bot.app import App, scenario_app
 from bot.render.charts import Band, ChartSpec, build_figure
-from bot.render.charts.draw import _PriceTicks, price_unit, tick_decimals
 from bot.render.charts.spec import BAND_GAP, STRENGTH_TIERS, strength_tier
+from bot.render.charts.ticks import PriceTicks, price_unit, tick_decimals
 from bot.render.levels import levels_chart, levels_embed
 from bot.render.liquidations import liquidations_chart
 from bot.scenarios import bundled
@@ -124,7 +124,7 @@ async def test_micro_cap_prices_read_in_millionths(selloff: App) -> None:
     scale, unit = price_unit(hi)
     assert (scale, unit) == (1e-6, "×10⁻⁶")
     ticks = [9.5e-6, 10e-6, 10.5e-6, 11e-6]
-    assert _PriceTicks(scale).format_ticks(ticks) == ["9.5", "10.0", "10.5", "11.0"]
+    assert PriceTicks(scale).format_ticks(ticks) == ["9.5", "10.0", "10.5", "11.0"]
     fig = build_figure(spec)
     assert fig.axes[0].get_ylabel() == "price (USD ×10⁻⁶)"
     for band in spec.bands:  # labels: the text's precision, four significant figures here
@@ -132,8 +132,8 @@ async def test_micro_cap_prices_read_in_millionths(selloff: App) -> None:
 
 
 def test_dollar_ticks_use_the_price_formatter() -> None:
-    assert _PriceTicks(1.0).format_ticks([80_000, 82_500, 85_000]) == ["\\$80,000", "\\$82,500", "\\$85,000"]
-    assert _PriceTicks(1.0).format_ticks([2_600, 2_800]) == ["\\$2,600", "\\$2,800"]
+    assert PriceTicks(1.0).format_ticks([80_000, 82_500, 85_000]) == ["\\$80,000", "\\$82,500", "\\$85,000"]
+    assert PriceTicks(1.0).format_ticks([2_600, 2_800]) == ["\\$2,600", "\\$2,800"]
     assert tick_decimals([0.15, 0.1525, 0.155]) == 4
     assert price_unit(87_000.0) == (1.0, "")
 

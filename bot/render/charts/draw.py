@@ -9,8 +9,7 @@ not thread-safe and ``ChartRenderer`` draws in worker threads to keep the event 
 from __future__ import annotations
 
 import io
-import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 from typing import Any
@@ -22,26 +21,29 @@ from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.text import Text
-from matplotlib.ticker import Formatter, MaxNLocator
-from matplotlib.transforms import Transform, blended_transform_factory, offset_copy
+from matplotlib.ticker import MaxNLocator
 
-from bot.fmt import money, price, price_at
+from bot.fmt import money
 from bot.models import Candle, Interval
-from bot.render import style
-from bot.render.charts.spec import STRENGTH_TIERS, BandKind, ChartSpec, _require_aware
+from bot.render.charts.palette import (
+    BG,
+    DOWN,
+    DPI,
+    GRID,
+    LONG_LIQ,
+    MUTED,
+    NOW,
+    PANEL,
+    SHORT_LIQ,
+    SPINE,
+    TEXT,
+    UP,
+)
+from bot.render.charts.spec import ChartSpec, _require_aware
+from bot.render.charts.ticks import PriceTicks, UsdFormatter, price_unit, spread_labels
+from bot.render.charts.zones import draw_bands, label_transform, right_labels, strength_legend
 
-BG = "#2b2d31"
-PANEL = "#232428"
-TEXT = "#e3e5e8"
-MUTED = "#a0a6b0"
-GRID = "#3a3d44"
-SPINE = "#4e5058"
-UP = f"#{style.UP:06x}"
-DOWN = f"#{style.DOWN:06x}"
-NOW = f"#{style.INFO:06x}"
-BAND_COLOURS: dict[BandKind, str] = {"support": UP, "resistance": DOWN, "at_price": f"#{style.WARN:06x}"}
-LONG_LIQ = "#ff6b5e"  # longs are liquidated as the price falls: red, drawn below zero
-SHORT_LIQ = "#3ddc84"  # shorts are liquidated as it rises: green, drawn above zero
+__all__ = ["build_figure", "render_chart", "spread_labels"]
 
 _INTERVALS: dict[Interval, timedelta] = {
     "1m": timedelta(minutes=1),
@@ -51,113 +53,10 @@ _INTERVALS: dict[Interval, timedelta] = {
     "4h": timedelta(hours=4),
     "1d": timedelta(days=1),
 }
-_DPI = 100
 
 
 # ---------------------------------------------------------------------------------------------
 # helpers
-
-
-def _escape(text: str) -> str:
-    """Keep "$84K–$85K" literal: two dollar signs would otherwise switch matplotlib to mathtext."""
-    return text.replace("$", r"\$")
-
-
-class _UsdFormatter(Formatter):
-    """Compact tick labels via ``fmt``; falls back to ``fallback`` when compaction would give
-    two ticks the same text (e.g. $86.25K and $86.2K both as "$86.2K")."""
-
-    def __init__(
-        self, primary: Callable[[float], str], fallback: Callable[[float], str] | None = None
-    ) -> None:
-        super().__init__()
-        self._primary = primary
-        self._fallback = fallback
-
-    def __call__(self, x: float, pos: int | None = None) -> str:
-        return _escape(self._primary(x))
-
-    def format_ticks(self, values: Sequence[float]) -> list[str]:
-        labels = [self._primary(v) for v in values]
-        if self._fallback is not None and len(set(labels)) < len(labels):
-            labels = [self._fallback(v) for v in values]
-        return [_escape(label) for label in labels]
-
-
-_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
-MICRO_BELOW = 0.001  # prices under a tenth of a cent are read in a unit of their own
-
-
-def price_unit(top: float) -> tuple[float, str]:
-    """The unit a price axis is read in: dollars, or for a coin under a tenth of a cent a power
-    of a thousand of them (PEPE's $0.00001082 reads "10.82" on an axis of "USD ×10⁻⁶"), so no
-    tick carries eight decimals."""
-    if not 0 < top < MICRO_BELOW:
-        return 1.0, ""
-    power = 3 * math.floor(math.log10(top) / 3)
-    return 10.0**power, f"×10{str(power).translate(_SUPERSCRIPT)}"
-
-
-def tick_decimals(values: Sequence[float]) -> int:
-    """The fewest decimals that print every tick exactly (ticks sit on round steps)."""
-    finite = [v for v in values if math.isfinite(v)]
-    if len(finite) < 2:
-        return 0
-    step = min((b - a for a, b in pairwise(sorted(finite)) if b > a), default=1.0)
-    for d in range(-6, 13):
-        if all(abs(round(v, d) - v) <= step * 1e-6 for v in finite):
-            return d
-    return 12
-
-
-class _PriceTicks(Formatter):
-    """Price ticks with the one price formatter (``$82,500``, ``$2,600``, ``$0.1525``), or
-    bare numbers in the axis's unit for micro-cap coins (see :func:`price_unit`)."""
-
-    def __init__(self, scale: float) -> None:
-        super().__init__()
-        self.scale = scale
-
-    def _text(self, value: float, decimals: int) -> str:
-        if self.scale == 1.0:
-            return price_at(value, decimals)
-        return f"{value / self.scale:,.{max(decimals, 0)}f}"
-
-    def __call__(self, x: float, pos: int | None = None) -> str:
-        return _escape(self._text(x, tick_decimals([x / self.scale, x / self.scale])))
-
-    def format_ticks(self, values: Sequence[float]) -> list[str]:
-        d = tick_decimals([v / self.scale for v in values])
-        return [_escape(self._text(v, d)) for v in values]
-
-
-def spread_labels(ys: Sequence[float], gap: float, lo: float = 0.0, hi: float = 1.0) -> list[float]:
-    """Move label centres apart by at least ``gap`` within [lo, hi], each as close to its target
-    as possible: overlapping labels are merged into clusters centred on their targets' mean."""
-    if not ys:
-        return []
-    order = sorted(range(len(ys)), key=lambda i: ys[i])
-    if gap * (len(ys) - 1) > hi - lo:  # cannot fit: spread evenly, keeping order
-        gap = (hi - lo) / max(1, len(ys) - 1)
-    clusters: list[list[float]] = []  # each: desired positions, sorted
-
-    def start(cluster: list[float]) -> float:
-        centre = sum(cluster) / len(cluster)
-        first = centre - gap * (len(cluster) - 1) / 2
-        return min(max(first, lo), hi - gap * (len(cluster) - 1))
-
-    for i in order:
-        clusters.append([ys[i]])
-        while len(clusters) > 1:
-            prev, cur = clusters[-2], clusters[-1]
-            if start(prev) + gap * len(prev) <= start(cur) + 1e-12:
-                break
-            clusters[-2:] = [prev + cur]
-    placed = [start(c) + gap * k for c in clusters for k in range(len(c))]
-    out = [0.0] * len(ys)
-    for rank, i in enumerate(order):
-        out[i] = placed[rank]
-    return out
 
 
 def _interval(candles: Sequence[Candle]) -> timedelta:
@@ -234,7 +133,7 @@ def _draw_liquidations(ax: Axes, spec: ChartSpec, step: timedelta, x0: float, x1
     # a side with nothing still gets a sliver so the zero line never sits on the frame
     ax.set_ylim(-max(bottom * 1.1, span * 0.08), max(top * 1.1, span * 0.08))
     ax.yaxis.set_major_locator(MaxNLocator(nbins=4, steps=[1, 2, 2.5, 5, 10]))
-    ax.yaxis.set_major_formatter(_UsdFormatter(lambda v: money(abs(v))))
+    ax.yaxis.set_major_formatter(UsdFormatter(lambda v: money(abs(v))))
     # the legend sits in the right margin beside the panel, so it never covers a bar
     handles = [Patch(color=SHORT_LIQ), Patch(color=LONG_LIQ)]
     ax.legend(
@@ -249,59 +148,6 @@ def _draw_liquidations(ax: Axes, spec: ChartSpec, step: timedelta, x0: float, x1
         handletextpad=0.5,
         borderaxespad=0.6,
     )
-
-
-def _label_transform(ax: Axes, fig: Figure, dx_px: float) -> Transform:
-    """x: ``dx_px`` pixels right of the axes' right edge (whatever the margins become); y: axes
-    fraction."""
-    return blended_transform_factory(
-        offset_copy(ax.transAxes, fig=fig, x=dx_px, y=0, units="dots"), ax.transAxes
-    )
-
-
-def _right_labels(ax: Axes, spec: ChartSpec, fig: Figure, dx_px: float) -> list[Text]:
-    """Band and current-price labels in the right margin, nudged apart so none overlap; a thin
-    leader line ties a moved label back to its level."""
-    lo, hi = ax.get_ylim()
-    ax_h = ax.get_position().height * fig.get_figheight() * _DPI
-    fontsize = 9.5
-    gap = (fontsize * 1.9 * _DPI / 72) / ax_h  # a boxed line of text, in axes fraction
-    items: list[tuple[float, str, str, bool]] = []  # (price, text, colour, is_current)
-    for drawn in spec.drawn_bands():
-        items.append((drawn.middle, drawn.band.label, BAND_COLOURS[drawn.band.kind], False))
-    if spec.current_price is not None:
-        label = spec.current_label or f"now {price(spec.current_price)}"
-        items.append((spec.current_price, label, NOW, True))
-    targets = [(y - lo) / (hi - lo) for y, *_ in items]
-    placed = spread_labels(targets, gap, lo=gap / 2, hi=1 - gap / 2)
-    where = _label_transform(ax, fig, dx_px)
-    texts: list[Text] = []
-    for (y, label, colour, current), at in zip(items, placed, strict=True):
-        box = {
-            "boxstyle": "round,pad=0.3,rounding_size=0.2",
-            "facecolor": colour if current else PANEL,
-            "edgecolor": colour,
-            "linewidth": 1.0,
-        }
-        texts.append(
-            ax.annotate(
-                label,
-                xy=(1.0, y),
-                xycoords=ax.get_yaxis_transform(),
-                xytext=(1.0, at),
-                textcoords=where,
-                ha="left",
-                va="center",
-                fontsize=fontsize,
-                color="#ffffff" if current else colour,
-                fontweight="bold" if current else "normal",
-                bbox=box,
-                annotation_clip=False,
-                parse_math=False,
-                arrowprops={"arrowstyle": "-", "color": colour, "linewidth": 0.9, "shrinkA": 0, "shrinkB": 0},
-            )
-        )
-    return texts
 
 
 def _tick_width(fig: Figure, ax: Axes) -> float:
@@ -345,7 +191,7 @@ def render_chart(spec: ChartSpec) -> bytes:
     """
     fig = build_figure(spec)
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=_DPI, facecolor=BG, metadata={"Software": None})
+    fig.savefig(buf, format="png", dpi=DPI, facecolor=BG, metadata={"Software": None})
     return buf.getvalue()
 
 
@@ -377,58 +223,6 @@ def _titles(fig: Figure, spec: ChartSpec) -> None:
         )
 
 
-def _draw_bands(ax: Axes, spec: ChartSpec) -> None:
-    """Each zone in its own opacity (its strength), its edges drawn where it is drawn (apart from
-    its neighbours); the zone the price is testing outlined and hatched."""
-    for drawn in spec.drawn_bands():
-        band = drawn.band
-        colour = BAND_COLOURS[band.kind]
-        ax.axhspan(drawn.low, drawn.high, color=colour, alpha=band.alpha, linewidth=0, zorder=0.5)
-        if band.tested:
-            ax.axhspan(
-                drawn.low,
-                drawn.high,
-                facecolor="none",
-                edgecolor=colour,
-                hatch="///",
-                linewidth=1.6,
-                alpha=0.8,
-                zorder=0.7,
-            )
-            continue
-        for edge in (drawn.low, drawn.high):
-            ax.axhline(edge, color=colour, alpha=0.6, linewidth=0.9, zorder=0.6)
-
-
-def _strength_legend(fig: Figure, spec: ChartSpec) -> None:
-    """What the zones' opacity means, at the top right of the card."""
-    # drawn on the card's background as the zones are, each with a faint outline so "weak" shows
-    handles: list[Patch] = [
-        Patch(facecolor=(1.0, 1.0, 1.0, min(1.0, alpha * 1.6)), edgecolor=SPINE, linewidth=0.8)
-        for _, _, alpha in STRENGTH_TIERS
-    ]
-    labels = [f"{word} ≥ {bound:.1f}" if bound else word for bound, word, _ in STRENGTH_TIERS]
-    if any(b.tested for b in spec.bands):
-        handles.append(Patch(facecolor="none", edgecolor=BAND_COLOURS["at_price"], hatch="///"))
-        labels.append("being tested")
-    legend = fig.legend(
-        handles,
-        labels,
-        loc="upper right",
-        bbox_to_anchor=(1 - 12 / spec.width_px, 1 - 8 / spec.height_px),
-        ncol=len(handles),
-        fontsize=9,
-        frameon=False,
-        labelcolor=TEXT,
-        handlelength=1.4,
-        handletextpad=0.4,
-        columnspacing=1.0,
-        title="zone strength",
-        title_fontsize=9,
-    )
-    legend.get_title().set_color(MUTED)
-
-
 def _draw_window(ax: Axes, spec: ChartSpec, x1: float, label: bool) -> None:
     """The asked window, shaded to the end of the chart, with its name at the top."""
     if spec.window_start is None:
@@ -453,7 +247,7 @@ def _draw_window(ax: Axes, spec: ChartSpec, x1: float, label: bool) -> None:
 def _price_axis(ax: Axes, spec: ChartSpec, lo: float, hi: float) -> None:
     scale, unit = price_unit(max(abs(lo), abs(hi)))
     ax.yaxis.set_major_locator(MaxNLocator(nbins=8, steps=[1, 2, 2.5, 5, 10]))
-    ax.yaxis.set_major_formatter(_PriceTicks(scale))
+    ax.yaxis.set_major_formatter(PriceTicks(scale))
     name = spec.price_label if not unit else spec.price_label.replace("(USD)", f"(USD {unit})")
     ax.set_ylabel(name, color=MUTED, fontsize=10)
 
@@ -468,8 +262,8 @@ def build_figure(spec: ChartSpec) -> Figure:
     step = _interval(candles)
     right_axis = spec.axis_side == "right"
 
-    width_in, height_in = spec.width_px / _DPI, spec.height_px / _DPI
-    fig = Figure(figsize=(width_in, height_in), dpi=_DPI, facecolor=BG)
+    width_in, height_in = spec.width_px / DPI, spec.height_px / DPI
+    fig = Figure(figsize=(width_in, height_in), dpi=DPI, facecolor=BG)
     FigureCanvasAgg(fig)  # attaches itself: Agg drawing with no pyplot state
 
     # fixed margins in pixels so text keeps its size whatever the chart size
@@ -492,7 +286,7 @@ def build_figure(spec: ChartSpec) -> Figure:
     fig.subplots_adjust(hspace=0.06)
     _titles(fig, spec)
     if spec.strength_legend:
-        _strength_legend(fig, spec)
+        strength_legend(fig, spec)
 
     # price panel
     _style_axes(ax)
@@ -502,7 +296,7 @@ def build_figure(spec: ChartSpec) -> Figure:
     ax.set_xlim(x0 - pad_x, x1 + pad_x)
     lo, hi = spec.price_limits()
     ax.set_ylim(lo, hi)
-    _draw_bands(ax, spec)
+    draw_bands(ax, spec)
     _draw_window(ax, spec, x1, label=True)
     _draw_candles(ax, candles, step)
     if spec.live_from is not None and candles[-1].open_time == spec.live_from:
@@ -555,7 +349,7 @@ def build_figure(spec: ChartSpec) -> Figure:
         dx += max(_tick_width(fig, a) for a in panels)
         legend = ax_liq.get_legend() if ax_liq is not None else None
         if ax_liq is not None and legend is not None:
-            legend.set_bbox_to_anchor((1.0, 1.0), transform=_label_transform(ax_liq, fig, dx - 10))
-    labels = _right_labels(ax, spec, fig, dx)
+            legend.set_bbox_to_anchor((1.0, 1.0), transform=label_transform(ax_liq, fig, dx - 10))
+    labels = right_labels(ax, spec, fig, dx)
     _fit_margins(fig, panels, labels, spec.width_px, right_axis=right_axis)
     return fig

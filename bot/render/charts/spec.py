@@ -25,8 +25,6 @@ BAND_GAP = 0.012  # the least gap drawn between neighbouring zones, as a share o
 BAND_MIN_HEIGHT = 0.004  # a zone is never drawn thinner than this share (unless it is thinner)
 
 
-# A dark card reads well on both Discord themes: it is an image, so it keeps its own contrast
-# on a white page, and it sits quietly on the dark one (the palette is Discord's own greys).
 def _require_aware(value: datetime, what: str) -> None:
     if value.tzinfo is None:
         raise ValueError(f"{what} must be timezone-aware (UTC)")
