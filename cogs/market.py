@@ -9,6 +9,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.analysis.why import WhyAnswer
 from bot.interactions import send, within_deadline
 from bot.render.embeds import price_embed, price_table_embed
 from bot.render.why import why_embed
@@ -60,11 +61,13 @@ class MarketCog(commands.Cog):
         window: Window | None = None,
     ) -> None:
         resolved = self.market.resolve(coin) if coin else None
-        prefs = await self.market.guilds.get(interaction.guild_id)  # the server's /settings
-        chosen = window or prefs.window or DEFAULT_WINDOW
-        answer = await within_deadline(
-            interaction, self.why_service.why(resolved, chosen, majors=prefs.majors)
-        )
+
+        async def answer_for_server() -> WhyAnswer:  # the server's /settings: window, majors line
+            prefs = await self.market.guilds.get(interaction.guild_id)
+            chosen = window or prefs.window or DEFAULT_WINDOW
+            return await self.why_service.why(resolved, chosen, majors=prefs.majors)
+
+        answer = await within_deadline(interaction, answer_for_server())
         await send(interaction, embed=why_embed(answer))
 
     price.autocomplete("coin")(coin_autocomplete)

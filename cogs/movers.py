@@ -11,7 +11,7 @@ from discord.ext import commands
 from bot.interactions import send, within_deadline
 from bot.render.movers import movers_embed
 from bot.services.guild_prefs import DEFAULT_WINDOW
-from bot.services.movers import MoversService
+from bot.services.movers import MoversService, MoversView
 
 if TYPE_CHECKING:
     from bot.client import TapewatchBot
@@ -37,8 +37,12 @@ class MoversCog(commands.Cog):
         window: Window | None = None,
         count: app_commands.Range[int, 1, 10] = 5,
     ) -> None:
-        chosen = await self.movers_service.market.guilds.window(interaction.guild_id, window)
-        view = await within_deadline(interaction, self.movers_service.movers(chosen or DEFAULT_WINDOW, count))
+
+        async def answer_for_server() -> MoversView:  # the server's default window, if any
+            chosen = await self.movers_service.market.guilds.window(interaction.guild_id, window)
+            return await self.movers_service.movers(chosen or DEFAULT_WINDOW, count)
+
+        view = await within_deadline(interaction, answer_for_server())
         await send(interaction, embed=movers_embed(view))
 
 

@@ -12,6 +12,7 @@ call); a write through this service replaces its own entry at once.
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -125,15 +126,28 @@ class GuildPrefsService:
         self.clock = clock
         self.max_age = max_age
         self._cache: dict[int, _Cached] = {}
+        self._loading: dict[int, asyncio.Future[GuildPrefs]] = {}  # one read per guild at a time
 
     async def get(self, guild_id: int | None) -> GuildPrefs:
         """The guild's settings (the defaults outside a guild)."""
         if guild_id is None:
             return GuildPrefs()
-        now = self.clock()
         hit = self._cache.get(guild_id)
-        if hit is not None and timedelta(0) <= now - hit.at <= self.max_age:
+        if hit is not None and timedelta(0) <= self.clock() - hit.at <= self.max_age:
             return hit.prefs
+        pending = self._loading.get(guild_id)
+        if pending is None:
+            pending = asyncio.ensure_future(self._load(guild_id))
+            self._loading[guild_id] = pending
+            pending.add_done_callback(lambda done: self._forget(guild_id, done))
+        return await asyncio.shield(pending)
+
+    def _forget(self, guild_id: int, done: asyncio.Future[GuildPrefs]) -> None:
+        if self._loading.get(guild_id) is done:
+            del self._loading[guild_id]
+
+    async def _load(self, guild_id: int) -> GuildPrefs:
+        now = self.clock()
         prefs = _prefs(await self.store.run(self.store.sync.guild_settings, guild_id), guild_id)
         self._cache[guild_id] = _Cached(prefs, now)
         return prefs
@@ -144,10 +158,9 @@ class GuildPrefsService:
         return hit.prefs if hit is not None else GuildPrefs(guild_id=guild_id)
 
     async def _write(self, guild_id: int, values: dict[str, object], by: int | None) -> GuildPrefs:
-        now = self.clock()
-        await self.store.run(self.store.sync.set_guild_settings, guild_id, values, now, by)
-        self._cache.pop(guild_id, None)
-        return await self.get(guild_id)
+        await self.store.run(self.store.sync.set_guild_settings, guild_id, values, self.clock(), by)
+        self._loading.pop(guild_id, None)  # a read begun before the write must not be served
+        return await self._load(guild_id)
 
     async def set_shortlist(self, guild_id: int, coins: Sequence[str], by: int | None) -> GuildPrefs:
         return await self._write(guild_id, {"shortlist": list(coins)}, by)
@@ -166,8 +179,8 @@ class GuildPrefsService:
         """One part back to the bot's default, or every part (``None``)."""
         if part is None:
             await self.store.run(self.store.sync.delete_guild_settings, guild_id)
-            self._cache.pop(guild_id, None)
-            return await self.get(guild_id)
+            self._loading.pop(guild_id, None)
+            return await self._load(guild_id)
         return await self._write(guild_id, {_COLUMN[part]: None}, by)
 
     # -- what commands resolve -------------------------------------------------------------
