@@ -13,7 +13,7 @@ from bot.interactions import acknowledge, send, within_deadline
 from bot.render.charts import ChartRenderer
 from bot.render.liquidations import liquidations_chart, liquidations_embed
 from bot.services import MarketService
-from bot.services.liquidations import LiquidationsService, LiquidationsView
+from bot.services.liquidations import LiquidationsService
 from cogs._common import coin_choices
 
 if TYPE_CHECKING:
@@ -42,12 +42,10 @@ class LiquidationsCog(commands.Cog):
         window: LiqWindow | None = None,
     ) -> None:
         resolved = self.market.resolve(coin) if coin else None
-
-        async def answer_for_server() -> LiquidationsView:  # the server's default window, if any
-            chosen = await self.market.guilds.window(interaction.guild_id, window, fallback=None)
-            return await self.service.liquidations(resolved, chosen)
-
-        view = await within_deadline(interaction, answer_for_server())
+        # the server's default window (/settings) when none is given
+        view = await within_deadline(
+            interaction, self.service.for_server(interaction.guild_id, resolved, window)
+        )
         embed = liquidations_embed(view)
         spec = liquidations_chart(view)
         if spec is None:

@@ -9,12 +9,10 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.analysis.why import WhyAnswer
 from bot.interactions import send, within_deadline
 from bot.render.embeds import price_embed, price_table_embed
 from bot.render.why import why_embed
 from bot.services import MarketService
-from bot.services.guild_prefs import DEFAULT_WINDOW
 from bot.services.why import WhyService
 from cogs._common import coin_choices
 
@@ -61,13 +59,10 @@ class MarketCog(commands.Cog):
         window: Window | None = None,
     ) -> None:
         resolved = self.market.resolve(coin) if coin else None
-
-        async def answer_for_server() -> WhyAnswer:  # the server's /settings: window, majors line
-            prefs = await self.market.guilds.get(interaction.guild_id)
-            chosen = window or prefs.window or DEFAULT_WINDOW
-            return await self.why_service.why(resolved, chosen, majors=prefs.majors)
-
-        answer = await within_deadline(interaction, answer_for_server())
+        # the server's /settings: its window when none is given, its shortlist on the majors line
+        answer = await within_deadline(
+            interaction, self.why_service.for_server(interaction.guild_id, resolved, window)
+        )
         await send(interaction, embed=why_embed(answer))
 
     price.autocomplete("coin")(coin_autocomplete)

@@ -10,8 +10,7 @@ from discord.ext import commands
 
 from bot.interactions import send, within_deadline
 from bot.render.movers import movers_embed
-from bot.services.guild_prefs import DEFAULT_WINDOW
-from bot.services.movers import MoversService, MoversView
+from bot.services.movers import MoversService
 
 if TYPE_CHECKING:
     from bot.client import TapewatchBot
@@ -37,12 +36,10 @@ class MoversCog(commands.Cog):
         window: Window | None = None,
         count: app_commands.Range[int, 1, 10] = 5,
     ) -> None:
-
-        async def answer_for_server() -> MoversView:  # the server's default window, if any
-            chosen = await self.movers_service.market.guilds.window(interaction.guild_id, window)
-            return await self.movers_service.movers(chosen or DEFAULT_WINDOW, count)
-
-        view = await within_deadline(interaction, answer_for_server())
+        # the server's default window (/settings) when none is given
+        view = await within_deadline(
+            interaction, self.movers_service.for_server(interaction.guild_id, window, count)
+        )
         await send(interaction, embed=movers_embed(view))
 
 

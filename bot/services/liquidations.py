@@ -198,3 +198,10 @@ class LiquidationsService:
             return await m.store.run(gather_liquidations, m.store.sync, symbol, windows, m.clock(), bands)
 
         return await m.answers.get(("liquidations", symbol, windows), compute, subject=symbol)
+
+    async def for_server(
+        self, guild_id: int | None, coin: Coin | None, window: str | None
+    ) -> LiquidationsView:
+        """As a server asked: its default window (``/settings``) when none is given, else the
+        default several windows."""
+        return await self.liquidations(coin, await self.market.guilds.window(guild_id, window, fallback=None))

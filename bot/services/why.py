@@ -28,6 +28,7 @@ from bot.analysis.why import WhyAnswer, WhyInputs, explain
 from bot.coins import Coin
 from bot.fmt import age
 from bot.models import OpenInterest, Ticker
+from bot.services.guild_prefs import DEFAULT_WINDOW
 from bot.services.levels import levels_for
 from bot.services.liquidations import MARKET, OI_MAX_AGE, LiqSums, liquidations
 from bot.services.market import MarketService, best_ticker
@@ -314,6 +315,12 @@ class WhyService:
             subject=subject,
             warm=warm,
         )
+
+    async def for_server(self, guild_id: int | None, coin: Coin | None, window: str | None) -> WhyAnswer:
+        """The answer as a server asked it: its default window when none is given, its
+        shortlist on the majors line (``/settings``; the bot's defaults outside a server)."""
+        prefs = await self.market.guilds.get(guild_id)
+        return await self.why(coin, window or prefs.window or DEFAULT_WINDOW, majors=prefs.majors)
 
     async def _why(self, coin: str | None, window: str, majors: tuple[str, ...] = MAJORS) -> WhyAnswer:
         m = self.market
