@@ -35,6 +35,7 @@ COGS = (
     "cogs.derivatives",
     "cogs.watch",
     "cogs.help",
+    "cogs.settings",
 )
 
 

@@ -101,7 +101,7 @@ class AlertsCog(
         channel="The channel to post alerts in",
         coins="Coins to watch, e.g. BTC, ETH, SOL (default: every tracked coin)",
         types="Alert types: move, liquidations, levels, oi, funding (default: all)",
-        thresholds="Your own thresholds, e.g. move_24h=6% liq_floor=2M cooldown=2h (default: the bot's)",
+        thresholds="Your own thresholds, e.g. move_24h=6% liq_floor=2M cooldown=2h (default: /settings alerts)",
         role="A role to ping with each alert (default: no ping)",
     )
     async def subscribe(
@@ -118,7 +118,9 @@ class AlertsCog(
         perms = check_can_post(interaction, channel.id)
         watched = self._coins(coins)
         rules = types if types is not None else RULES
-        overrides = thresholds or {}
+        # the server's alert defaults (/settings alerts) first, this command's own on top
+        server = (await self.market.guilds.get(guild_id)).alert_thresholds
+        overrides = {**server, **(thresholds or {})}
         role_id = None
         if role is not None:
             if role.id == guild_id:

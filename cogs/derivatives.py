@@ -26,7 +26,7 @@ class DerivativesCog(commands.Cog):
     async def coin_autocomplete(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        return coin_choices(self.market, current)
+        return await coin_choices(self.market, current, interaction)
 
     @app_commands.command(
         name="derivatives",

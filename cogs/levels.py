@@ -48,7 +48,7 @@ class LevelsCog(commands.Cog):
     async def coin_autocomplete(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        return coin_choices(self.market, current)
+        return await coin_choices(self.market, current, interaction)
 
 
 async def setup(bot: TapewatchBot) -> None:

@@ -32,7 +32,8 @@ class LiquidationsCog(commands.Cog):
         name="liquidations", description="Long vs short liquidations in USD, by window and venue"
     )
     @app_commands.describe(
-        coin="A coin (leave empty for all tracked coins)", window="One window (default: 1h, 24h, 7d and 30d)"
+        coin="A coin (leave empty for all tracked coins)",
+        window="One window (default: the server's, else 1h, 24h, 7d and 30d)",
     )
     async def liquidations(
         self,
@@ -41,7 +42,10 @@ class LiquidationsCog(commands.Cog):
         window: LiqWindow | None = None,
     ) -> None:
         resolved = self.market.resolve(coin) if coin else None
-        view = await within_deadline(interaction, self.service.liquidations(resolved, window))
+        # the server's default window (/settings) when none is given
+        view = await within_deadline(
+            interaction, self.service.for_server(interaction.guild_id, resolved, window)
+        )
         embed = liquidations_embed(view)
         spec = liquidations_chart(view)
         if spec is None:
@@ -49,7 +53,7 @@ class LiquidationsCog(commands.Cog):
             return
         await acknowledge(interaction)  # the chart may take longer than the reply may wait
         minute = view.now.strftime("%Y%m%d%H%M")
-        png = await self.charts.render(spec, f"liq:{view.coin or '*'}:{minute}")
+        png = await self.charts.render(spec, f"liq:{view.coin or '*'}:{view.window or '-'}:{minute}")
         embed.set_image(url="attachment://liquidations.png")
         await send(interaction, embed=embed, file=discord.File(io.BytesIO(png), filename="liquidations.png"))
 
@@ -57,7 +61,7 @@ class LiquidationsCog(commands.Cog):
     async def coin_autocomplete(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        return coin_choices(self.market, current)
+        return await coin_choices(self.market, current, interaction)
 
 
 async def setup(bot: TapewatchBot) -> None:

@@ -30,7 +30,7 @@ class MarketCog(commands.Cog):
     async def coin_autocomplete(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        return coin_choices(self.market, current)
+        return await coin_choices(self.market, current, interaction)
 
     @app_commands.command(
         name="price", description="Price, 24h change, range and volume of a coin, or up to 5 side by side"
@@ -48,15 +48,21 @@ class MarketCog(commands.Cog):
     @app_commands.command(
         name="why", description="Why is the market (or a coin) moving? Drivers with their numbers"
     )
-    @app_commands.describe(coin="A coin (leave empty for the whole market)", window="The window to explain")
+    @app_commands.describe(
+        coin="A coin (leave empty for the whole market)",
+        window="The window to explain (default: the server's, else 24h)",
+    )
     async def why(
         self,
         interaction: discord.Interaction,
         coin: app_commands.Range[str, 1, 60] | None = None,
-        window: Window = "24h",
+        window: Window | None = None,
     ) -> None:
         resolved = self.market.resolve(coin) if coin else None
-        answer = await within_deadline(interaction, self.why_service.why(resolved, window))
+        # the server's /settings: its window when none is given, its shortlist on the majors line
+        answer = await within_deadline(
+            interaction, self.why_service.for_server(interaction.guild_id, resolved, window)
+        )
         await send(interaction, embed=why_embed(answer))
 
     price.autocomplete("coin")(coin_autocomplete)

@@ -46,7 +46,7 @@ class WatchCog(commands.Cog):
     async def coin_autocomplete(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        return coin_choices(self.market, current)
+        return await coin_choices(self.market, current, interaction)
 
     @watch.command(name="add", description="DM me when a coin's price crosses a level")
     @app_commands.describe(

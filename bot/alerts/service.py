@@ -310,13 +310,15 @@ class AlertsService:
                 to_send.append(b)
         if not to_send:
             return []
-        answer = await self.why.why(None, "24h", warm=True)
+        # each server's brief shows its own shortlist on the majors line (one answer per shortlist)
+        majors_of = {b.guild_id: (await self.market.guilds.get(b.guild_id)).majors for b in to_send}
+        answers = {m: await self.why.why(None, "24h", majors=m, warm=True) for m in set(majors_of.values())}
         liq = await self.liquidations.liquidations(None)
         messages = [
             BriefPost(
                 b.guild_id,
                 b.channel_id,
-                answer,
+                answers[majors_of[b.guild_id]],
                 liq,
                 b.next_due.astimezone(resolve_timezone(b.timezone)),
                 b.timezone,

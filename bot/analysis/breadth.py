@@ -56,9 +56,11 @@ def breadth(
     market_caps: Mapping[str, float] | None = None,
     betas: Mapping[str, float] | None = None,
     sources: Sequence[str] = (),
+    majors: Sequence[str] = MAJORS,
     config: BreadthConfig = BreadthConfig(),
 ) -> Breadth:
     """Breadth of the tracked coins' moves over ``window`` (percent changes keyed by symbol).
+    ``majors``: the coins shown side by side, in this order (a server's shortlist).
 
     ``market_caps`` weights the cap-weighted move (coins without a cap are left out of it and
     ``n_capped`` says how many were in); ``betas`` are the alts' betas to BTC used to judge
@@ -117,7 +119,7 @@ def breadth(
             "cap_share_down": cap_down,
             "cap_share_up": cap_up,
             "dispersion_pct": statistics.pstdev(values),
-            "majors": tuple(CoinMove(coin=c, change_pct=moves[c]) for c in MAJORS if c in moves),
+            "majors": tuple(CoinMove(coin=c, change_pct=moves[c]) for c in majors if c in moves),
             "btc_pct": btc,
             "alts_median_pct": alts_median,
             "alts_expected_pct": expected,

@@ -31,6 +31,11 @@ EXAMPLES: dict[str, str] = {
     "alerts mute": "/alerts mute duration:2h",
     "alerts test": "/alerts test channel:#markets",
     "alerts brief": "/alerts brief time:08:00 timezone:Europe/Berlin",
+    "settings show": "/settings show",
+    "settings shortlist": "/settings shortlist coins:btc,eth,sol",
+    "settings window": "/settings window value:4h",
+    "settings alerts": "/settings alerts thresholds:move_24h=8%,cooldown=2h",
+    "settings reset": "/settings reset what:window",
 }
 
 # What the figures of a top-level command mean: baselines, coverage, strength.
@@ -52,6 +57,9 @@ FIGURES: dict[str, str] = {
     "status": "A source is stale when its last success is older than the stale limit, failing "
     "after errors with no success.",
     "alerts": "Needs Manage Server. Thresholds and defaults are in the README's alert table.",
+    "settings": "Needs Manage Server. Per server: the shortlist orders the market answer's majors "
+    "line and coin suggestions; the default window applies when a command is given none; alert "
+    "defaults are the thresholds new subscriptions start from.",
     "watch": "Personal: sent by DM once per crossing, re-armed after the price moves back.",
 }
 

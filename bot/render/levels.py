@@ -10,6 +10,7 @@ from bot.analysis.findings import LevelReason, LevelZone
 from bot.fmt import ago, pct, price, price_at, price_level
 from bot.render import style
 from bot.render.charts import Band, ChartSpec
+from bot.render.charts.spec import strength_tier
 from bot.render.liquidations import liq_bars
 from bot.render.live import live_from, with_live_bar
 from bot.render.phrases import level_decimals, zone_range
@@ -109,23 +110,28 @@ def levels_embed(view: LevelsView, *, chart: bool = False) -> discord.Embed:
     return embed
 
 
+def band_label(name: str, z: LevelZone, decimals: int) -> str:
+    """A zone's chart label: its range as the text prints it, and its strength in words."""
+    word, _ = strength_tier(z.strength)
+    return f"{name} {zone_range(z, decimals)} · {word} {z.strength:.2f}"
+
+
 def levels_chart(view: LevelsView) -> ChartSpec:
     lv = view.levels
     d = level_decimals(lv)
     bands = [
         *(
-            Band(z.low, z.high, "support", f"S{i} {zone_range(z, d)} ({z.strength:.2f})")
+            Band(z.low, z.high, "support", band_label(f"S{i}", z, d), z.strength)
             for i, z in enumerate(lv.supports[:3], 1)
         ),
         *(
-            Band(z.low, z.high, "resistance", f"R{i} {zone_range(z, d)} ({z.strength:.2f})")
+            Band(z.low, z.high, "resistance", band_label(f"R{i}", z, d), z.strength)
             for i, z in enumerate(lv.resistances[:3], 1)
         ),
     ]
     if lv.at_price is not None:
-        bands.append(
-            Band(lv.at_price.low, lv.at_price.high, "at_price", f"at price {zone_range(lv.at_price, d)}")
-        )
+        z = lv.at_price
+        bands.append(Band(z.low, z.high, "at_price", band_label("testing", z, d), z.strength))
     candles = with_live_bar(view.hourly, view.ticker.price, view.ticker.ts)
     first, last = candles[0].open_time, candles[-1].open_time
     return ChartSpec(
@@ -136,6 +142,6 @@ def levels_chart(view: LevelsView) -> ChartSpec:
         current_price=lv.price,
         liq_bars=liq_bars(view.liquidations),
         liq_bucket=timedelta(hours=1),
-        subtitle="support and resistance zones with strength; liquidations below",
+        subtitle="support (green) and resistance (red) zones, shaded by strength; liquidations below",
         footer=f"prices {view.ticker.venue} {view.ticker.market} · liquidations: lower bound from public streams",
     )

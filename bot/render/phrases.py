@@ -10,7 +10,7 @@ from bot.analysis.findings import (
     LevelZone,
     RegimeFinding,
 )
-from bot.fmt import pct, price_decimals, price_range
+from bot.fmt import pct, price_range, range_decimals
 
 VENUES = {"binance": "Binance", "bybit": "Bybit", "okx": "OKX", "coingecko": "CoinGecko", "yahoo": "Yahoo"}
 
@@ -52,9 +52,8 @@ def level_decimals(lv: LevelsResult) -> int:
     zones += [z for z in (lv.next_below, lv.next_above, lv.nearest_support, lv.nearest_resistance) if z]
     if lv.at_price is not None:
         zones.append(lv.at_price)
-    edges = [e for z in zones for e in (z.low, z.high)]
     extra = [v for v in (lv.ma50, lv.ma200) if v]
-    return price_decimals(*edges, *extra)
+    return range_decimals([(z.low, z.high) for z in zones], *extra)
 
 
 def rate_8h_text(rate: float) -> str:

@@ -12,6 +12,7 @@ from bot.coins import Coin, CoinRegistry, UnknownCoin
 from bot.errors import CoinRefused, NoDataYet
 from bot.models import StreamConnection, Ticker
 from bot.services.answers import AnswerCache, Workload
+from bot.services.guild_prefs import GuildPrefsService
 from bot.settings import Settings
 from bot.store import AsyncStore
 from bot.views.market import PriceView, SourceStatus
@@ -51,6 +52,7 @@ class MarketService:
         clock: Clock,
         next_refresh: NextRefresh | None = None,
         answers: AnswerCache | None = None,
+        guilds: GuildPrefsService | None = None,
     ) -> None:
         self.store = store
         self.registry = registry
@@ -66,6 +68,7 @@ class MarketService:
             liquidation_grace=cfg.liquidation_grace_seconds,
             workload=Workload(cfg.workers, cfg.max_wait_seconds),
         )
+        self.guilds = guilds or GuildPrefsService(store, clock)  # each server's own settings
 
     @property
     def tracked(self) -> list[str]:
@@ -107,10 +110,10 @@ class MarketService:
             raise CoinRefused("not_tracked", tracked=self.tracked, given=bad)
         return found
 
-    def autocomplete(self, current: str, limit: int = 25) -> list[Coin]:
-        return [
-            c for c in self.registry.autocomplete(current, self.tracked, limit) if c.symbol in self.tracked
-        ]
+    def autocomplete(self, current: str, limit: int = 25, *, guild_id: int | None = None) -> list[Coin]:
+        """Tracked coins matching ``current``; the server's shortlist first (as last read)."""
+        order = self.guilds.cached(guild_id).coin_order(self.tracked)
+        return [c for c in self.registry.autocomplete(current, order, limit) if c.symbol in self.tracked]
 
     def no_data_yet(
         self, what: Literal["price", "prices", "derivatives"], coin: str | None = None

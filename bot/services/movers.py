@@ -17,6 +17,7 @@ from bot.analysis.findings import Breadth
 from bot.analysis.liq_basis import LiqBands
 from bot.analysis.open_interest import oi_change
 from bot.models import Ticker
+from bot.services.guild_prefs import DEFAULT_WINDOW
 from bot.services.liquidations import BASELINE, LiqSums, liquidations
 from bot.services.market import MarketService, best_ticker
 from bot.services.why import WINDOWS, coin_oi, window_moves
@@ -123,3 +124,8 @@ class MoversService:
             return view
 
         return await m.answers.get(("movers", window, count), compute)
+
+    async def for_server(self, guild_id: int | None, window: str | None, count: int = 5) -> MoversView:
+        """As a server asked: its default window (``/settings``) when none is given."""
+        chosen = await self.market.guilds.window(guild_id, window)
+        return await self.movers(chosen or DEFAULT_WINDOW, count)

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from bot.analysis.alignment import aligned_index
 from bot.analysis.benchmark import market_benchmark
 from bot.analysis.beta import beta_to_btc
-from bot.analysis.breadth import breadth, market_cap_move
+from bot.analysis.breadth import MAJORS, breadth, market_cap_move
 from bot.analysis.coverage import coverage
 from bot.analysis.findings import window_label
 from bot.analysis.flow import taker_flow
@@ -27,6 +27,7 @@ from bot.analysis.regime import regime_from_findings
 from bot.analysis.why import Unknown, WhyAnswer, WhyInputs, explain
 from bot.coins import Coin
 from bot.models import OpenInterest, Ticker
+from bot.services.guild_prefs import DEFAULT_WINDOW
 from bot.services.levels import levels_for
 from bot.services.liquidations import MARKET, OI_MAX_AGE, LiqSums, liquidations
 from bot.services.market import MarketService, best_ticker
@@ -142,6 +143,7 @@ def gather(
     now: datetime,
     stale_after: timedelta,
     bands: LiqBands | None = None,
+    majors: Sequence[str] = MAJORS,
 ) -> WhyInputs:
     span = WINDOWS[window]
     subject = coin or "BTC"
@@ -152,7 +154,12 @@ def gather(
         unknowns.append(Unknown(kind="stale_prices", age=now - moves.as_of))
     caps = market_caps(store)
     br = breadth(
-        moves.changes, window=window, as_of=moves.as_of, market_caps=caps or None, sources=moves.sources
+        moves.changes,
+        window=window,
+        as_of=moves.as_of,
+        market_caps=caps or None,
+        sources=moves.sources,
+        majors=majors,
     )
 
     market_cap = None
@@ -289,14 +296,32 @@ class WhyService:
     def __init__(self, market: MarketService) -> None:
         self.market = market
 
-    async def why(self, coin: Coin | None, window: str = "24h", *, warm: bool = False) -> WhyAnswer:
-        """The answer for (coin, window), shared by every reader of the same data version."""
+    async def why(
+        self,
+        coin: Coin | None,
+        window: str = "24h",
+        *,
+        majors: Sequence[str] = MAJORS,
+        warm: bool = False,
+    ) -> WhyAnswer:
+        """The answer for (coin, window, majors line), shared by every reader of the same data
+        version; servers with different shortlists never share an answer."""
         subject = coin.symbol if coin else None
+        line = tuple(majors)
         return await self.market.answers.get(
-            ("why", subject, window), lambda: self._why(subject, window), subject=subject, warm=warm
+            ("why", subject, window, line),
+            lambda: self._why(subject, window, line),
+            subject=subject,
+            warm=warm,
         )
 
-    async def _why(self, coin: str | None, window: str) -> WhyAnswer:
+    async def for_server(self, guild_id: int | None, coin: Coin | None, window: str | None) -> WhyAnswer:
+        """The answer as a server asked it: its default window when none is given, its
+        shortlist on the majors line (``/settings``; the bot's defaults outside a server)."""
+        prefs = await self.market.guilds.get(guild_id)
+        return await self.why(coin, window or prefs.window or DEFAULT_WINDOW, majors=prefs.majors)
+
+    async def _why(self, coin: str | None, window: str, majors: tuple[str, ...] = MAJORS) -> WhyAnswer:
         m = self.market
         inputs = await m.store.run(
             gather,
@@ -307,5 +332,6 @@ class WhyService:
             now=m.clock(),
             stale_after=m.stale_after,
             bands=m.settings.liquidations,
+            majors=majors,
         )
         return explain(inputs)

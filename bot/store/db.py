@@ -32,6 +32,7 @@ from bot.models import (
 )
 from bot.store.alerts import AlertTables
 from bot.store.glance import GlanceReads
+from bot.store.guild_settings import GuildSettingsTables
 from bot.store.open import connect_store
 from bot.store.scenario_io import ScenarioRows
 from bot.store.schema import ALL_COINS, HOUR_MS, MINUTE_MS
@@ -98,7 +99,7 @@ def _ms(dt: datetime | None) -> int | None:
     return None if dt is None else to_ms(dt)
 
 
-class Store(ScenarioRows, GlanceReads, WatchStore, AlertTables, Upkeep):
+class Store(ScenarioRows, GlanceReads, WatchStore, AlertTables, GuildSettingsTables, Upkeep):
     conn: CountingConnection
 
     def __init__(self, path: Path | str) -> None:

@@ -159,6 +159,14 @@ MIGRATIONS: list[str] = [
         name TEXT PRIMARY KEY, ts_ms INTEGER NOT NULL, detail TEXT NOT NULL DEFAULT ''
     );
     """,
+    # 9: per-server settings (/settings): the coin shortlist, the default window and the alert
+    #    defaults new subscriptions start from; one row per guild, NULL = the bot's default
+    """
+    CREATE TABLE guild_settings (
+        guild_id INTEGER PRIMARY KEY, shortlist TEXT, default_window TEXT, alert_thresholds TEXT,
+        updated_ms INTEGER NOT NULL, updated_by INTEGER
+    );
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
