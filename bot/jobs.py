@@ -12,13 +12,14 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from bot.collector import Collector
 from bot.job_ids import TICKERS_JOB
 from bot.settings import Settings
+from bot.tracking import Tracker
 
 
 def job_table(
     collector: Collector, settings: Settings
 ) -> list[tuple[str, Callable[[], Awaitable[Any]], int]]:
     jobs = settings.jobs
-    return [
+    table: list[tuple[str, Callable[[], Awaitable[Any]], int]] = [
         (TICKERS_JOB, collector.refresh_tickers, jobs.tickers_seconds),
         ("refresh-markets", collector.refresh_markets, jobs.markets_seconds),
         ("refresh-candles", collector.refresh_candles, jobs.candles_seconds),
@@ -26,6 +27,14 @@ def job_table(
         ("refresh-macro", collector.refresh_macro, jobs.macro_seconds),
         ("prune", collector.prune, 6 * 3600),
     ]
+    if collector.tracked.follows_market:
+        # hourly check, daily choice (tracking.refresh_hours); the backfill of coins that entered
+        tracker = Tracker(collector, collector.tracked)
+        table += [
+            ("track-market", tracker.refresh, 3600),
+            ("track-backfill", tracker.backfill, settings.tracking.backfill_seconds),
+        ]
+    return table
 
 
 def register_warming(scheduler: AsyncIOScheduler, warm: Callable[[], None]) -> None:

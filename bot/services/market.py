@@ -14,8 +14,10 @@ from bot.errors import UserFacingError
 from bot.fmt import age
 from bot.models import SourceHealth, StreamConnection, Ticker
 from bot.services.answers import AnswerCache, Workload
+from bot.services.tracking import history_loading
 from bot.settings import Settings
 from bot.store import AsyncStore
+from bot.universe import TrackedCoins
 
 # Which ticker is "the price": spot on the deepest venue first, perps as fallback.
 _PREFERENCE = [
@@ -90,8 +92,13 @@ class MarketService:
         clock: Clock,
         next_refresh: NextRefresh | None = None,
         answers: AnswerCache | None = None,
+        *,
+        tracked: TrackedCoins | None = None,
     ) -> None:
         self.store = store
+        # the tracked set (it follows the market, see bot.tracking); a coin still loading its
+        # history is collected but not answered for
+        self.tracked_set = tracked if tracked is not None else TrackedCoins(settings.coins)
         self.registry = registry
         self.settings = settings
         self.clock = clock
@@ -108,7 +115,8 @@ class MarketService:
 
     @property
     def tracked(self) -> list[str]:
-        return list(self.settings.coins)
+        """The coins answered for: tracked, with their history in."""
+        return self.tracked_set.ready
 
     @property
     def stale_after(self) -> timedelta:
@@ -122,6 +130,9 @@ class MarketService:
             if exc.suggestions:
                 raise UserFacingError(str(exc)) from None
             raise UserFacingError(f"{exc}. Tracked coins: {', '.join(self.tracked)}.") from None
+        loading = self.tracked_set.loading(coin.symbol)
+        if loading is not None:
+            raise UserFacingError(history_loading(loading))
         if coin.symbol not in self.tracked:
             raise UserFacingError(
                 f"{coin.symbol} ({coin.name}) is not tracked on this bot. "
@@ -141,6 +152,9 @@ class MarketService:
         bad: list[str] = []
         for word in words:
             coin = self.registry.find(word)
+            loading = None if coin is None else self.tracked_set.loading(coin.symbol)
+            if loading is not None:
+                raise UserFacingError(history_loading(loading))
             if coin is None or coin.symbol not in self.tracked:
                 bad.append(word[:20])
             elif coin not in found:

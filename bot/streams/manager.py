@@ -22,6 +22,7 @@ from bot.streams.binance import binance_stream
 from bot.streams.bybit import bybit_stream
 from bot.streams.okx import okx_stream
 from bot.streams.runner import LiquidationStream
+from bot.universe import TrackedCoins
 
 log = logging.getLogger(__name__)
 
@@ -35,17 +36,29 @@ class StreamManager:
         http: HttpClient,
         clock: Clock,
         on_events: EventsHook | None = None,
+        *,
+        tracked: TrackedCoins | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
         self.clock = clock
-        # Only the tracked coins are recorded (and subscribed on Bybit).
-        self.registry = CoinRegistry(registry.get(s) for s in settings.coins if s in registry)
+        # Only the tracked coins are recorded (and subscribed on Bybit). The set can change
+        # while the streams run (it follows the market): this registry follows it in place, so
+        # Binance's and OKX's all-market streams record a new coin from its first event; Bybit's
+        # per-symbol topics take it at their next (re)connection.
+        self.tracked = tracked if tracked is not None else TrackedCoins(settings.coins)
+        self._all = registry
+        self.registry = CoinRegistry(registry.get(s) for s in self.tracked.symbols if s in registry)
+        self.tracked.on_change(self.follow)
         self.http = http
         self.hooks = StreamHooks.for_store(store, on_events=on_events)
         self.streams: list[LiquidationStream] = []
         self.tasks: list[asyncio.Task[None]] = []
         self.okx_retry_seconds = 60.0
+
+    def follow(self) -> None:
+        """Record liquidations of exactly the tracked coins from now on."""
+        self.registry.set_coins(self._all.get(s) for s in self.tracked.symbols if s in self._all)
 
     async def start(self) -> None:
         # A crash leaves sessions open; close them where they last saw data so the downtime is
