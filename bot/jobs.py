@@ -15,6 +15,9 @@ from bot.settings import Settings
 from bot.tracking import Tracker
 
 
+DELAYED = {"track-market": 30, "track-backfill": 45}  # seconds after start
+
+
 def job_table(
     collector: Collector, settings: Settings
 ) -> list[tuple[str, Callable[[], Awaitable[Any]], int]]:
@@ -50,8 +53,11 @@ def register_warming(scheduler: AsyncIOScheduler, warm: Callable[[], None]) -> N
 
 def register_jobs(scheduler: AsyncIOScheduler, collector: Collector, settings: Settings) -> None:
     for job_id, func, seconds in job_table(collector, settings):
-        # Collectors run at start, then every interval; housekeeping waits its first interval.
-        first = collector.clock() if job_id != "prune" else collector.clock() + timedelta(seconds=seconds)
+        # Collectors run at start, then every interval; housekeeping waits its first interval;
+        # the tracked set's jobs wait for the start-up collection (and its answers) to settle.
+        first = collector.clock() + timedelta(
+            seconds=DELAYED.get(job_id, 0) if job_id != "prune" else seconds
+        )
         scheduler.add_job(
             func,
             "interval",
