@@ -14,7 +14,6 @@ from bot.job_ids import TICKERS_JOB
 from bot.settings import Settings
 from bot.tracking import Tracker
 
-
 DELAYED = {"track-market": 30, "track-backfill": 45}  # seconds after start
 
 

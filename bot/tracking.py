@@ -50,8 +50,8 @@ def load_tracked(store: Store, registry: CoinRegistry, settings: Settings) -> Tr
     config = [s for s in settings.coins if s in registry]
     if settings.tracking.mode == "fixed":
         return TrackedCoins(config)
+    registry.update(store.tracked_coins(known=True))
     persisted = store.tracked_coins()
-    registry.update(persisted)
     tracked = TrackedCoins([], follows_market=True)
     tracked.replace([*(c.symbol for c in persisted), *config], _loading(store))
     return tracked
@@ -112,12 +112,9 @@ class Tracker:
         venue missing for a day must not drop its coins."""
         report = CycleReport()
         now = self.collector.clock()
-        last = (await self.collector.store.run(self.store.heartbeats)).get(REFRESH_MARK)
-        if (
-            not force
-            and last is not None
-            and now - last < timedelta(hours=self.settings.tracking.refresh_hours)
-        ):
+        last = await self.collector.store.run(self.store.mark, REFRESH_MARK)
+        fresh = last is not None and now - last[0] < timedelta(hours=self.settings.tracking.refresh_hours)
+        if not force and fresh and last is not None and last[1] == self._choice():
             return report
         ranking = await self._fetch("coingecko/ranking", lambda: self.lists.ranking(RANKING_SIZE), report)
         listings: list[Listing] = []
@@ -145,6 +142,8 @@ class Tracker:
         cfg = self.settings
         always = [registry.get(s) for s in [*cfg.coins, *self.tracked.extra()] if s in registry]
         selection = select_top(ranking, listings, self.overrides, cfg.tracking.size, always)
+        # every ranked coin that trades, so one asked for by name (or by a server) is known
+        catalogue = select_top(ranking, listings, self.overrides, len(ranking))
         before = set(self.tracked.symbols)
         config = set(cfg.coins)
         entered = [c for c in selection.coins if c.symbol not in before and c.symbol not in config]
@@ -152,11 +151,11 @@ class Tracker:
         now = self.collector.clock()
 
         def persist() -> None:
-            self.store.save_tracked(selection.coins, now, backfill)
-            self.store.beat(REFRESH_MARK, now, f"{len(selection.coins)} coins")
+            self.store.save_tracked(selection.coins, now, backfill, known=catalogue.coins)
+            self.store.beat(REFRESH_MARK, now, self._choice())
 
         await self.collector.store.run(persist)
-        registry.update(selection.coins)
+        registry.update([*catalogue.coins, *selection.coins])
         loading = await self.collector.store.run(_loading, self.store)
         self.tracked.replace([c.symbol for c in selection.coins], loading)
         log.info(
@@ -166,6 +165,10 @@ class Tracker:
             ", ".join(c.symbol for c in entered[:20]),
         )
         return [c.symbol for c in entered]
+
+    def _choice(self) -> str:
+        """What the stored choice was made for: a changed size chooses again at once."""
+        return f"top {self.settings.tracking.size}"
 
     def _venues(self, coin: Coin) -> tuple[str, ...]:
         return tuple(v for v in history_venues(coin) if v not in self.collector.disabled)

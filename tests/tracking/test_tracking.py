@@ -214,3 +214,26 @@ async def test_a_discovered_1000x_contract_is_priced_per_coin(app: App, exchange
     prices = {(t.venue, t.market): t.price for t in app.store.sync.tickers("PEPE")}
     assert prices[("binance", "perp")] == pytest.approx(float(binance_row["lastPrice"]) / 1000)
     assert prices[("bybit", "perp")] == pytest.approx(float(bybit_row["lastPrice"]) / 1000)
+
+
+async def test_coins_below_the_cut_are_known_and_a_new_size_chooses_again(
+    app: App, exchange: FakeExchange, tmp_path: Path, clock: FrozenClock
+) -> None:
+    exchange.routes = venue_routes(["BTC", "ETH", "SOL", "XRP"])
+    async with collector_for(app) as collector:
+        await Tracker(collector, app.tracked).refresh()
+    assert app.tracked.symbols == ["BTC", "ETH", "SOL"]
+    assert [c.symbol for c in app.store.sync.tracked_coins(known=True)] == ["BTC", "ETH", "SOL", "XRP"]
+    payload = await ask(app, "/price coin:xrp")
+    assert payload["embeds"][0]["description"].startswith("XRP (XRP) is not tracked on this bot.")
+    app.close()
+
+    bigger = build_app(settings_for(exchange.url, tmp_path / "store.db", size=4), clock=clock)
+    try:
+        async with collector_for(bigger) as collector:
+            report = await Tracker(collector, bigger.tracked).refresh()  # within the day, but size changed
+        assert report.sources != []
+        assert bigger.tracked.symbols == ["BTC", "ETH", "SOL", "XRP"]
+        assert [p.symbol for p in bigger.tracked.all_loading] == ["SOL", "XRP"]  # SOL: still loading
+    finally:
+        bigger.close()
