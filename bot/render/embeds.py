@@ -10,6 +10,7 @@ from bot.fmt import age, money, pct, price, stamp
 from bot.models import StreamConnection, Ticker
 from bot.render import style
 from bot.services import PriceView, SourceStatus
+from bot.universe import HistoryLoading
 
 _VENUE_NAMES = {
     "binance": "Binance",
@@ -170,9 +171,11 @@ def status_embed(
     streams: list[StreamConnection] | None = None,
     now: datetime | None = None,
     answers: str | None = None,
+    loading: list[HistoryLoading] | None = None,
 ) -> discord.Embed:
     """A summary line, then only the sources that are not ok, then the streams: always within
-    Discord's limits, however many sources fail and however long their errors are."""
+    Discord's limits, however many sources fail and however long their errors are. ``loading``:
+    coins newly tracked whose history is still coming in (not answered for yet)."""
     embed = discord.Embed(title="Tapewatch status", colour=style.INFO, timestamp=now)
     lines = (
         [status_summary(statuses)]
@@ -181,6 +184,9 @@ def status_embed(
     )
     if answers:  # the answer cache's counters, since start
         lines.append(f"Answers: {answers}.")
+    if loading:
+        each = ", ".join(f"{p.symbol} {len(set(p.done) & set(p.venues))}/{len(p.venues)}" for p in loading)
+        lines.append(_one_line(f"History loading for {len(loading)} new coin(s) (venues done): {each}.", 600))
     embed.description = "\n".join(lines)
     footer = f"Tracking {len(tracked)} coins: {', '.join(tracked)}"
     embed.set_footer(text=footer if len(footer) <= 300 else footer[:299] + "…")

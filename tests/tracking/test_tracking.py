@@ -117,6 +117,8 @@ async def test_a_coin_entering_loads_its_history_before_it_is_answered(
                 "SOL history loading: 2 of 3 venues done (Binance, Bybit; OKX to come)."
             ), text
         assert "SOL" not in app.market.tracked  # not in market-wide answers either
+        status = (await ask(app, "/status"))["embeds"][0]["description"]
+        assert "History loading for 1 new coin(s) (venues done): SOL 2/3." in status
 
         exchange.routes = venue_routes(["BTC", "ETH", "SOL"])
         await collector.refresh_tickers()
