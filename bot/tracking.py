@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from bot.coins import Coin, CoinRegistry
@@ -31,6 +31,7 @@ T = TypeVar("T")
 REFRESH_MARK = "tracking-refresh"  # in the store's marks: when the set was last chosen
 RANKING_SIZE = 250  # CoinGecko ranks this many per page: the top 100 that trade are among them
 HISTORY_VENUES = ("binance", "bybit", "okx")
+GIVE_UP = timedelta(hours=6)  # a venue failing a coin's backfill this long stops holding it back
 
 
 def history_venues(coin: Coin) -> tuple[str, ...]:
@@ -81,6 +82,8 @@ class Tracker:
             okx=c.okx.rest,
             coingecko=c.coingecko.rest,
         )
+        # (coin, venue) → when its backfill first failed (in memory: a restart gives it time again)
+        self._failing_since: dict[tuple[str, str], datetime] = {}
 
     @property
     def settings(self) -> Settings:
@@ -186,19 +189,34 @@ class Tracker:
                 continue
             done = list(loading.done)
             for venue in loading.venues:
-                if venue in done:
-                    continue
-                results = await self._backfill_venue(coin, venue)
-                report.sources += results
-                failed = [r.error for r in results if r.error]
-                at = None if failed else self.collector.clock()
-                await self.collector.store.run(
-                    self.store.mark_backfill, coin.symbol, venue, at, "; ".join(failed)
-                )
-                if not failed:
+                if venue not in done and await self._backfill_one(coin, venue, report):
                     done.append(venue)
             self.tracked.progress(HistoryLoading(coin.symbol, loading.venues, tuple(done)))
         return report
+
+    async def _backfill_one(self, coin: Coin, venue: str, report: CycleReport) -> bool:
+        """One venue's history for one coin, its outcome recorded; True when the venue is done.
+        A venue switched off (config, geo block) since the coin entered is done with nothing to
+        fetch; one that keeps failing for :data:`GIVE_UP` is done with its error on record, so a
+        coin is never held back for ever by one venue (its answers then say that venue's data
+        is missing, as for any coin)."""
+        now = self.collector.clock()
+        if venue in self.collector.disabled:
+            error = f"skipped: {self.collector.disabled[venue]}"
+        else:
+            results = await self._backfill_venue(coin, venue)
+            report.sources += results
+            error = "; ".join(r.error for r in results if r.error)
+            if error:
+                since = self._failing_since.setdefault((coin.symbol, venue), now)
+                if now - since < GIVE_UP:
+                    await self.collector.store.run(self.store.mark_backfill, coin.symbol, venue, None, error)
+                    return False
+                error = f"gave up after {GIVE_UP}: {error}"
+                log.warning("%s history from %s: %s", coin.symbol, venue, error)
+        self._failing_since.pop((coin.symbol, venue), None)
+        await self.collector.store.run(self.store.mark_backfill, coin.symbol, venue, now, error)
+        return True
 
     async def _add_extra(self) -> None:
         registry = self.collector.registry
@@ -209,7 +227,8 @@ class Tracker:
         current = [registry.get(s) for s in self.tracked.symbols if s in registry]
         backfill = {c.symbol: self._venues(c) for c in coins}
         now = self.collector.clock()
-        await self.collector.store.run(self.store.save_tracked, [*current, *coins], now, backfill)
+        known = await self.collector.store.run(lambda: self.store.tracked_coins(known=True))
+        await self.collector.store.run(self.store.save_tracked, [*current, *coins], now, backfill, known)
         loading = await self.collector.store.run(_loading, self.store)
         self.tracked.replace([*self.tracked.symbols, *wanted], loading)
 

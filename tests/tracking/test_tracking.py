@@ -5,6 +5,7 @@ network knows the set and the progress from the store."""
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -239,3 +240,37 @@ async def test_coins_below_the_cut_are_known_and_a_new_size_chooses_again(
         assert [p.symbol for p in bigger.tracked.all_loading] == ["SOL", "XRP"]  # SOL: still loading
     finally:
         bigger.close()
+
+
+async def test_a_venue_failing_for_hours_stops_holding_the_coin_back(
+    app: App, exchange: FakeExchange, clock: FrozenClock, tmp_path: Path
+) -> None:
+    routes = venue_routes(["BTC", "ETH", "SOL"])
+    routes[OKX_OI_HISTORY] = refusing_sol(routes)
+    exchange.routes = routes
+    async with collector_for(app) as collector:
+        tracker = Tracker(collector, app.tracked)
+        await tracker.refresh()
+        await tracker.backfill()
+        clock.advance(hours=5)
+        await tracker.backfill()
+        progress = app.tracked.loading("SOL")
+        assert progress is not None
+        assert progress.done == ("binance", "bybit")
+        clock.advance(hours=2)  # past GIVE_UP since the first failure
+        await tracker.backfill()
+    assert app.tracked.loading("SOL") is None
+    assert "SOL" in app.market.tracked
+    with sqlite3.connect(tmp_path / "store.db") as conn:
+        [(error,)] = conn.execute("SELECT error FROM coin_backfill WHERE symbol = 'SOL' AND venue = 'okx'")
+    assert error.startswith("gave up after 6:00:00: code 51001")
+
+
+async def test_a_venue_switched_off_is_not_waited_for(app: App, exchange: FakeExchange) -> None:
+    exchange.routes = venue_routes(["BTC", "ETH", "SOL"])
+    async with collector_for(app) as collector:
+        tracker = Tracker(collector, app.tracked)
+        await tracker.refresh()
+        collector.disabled["okx"] = "HTTP 451 (refuses this location)"
+        await tracker.backfill()
+    assert app.tracked.loading("SOL") is None
