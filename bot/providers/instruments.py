@@ -15,10 +15,9 @@ and sized in contracts of ``ctVal`` coins.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bot.providers.http import BadPayload, ProviderError, VenueClient
 from bot.providers.parsing import validate_model, validate_rows
@@ -27,26 +26,28 @@ Venue = Literal["binance_spot", "binance_perp", "bybit", "okx"]
 MAX_BYBIT_PAGES = 5  # ≈ 650 linear instruments today: one page of 1,000
 
 
-@dataclass(frozen=True)
-class Listing:
+class Listing(BaseModel):
     """One tradable instrument: ``base`` as the venue writes it (``1000PEPE``)."""
 
+    model_config = ConfigDict(frozen=True)
+
     venue: Venue
-    symbol: str
-    base: str
-    contract_value: float = 1.0  # coins per contract (OKX); 1 elsewhere
+    symbol: str = Field(min_length=1)
+    base: str = Field(min_length=1)
+    contract_value: float = Field(1.0, gt=0, allow_inf_nan=False)  # coins per contract (OKX); 1 elsewhere
 
 
-@dataclass(frozen=True)
-class RankedCoin:
+class RankedCoin(BaseModel):
     """A coin of CoinGecko's market-cap ranking."""
 
-    id: str
-    symbol: str
+    model_config = ConfigDict(frozen=True)
+
+    id: str = Field(min_length=1)
+    symbol: str = Field(min_length=1)
     name: str
-    rank: int
-    market_cap: float | None
-    price: float | None
+    rank: int = Field(ge=1)
+    market_cap: float | None = Field(None, ge=0, allow_inf_nan=False)
+    price: float | None = Field(None, gt=0, allow_inf_nan=False)
 
 
 # -- Binance ------------------------------------------------------------------------------
@@ -79,7 +80,7 @@ def parse_binance_info(
             return None
         if venue == "binance_perp" and row.contractType != "PERPETUAL":
             return None
-        return Listing(venue, row.symbol, row.baseAsset)
+        return Listing(venue=venue, symbol=row.symbol, base=row.baseAsset)
 
     return validate_rows(source, info.symbols, BinanceSymbol, convert)
 
@@ -121,7 +122,7 @@ def parse_bybit_instruments(body: Any, source: str = "bybit") -> tuple[list[List
     def convert(row: BybitInstrument) -> Listing | None:
         if row.status != "Trading" or row.quoteCoin != "USDT" or row.contractType != "LinearPerpetual":
             return None
-        return Listing("bybit", row.symbol, row.baseCoin)
+        return Listing(venue="bybit", symbol=row.symbol, base=row.baseCoin)
 
     return validate_rows(source, page.result.rows, BybitInstrument, convert), page.result.nextPageCursor
 
@@ -151,7 +152,7 @@ def parse_okx_instruments(body: Any, source: str = "okx") -> list[Listing]:
             return None
         base = row.ctValCcy or row.instId.split("-", 1)[0]
         value = float(row.ctVal) if row.ctVal else 1.0
-        return Listing("okx", row.instId, base, contract_value=value)
+        return Listing(venue="okx", symbol=row.instId, base=base, contract_value=value)
 
     return validate_rows(source, body.get("data"), OkxInstrument, convert)
 
@@ -173,10 +174,22 @@ class MarketCapRow(BaseModel):
 def parse_ranking(body: Any, source: str = "coingecko") -> list[RankedCoin]:
     """CoinGecko's ``/coins/markets`` rows in market-cap order (the body's order)."""
     rows = validate_rows(source, body, MarketCapRow, lambda r: r)
-    return [
-        RankedCoin(r.id, r.symbol.upper(), r.name, i + 1, r.market_cap, r.current_price)
-        for i, r in enumerate(rows)
-    ]
+    out: list[RankedCoin] = []
+    for row in rows:
+        try:
+            out.append(
+                RankedCoin(
+                    id=row.id,
+                    symbol=row.symbol.upper(),
+                    name=row.name,
+                    rank=len(out) + 1,
+                    market_cap=row.market_cap,
+                    price=row.current_price,
+                )
+            )
+        except ValidationError:  # an empty id or symbol, a negative or non-finite figure
+            continue
+    return out
 
 
 class InstrumentsProvider:

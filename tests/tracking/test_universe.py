@@ -4,6 +4,8 @@ multiplier; the registry file corrects, it does not list."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from bot.coins import CoinRegistry
@@ -17,6 +19,16 @@ from bot.providers.instruments import (
 )
 from bot.universe import HistoryLoading, Overrides, TrackedCoins, select_top
 from tests.helpers import documented_shape
+
+
+def ranked_coin(cg_id: str, symbol: str, rank: int) -> RankedCoin:
+    return RankedCoin(
+        id=cg_id, symbol=symbol, name=symbol.title(), rank=rank, market_cap=1e9 / rank, price=1.0
+    )
+
+
+def listing(venue: Any, symbol: str, base: str) -> Listing:
+    return Listing(venue=venue, symbol=symbol, base=base)
 
 
 @pytest.fixture(scope="module")
@@ -91,8 +103,8 @@ def test_multiplied_contracts_map_to_the_coin(ranking: list[RankedCoin], listing
 
 
 def test_a_bybit_contract_on_another_multiplier_is_dropped() -> None:
-    ranked = [RankedCoin("floki", "FLOKI", "FLOKI", 1, 1e9, 0.0001)]
-    listings = [Listing("binance_perp", "1000FLOKIUSDT", "1000FLOKI"), Listing("bybit", "FLOKIUSDT", "FLOKI")]
+    ranked = [ranked_coin("floki", "FLOKI", 1)]
+    listings = [listing("binance_perp", "1000FLOKIUSDT", "1000FLOKI"), listing("bybit", "FLOKIUSDT", "FLOKI")]
     [floki] = select_top(ranked, listings, Overrides(), size=1).coins
     assert (floki.binance_perp, floki.bybit, floki.perp_multiplier) == ("1000FLOKIUSDT", "", 1000)
 
@@ -119,8 +131,8 @@ def test_coins_always_tracked_follow_the_top_n(ranking: list[RankedCoin], listin
 
 
 def test_a_symbol_ranked_twice_goes_to_the_higher_cap() -> None:
-    ranked = [RankedCoin("a", "ABC", "First", 1, 2e9, 1.0), RankedCoin("b", "ABC", "Second", 2, 1e9, 1.0)]
-    [coin] = select_top(ranked, [Listing("binance_spot", "ABCUSDT", "ABC")], Overrides(), size=5).coins
+    ranked = [ranked_coin("a", "ABC", 1), ranked_coin("b", "ABC", 2)]
+    [coin] = select_top(ranked, [listing("binance_spot", "ABCUSDT", "ABC")], Overrides(), size=5).coins
     assert coin.coingecko == "a"
 
 
