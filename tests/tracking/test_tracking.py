@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from aiohttp import web
 
+from bot.alerts_cli import tracked_coins
 from bot.app import App, build_app, collector_for
 from bot.client import TapewatchBot
 from bot.clock import FrozenClock
@@ -274,3 +275,13 @@ async def test_a_venue_switched_off_is_not_waited_for(app: App, exchange: FakeEx
         collector.disabled["okx"] = "HTTP 451 (refuses this location)"
         await tracker.backfill()
     assert app.tracked.loading("SOL") is None
+
+
+def test_the_backtest_replays_the_stored_set(app: App) -> None:
+    registry = app.registry
+    app.store.sync.save_tracked([registry.get("BTC"), registry.get("INJ")], NOW, {})
+    assert tracked_coins(app.settings) == ["BTC", "INJ", "ETH"]
+    fixed = app.settings.model_copy(
+        update={"tracking": app.settings.tracking.model_copy(update={"mode": "fixed"})}
+    )
+    assert tracked_coins(fixed) == ["BTC", "ETH"]
