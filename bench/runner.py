@@ -26,7 +26,7 @@ from bench.concurrency import run_concurrency
 from bench.footprint import run_rss, store_size_rows
 from bench.handlers import history_rows, liquidations_30d_rows, row_for, run_handlers
 from bench.ingest import run_ingest
-from bench.refresh import run_refresh
+from bench.refresh import run_refresh, run_tracking
 from bench.report import MISS, Row, Value, header, machine, table, write_json
 from bench.store_gen import GenSpec, bench_now, generate_store
 
@@ -93,6 +93,7 @@ async def run_all(
         rows += run_ingest(stores, sizes, workdir)
     if wanted("3"):
         rows += await run_refresh(stores, sizes)
+        rows += await run_tracking(stores, sizes)
     if wanted("4"):
         rows += await run_concurrency(stores, sizes)
     if wanted("9"):

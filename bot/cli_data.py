@@ -8,8 +8,12 @@ import os
 import re
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.settings import Settings
+
+if TYPE_CHECKING:
+    from bot.store import Store
 
 
 class UsageError(Exception):
@@ -140,6 +144,23 @@ def _check_export_target(settings: Settings, file: Path, *, force: bool) -> None
         raise UsageError(f"error: {file} exists: pass --force to replace it")
 
 
+def _export_coins(settings: Settings, store: Store) -> list[str]:
+    """The config's coins and, when the set follows the market, the stored tracked set: those
+    in ``config/coins.toml`` (a scenario names registry coins, or it does not load)."""
+    from bot.coins import CoinRegistry
+
+    if settings.tracking.mode == "fixed":
+        return list(settings.coins)
+    registry = CoinRegistry.load()
+    tracked = [c.symbol for c in store.tracked_coins()]
+    left_out = [s for s in tracked if s not in registry]
+    if left_out:
+        print(
+            f"left out {len(left_out)} tracked coin(s) not in config/coins.toml: {', '.join(left_out[:10])}"
+        )
+    return list(dict.fromkeys([*settings.coins, *(s for s in tracked if s in registry)]))
+
+
 def cmd_export(settings: Settings, file: Path, *, since: str, name: str, force: bool = False) -> int:
     from bot.clock import system_clock
     from bot.scenarios import export_scenario, write_scenario
@@ -154,11 +175,12 @@ def cmd_export(settings: Settings, file: Path, *, since: str, name: str, force: 
     now = system_clock()
     store = Store(settings.db)
     try:
+        coins = _export_coins(settings, store)
         scenario = export_scenario(
             store,
             now=now,
             since=span,
-            coins=settings.coins,
+            coins=coins,
             name=name,
             since_by_interval={"1d": max(span, timedelta(days=420))},  # levels need the daily history
         )

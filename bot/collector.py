@@ -30,6 +30,7 @@ from bot.providers.yahoo import YahooProvider
 from bot.settings import Settings
 from bot.store import AsyncStore, Store
 from bot.store.open import describe_sqlite_error
+from bot.universe import TrackedCoins
 
 log = logging.getLogger(__name__)
 
@@ -56,8 +57,12 @@ class Collector:
         http: HttpClient,
         registry: CoinRegistry,
         clock: Clock,
+        tracked: TrackedCoins | None = None,
     ) -> None:
         self.settings = settings
+        # the coins collected: the tracked set that follows the market (bot.tracking), or the
+        # config's coins
+        self.tracked = tracked if tracked is not None else TrackedCoins(settings.coins)
         self.store = store
         self.registry = registry
         self.clock = clock
@@ -82,7 +87,7 @@ class Collector:
 
     @property
     def coins(self) -> list[Coin]:
-        return [self.registry.get(s) for s in self.settings.coins if s in self.registry]
+        return [self.registry.get(s) for s in self.tracked.symbols if s in self.registry]
 
     @property
     def sync(self) -> Store:
@@ -141,6 +146,10 @@ class Collector:
             return self.sync.upsert_tickers(self._not_future(tickers), self.clock())
 
         return save
+
+    def saver(self, method: Callable[[list[Any]], int]) -> Callable[[list[Any]], int]:
+        """A save that drops records stamped in the future (for the tracking backfill)."""
+        return self._saver(method)
 
     def _saver(self, method: Callable[[list[Any]], int]) -> Callable[[list[Any]], int]:
         def save(records: list[Any]) -> int:

@@ -129,7 +129,7 @@ async def prompt_loop(app: App) -> int:
     colour = use_colour()
     async with OfflineSession(TapewatchBot(services=app.services)) as session:
         print(command_help(session.bot.tree))
-        async for raw in _lines(session, list(app.settings.coins)):
+        async for raw in _lines(session, app.market.tracked):
             line = raw.strip()
             if not line:
                 continue

@@ -87,3 +87,14 @@ class WatchRefused(UserFacingError):
         self.coin = coin
         self.now_price = now_price
         self.watch_id = watch_id
+
+
+class HistoryLoading(UserFacingError):
+    """A coin newly tracked whose history backfill has not finished: answered only once it is
+    in. ``venues`` it comes from, ``done`` those finished (from the recorded progress)."""
+
+    def __init__(self, symbol: str, venues: tuple[str, ...], done: tuple[str, ...]) -> None:
+        super().__init__(f"{symbol} history loading")
+        self.symbol = symbol
+        self.venues = venues
+        self.done = done

@@ -58,6 +58,17 @@ class JobSettings(Section):
     retention_days: int = Field(35, ge=1, le=3650)
 
 
+class TrackingSettings(Section):
+    """Which coins are tracked: the top ``size`` by market cap that trade on the venues,
+    refreshed daily, plus ``coins`` (``top``); or ``coins`` alone (``fixed``, the old way)."""
+
+    mode: Literal["top", "fixed"] = "top"
+    size: int = Field(100, ge=1, le=200)
+    refresh_hours: float = Field(24.0, ge=1, le=24 * 7)
+    backfill_seconds: int = Field(60, ge=5, le=3600)
+    backfill_coins_per_run: int = Field(5, ge=1, le=100)
+
+
 class AnswerSettings(Section):
     cache_size: int = Field(512, ge=0, le=100_000)
     max_age_seconds: int = Field(30, ge=0, le=3600)
@@ -178,6 +189,7 @@ class Settings(BaseSettings):
     db: Path = Path("tapewatch.db")
     coins: list[str] = Field(default_factory=lambda: ["BTC", "ETH", "SOL", "BNB", "XRP"], min_length=1)
     jobs: JobSettings = JobSettings()
+    tracking: TrackingSettings = TrackingSettings()
     discord: DiscordSettings = DiscordSettings()
     answers: AnswerSettings = AnswerSettings()
     watches: WatchSettings = WatchSettings()

@@ -32,6 +32,7 @@ class MetaCog(commands.Cog):
             streams,
             self.market.clock(),
             answers=self.market.answers.stats,
+            loading=self.market.tracked_set.all_loading,
         )
         await send(interaction, embed=embed, ephemeral=True)
 

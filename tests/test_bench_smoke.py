@@ -29,6 +29,7 @@ def expected_rows() -> list[str]:
     rows += [f"{h} · {c} coins · {DAYS[1]} d vs {DAYS[0]} d history" for c in COINS for h in HANDLERS]
     rows += [f"liquidation ingest · {COINS[-1]} coins · {d} d store" for d in DAYS]
     rows += [f"requests per refresh cycle · {v} · {COINS[-1]} coins" for v in VENUES]
+    rows += [f"tracked set following the market · {v} · {COINS[-1]} coins" for v in VENUES]
     rows += [
         "10 concurrent interactions via discord.py: answered",
         "10 concurrent interactions via discord.py: latency",

@@ -9,6 +9,7 @@ import discord
 from bot.fmt import age, money, pct, price, stamp
 from bot.models import StreamConnection, Ticker
 from bot.render import style
+from bot.universe import HistoryLoading
 from bot.views.answers import CacheStats
 from bot.views.market import PriceView, SourceStatus
 
@@ -181,9 +182,11 @@ def status_embed(
     streams: list[StreamConnection] | None = None,
     now: datetime | None = None,
     answers: CacheStats | None = None,
+    loading: list[HistoryLoading] | None = None,
 ) -> discord.Embed:
     """A summary line, then only the sources that are not ok, then the streams: always within
-    Discord's limits, however many sources fail and however long their errors are."""
+    Discord's limits, however many sources fail and however long their errors are. ``loading``:
+    coins newly tracked whose history is still coming in (not answered for yet)."""
     embed = discord.Embed(title="Tapewatch status", colour=style.INFO, timestamp=now)
     lines = (
         [status_summary(statuses)]
@@ -192,6 +195,9 @@ def status_embed(
     )
     if answers is not None:  # the answer cache's counters, since start
         lines.append(f"Answers: {answers_line(answers)}.")
+    if loading:
+        each = ", ".join(f"{p.symbol} {len(set(p.done) & set(p.venues))}/{len(p.venues)}" for p in loading)
+        lines.append(_one_line(f"History loading for {len(loading)} new coin(s) (venues done): {each}.", 600))
     embed.description = "\n".join(lines)
     footer = f"Tracking {len(tracked)} coins: {', '.join(tracked)}"
     embed.set_footer(text=footer if len(footer) <= 300 else footer[:299] + "…")

@@ -3,7 +3,7 @@ these are their words; any other :class:`~bot.errors.UserFacingError` is shown a
 
 from __future__ import annotations
 
-from bot.errors import Busy, CoinRefused, NoDataYet, UserFacingError, WatchRefused
+from bot.errors import Busy, CoinRefused, HistoryLoading, NoDataYet, UserFacingError, WatchRefused
 from bot.fmt import age
 from bot.fmt import price as fmt_price
 
@@ -47,6 +47,23 @@ def _watch(e: WatchRefused) -> str:
     return f"You have no watch #{e.watch_id}; `/watch list` shows yours."
 
 
+_BACKFILL_VENUES = {"binance": "Binance", "bybit": "Bybit", "okx": "OKX"}
+
+
+def history_loading_text(e: HistoryLoading) -> str:
+    """ "SOL history loading: 2 of 3 venues done (Binance, Bybit; OKX to come)." — the one
+    line every command answers for a coin whose history backfill has not finished."""
+    done = [v for v in e.venues if v in e.done]
+    waiting = [v for v in e.venues if v not in e.done]
+    names = ", ".join(_BACKFILL_VENUES.get(v, v) for v in done)
+    rest = ", ".join(_BACKFILL_VENUES.get(v, v) for v in waiting)
+    detail = f" ({names}; {rest} to come)" if done else f" ({rest} to come)" if rest else ""
+    return (
+        f"{e.symbol} history loading: {len(done)} of {len(e.venues)} venues done{detail}. "
+        f"{e.symbol} was just added to the tracked coins; answers start once its history is in."
+    )
+
+
 def refusal_text(error: UserFacingError) -> str:
     """The one line a user reads for ``error``."""
     if isinstance(error, NoDataYet):
@@ -60,4 +77,6 @@ def refusal_text(error: UserFacingError) -> str:
         return _coin(error)
     if isinstance(error, WatchRefused):
         return _watch(error)
+    if isinstance(error, HistoryLoading):
+        return history_loading_text(error)
     return str(error)

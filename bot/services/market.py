@@ -9,12 +9,13 @@ from typing import Literal
 
 from bot.clock import Clock
 from bot.coins import Coin, CoinRegistry, UnknownCoin
-from bot.errors import CoinRefused, NoDataYet
+from bot.errors import CoinRefused, HistoryLoading, NoDataYet
 from bot.models import StreamConnection, Ticker
 from bot.services.answers import AnswerCache, Workload
 from bot.services.guild_prefs import GuildPrefsService
 from bot.settings import Settings
 from bot.store import AsyncStore
+from bot.universe import TrackedCoins
 from bot.views.market import PriceView, SourceStatus
 
 # Which ticker is "the price": spot on the deepest venue first, perps as fallback.
@@ -53,8 +54,13 @@ class MarketService:
         next_refresh: NextRefresh | None = None,
         answers: AnswerCache | None = None,
         guilds: GuildPrefsService | None = None,
+        *,
+        tracked: TrackedCoins | None = None,
     ) -> None:
         self.store = store
+        # the tracked set (it follows the market, see bot.tracking); a coin still loading its
+        # history is collected but not answered for
+        self.tracked_set = tracked if tracked is not None else TrackedCoins(settings.coins)
         self.registry = registry
         self.settings = settings
         self.clock = clock
@@ -72,7 +78,8 @@ class MarketService:
 
     @property
     def tracked(self) -> list[str]:
-        return list(self.settings.coins)
+        """The coins answered for: tracked, with their history in."""
+        return self.tracked_set.ready
 
     @property
     def stale_after(self) -> timedelta:
@@ -86,6 +93,9 @@ class MarketService:
             raise CoinRefused(
                 "unknown", tracked=self.tracked, given=(exc.text,), suggestions=exc.suggestions
             ) from None
+        loading = self.tracked_set.loading(coin.symbol)
+        if loading is not None:
+            raise HistoryLoading(loading.symbol, loading.venues, loading.done)
         if coin.symbol not in self.tracked:
             raise CoinRefused("untracked", tracked=self.tracked, given=(coin.symbol,), name=coin.name)
         return coin
@@ -102,6 +112,9 @@ class MarketService:
         bad: list[str] = []
         for word in words:
             coin = self.registry.find(word)
+            loading = None if coin is None else self.tracked_set.loading(coin.symbol)
+            if loading is not None:
+                raise HistoryLoading(loading.symbol, loading.venues, loading.done)
             if coin is None or coin.symbol not in self.tracked:
                 bad.append(word[:20])
             elif coin not in found:

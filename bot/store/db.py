@@ -36,6 +36,7 @@ from bot.store.guild_settings import GuildSettingsTables
 from bot.store.open import connect_store
 from bot.store.scenario_io import ScenarioRows
 from bot.store.schema import ALL_COINS, HOUR_MS, MINUTE_MS
+from bot.store.universe import UniverseTables
 from bot.store.upkeep import Upkeep
 from bot.store.version import CountingConnection, DataVersion
 from bot.store.watches import WatchStore
@@ -99,7 +100,7 @@ def _ms(dt: datetime | None) -> int | None:
     return None if dt is None else to_ms(dt)
 
 
-class Store(ScenarioRows, GlanceReads, WatchStore, AlertTables, GuildSettingsTables, Upkeep):
+class Store(ScenarioRows, GlanceReads, WatchStore, AlertTables, GuildSettingsTables, UniverseTables, Upkeep):
     conn: CountingConnection
 
     def __init__(self, path: Path | str) -> None:

@@ -167,6 +167,22 @@ MIGRATIONS: list[str] = [
         updated_ms INTEGER NOT NULL, updated_by INTEGER
     );
     """,
+    # 10 (issue 17): the tracked set that follows the market — the coins discovered with their
+    #    venue ids (so a restart knows them without the network; those below the cut too, so a
+    #    coin asked for by name is known) and each newly tracked coin's history backfill per venue
+    """
+    CREATE TABLE tracked_coins (
+        symbol TEXT PRIMARY KEY, name TEXT NOT NULL, coingecko TEXT NOT NULL,
+        binance_spot TEXT NOT NULL, binance_perp TEXT NOT NULL, bybit TEXT NOT NULL,
+        okx TEXT NOT NULL, perp_multiplier REAL NOT NULL, aliases TEXT NOT NULL DEFAULT '',
+        position INTEGER NOT NULL, added_ms INTEGER NOT NULL,
+        tracked INTEGER NOT NULL DEFAULT 1  -- 0: ranked and listed but below the cut (known, not tracked)
+    );
+    CREATE TABLE coin_backfill (
+        symbol TEXT NOT NULL, venue TEXT NOT NULL, done_ms INTEGER, error TEXT NOT NULL DEFAULT '',
+        PRIMARY KEY (symbol, venue)
+    ) WITHOUT ROWID;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

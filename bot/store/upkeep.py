@@ -88,6 +88,11 @@ class Upkeep:
                 (name, to_ms(at), detail[:200]),
             )
 
+    def mark(self, name: str) -> tuple[datetime, str] | None:
+        """One mark's time and detail."""
+        rows = self._rows("SELECT ts_ms, detail FROM marks WHERE name = ?", (name,))
+        return (from_ms(rows[0]["ts_ms"]), str(rows[0]["detail"])) if rows else None
+
     def heartbeats(self) -> dict[str, datetime]:
         """Every mark by name (heartbeats and watermarks)."""
         return {r["name"]: from_ms(r["ts_ms"]) for r in self._rows("SELECT name, ts_ms FROM marks")}

@@ -21,7 +21,7 @@ import contextlib
 import json
 import logging
 import random
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -188,6 +188,16 @@ class LiquidationStream(Batching):
             await self._done.wait()
 
     # -- one connection ------------------------------------------------------------------------
+
+    async def send(self, messages: Sequence[str]) -> bool:
+        """Send ``messages`` on the live connection (subscriptions to coins tracked since it
+        opened); False when there is none (the next connection subscribes to them anyway)."""
+        conn = self._conn
+        if conn is None:
+            return False
+        for message in messages:
+            await conn.ws.send_str(message)
+        return True
 
     async def _connect_once(self, http: aiohttp.ClientSession) -> _Outcome:
         loop = asyncio.get_running_loop()

@@ -41,14 +41,14 @@ from pydantic import BaseModel, ValidationError
 
 from bot.clock import from_ms
 from bot.coins import Coin, CoinRegistry
-from bot.providers import binance, bybit, coingecko, fred, okx, yahoo
+from bot.providers import binance, bybit, coingecko, fred, instruments, okx, yahoo
 from bot.providers.http import ProviderError
 from bot.streams import binance as binance_ws
 from bot.streams import bybit as bybit_ws
 from bot.streams import okx as okx_ws
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
-PROVIDER_MODULES = (binance, bybit, okx, coingecko, yahoo, fred)
+PROVIDER_MODULES = (binance, bybit, okx, coingecko, yahoo, fred, instruments)
 STREAM_MODULES = (binance_ws, bybit_ws, okx_ws)
 PROVIDER_ALLOWED: tuple[type[BaseException], ...] = (ProviderError,)
 STREAM_ALLOWED: tuple[type[BaseException], ...] = ()
@@ -189,6 +189,16 @@ PARSERS = [
     # FRED: a CSV, fuzzed as its rows of cells (see csv_text)
     Parser("fred.parse_csv", lambda b, o: fred.parse_csv(csv_text(b), "us10y", "DGS10"),
            ("synthetic/fred-dgs10-rows",)),
+    # Instrument lists and the market-cap ranking (the tracked set's discovery)
+    Parser("instruments.parse_binance_info", lambda b, o: instruments.parse_binance_info(b, o, "binance"),
+           ("documented-shape/binance-spot/exchange-info.json", "documented-shape/binance-usdm/exchange-info.json"),
+           st.sampled_from(["binance_spot", "binance_perp"])),
+    Parser("instruments.parse_bybit_instruments", lambda b, o: instruments.parse_bybit_instruments(b)[0],
+           ("documented-shape/bybit-v5/instruments-info-linear.json",)),
+    Parser("instruments.parse_okx_instruments", lambda b, o: instruments.parse_okx_instruments(b),
+           ("documented-shape/okx-v5/public-instruments-swap.json",)),
+    Parser("instruments.parse_ranking", lambda b, o: instruments.parse_ranking(b),
+           ("samples/coingecko/coins-markets.json", "documented-shape/coingecko/coins-markets-ranking.json")),
     # Liquidation streams
     Parser("binance_ws.parse_frame", lambda b, o: binance_ws.parse_frame(b, REGISTRY),
            ("ws/binance-usdm/ws-force-order-arr.json", "synthetic/binance-ws-combined"), stream=True),
@@ -475,6 +485,7 @@ def _option_examples(parser: Parser) -> list[Any]:
         "bybit.parse_kline": [(REGISTRY.get("PEPE"), "1h", None)],
         "okx.parse_candles": [(REGISTRY.get("BTC"), "1d", False)],
         "yahoo.parse_chart": ["1d", "1h"],
+        "instruments.parse_binance_info": ["binance_spot", "binance_perp"],
     }
     return examples.get(parser.name, [REGISTRY.get("BTC")])
 
