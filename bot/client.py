@@ -11,6 +11,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from discord import app_commands
 from discord.ext import commands
 
+from bot.controls import ControlButton
 from bot.interactions import NO_MENTIONS
 from bot.replies import reply_error
 
@@ -25,6 +26,10 @@ discord.VoiceClient.warn_nacl = False
 discord.VoiceClient.warn_dave = False
 
 EXPIRED_AFTER = timedelta(seconds=3)
+# Unless a command says otherwise (the read-only ones do: cogs._common.everywhere), it is for
+# servers that installed the bot, used in them: what alerts and settings need.
+SERVER_ONLY = app_commands.AppCommandContext(guild=True)
+SERVER_INSTALL = app_commands.AppInstallationType(guild=True)
 COGS = (
     "cogs.market",
     "cogs.liquidations",
@@ -50,6 +55,9 @@ class TapewatchTree(app_commands.CommandTree["TapewatchBot"]):
         if discord.utils.utcnow() - interaction.created_at > EXPIRED_AFTER:
             log.warning("dropped an interaction that was past Discord's 3 s deadline on arrival")
             return False
+        if interaction.command is not None and not offered_here(self, interaction):
+            # Discord offers a command only where it is allowed; refuse it anyway if one arrives
+            raise app_commands.NoPrivateMessage()
         return True
 
     async def on_error(
@@ -66,6 +74,24 @@ class TapewatchTree(app_commands.CommandTree["TapewatchBot"]):
             self.refusals += 1
         elif outcome == "failed":
             self.failures += 1
+
+
+def offered_here(tree: app_commands.CommandTree[Any], interaction: discord.Interaction[Any]) -> bool:
+    """Whether the interaction's command is allowed in its context (server, bot DM, group DM)
+    and under the installation that authorised it (the server's, or the user's)."""
+    command = interaction.command
+    root = command.root_parent or command if isinstance(command, app_commands.Command) else command
+    contexts = tree.allowed_contexts.merge(getattr(root, "allowed_contexts", None) or tree.allowed_contexts)
+    installs = tree.allowed_installs.merge(getattr(root, "allowed_installs", None) or tree.allowed_installs)
+    if interaction.guild_id is None or interaction.context.dm_channel or interaction.context.private_channel:
+        here = (interaction.context.dm_channel and contexts.dm_channel) or (
+            interaction.context.private_channel and contexts.private_channel
+        )
+    else:
+        here = contexts.guild
+    by_server = installs.guild and interaction.is_guild_integration()
+    by_user = installs.user and interaction.is_user_integration()
+    return bool(here and (by_server or by_user))
 
 
 class TapewatchBot(commands.Bot):
@@ -85,6 +111,8 @@ class TapewatchBot(commands.Bot):
             command_prefix=commands.when_mentioned,
             intents=intents,
             tree_cls=TapewatchTree,
+            allowed_contexts=SERVER_ONLY,
+            allowed_installs=SERVER_INSTALL,
             allowed_mentions=NO_MENTIONS,
             help_command=None,
             **options,
@@ -99,6 +127,9 @@ class TapewatchBot(commands.Bot):
     async def setup_hook(self) -> None:
         for name in COGS:
             await self.load_extension(name)
+        # the reply controls of /why, /liquidations and /levels answer by their custom_id alone,
+        # on any message ever sent, after a restart too
+        self.add_dynamic_items(ControlButton)
         if self.scheduler is not None:
             # AsyncIOScheduler binds to the running loop, so it must start here, not earlier.
             self.scheduler.start()

@@ -11,6 +11,7 @@ from discord.ext import commands
 from bot.interactions import send, within_deadline
 from bot.render.movers import movers_embed
 from bot.services.movers import MoversService
+from cogs._common import everywhere
 
 if TYPE_CHECKING:
     from bot.client import TapewatchBot
@@ -27,6 +28,7 @@ class MoversCog(commands.Cog):
         description="Top gainers and losers over a window, with liquidations and open interest beside each",
     )
     @app_commands.describe(window="The window to rank by", count="How many coins each way (1-10)")
+    @everywhere
     async def movers(
         self,
         interaction: discord.Interaction,

@@ -1,0 +1,233 @@
+"""Reply controls through the real discord.py path against the fake Discord: the author's press
+edits the message in place, anyone else gets a private copy, the buttons work after a restart
+(their state is the custom_id), only the author deletes, and the window pressed is answered."""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.app import App, scenario_app
+from bot.client import TapewatchBot
+from bot.controls import Shown, actions, controls_view
+from bot.discord_limits import LIMITS, component_problems
+from bot.fake_discord import USER_ID, DiscordRequest, FakeDiscord, message_payload
+from bot.offline import OfflineSession
+from bot.render.controls import NOT_YOURS_DELETE
+from bot.replies import GENERIC
+from bot.scenarios import bundled
+from bot.settings import load_settings
+from tests.helpers import every_venue_at
+
+OTHER = USER_ID + 7
+
+
+@pytest.fixture(scope="module")
+def crash() -> Iterator[App]:
+    settings = load_settings(providers=every_venue_at("http://127.0.0.1:9"))
+    with tempfile.TemporaryDirectory() as workdir:
+        app = scenario_app(settings, Path(bundled()["coin_crash"]), Path(workdir))
+        yield app
+        app.close()
+
+
+@pytest.fixture
+async def session(
+    crash: App, command_errors: list[BaseException], caplog: pytest.LogCaptureFixture
+) -> AsyncIterator[OfflineSession]:
+    async with OfflineSession(TapewatchBot(services=crash.services)) as s:
+        yield s
+        assert s.fake.refused == []  # nothing Discord would refuse: limits, the 3 s deadline
+    assert command_errors == []
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]  # no button crashed
+
+
+def last_message(fake: FakeDiscord) -> dict[str, Any]:
+    """The newest message that exists (as Discord holds it, edits applied)."""
+    return next(m for m in reversed(fake.stored.values()) if m.get("embeds"))
+
+
+def buttons(message: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Label → button, for the message's controls."""
+    return {c["label"]: c for row in message["components"] for c in row["components"]}
+
+
+def posted(requests: list[DiscordRequest]) -> list[DiscordRequest]:
+    """Requests that created a new message (a reply, a follow-up, a channel post)."""
+    return [
+        r
+        for r in requests
+        if r.method == "POST"
+        and (
+            r.path.startswith(("/webhooks/", "/channels/"))
+            or ("/callback" in r.path and r.json.get("type") in (4, 5))
+        )
+    ]
+
+
+def title(message: dict[str, Any]) -> str:
+    return str(message["embeds"][0]["title"])
+
+
+async def test_why_carries_window_chart_crosslinks_and_delete(session: OfflineSession) -> None:
+    await session.invoke("/why coin:SOL")
+    message = last_message(session.fake)
+    rows = [[c["label"] for c in row["components"]] for row in message["components"]]
+    assert rows == [["1h", "4h", "24h", "7d"], ["Chart", "Levels", "Liquidations", "Delete"]]
+    b = buttons(message)
+    assert b["24h"]["disabled"] and b["24h"]["style"] == 1  # the window shown: selected
+    assert not b["1h"]["disabled"]
+    assert all(str(USER_ID) in c["custom_id"] for c in b.values())
+    assert message["flags"] & 64 == 0
+
+
+async def test_the_authors_press_edits_the_message_in_place(session: OfflineSession, crash: App) -> None:
+    await session.invoke("/why coin:SOL")
+    message = last_message(session.fake)
+    requests = await session.click(message, buttons(message)["4h"]["custom_id"])
+    assert posted(requests) == []  # no new message
+    assert any(
+        (r.method == "PATCH" and r.path.endswith("/messages/@original"))
+        or ("/callback" in r.path and r.json["type"] == 7)
+        for r in requests
+    )
+    edited = session.fake.stored[message["id"]]
+    assert edited["edited_timestamp"] is not None
+    assert title(edited).startswith("SOL ") and " in 4h" in title(edited)  # the window honoured
+    assert edited["embeds"][0]["footer"]["text"].endswith("window 4h")
+    assert buttons(edited)["4h"]["disabled"] and not buttons(edited)["24h"]["disabled"]
+    # the same answer as the command with that window
+    await session.invoke("/why coin:SOL window:4h")
+    assert title(last_message(session.fake)) == title(edited)
+
+
+async def test_anyone_else_gets_a_private_copy_and_the_message_stays(session: OfflineSession) -> None:
+    await session.invoke("/why coin:SOL")
+    message = last_message(session.fake)
+    requests = await session.click(message, buttons(message)["7d"]["custom_id"], user=OTHER)
+    [copy] = [message_payload(r) for r in requests if message_payload(r).get("embeds")]
+    assert copy["flags"] & 64  # ephemeral: only they see it
+    assert " in 7d" in title(copy)
+    assert copy["allowed_mentions"] == {"parse": []}
+    labels = buttons(copy)
+    assert "Delete" not in labels  # a private copy is dismissed, not deleted
+    assert all(str(OTHER) in c["custom_id"] for c in labels.values())  # their copy's buttons are theirs
+    assert session.fake.stored[message["id"]] == message  # the author's message untouched
+
+
+async def test_buttons_work_after_a_restart(crash: App, caplog: pytest.LogCaptureFixture) -> None:
+    async with OfflineSession(TapewatchBot(services=crash.services)) as first:
+        await first.invoke("/liquidations coin:SOL")
+        message = last_message(first.fake)
+    custom_id = buttons(message)["1h"]["custom_id"]
+    # a new bot process: no view was kept, the custom_id alone carries the state
+    async with OfflineSession(TapewatchBot(services=crash.services)) as second:
+        second.fake.stored[message["id"]] = message
+        requests = await second.click(message, custom_id)
+        assert posted(requests) == []
+        edited = second.fake.stored[message["id"]]
+        assert [f["name"] for f in edited["embeds"][0]["fields"]][0] == "1h"  # one window: 1h
+        assert buttons(edited)["1h"]["disabled"]
+        assert second.fake.refused == []
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+async def test_only_the_author_deletes(session: OfflineSession) -> None:
+    await session.invoke("/why")
+    message = last_message(session.fake)
+    delete = buttons(message)["Delete"]["custom_id"]
+    requests = await session.click(message, delete, user=OTHER)
+    [refusal] = [message_payload(r) for r in requests if message_payload(r).get("embeds")]
+    assert refusal["flags"] & 64
+    assert refusal["embeds"][0]["description"] == NOT_YOURS_DELETE
+    assert message["id"] in session.fake.stored
+    requests = await session.click(message, delete)
+    assert [(r.method, r.path.rsplit("/", 2)[-2:]) for r in requests if r.method == "DELETE"] == [
+        ("DELETE", ["messages", "@original"])
+    ]
+    assert message["id"] not in session.fake.stored
+
+
+async def test_chart_is_attached_in_place_and_kept_across_windows(session: OfflineSession) -> None:
+    await session.invoke("/why coin:SOL")
+    message = last_message(session.fake)
+    requests = await session.click(message, buttons(message)["Chart"]["custom_id"])
+    assert posted(requests) == []
+    [edit] = [r for r in requests if r.files]
+    assert edit.files["liquidations.png"].startswith(b"\x89PNG")
+    charted = session.fake.stored[message["id"]]
+    assert charted["embeds"][0]["image"]["url"] == "attachment://liquidations.png"
+    assert buttons(charted)["Chart"]["disabled"]
+    requests = await session.click(charted, buttons(charted)["1h"]["custom_id"])
+    [edit] = [r for r in requests if r.files]  # the chart follows the window
+    after = session.fake.stored[message["id"]]
+    assert " in 1h" in title(after)
+    assert after["embeds"][0]["image"]["url"] == "attachment://liquidations.png"
+
+
+async def test_cross_links_switch_the_answer_in_place(session: OfflineSession) -> None:
+    await session.invoke("/why coin:SOL window:4h")
+    message = last_message(session.fake)
+    await session.click(message, buttons(message)["Levels"]["custom_id"])
+    levels = session.fake.stored[message["id"]]
+    assert title(levels).startswith("SOL levels")
+    assert [[c["label"] for c in row["components"]] for row in levels["components"]] == [
+        ["Why", "Liquidations", "Delete"]
+    ]
+    await session.click(levels, buttons(levels)["Liquidations"]["custom_id"])
+    liq = session.fake.stored[message["id"]]
+    assert title(liq) == "SOL liquidations"
+    await session.click(liq, buttons(liq)["Why"]["custom_id"])
+    back = session.fake.stored[message["id"]]
+    assert " in 24h" in title(back)  # /levels has no window: back to /why's default
+
+
+async def test_the_market_answer_offers_no_levels(session: OfflineSession) -> None:
+    await session.invoke("/why")
+    labels = list(buttons(last_message(session.fake)))
+    assert labels == ["1h", "4h", "24h", "7d", "Chart", "Liquidations", "Delete"]
+
+
+async def test_a_press_on_a_private_copy_edits_that_copy(session: OfflineSession) -> None:
+    await session.invoke("/why coin:SOL")
+    message = last_message(session.fake)
+    await session.click(message, buttons(message)["1h"]["custom_id"], user=OTHER)
+    copy = last_message(session.fake)
+    assert copy["flags"] & 64
+    requests = await session.click(copy, buttons(copy)["4h"]["custom_id"], user=OTHER)
+    assert posted(requests) == []
+    assert " in 4h" in title(session.fake.stored[copy["id"]])
+    assert "Delete" not in buttons(session.fake.stored[copy["id"]])
+
+
+async def test_a_failing_answer_is_one_private_line(session: OfflineSession) -> None:
+    """An unknown coin in a hand-made custom_id: a friendly refusal, nothing edited."""
+    await session.invoke("/why coin:SOL")
+    message = last_message(session.fake)
+    forged = f"tapewatch:ctl:1h:why:ZZQQXX:24h:{USER_ID}"
+    button = {**buttons(message)["1h"], "custom_id": forged}
+    message = {**message, "components": [{"type": 1, "components": [button]}]}
+    session.fake.stored[message["id"]] = message
+    requests = await session.click(message, forged)
+    [reply] = [message_payload(r) for r in requests if message_payload(r).get("embeds")]
+    assert reply["flags"] & 64
+    assert reply["embeds"][0]["description"].startswith("unknown coin 'ZZQQXX'")
+    assert reply["embeds"][0]["description"] != GENERIC
+    assert session.fake.stored[message["id"]] == message
+
+
+@pytest.mark.parametrize("kind", ["why", "liq", "lvl"])
+@pytest.mark.parametrize("window", [None, "1h", "24h", "7d", "30d"])
+@pytest.mark.parametrize("chart", [False, True])
+def test_every_control_set_is_within_discords_limits(kind: str, window: str | None, chart: bool) -> None:
+    longest = Shown(kind, "A" * 20, window, author=2**64 - 1, chart=chart)  # type: ignore[arg-type]
+    view = controls_view(longest)
+    rows = view.to_components()
+    assert component_problems(rows) == []
+    assert all(len(c["custom_id"]) <= LIMITS["custom_id"] for row in rows for c in row["components"])
+    assert sum(len(r) for r in actions(longest, deletable=True)) == len(view.children)
