@@ -92,11 +92,13 @@ async def test_the_authors_press_edits_the_message_in_place(session: OfflineSess
     message = last_message(session.fake)
     requests = await session.click(message, buttons(message)["4h"]["custom_id"])
     assert posted(requests) == []  # no new message
-    assert any(
-        (r.method == "PATCH" and r.path.endswith("/messages/@original"))
-        or ("/callback" in r.path and r.json["type"] == 7)
+    [edit] = [
+        r
         for r in requests
-    )
+        if (r.method == "PATCH" and r.path.endswith("/messages/@original"))
+        or ("/callback" in r.path and r.json["type"] == 7)
+    ]
+    assert message_payload(edit)["allowed_mentions"] == {"parse": []}  # an edit never pings either
     edited = session.fake.stored[message["id"]]
     assert edited["edited_timestamp"] is not None
     assert title(edited).startswith("SOL ")
