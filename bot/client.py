@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -12,7 +11,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.controls import ControlButton
-from bot.interactions import NO_MENTIONS
+from bot.interactions import NO_MENTIONS, expired
 from bot.replies import reply_error
 
 if TYPE_CHECKING:
@@ -25,7 +24,6 @@ log = logging.getLogger(__name__)
 discord.VoiceClient.warn_nacl = False
 discord.VoiceClient.warn_dave = False
 
-EXPIRED_AFTER = timedelta(seconds=3)
 # Unless a command says otherwise (the read-only ones do: cogs._common.everywhere), it is for
 # servers that installed the bot, used in them: what alerts and settings need.
 SERVER_ONLY = app_commands.AppCommandContext(guild=True)
@@ -52,8 +50,7 @@ class TapewatchTree(app_commands.CommandTree["TapewatchBot"]):
         """Past the deadline Discord has already told the user it failed, and any reply would be
         refused: drop it without a request, so an overloaded bot spends its time on interactions
         that can still be answered instead of on ones that cannot."""
-        if discord.utils.utcnow() - interaction.created_at > EXPIRED_AFTER:
-            log.warning("dropped an interaction that was past Discord's 3 s deadline on arrival")
+        if expired(interaction):
             return False
         if interaction.command is not None and not offered_here(self, interaction):
             # Discord offers a command only where it is allowed; refuse it anyway if one arrives

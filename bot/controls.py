@@ -22,7 +22,7 @@ from typing import Any, Literal, Protocol
 import discord
 
 from bot.errors import UserFacingError
-from bot.interactions import acknowledge, delete_in_place, edit_in_place, send, within_deadline
+from bot.interactions import acknowledge, delete_in_place, edit_in_place, expired, send, within_deadline
 from bot.render.charts import ChartRenderer, ChartSpec
 from bot.render.controls import LABELS, NOT_YOURS_DELETE, WINDOWS, Action
 from bot.render.levels import levels_chart, levels_embed
@@ -136,6 +136,9 @@ class ControlButton(discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]], 
             chart=bool(match["chart"]),
         )
         return cls(shown, match["action"])  # type: ignore[arg-type]  # the template admits only Actions
+
+    async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
+        return not expired(interaction)
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         try:

@@ -23,6 +23,16 @@ GRACE = 0.25
 DEFER_AT_ONCE_AFTER = timedelta(seconds=1)
 # Discord's codes for an interaction (or its follow-up token) that can no longer be answered.
 GONE = {10062, 10015}
+EXPIRED_AFTER = timedelta(seconds=3)
+
+
+def expired(interaction: discord.Interaction[Any]) -> bool:
+    """Past Discord's deadline on arrival: Discord has already told the user it failed, and any
+    reply would be refused, so it is dropped without a request."""
+    if discord.utils.utcnow() - interaction.created_at > EXPIRED_AFTER:
+        log.warning("dropped an interaction that was past Discord's 3 s deadline on arrival")
+        return True
+    return False
 
 
 async def acknowledge(

@@ -71,7 +71,9 @@ def message_to_text(
         if image:
             name = image.removeprefix("attachment://")
             out.append(f"[chart: {(attachments or {}).get(name, image)}]")
-    rows = [" ".join(_button(c) for c in row.get("components", [])) for row in payload.get("components") or []]
+    rows = [
+        " ".join(_button(c) for c in row.get("components", [])) for row in payload.get("components") or []
+    ]
     if any(rows):
         out.append("")
         out.extend(r for r in rows if r)

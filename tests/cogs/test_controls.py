@@ -7,9 +7,11 @@ from __future__ import annotations
 import logging
 import tempfile
 from collections.abc import AsyncIterator, Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import discord
 import pytest
 
 from bot.app import App, scenario_app
@@ -17,7 +19,7 @@ from bot.client import TapewatchBot
 from bot.controls import Shown, actions, controls_view
 from bot.discord_limits import LIMITS, component_problems
 from bot.fake_discord import USER_ID, DiscordRequest, FakeDiscord, message_payload
-from bot.offline import OfflineSession
+from bot.offline import Invocation, OfflineSession, drain_tasks
 from bot.render.controls import NOT_YOURS_DELETE
 from bot.replies import GENERIC
 from bot.scenarios import bundled
@@ -236,3 +238,17 @@ def test_every_control_set_is_within_discords_limits(kind: str, window: str | No
     assert component_problems(rows) == []
     assert all(len(c["custom_id"]) <= LIMITS["custom_id"] for row in rows for c in row["components"])
     assert sum(len(r) for r in actions(longest, deletable=True)) == len(view.children)
+
+
+async def test_a_press_past_the_deadline_is_dropped_without_a_request(session: OfflineSession) -> None:
+    await session.invoke("/why coin:SOL")
+    message = last_message(session.fake)
+    old = discord.utils.time_snowflake(discord.utils.utcnow() - timedelta(seconds=5))
+    payload = session._interaction(2, Invocation(name="", path=[]))
+    payload |= {"id": str(old), "token": f"offline-{old}", "type": 3, "message": message}
+    payload["data"] = {"custom_id": buttons(message)["1h"]["custom_id"], "component_type": 2}
+    start = len(session.fake.requests)
+    session.bot._connection.parse_interaction_create(payload)  # type: ignore[arg-type]
+    await drain_tasks("discord-ui-")
+    assert session.fake.requests[start:] == []
+    assert session.fake.stored[message["id"]] == message
