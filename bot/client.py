@@ -80,15 +80,15 @@ def offered_here(tree: app_commands.CommandTree[Any], interaction: discord.Inter
     root = command.root_parent or command if isinstance(command, app_commands.Command) else command
     contexts = tree.allowed_contexts.merge(getattr(root, "allowed_contexts", None) or tree.allowed_contexts)
     installs = tree.allowed_installs.merge(getattr(root, "allowed_installs", None) or tree.allowed_installs)
-    if interaction.guild_id is None or interaction.context.dm_channel or interaction.context.private_channel:
-        here = (interaction.context.dm_channel and contexts.dm_channel) or (
-            interaction.context.private_channel and contexts.private_channel
-        )
-    else:
+    where = interaction.context
+    if interaction.guild_id is not None and not (where.dm_channel or where.private_channel):
         here = contexts.guild
-    by_server = installs.guild and interaction.is_guild_integration()
-    by_user = installs.user and interaction.is_user_integration()
-    return bool(here and (by_server or by_user))
+    else:
+        here = contexts.private_channel if where.private_channel else contexts.dm_channel
+    by_server, by_user = interaction.is_guild_integration(), interaction.is_user_integration()
+    if not (by_server or by_user):  # no installation named: Discord already chose what to offer
+        return here
+    return here and ((installs.guild and by_server) or (installs.user and by_user))
 
 
 class TapewatchBot(commands.Bot):
