@@ -252,3 +252,45 @@ async def test_a_press_past_the_deadline_is_dropped_without_a_request(session: O
     await drain_tasks("discord-ui-")
     assert session.fake.requests[start:] == []
     assert session.fake.stored[message["id"]] == message
+
+
+async def test_a_burst_of_presses_is_each_acknowledged_once_in_time(session: OfflineSession) -> None:
+    """Authors and others pressing every window, the chart and the cross-links at once: every
+    press acknowledged within the deadline (the fake refuses a late or second callback), every
+    deferral followed by its edit or its private copy."""
+    await session.invoke("/why coin:SOL")
+    message = last_message(session.fake)
+    ids = [
+        c["custom_id"] for c in buttons(message).values() if not c["disabled"] and "del" not in c["custom_id"]
+    ]
+    payloads = []
+    for i in range(48):
+        user = USER_ID if i % 2 else OTHER + i
+        payload = session._interaction(2, Invocation(name="", path=[]), user=user)
+        payload |= {"type": 3, "message": message}
+        payload["data"] = {"custom_id": ids[i % len(ids)], "component_type": 2}
+        session.fake.pressed_on(payload["token"], message)
+        payloads.append(payload)
+    start = len(session.fake.requests)
+    for payload in payloads:
+        session.bot._connection.parse_interaction_create(payload)  # type: ignore[arg-type]
+    await drain_tasks("discord-ui-")
+    requests = session.fake.requests[start:]
+    callbacks: dict[str, list[int]] = {}
+    for r in requests:
+        if r.path.endswith("/callback"):
+            callbacks.setdefault(r.path.split("/")[2], []).append(r.json["type"])
+    assert sorted(callbacks) == sorted(p["id"] for p in payloads)
+    assert all(len(kinds) == 1 for kinds in callbacks.values())
+    for payload in payloads:
+        [kind] = callbacks[payload["id"]]
+        token = payload["token"]
+        after = [r for r in requests if f"/{token}" in r.path and not r.path.endswith("/callback")]
+        if kind == 6:  # the author's press, deferred: then the edit
+            assert [r.method for r in after] == ["PATCH"]
+        elif kind == 5:  # someone else's, deferred: then their private copy
+            assert [r.method for r in after] == ["POST"]
+            assert message_payload(after[0])["flags"] & 64
+        else:
+            assert kind in (4, 7)
+            assert after == []
