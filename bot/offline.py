@@ -318,15 +318,28 @@ class OfflineSession:
     ) -> list[DiscordRequest]:
         """Press a button of ``message`` (a component interaction, as Discord sends it); returns
         the requests the bot sent in answer."""
-        payload = self._interaction(2, Invocation(name="", path=[]), where=where, install=install, user=user)
-        payload["type"] = 3
-        payload["data"] = {"custom_id": custom_id, "component_type": 2}
-        payload["message"] = message
+        payload = self.press_payload(message, custom_id, user=user, where=where, install=install)
         self.fake.pressed_on(payload["token"], message)
         start = len(self.fake.requests)
         self.bot._connection.parse_interaction_create(payload)  # type: ignore[arg-type]
         await drain_tasks("discord-ui-")
         return self.fake.requests[start:]
+
+    def press_payload(
+        self,
+        message: dict[str, Any],
+        custom_id: str,
+        *,
+        user: int = USER_ID,
+        where: Where = "guild",
+        install: Install = "guild",
+    ) -> dict[str, Any]:
+        """The component interaction Discord sends when ``user`` presses button ``custom_id``."""
+        payload = self._interaction(2, Invocation(name="", path=[]), where=where, install=install, user=user)
+        payload["type"] = 3
+        payload["data"] = {"custom_id": custom_id, "component_type": 2}
+        payload["message"] = message
+        return payload
 
     async def autocomplete(self, text: str, option: str) -> list[dict[str, Any]]:
         """The choices Discord would show while the user types ``option`` of ``text``."""
