@@ -17,6 +17,7 @@ from __future__ import annotations
 import io
 import re
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any, Literal, Protocol
 
 import discord
@@ -24,7 +25,7 @@ import discord
 from bot.errors import UserFacingError
 from bot.interactions import acknowledge, delete_in_place, edit_in_place, expired, send, within_deadline
 from bot.render.charts import ChartRenderer, ChartSpec
-from bot.render.controls import LABELS, NOT_YOURS_DELETE, WINDOWS, Action
+from bot.render.controls import CANNOT_ANSWER, LABELS, LEVELS_NEED_A_COIN, NOT_YOURS_DELETE, WINDOWS, Action
 from bot.render.levels import levels_chart, levels_embed
 from bot.render.liquidations import liquidations_chart, liquidations_embed
 from bot.render.why import why_embed
@@ -162,7 +163,7 @@ async def press(interaction: discord.Interaction[Any], shown: Shown, action: Act
     """Answer a press: in place for the message's author, a private copy for anyone else."""
     services: AnswerServices | None = getattr(interaction.client, "services", None)
     if services is None:
-        raise UserFacingError("This bot cannot answer right now.")
+        raise UserFacingError(CANNOT_ANSWER)
     mine = interaction.user.id == shown.author
     if action == "del":
         if not mine:
@@ -205,7 +206,7 @@ async def prepare(services: AnswerServices, shown: Shown) -> Prepared:
             liquidations_embed(liq), liquidations_chart(liq), f"liq:{shown.coin}:{shown.window}", liq.now
         )
     if coin is None:
-        raise UserFacingError("/levels needs a coin.")
+        raise UserFacingError(LEVELS_NEED_A_COIN)
     levels = await services.levels.levels(coin)
     if not levels.hourly:
         return Prepared(levels_embed(levels))
@@ -215,8 +216,9 @@ async def prepare(services: AnswerServices, shown: Shown) -> Prepared:
 
 
 def _with_chart(
-    embed: discord.Embed, spec: ChartSpec | None, key: str, now: Any, *, name: str = "liquidations.png"
+    embed: discord.Embed, spec: ChartSpec | None, key: str, now: datetime, *, name: str = "liquidations.png"
 ) -> Prepared:
+    """The embed showing its chart, still to be drawn (cached per subject, window and minute)."""
     if spec is None:
         return Prepared(embed)
     embed.set_image(url=f"attachment://{name}")

@@ -23,3 +23,5 @@ LABELS: dict[Action, tuple[str, str | None]] = {
 }
 
 NOT_YOURS_DELETE = "Only the person who asked can delete this answer."
+CANNOT_ANSWER = "Tapewatch cannot answer right now; please try again in a minute."
+LEVELS_NEED_A_COIN = "/levels needs a coin: try /levels coin:BTC."
