@@ -54,6 +54,9 @@ class TapewatchTree(app_commands.CommandTree["TapewatchBot"]):
             return False
         if interaction.command is not None and not offered_here(self, interaction):
             # Discord offers a command only where it is allowed; refuse it anyway if one arrives
+            # (an autocomplete cannot be answered with a message: it gets no choices)
+            if interaction.type is discord.InteractionType.autocomplete:
+                return False
             raise app_commands.NoPrivateMessage()
         return True
 

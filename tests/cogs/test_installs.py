@@ -113,3 +113,11 @@ async def test_alerts_sent_anyway_are_refused_and_change_nothing(
 async def test_a_server_install_in_its_server_still_works(synced: OfflineSession) -> None:
     requests = await synced.invoke("/price coin:BTC", user=USER_ID)
     assert reply(requests)["embeds"][0]["title"].startswith("BTC ")
+
+
+async def test_autocomplete_where_a_command_is_not_allowed_offers_nothing(synced: OfflineSession) -> None:
+    invocation = parse_invocation("/alerts subscribe channel:1 coins:b", synced.bot.tree, partial=True)
+    invocation.options[0]["options"][1]["focused"] = True
+    payload = synced._interaction(4, invocation, where="dm", install="user")
+    requests = await synced._dispatch(payload)
+    assert requests == []  # no message sent to an autocomplete (Discord would refuse it)
