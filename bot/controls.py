@@ -25,7 +25,15 @@ import discord
 from bot.errors import UserFacingError
 from bot.interactions import acknowledge, delete_in_place, edit_in_place, expired, send, within_deadline
 from bot.render.charts import ChartRenderer, ChartSpec
-from bot.render.controls import CANNOT_ANSWER, LABELS, LEVELS_NEED_A_COIN, NOT_YOURS_DELETE, WINDOWS, Action
+from bot.render.controls import (
+    CANNOT_ANSWER,
+    LABELS,
+    LEVELS_NEED_A_COIN,
+    NO_CHART,
+    NOT_YOURS_DELETE,
+    WINDOWS,
+    Action,
+)
 from bot.render.levels import levels_chart, levels_embed
 from bot.render.liquidations import liquidations_chart, liquidations_embed
 from bot.render.why import why_embed
@@ -199,7 +207,10 @@ async def prepare(services: AnswerServices, shown: Shown) -> Prepared:
         if not shown.chart:
             return Prepared(embed)
         view = await services.liquidations.liquidations(coin, shown.window or DEFAULT_WINDOW)
-        return _with_chart(embed, liquidations_chart(view), f"liq:{shown.coin}:{shown.window}", view.now)
+        spec = liquidations_chart(view)
+        if spec is None and len(embed.fields) < 25:
+            embed.add_field(name=NO_CHART[0], value=NO_CHART[1], inline=False)
+        return _with_chart(embed, spec, f"liq:{shown.coin}:{shown.window}", view.now)
     if shown.kind == "liq":
         liq = await services.liquidations.liquidations(coin, shown.window)
         return _with_chart(

@@ -25,3 +25,4 @@ LABELS: dict[Action, tuple[str, str | None]] = {
 NOT_YOURS_DELETE = "Only the person who asked can delete this answer."
 CANNOT_ANSWER = "Tapewatch cannot answer right now; please try again in a minute."
 LEVELS_NEED_A_COIN = "/levels needs a coin: try /levels coin:BTC."
+NO_CHART = ("Chart", "No price bars are stored for this yet, so there is no chart to draw.")

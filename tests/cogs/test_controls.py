@@ -20,10 +20,11 @@ from bot.controls import Shown, actions, controls_view
 from bot.discord_limits import LIMITS, component_problems
 from bot.fake_discord import USER_ID, DiscordRequest, FakeDiscord, message_payload
 from bot.offline import Invocation, OfflineSession, drain_tasks
-from bot.render.controls import NOT_YOURS_DELETE
+from bot.render.controls import NO_CHART, NOT_YOURS_DELETE
 from bot.replies import GENERIC
 from bot.scenarios import bundled
 from bot.settings import load_settings
+from tests.cogs.test_market import store_btc
 from tests.helpers import every_venue_at
 
 OTHER = USER_ID + 7
@@ -294,3 +295,17 @@ async def test_a_burst_of_presses_is_each_acknowledged_once_in_time(session: Off
         else:
             assert kind in (4, 7)
             assert after == []
+
+
+async def test_a_chart_with_no_price_bars_says_so(app: App, command_errors: list[BaseException]) -> None:
+    store_btc(app)  # a price, and no bars to draw
+    async with OfflineSession(TapewatchBot(services=app.services)) as s:
+        await s.invoke("/why coin:BTC")
+        message = last_message(s.fake)
+        requests = await s.click(message, buttons(message)["Chart"]["custom_id"])
+        assert not [r for r in requests if r.files]
+        fields = {f["name"]: f["value"] for f in s.fake.stored[message["id"]]["embeds"][0]["fields"]}
+        assert fields["Chart"] == NO_CHART[1]
+        assert "image" not in s.fake.stored[message["id"]]["embeds"][0]
+        assert s.fake.refused == []
+    assert command_errors == []
