@@ -4,7 +4,9 @@ edits the message in place, anyone else gets a private copy, the buttons work af
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import re
 import tempfile
 from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
@@ -13,14 +15,16 @@ from typing import Any
 
 import discord
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.app import App, scenario_app
 from bot.client import TapewatchBot
-from bot.controls import Shown, actions, controls_view
+from bot.controls import TEMPLATE, ControlButton, Shown, actions, controls_view
 from bot.discord_limits import LIMITS, component_problems
 from bot.fake_discord import USER_ID, DiscordRequest, FakeDiscord, message_payload
 from bot.offline import Invocation, OfflineSession, drain_tasks
-from bot.render.controls import NO_CHART, NOT_YOURS_DELETE
+from bot.render.controls import LABELS, NO_CHART, NOT_YOURS_DELETE, Action
 from bot.replies import GENERIC
 from bot.scenarios import bundled
 from bot.settings import load_settings
@@ -309,3 +313,25 @@ async def test_a_chart_with_no_price_bars_says_so(app: App, command_errors: list
         assert "image" not in s.fake.stored[message["id"]]["embeds"][0]
         assert s.fake.refused == []
     assert command_errors == []
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    kind=st.sampled_from(["why", "liq", "lvl"]),
+    coin=st.none() | st.from_regex(r"[A-Z0-9]{1,20}", fullmatch=True),
+    window=st.sampled_from([None, "1h", "4h", "24h", "7d", "30d"]),
+    author=st.integers(0, 2**64 - 1),
+    chart=st.booleans(),
+    action=st.sampled_from(list(LABELS)),
+)
+def test_a_custom_id_carries_the_whole_state(
+    kind: str, coin: str | None, window: str | None, author: int, chart: bool, action: Action
+) -> None:
+    """What a button encodes is exactly what a press after a restart decodes, within 100 characters."""
+    shown = Shown(kind, coin, window, author, chart)  # type: ignore[arg-type]
+    custom_id = shown.custom_id(action)
+    assert len(custom_id) <= LIMITS["custom_id"]
+    match = re.fullmatch(TEMPLATE, custom_id)
+    assert match is not None
+    button = asyncio.run(ControlButton.from_custom_id(None, None, match))  # type: ignore[arg-type]
+    assert (button.shown, button.action) == (shown, action)
