@@ -95,3 +95,21 @@ def test_console_demo_answers_from_piped_input(
     assert "[chart: charts/levels-1.png]" in out
     assert (tmp_path / "charts" / "levels-1.png").read_bytes().startswith(b"\x89PNG")
     assert "error: unknown command /nope" in out
+
+
+def test_console_presses_the_buttons_of_the_last_answer(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io
+
+    piped = "press 1h\n/why\npress 1h\npress 1h\npress nope\npress delete\nquit\n"
+    monkeypatch.setattr("sys.stdin", io.StringIO(piped))
+    monkeypatch.chdir(tmp_path)
+    assert main(["--db", str(tmp_path / "p.db"), "console", "--demo"]) == 0
+    out = capsys.readouterr().out
+    assert "error: no answer with buttons yet" in out
+    assert "[1h] [4h] [● 24h] [7d]" in out
+    assert "[● 1h] [4h] [24h] [7d]" in out  # edited in place to the 1h answer
+    assert "1h is what the answer shows already" in out
+    assert "error: no button 'nope'; buttons: 1h, 4h, 24h, 7d, Chart, Liquidations, Delete" in out
+    assert out.rstrip().endswith("(deleted)")
