@@ -171,6 +171,9 @@ async def test_chart_is_attached_in_place_and_kept_across_windows(session: Offli
     requests = await session.click(message, buttons(message)["Chart"]["custom_id"])
     assert posted(requests) == []
     [edit] = [r for r in requests if r.files]
+    # the chart is drawn after a deferred update (type 6), then the message PATCHed through its token
+    assert [r.json["type"] for r in requests if r.path.endswith("/callback")] == [6]
+    assert (edit.method, edit.path.rsplit("/", 1)[-1]) == ("PATCH", "@original")
     assert edit.files["liquidations.png"].startswith(b"\x89PNG")
     charted = session.fake.stored[message["id"]]
     assert charted["embeds"][0]["image"]["url"] == "attachment://liquidations.png"
