@@ -37,8 +37,36 @@ def command_help(tree: app_commands.CommandTree[Any]) -> str:
             continue
         opts = " ".join(f"{p.name}:…" if p.required else f"[{p.name}:…]" for p in cmd.parameters)
         lines.append(f"  /{cmd.qualified_name} {opts}".rstrip() + f"  — {cmd.description}")
+    lines.append("  press LABEL  — press a button of the last answer, e.g. press 4h, press chart")
     lines.append("  help  — this list;  quit  — leave")
     return "\n".join(lines)
+
+
+async def press(session: OfflineSession, label: str, *, colour: bool = False) -> str:
+    """Press the button labelled ``label`` on the newest message that has buttons, as its
+    author, and render what it shows afterwards (edited in place), or say it was deleted."""
+    message = next((m for m in reversed(session.fake.stored.values()) if m.get("components")), None)
+    if message is None:
+        return "error: no answer with buttons yet"
+    found = {str(c.get("label", "")).lower(): c for row in message["components"] for c in row["components"]}
+    button = found.get(label.strip().lower())
+    if button is None:
+        return f"error: no button {label!r}; buttons: {', '.join(str(c['label']) for c in found.values())}"
+    if button.get("disabled"):
+        return f"{button['label']} is what the answer shows already"
+    requests = await session.click(message, str(button["custom_id"]))
+    files = save_attachments(requests, CHART_DIR)
+    shown = session.fake.stored.get(message["id"])
+    if shown is None:
+        return "(deleted)"
+    # a new message beside the edit: a refusal or an error, privately
+    extra = [
+        message_payload(r)
+        for r in requests
+        if r.method == "POST"
+        and (r.path.startswith("/webhooks/") or ("/callback" in r.path and r.json.get("type") == 4))
+    ]
+    return "\n\n".join(message_to_text(p, colour=colour, attachments=files) for p in [shown, *extra])
 
 
 class SlashCompleter(Completer):
@@ -137,6 +165,9 @@ async def prompt_loop(app: App) -> int:
                 break
             if line in ("help", "/help", "?"):
                 print(command_help(session.bot.tree))
+                continue
+            if line.startswith("press "):
+                print(await press(session, line.removeprefix("press "), colour=colour), flush=True)
                 continue
             try:
                 requests = await session.invoke(line)

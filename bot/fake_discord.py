@@ -23,7 +23,8 @@ from discord.gateway import DiscordWebSocket
 from discord.http import Route
 from discord.utils import snowflake_time
 
-from bot.discord_limits import invalid_form, message_problems
+from bot.discord_limits import invalid_form
+from bot.discord_limits import message_problems as message_problems
 
 APP_ID = 1_300_000_000_000_000_001
 BOT_USER_ID = APP_ID
@@ -88,6 +89,13 @@ class FakeDiscord:
         # DM channels opened (channel id -> user id), and users whose DMs are closed (50007)
         self.dm_channels: dict[int, int] = {}
         self.dms_closed: set[int] = set()
+        # every message that exists (id -> payload) and each interaction token's "@original":
+        # the reply it created, or for a button press the message the button is on
+        self.stored: dict[str, dict[str, Any]] = {}
+        self._originals: dict[str, str] = {}
+        self._loading: set[str] = set()  # "thinking…" placeholders their first follow-up replaces
+        # the command payloads synced (None: global, else the guild id)
+        self.synced: dict[int | None, list[dict[str, Any]]] = {}
 
     def next_id(self) -> int:
         return next(self._ids)
@@ -117,10 +125,8 @@ class FakeDiscord:
             (r"GET /oauth2/applications/@me", lambda _b: (200, self._application())),
             (r"POST /interactions/(?P<iid>\d+)/(?P<token>[^/]+)/callback", self._callback),
             (r"POST /webhooks/(?P<app>\d+)/(?P<token>[^/]+)", self._message_from_body),
-            (
-                r"PATCH /webhooks/(?P<app>\d+)/(?P<token>[^/]+)/messages/(?P<mid>[^/]+)",
-                self._message_from_body,
-            ),
+            (r"PATCH /webhooks/(?P<app>\d+)/(?P<token>[^/]+)/messages/(?P<mid>[^/]+)", self._edit),
+            (r"DELETE /webhooks/(?P<app>\d+)/(?P<token>[^/]+)/messages/(?P<mid>[^/]+)", self._delete),
             (r"POST /users/@me/channels", self._open_dm),
             (r"POST /channels/(?P<cid>\d+)/messages", self._channel_message),
             (r"PUT /applications/(?P<app>\d+)(?:/guilds/(?P<gid>\d+))?/commands", self._sync),
@@ -156,11 +162,21 @@ class FakeDiscord:
             return invalid_form(problems)
         self._answered.add(iid)
         self._acknowledged[token] = now
+        message_id = None
+        if kind in (4, 5):  # a new message: the reply (or its "thinking…" placeholder)
+            message = self._message(CHANNEL_ID, data)
+            message_id = message["id"]
+            self.stored[message_id] = message
+            self._originals[token] = message_id
+            if kind == 5:
+                self._loading.add(message_id)
+        elif kind == 7:  # the message the button is on, updated
+            self._update(token, "@original", data)
         return 200, {
             "interaction": {
                 "id": iid,
                 "type": 2,
-                "response_message_id": str(self.next_id()) if kind in (4, 5) else None,
+                "response_message_id": message_id,
                 "response_message_loading": kind == 5,
                 "response_message_ephemeral": bool(flags & 64),
             },
@@ -188,14 +204,60 @@ class FakeDiscord:
             "flags": int(body.get("flags", 0) or 0),
         }
 
-    def _message_from_body(self, body: Any, token: str = "", **_: str) -> tuple[int, Any]:
+    def _token_alive(self, token: str) -> bool:
         acked = self._acknowledged.get(token)
-        if acked is None or self.now() - acked > FOLLOWUP_LIFETIME:
+        return acked is not None and self.now() - acked <= FOLLOWUP_LIFETIME
+
+    def _message_from_body(self, body: Any, token: str = "", **_: str) -> tuple[int, Any]:
+        if not self._token_alive(token):
             return 404, {"message": "Unknown Webhook", "code": 10015}
         problems = message_problems(body)
         if problems:
             return invalid_form(problems)
-        return 200, self._message(CHANNEL_ID, body)
+        original = self._originals.get(token, "")
+        if original in self._loading:  # the first follow-up of a deferral replaces "thinking…"
+            self._loading.discard(original)
+            placeholder = self.stored[original]
+            message = {**self._message(CHANNEL_ID, body), "id": original, "flags": placeholder["flags"]}
+        else:
+            message = self._message(CHANNEL_ID, body)
+        self.stored[message["id"]] = message
+        return 200, message
+
+    def pressed_on(self, token: str, message: dict[str, Any]) -> None:
+        """A button press's interaction (``token``) concerns ``message``: its ``@original``."""
+        self.stored.setdefault(str(message["id"]), message)
+        self._originals[token] = str(message["id"])
+
+    def _update(self, token: str, mid: str, body: Any) -> dict[str, Any] | None:
+        message_id = self._originals.get(token) if mid == "@original" else mid
+        old = self.stored.get(message_id or "")
+        if old is None:
+            return None
+        body = body if isinstance(body, dict) else {}
+        new = {**old, **{k: v for k, v in body.items() if k in ("content", "embeds", "components")}}
+        new["edited_timestamp"] = datetime.now(UTC).isoformat()
+        self.stored[old["id"]] = new
+        return new
+
+    def _edit(self, body: Any, token: str, mid: str, **_: str) -> tuple[int, Any]:
+        if not self._token_alive(token):
+            return 404, {"message": "Unknown Webhook", "code": 10015}
+        problems = message_problems(body)
+        if problems:
+            return invalid_form(problems)
+        edited = self._update(token, mid, body)
+        if edited is None:  # a message this fake never saw: answer as if it existed
+            return 200, self._message(CHANNEL_ID, body)
+        return 200, edited
+
+    def _delete(self, body: Any, token: str, mid: str, **_: str) -> tuple[int, Any]:
+        if not self._token_alive(token):
+            return 404, {"message": "Unknown Webhook", "code": 10015}
+        message_id = self._originals.get(token) if mid == "@original" else mid
+        if self.stored.pop(message_id or "", None) is None:
+            return 404, {"message": "Unknown Message", "code": 10008}
+        return 204, None
 
     def _open_dm(self, body: Any) -> tuple[int, Any]:
         user = int((body or {}).get("recipient_id", 0))
@@ -236,6 +298,7 @@ class FakeDiscord:
 
     def _sync(self, body: Any, app: str, gid: str | None = None) -> tuple[int, Any]:
         commands = body if isinstance(body, list) else []
+        self.synced[int(gid) if gid else None] = list(commands)
         out = []
         for cmd in commands:
             out.append(
@@ -250,6 +313,21 @@ class FakeDiscord:
         return 200, out
 
     # -- helpers for callers -----------------------------------------------------------
+
+    def offered(self, name: str, *, context: int, install: int) -> bool:
+        """Whether Discord's client offers synced command ``name`` in an interaction context
+        (0 guild, 1 bot DM, 2 private channel) under an installation (0 guild, 1 user). Unset
+        ``contexts`` means every context; unset ``integration_types`` means the guild install
+        (Discord's defaults)."""
+        for commands in self.synced.values():
+            for cmd in commands:
+                if cmd.get("name") != name:
+                    continue
+                contexts = cmd.get("contexts") or [0, 1, 2]
+                installs = cmd.get("integration_types") or [0]
+                if context in contexts and install in installs:
+                    return True
+        return False
 
     def messages(self) -> list[DiscordRequest]:
         """Every request that carried a message payload (replies, follow-ups, channel posts)."""
@@ -367,11 +445,11 @@ class FakeDiscordServer:
             raw = await request.read()
             body = json.loads(raw) if raw else None
         status, data = self.fake.respond(request.method, request.path, dict(request.query), body, files)
+        if data is None:  # 204 No Content
+            return web.Response(status=status)
         # Exactly "application/json": with a charset suffix discord.py treats the body as text.
         return web.Response(
-            status=status,
-            body=b"" if data is None else json.dumps(data).encode(),
-            headers={"Content-Type": "application/json"},
+            status=status, body=json.dumps(data).encode(), headers={"Content-Type": "application/json"}
         )
 
 

@@ -12,6 +12,7 @@ from discord.ext import commands
 from bot.interactions import send, within_deadline
 from bot.render.embeds import status_embed
 from bot.services import MarketService
+from cogs._common import everywhere
 
 if TYPE_CHECKING:
     from bot.client import TapewatchBot
@@ -22,6 +23,7 @@ class MetaCog(commands.Cog):
         self.market = market
 
     @app_commands.command(name="status", description="Freshness and health of every data source")
+    @everywhere
     async def status(self, interaction: discord.Interaction) -> None:
         statuses, streams = await within_deadline(
             interaction, asyncio.gather(self.market.status(), self.market.streams()), ephemeral=True

@@ -11,6 +11,7 @@ from discord.ext import commands
 from bot.interactions import send, within_deadline
 from bot.render.movers import movers_embed
 from bot.services.movers import MoversService
+from cogs._common import everywhere
 
 if TYPE_CHECKING:
     from bot.client import TapewatchBot
@@ -30,6 +31,7 @@ class MoversCog(commands.Cog):
         window="The window to rank by (default: the server's, else 24h)",
         count="How many coins each way (1-10)",
     )
+    @everywhere
     async def movers(
         self,
         interaction: discord.Interaction,

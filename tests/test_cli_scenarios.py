@@ -118,3 +118,21 @@ def test_export_carries_the_tracked_set(tmp_path: Path, capsys: pytest.CaptureFi
     assert "INJ" in coins
     assert "ODD" not in coins
     assert main(["ask", "--scenario", str(out), "/price coin:BTC", "--json"]) == 0
+
+
+def test_console_presses_the_buttons_of_the_last_answer(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io
+
+    piped = "press 1h\n/why\npress 1h\npress 1h\npress nope\npress delete\nquit\n"
+    monkeypatch.setattr("sys.stdin", io.StringIO(piped))
+    monkeypatch.chdir(tmp_path)
+    assert main(["--db", str(tmp_path / "p.db"), "console", "--demo"]) == 0
+    out = capsys.readouterr().out
+    assert "error: no answer with buttons yet" in out
+    assert "[1h] [4h] [● 24h] [7d]" in out
+    assert "[● 1h] [4h] [24h] [7d]" in out  # edited in place to the 1h answer
+    assert "1h is what the answer shows already" in out
+    assert "error: no button 'nope'; buttons: 1h, 4h, 24h, 7d, Chart, Liquidations, Delete" in out
+    assert out.rstrip().endswith("(deleted)")

@@ -38,17 +38,22 @@ EXAMPLES: dict[str, str] = {
     "settings reset": "/settings reset what:window",
 }
 
+BUTTONS = (
+    " Buttons under the answer switch the window, attach the chart or open the other answers for "
+    "the coin: on your own answer they edit it in place, on anyone else's they show you a private copy."
+)
+
 # What the figures of a top-level command mean: baselines, coverage, strength.
 FIGURES: dict[str, str] = {
     "why": "Drivers are ranked by how much of the move they explain. Liquidations are compared "
     "with the coin's own 30-day baseline; beta is the move BTC explains (R² says how far to trust "
-    "it). Every figure carries its window and source.",
+    "it). Every figure carries its window and source." + BUTTONS,
     "liquidations": "Liquidations come from the venues' public streams: a lower bound (venues "
     "report a sample), covering the time the bot has been streaming. The multiple compares the "
-    "window with the coin's own 30-day average.",
+    "window with the coin's own 30-day average." + BUTTONS,
     "levels": "Zones are clustered swing highs and lows on 1d and 1h bars. Strength (0–1) grows "
     "with touches, volume at the price, nearby 50/200-day averages and round numbers; distance "
-    "is from the price to the zone's near edge.",
+    "is from the price to the zone's near edge." + BUTTONS,
     "derivatives": "Funding is normalised to 8h; its percentile is against the venue's own 30 "
     "days. Basis is each perp's premium over spot.",
     "movers": "Moves are the same numbers /why states; liquidations are shown as a multiple of "
