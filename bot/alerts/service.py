@@ -13,10 +13,12 @@ from typing import TYPE_CHECKING, Any
 
 from bot.alerts import store as db
 from bot.alerts.config import RULES, AlertConfig, RuleName
+from bot.alerts.large import LargePass, prepare
 from bot.alerts.messages import (
     AlertPost,
     BriefPost,
     Delivery,
+    LargeLiqPost,
     Post,
     Poster,
     SamplePost,
@@ -43,10 +45,12 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 ALERTS_JOB = "alerts-evaluate"
+LARGE_JOB = "alerts-large-liquidations"
 BRIEFS_JOB = "alerts-briefs"
 # A refresh of these is followed at once by an evaluation.
 REFRESH_JOBS = frozenset({TICKERS_JOB, "refresh-candles", "refresh-derivatives"})
 LIQUIDATION_RULES: tuple[RuleName, ...] = ("liquidations",)
+EVENT_RULES: tuple[RuleName, ...] = ("large_liq",)  # single events (bot.alerts.large), not a cycle's
 BRIEF_GRACE = timedelta(hours=2)  # a brief missed by more than this (bot down) waits for the next day
 
 
@@ -182,7 +186,7 @@ class AlertsService:
     ) -> AlertCycleReport:
         """Evaluate every enabled subscription (optionally only some rules or coins), persist
         the states, then post what fired."""
-        wanted_rules = [r for r in RULES if rules is None or r in rules]
+        wanted_rules = [r for r in RULES if r not in EVENT_RULES and (rules is None or r in rules)]
         async with self._lock:
             now = self.market.clock()
             report = AlertCycleReport(at=now)
@@ -234,6 +238,46 @@ class AlertsService:
                 await self.run_cycle(rules=LIQUIDATION_RULES, coins=coins)
             except Exception:
                 log.exception("liquidation alerts for %s failed", ", ".join(sorted(coins)))
+            try:
+                await self.run_large()
+            except Exception:
+                log.exception("large-liquidation alerts failed")
+
+    async def run_large(self) -> LargePass | None:
+        """Post the large single liquidations each subscribed channel has not been sent, at
+        most one message per channel per minute (:mod:`bot.alerts.large`)."""
+        async with self._lock:
+            now = self.market.clock()
+            subs = [s for s in await self._run(db.active_subscriptions, self.store) if "large_liq" in s.rules]
+            if not subs:
+                return None
+            done: LargePass = await self._run(
+                prepare, self.store, subs, self.config, self.market.tracked, now
+            )
+        if done.posts:
+            await self._post_large(done)
+        return done
+
+    async def _post_large(self, done: LargePass) -> None:
+        carried = {p.channel_id: events for p, events in done.posts}
+        if self.dispatcher is None:
+            log.warning("%d large-liquidation message(s) with no bot connected; retried later", len(carried))
+            for channel, events in carried.items():
+                await self._run(self.store.forget_large_liq_sent, channel, events, done.at)
+            return
+        posts: list[LargeLiqPost] = [p for p, _ in done.posts]
+        for d in await self.dispatcher.deliver(posts):
+            if d.status == "sent":
+                await self._run(db.record_delivery, self.store, d.guild_id, d.channel_id, done.at, 1)
+            elif d.disables:
+                log.warning("alerts to channel %s disabled: %s", d.channel_id, d.reason)
+                await self._run(
+                    db.disable_subscription, self.store, d.guild_id, d.channel_id, d.reason or "", done.at
+                )
+            else:
+                await self._run(
+                    self.store.forget_large_liq_sent, d.channel_id, carried[d.channel_id], done.at
+                )
 
     async def _explain(self, fired: Sequence[Fired]) -> dict[tuple[str, str], WhyAnswer | None]:
         answers: dict[tuple[str, str], WhyAnswer | None] = {}

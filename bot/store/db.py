@@ -36,6 +36,7 @@ from bot.store.glance import GlanceReads
 from bot.store.open import connect_store
 from bot.store.scenario_io import ScenarioRows
 from bot.store.schema import ALL_COINS, HOUR_MS, MINUTE_MS
+from bot.store.signals import SignalTables
 from bot.store.version import CountingConnection, DataVersion
 from bot.store.watches import WatchStore
 
@@ -101,7 +102,7 @@ def _ms(dt: datetime | None) -> int | None:
     return None if dt is None else to_ms(dt)
 
 
-class Store(ScenarioRows, GlanceReads, WatchStore, AlertTables):
+class Store(ScenarioRows, GlanceReads, WatchStore, AlertTables, SignalTables):
     conn: CountingConnection
 
     def __init__(self, path: Path | str) -> None:
@@ -356,6 +357,7 @@ class Store(ScenarioRows, GlanceReads, WatchStore, AlertTables):
         with self.lock, self._tx():
             cur = self.conn.execute("DELETE FROM liquidations WHERE ts_ms < ?", (cutoff,))
             self.conn.execute("DELETE FROM liq_minute WHERE minute_ms < ?", (cutoff,))
+            self.conn.execute("DELETE FROM large_liq_sent WHERE sent_ms < ?", (cutoff,))
         removed = cur.rowcount
         # slab after slab, each its own short transaction, until caught up or the run's work
         # budget is spent (sparse old slabs cost milliseconds; a dense one about a second at
