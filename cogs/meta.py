@@ -11,6 +11,7 @@ from discord.ext import commands
 
 from bot.interactions import send, within_deadline
 from bot.render.embeds import status_embed
+from bot.render.sentiment import sentiment_status
 from bot.services import MarketService
 
 if TYPE_CHECKING:
@@ -23,8 +24,10 @@ class MetaCog(commands.Cog):
 
     @app_commands.command(name="status", description="Freshness and health of every data source")
     async def status(self, interaction: discord.Interaction) -> None:
-        statuses, streams = await within_deadline(
-            interaction, asyncio.gather(self.market.status(), self.market.streams()), ephemeral=True
+        statuses, streams, mood = await within_deadline(
+            interaction,
+            asyncio.gather(self.market.status(), self.market.streams(), self.market.sentiment()),
+            ephemeral=True,
         )
         embed = status_embed(
             statuses,
@@ -32,6 +35,7 @@ class MetaCog(commands.Cog):
             streams,
             self.market.clock(),
             answers=self.market.answers.stats.line(),
+            sentiment=sentiment_status(mood),
         )
         await send(interaction, embed=embed, ephemeral=True)
 

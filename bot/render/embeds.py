@@ -170,6 +170,7 @@ def status_embed(
     streams: list[StreamConnection] | None = None,
     now: datetime | None = None,
     answers: str | None = None,
+    sentiment: str | None = None,
 ) -> discord.Embed:
     """A summary line, then only the sources that are not ok, then the streams: always within
     Discord's limits, however many sources fail and however long their errors are."""
@@ -181,6 +182,8 @@ def status_embed(
     )
     if answers:  # the answer cache's counters, since start
         lines.append(f"Answers: {answers}.")
+    if sentiment:  # the Fear & Greed line (bot.render.sentiment.sentiment_status)
+        lines.append(sentiment)
     embed.description = "\n".join(lines)
     footer = f"Tracking {len(tracked)} coins: {', '.join(tracked)}"
     embed.set_footer(text=footer if len(footer) <= 300 else footer[:299] + "…")

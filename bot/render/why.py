@@ -28,6 +28,7 @@ from bot.analysis.why import Driver, Stabiliser, WhyAnswer
 from bot.fmt import MINUS, age, ago, money, pct, price_at, price_decimals, price_range, stamp
 from bot.render import style
 from bot.render.basis import finding_size_text
+from bot.render.sentiment import sentiment_text
 
 VENUES = {"binance": "Binance", "bybit": "Bybit", "okx": "OKX", "coingecko": "CoinGecko", "yahoo": "Yahoo"}
 
@@ -431,14 +432,16 @@ def why_embed(a: WhyAnswer) -> discord.Embed:
         # the market answer always shows the market, as context when it is not the driver
         text = breadth_text(i.breadth, a) if i.breadth.ok else f"Breadth: {i.breadth.insufficient}."
         embed.add_field(name="Market", value=_clip(text), inline=False)
+    context = []
     if a.quiet:
-        context = []
         if i.coin is not None and i.breadth is not None and i.breadth.ok:
             context.append(breadth_text(i.breadth, a))
         if i.liquidations is not None:
             context.append(liquidation_text(i.liquidations, i.liq_totals))
-        if context:
-            embed.add_field(name="Context", value=_clip("\n".join(context)), inline=False)
+    if i.sentiment is not None:  # context, never a driver; absent when not collected
+        context.append(sentiment_text(i.sentiment))
+    if context:
+        embed.add_field(name="Context", value=_clip("\n".join(context)), inline=False)
     if "leverage" not in {d.kind for d in a.drivers} and not a.quiet and i.liquidations is not None:
         embed.add_field(
             name="Leverage (no signal)",

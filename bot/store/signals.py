@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.clock import from_ms, to_ms
-from bot.models import Liquidation
+from bot.models import FearGreed, Liquidation
 
 
 class SignalTables:
@@ -108,9 +108,9 @@ class SignalTables:
 
     # -- Fear & Greed --------------------------------------------------------------------------
 
-    def upsert_fear_greed(self, points: Iterable[tuple[str, datetime, int, str]]) -> int:
-        """``(source, day, value, label)`` rows; a re-fetch of a day replaces it."""
-        params = [(s, to_ms(ts), v, label) for s, ts, v, label in points]
+    def upsert_fear_greed(self, points: Iterable[FearGreed]) -> int:
+        """Daily readings; a re-fetch of a day replaces it."""
+        params = [(p.source, to_ms(p.ts), p.value, p.label) for p in points]
         with self.lock, self.conn:
             self.conn.executemany(
                 "INSERT INTO fear_greed (source, ts_ms, value, label) VALUES (?,?,?,?) "
@@ -119,13 +119,13 @@ class SignalTables:
             )
         return len(params)
 
-    def fear_greed_latest(self, at: datetime | None = None) -> tuple[str, datetime, int, str] | None:
-        """The newest reading at or before ``at`` (any source): ``(source, day, value, label)``."""
+    def fear_greed_latest(self, at: datetime) -> FearGreed | None:
+        """The newest reading for a day at or before ``at`` (any source)."""
         rows = self._rows(
             "SELECT source, ts_ms, value, label FROM fear_greed WHERE ts_ms <= ? ORDER BY ts_ms DESC LIMIT 1",
-            (to_ms(at) if at is not None else 2**62,),
+            (to_ms(at),),
         )
         if not rows:
             return None
         r = rows[0]
-        return str(r["source"]), from_ms(r["ts_ms"]), int(r["value"]), str(r["label"])
+        return FearGreed(source=r["source"], ts=from_ms(r["ts_ms"]), value=r["value"], label=r["label"])
