@@ -12,6 +12,8 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.interactions import NO_MENTIONS
+from bot.job_ids import TICKERS_JOB
+from bot.presence import PresenceUpdater, register_presence
 from bot.replies import reply_error
 
 if TYPE_CHECKING:
@@ -95,11 +97,15 @@ class TapewatchBot(commands.Bot):
         self.streams = streams
         self.sync_guild = sync_guild
         self.sync_commands = sync_commands
+        self.presence: PresenceUpdater | None = None  # with a scheduler: the price in the presence
 
     async def setup_hook(self) -> None:
         for name in COGS:
             await self.load_extension(name)
         if self.scheduler is not None:
+            self.presence = PresenceUpdater(self, self.services.market)
+            seconds = self.services.market.settings.jobs.tickers_seconds
+            register_presence(self.scheduler, self.presence, TICKERS_JOB, seconds)
             # AsyncIOScheduler binds to the running loop, so it must start here, not earlier.
             self.scheduler.start()
         if self.streams is not None:
