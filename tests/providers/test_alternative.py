@@ -12,11 +12,12 @@ from typing import Any
 
 import httpx
 import pytest
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.app import App, build_app
 from bot.clock import FrozenClock
 from bot.collector import Collector
-from bot.jobs import job_table
+from bot.jobs import register_jobs
 from bot.providers.alternative import AlternativeProvider, parse_fng
 from bot.providers.http import BadPayload, HttpClient
 from bot.settings import AlternativeSettings, Settings, load_settings
@@ -149,5 +150,8 @@ async def test_a_failure_is_recorded_and_stores_nothing(
 
 
 def test_a_daily_job_that_runs_at_start(settings: Settings, wired: tuple[App, Collector]) -> None:
-    jobs = {job_id: seconds for job_id, _, seconds in job_table(wired[1], settings)}
-    assert jobs["refresh-sentiment"] == 6 * 3600
+    scheduler = AsyncIOScheduler(timezone="UTC")
+    register_jobs(scheduler, wired[1], settings)
+    job = scheduler.get_job("refresh-sentiment")
+    assert job.trigger.interval == timedelta(hours=6)
+    assert job.next_run_time == NOW  # at first start, then every 6 h
