@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.alerts import store as db
 from bot.alerts.config import RULES, AlertConfig, RuleName
-from bot.alerts.large import LargePass, prepare
+from bot.alerts.large import LargePass, StateCache, prepare
 from bot.alerts.messages import (
     AlertPost,
     BriefPost,
@@ -85,6 +85,7 @@ class AlertsService:
         self._lock = asyncio.Lock()
         self._pending: set[str] = set()
         self._liq_task: asyncio.Task[None] | None = None
+        self.large_states = StateCache()  # what each channel was sent (large liquidations)
 
     @property
     def store(self) -> Store:
@@ -252,18 +253,20 @@ class AlertsService:
             if not subs:
                 return None
             done: LargePass = await self._run(
-                prepare, self.store, subs, self.config, self.market.tracked, now
+                prepare, self.store, subs, self.config, self.market.tracked, now, self.large_states
             )
         if done.posts:
             await self._post_large(done)
         return done
 
     async def _post_large(self, done: LargePass) -> None:
-        carried = {p.channel_id: events for p, events in done.posts}
         if self.dispatcher is None:
-            log.warning("%d large-liquidation message(s) with no bot connected; retried later", len(carried))
-            for channel, events in carried.items():
-                await self._run(self.store.forget_large_liq_sent, channel, events, done.at)
+            log.warning(
+                "%d large-liquidation message(s) with no bot connected; retried later", len(done.posts)
+            )
+            for post, _ in done.posts:
+                self.large_states.drop(post.channel_id)
+                await self._run(self.store.forget_large_liq_post, post.channel_id, done.at)
             return
         posts: list[LargeLiqPost] = [p for p, _ in done.posts]
         for d in await self.dispatcher.deliver(posts):
@@ -275,9 +278,8 @@ class AlertsService:
                     db.disable_subscription, self.store, d.guild_id, d.channel_id, d.reason or "", done.at
                 )
             else:
-                await self._run(
-                    self.store.forget_large_liq_sent, d.channel_id, carried[d.channel_id], done.at
-                )
+                self.large_states.drop(d.channel_id)
+                await self._run(self.store.forget_large_liq_post, d.channel_id, done.at)
 
     async def _explain(self, fired: Sequence[Fired]) -> dict[tuple[str, str], WhyAnswer | None]:
         answers: dict[tuple[str, str], WhyAnswer | None] = {}

@@ -159,16 +159,16 @@ MIGRATIONS: list[str] = [
         name TEXT PRIMARY KEY, ts_ms INTEGER NOT NULL, detail TEXT NOT NULL DEFAULT ''
     );
     """,
-    # 10 (issue 17): the single liquidations each channel was sent in a large-liquidation
-    #    alert (recorded before the post, so a restart never re-sends and a cascade is batched
+    # 10 (issue 17): each large-liquidation message a channel was sent, with the events it
+    #    carried (recorded before the post, so a restart never re-sends and a cascade is batched
     #    per channel per minute), and the daily Fear & Greed index with the source's own label
     """
-    CREATE TABLE large_liq_sent (
-        channel_id INTEGER NOT NULL, venue TEXT NOT NULL, event_id TEXT NOT NULL,
-        guild_id INTEGER NOT NULL, ts_ms INTEGER NOT NULL, sent_ms INTEGER NOT NULL,
-        PRIMARY KEY (channel_id, venue, event_id)
+    CREATE TABLE large_liq_posts (
+        channel_id INTEGER NOT NULL, sent_ms INTEGER NOT NULL, guild_id INTEGER NOT NULL,
+        newest_ms INTEGER NOT NULL, events TEXT NOT NULL,
+        PRIMARY KEY (channel_id, sent_ms)
     ) WITHOUT ROWID;
-    CREATE INDEX large_liq_sent_time ON large_liq_sent (channel_id, sent_ms);
+    CREATE INDEX large_liq_posts_newest ON large_liq_posts (channel_id, newest_ms);
     CREATE TABLE fear_greed (
         source TEXT NOT NULL, ts_ms INTEGER NOT NULL, value INTEGER NOT NULL, label TEXT NOT NULL,
         PRIMARY KEY (source, ts_ms)

@@ -1,7 +1,7 @@
 """Schema migration 10's tables (issue 17), mixed into :class:`bot.store.Store`:
 
-- ``large_liq_sent``: which single liquidations each channel was sent in a large-liquidation
-  alert. Rows are written *before* the post (and removed again when a post fails for a
+- ``large_liq_posts``: each large-liquidation message a channel was sent, with the events it
+  carried. A row is written *before* the post (and removed again when the post fails for a
   transient reason), so a restart never re-sends an event and never drops one; the newest
   ``sent_ms`` per channel is what spaces a cascade into one message a minute.
 - ``fear_greed``: the daily Fear & Greed index with the source's own label ("Extreme Fear").
@@ -9,10 +9,11 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from bot.clock import from_ms, to_ms
@@ -56,55 +57,67 @@ class SignalTables:
         out.sort(key=lambda e: (-e.usd, e.ts, e.venue, e.event_id))
         return out
 
-    def large_liq_sent(self, channel_ids: Iterable[int], since: datetime) -> dict[int, set[tuple[str, str]]]:
-        """Per channel, the (venue, event id) of events sent (or being sent) since ``since``."""
-        out: dict[int, set[tuple[str, str]]] = {}
-        with self.lock:
-            for channel in sorted(set(channel_ids)):
-                rows = self.conn.execute(
-                    "SELECT venue, event_id FROM large_liq_sent WHERE channel_id = ? AND sent_ms >= ?",
-                    (channel, to_ms(since)),
-                ).fetchall()
-                out[channel] = {(str(v), str(e)) for v, e in rows}
-        return out
-
     def large_liq_last_sent(self, channel_ids: Iterable[int]) -> dict[int, datetime]:
-        """Per channel, when its latest large-liquidation message was posted (or muted)."""
+        """Per channel that was sent any, when its latest large-liquidation message was."""
+        ids = sorted(set(channel_ids))
         out: dict[int, datetime] = {}
         with self.lock:
-            for channel in sorted(set(channel_ids)):
-                (ms,) = self.conn.execute(
-                    "SELECT MAX(sent_ms) FROM large_liq_sent WHERE channel_id = ?", (channel,)
-                ).fetchone()
-                if ms is not None:
-                    out[channel] = from_ms(ms)
+            for k in range(0, len(ids), 500):
+                chunk = ids[k : k + 500]
+                marks = ",".join("?" * len(chunk))
+                rows = self.conn.execute(
+                    f"SELECT channel_id, MAX(sent_ms) FROM large_liq_posts WHERE channel_id IN ({marks}) "  # noqa: S608
+                    "GROUP BY channel_id",
+                    chunk,
+                ).fetchall()
+                out.update((int(c), from_ms(ms)) for c, ms in rows)
         return out
 
-    def record_large_liq_sent(
-        self, guild_id: int, channel_id: int, events: Iterable[Liquidation], at: datetime
-    ) -> int:
-        params = [(channel_id, e.venue, e.event_id, guild_id, to_ms(e.ts), to_ms(at)) for e in events]
-        with self.lock, self.conn:
-            self.conn.executemany(
-                "INSERT OR IGNORE INTO large_liq_sent (channel_id, venue, event_id, guild_id, ts_ms, sent_ms) "
-                "VALUES (?,?,?,?,?,?)",
-                params,
-            )
-        return len(params)
+    def large_liq_state(
+        self, channel_ids: Iterable[int], grace: timedelta
+    ) -> dict[int, tuple[datetime, datetime, dict[tuple[str, str], datetime]]]:
+        """Per channel that was sent any: (its latest message, the newest event it carried,
+        the events carried within ``grace`` before that newest one, by (venue, event id), with
+        their times). Older events count as sent: bounded reads however long the cascade."""
+        out: dict[int, tuple[datetime, datetime, dict[tuple[str, str], datetime]]] = {}
+        with self.lock:
+            for channel in sorted(set(channel_ids)):
+                sent_ms, newest_ms = self.conn.execute(
+                    "SELECT MAX(sent_ms), MAX(newest_ms) FROM large_liq_posts WHERE channel_id = ?",
+                    (channel,),
+                ).fetchone()
+                if sent_ms is None:
+                    continue
+                since = newest_ms - int(grace.total_seconds() * 1000)
+                rows = self.conn.execute(
+                    "SELECT events FROM large_liq_posts WHERE channel_id = ? AND newest_ms >= ?",
+                    (channel, since),
+                ).fetchall()
+                keys = {
+                    (v, e): from_ms(ts) for (text,) in rows for v, e, ts in json.loads(text) if ts >= since
+                }
+                out[channel] = (from_ms(sent_ms), from_ms(newest_ms), keys)
+        return out
 
-    def forget_large_liq_sent(self, channel_id: int, events: Iterable[Liquidation], at: datetime) -> None:
-        """Give events back (a post failed for a transient reason): the next pass sends them."""
+    def record_large_liq_post(
+        self, guild_id: int, channel_id: int, at: datetime, newest: datetime, events_json: str
+    ) -> None:
+        """One message, recorded before it is posted: when, the newest event it carries, and
+        its events as JSON ``[[venue, event id, ts ms], …]`` (those within the grace of the
+        newest: the older count as sent anyway)."""
         with self.lock, self.conn:
-            self.conn.executemany(
-                "DELETE FROM large_liq_sent WHERE channel_id = ? AND venue = ? AND event_id = ? AND sent_ms = ?",
-                [(channel_id, e.venue, e.event_id, to_ms(at)) for e in events],
+            self.conn.execute(
+                "INSERT OR REPLACE INTO large_liq_posts (channel_id, sent_ms, guild_id, newest_ms, events) "
+                "VALUES (?,?,?,?,?)",
+                (channel_id, to_ms(at), guild_id, to_ms(newest), events_json),
             )
 
-    def prune_large_liq_sent(self, before: datetime) -> int:
+    def forget_large_liq_post(self, channel_id: int, at: datetime) -> None:
+        """Give a message's events back (its post failed for a transient reason)."""
         with self.lock, self.conn:
-            return self.conn.execute(
-                "DELETE FROM large_liq_sent WHERE sent_ms < ?", (to_ms(before),)
-            ).rowcount
+            self.conn.execute(
+                "DELETE FROM large_liq_posts WHERE channel_id = ? AND sent_ms = ?", (channel_id, to_ms(at))
+            )
 
     # -- Fear & Greed --------------------------------------------------------------------------
 
