@@ -51,6 +51,9 @@ BRIEFS_JOB = "alerts-briefs"
 REFRESH_JOBS = frozenset({TICKERS_JOB, "refresh-candles", "refresh-derivatives"})
 LIQUIDATION_RULES: tuple[RuleName, ...] = ("liquidations",)
 EVENT_RULES: tuple[RuleName, ...] = ("large_liq",)  # single events (bot.alerts.large), not a cycle's
+# Stream batches arrive every second in a cascade: at most one large-liquidation pass per this
+# (the first event of a quiet spell still goes out within seconds).
+LARGE_HOOK_INTERVAL = timedelta(seconds=5)
 BRIEF_GRACE = timedelta(hours=2)  # a brief missed by more than this (bot down) waits for the next day
 
 
@@ -86,6 +89,7 @@ class AlertsService:
         self._pending: set[str] = set()
         self._liq_task: asyncio.Task[None] | None = None
         self.large_states = StateCache()  # what each channel was sent (large liquidations)
+        self._large_at: datetime | None = None  # the last stream-triggered large-liquidation pass
 
     @property
     def store(self) -> Store:
@@ -239,6 +243,10 @@ class AlertsService:
                 await self.run_cycle(rules=LIQUIDATION_RULES, coins=coins)
             except Exception:
                 log.exception("liquidation alerts for %s failed", ", ".join(sorted(coins)))
+            now = self.market.clock()
+            if self._large_at is not None and now - self._large_at < LARGE_HOOK_INTERVAL:
+                continue  # a pass ran moments ago; the next batch or the 15 s job takes these
+            self._large_at = now
             try:
                 await self.run_large()
             except Exception:
