@@ -98,9 +98,9 @@ class StateCache:
             if c not in last:
                 self._states.pop(c, None)
         stale = [c for c, t in last.items() if c not in self._states or self._states[c].last_sent != t]
-        interned: dict[tuple[datetime, datetime, frozenset[tuple[EventKey, datetime]]], ChannelState] = {}
+        interned: dict[tuple[datetime, datetime, int], ChannelState] = {}
         for c, (sent_at, newest, keys) in store.large_liq_state(stale, GRACE).items():
-            ident = (sent_at, newest, frozenset(keys.items()))
+            ident = (sent_at, newest, id(keys))  # the store shares one mapping between alike channels
             self._states[c] = interned.setdefault(ident, ChannelState(sent_at, newest, keys))
         return {c: self._states[c] for c in channels if c in self._states}
 

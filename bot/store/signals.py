@@ -78,8 +78,10 @@ class SignalTables:
     ) -> dict[int, tuple[datetime, datetime, dict[tuple[str, str], datetime]]]:
         """Per channel that was sent any: (its latest message, the newest event it carried,
         the events carried within ``grace`` before that newest one, by (venue, event id), with
-        their times). Older events count as sent: bounded reads however long the cascade."""
+        their times; channels sent the same messages get the same mapping object). Older events
+        count as sent: bounded reads however long the cascade."""
         out: dict[int, tuple[datetime, datetime, dict[tuple[str, str], datetime]]] = {}
+        parsed: dict[tuple[object, ...], dict[tuple[str, str], datetime]] = {}
         with self.lock:
             for channel in sorted(set(channel_ids)):
                 sent_ms, newest_ms = self.conn.execute(
@@ -93,10 +95,15 @@ class SignalTables:
                     "SELECT events FROM large_liq_posts WHERE channel_id = ? AND newest_ms >= ?",
                     (channel, since),
                 ).fetchall()
-                keys = {
-                    (v, e): from_ms(ts) for (text,) in rows for v, e, ts in json.loads(text) if ts >= since
-                }
-                out[channel] = (from_ms(sent_ms), from_ms(newest_ms), keys)
+                texts = (since, *(text for (text,) in rows))
+                if texts not in parsed:  # channels sent the same messages share one reading
+                    parsed[texts] = {
+                        (v, e): from_ms(ts)
+                        for t in texts[1:]
+                        for v, e, ts in json.loads(str(t))
+                        if ts >= since
+                    }
+                out[channel] = (from_ms(sent_ms), from_ms(newest_ms), parsed[texts])
         return out
 
     def record_large_liq_post(
