@@ -254,7 +254,10 @@ class AlertsService:
 
     async def run_large(self) -> LargePass | None:
         """Post the large single liquidations each subscribed channel has not been sent, at
-        most one message per channel per minute (:mod:`bot.alerts.large`)."""
+        most one message per channel per minute (:mod:`bot.alerts.large`). Nothing is decided
+        while no bot is connected: the events wait (within the lookback) for one."""
+        if self.dispatcher is None:
+            return None
         async with self._lock:
             now = self.market.clock()
             subs = [s for s in await self._run(db.active_subscriptions, self.store) if "large_liq" in s.rules]
