@@ -8,7 +8,8 @@
 5. chart render time and cache (``bench.charts``)
 6. ``/liquidations`` at the longest history and the most coins (``bench.handlers``)
 7. store size per coin per day, peak RSS of a run-like process (``bench.footprint``)
-8. alerts: liquidation stream event to the channel post, fan-out to 1,000 channels (``bench.alerts``)
+8. alerts: liquidation stream event to the channel post, fan-out to 1,000 channels (``bench.alerts``);
+   a large-liquidation pass over a cascade (``bench.large_liq``)
 9. bursts and sustained load through discord.py against Discord's 3 s deadline (``bench.burst``)
 """
 
@@ -26,6 +27,7 @@ from bench.concurrency import run_concurrency
 from bench.footprint import run_rss, store_size_rows
 from bench.handlers import history_rows, liquidations_30d_rows, row_for, run_handlers
 from bench.ingest import run_ingest
+from bench.large_liq import run_large_liq
 from bench.refresh import run_refresh, run_tracking
 from bench.report import MISS, Row, Value, header, machine, table, write_json
 from bench.store_gen import GenSpec, bench_now, generate_store
@@ -102,6 +104,7 @@ async def run_all(
         rows += await run_charts(stores, sizes)
     if wanted("8"):
         rows += await run_alerts(stores, sizes, workdir)
+        rows += run_large_liq(sizes, workdir / "large-liq")
     if wanted("7"):
         rows += await run_rss(stores, sizes)  # last: the child's collector writes into its store
     order = {s: i for i, s in enumerate(SECTIONS)}

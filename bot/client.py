@@ -12,6 +12,8 @@ from discord.ext import commands
 
 from bot.controls import ControlButton
 from bot.interactions import NO_MENTIONS, expired
+from bot.job_ids import TICKERS_JOB
+from bot.presence import PresenceUpdater, register_presence
 from bot.replies import reply_error
 
 if TYPE_CHECKING:
@@ -124,6 +126,7 @@ class TapewatchBot(commands.Bot):
         self.streams = streams
         self.sync_guild = sync_guild
         self.sync_commands = sync_commands
+        self.presence: PresenceUpdater | None = None  # with a scheduler: the price in the presence
 
     async def setup_hook(self) -> None:
         for name in COGS:
@@ -132,6 +135,9 @@ class TapewatchBot(commands.Bot):
         # on any message ever sent, after a restart too
         self.add_dynamic_items(ControlButton)
         if self.scheduler is not None:
+            self.presence = PresenceUpdater(self, self.services.market)
+            seconds = self.services.market.settings.jobs.tickers_seconds
+            register_presence(self.scheduler, self.presence, TICKERS_JOB, seconds)
             # AsyncIOScheduler binds to the running loop, so it must start here, not earlier.
             self.scheduler.start()
         if self.streams is not None:

@@ -19,6 +19,7 @@ from bot.clock import Clock
 from bot.coins import Coin, CoinRegistry
 from bot.collector_report import CycleReport, SourceReport
 from bot.models import Candle, MacroPoint, Ticker
+from bot.providers.alternative import AlternativeProvider
 from bot.providers.binance import BinanceProvider, with_change_7d
 from bot.providers.bybit import BybitProvider
 from bot.providers.coingecko import CoinGeckoProvider
@@ -74,6 +75,7 @@ class Collector:
         self.coingecko = CoinGeckoProvider(http, p.coingecko, registry)
         self.yahoo = YahooProvider(http, p.yahoo, registry)
         self.fred = FredProvider(http, p.fred, clock=clock)
+        self.alternative = AlternativeProvider(http, p.alternative)
         # venue -> why it could not be reached in the current cycle: its other datasets are
         # skipped until the next cycle instead of each waiting out its own retries
         self.unreachable: dict[str, str] = {}
@@ -81,7 +83,7 @@ class Collector:
         # venue -> why it is off (config or a geo block); checked before every fetch
         self.disabled: dict[str, str] = {
             venue: "disabled in config"
-            for venue in ("binance", "bybit", "okx", "coingecko", "yahoo", "fred")
+            for venue in ("binance", "bybit", "okx", "coingecko", "yahoo", "fred", "alternative")
             if not getattr(p, venue).enabled
         }
 
@@ -341,6 +343,18 @@ class Collector:
         )
         return report
 
+    async def refresh_sentiment(self) -> CycleReport:
+        """The daily Fear & Greed index (the last month, so a gap fills itself)."""
+        self._new_cycle()
+        save = self._saver(self.sync.upsert_fear_greed)
+        return CycleReport(
+            [
+                await self.collect(
+                    "alternative/fear-greed", self.alternative.fear_greed, save, "daily readings"
+                )
+            ]
+        )
+
     async def prune(self) -> int:
         days = self.settings.jobs.retention_days
         removed = await self.store.run(self.sync.prune, self.clock(), timedelta(days=days))
@@ -361,6 +375,7 @@ class Collector:
                 self.refresh_candles,
                 self.refresh_derivatives,
                 self.refresh_macro,
+                self.refresh_sentiment,
             ):
                 done = await job()
                 if progress is not None:

@@ -364,10 +364,42 @@ async def serve_loopback(handler: Any) -> tuple[web.AppRunner, int]:
     return runner, port
 
 
+PRESENCE_STATUSES = frozenset({"online", "dnd", "idle", "invisible", "offline"})
+ACTIVITY_TYPES = frozenset({0, 1, 2, 3, 4, 5})
+ACTIVITY_TEXT_MAX = 128
+
+
+def presence_problems(d: Any) -> list[str]:
+    """Why Discord would refuse a presence update (op 3), as the gateway's 4002 decode error."""
+    if not isinstance(d, dict):
+        return ["d: not an object"]
+    problems = [f"d.{k}: missing" for k in ("since", "activities", "status", "afk") if k not in d]
+    if d.get("status") not in PRESENCE_STATUSES:
+        problems.append(f"d.status: {d.get('status')!r} is not a status")
+    if not isinstance(d.get("afk"), bool):
+        problems.append("d.afk: not a boolean")
+    activities = d.get("activities")
+    if not isinstance(activities, list):
+        return [*problems, "d.activities: not a list"]
+    for i, a in enumerate(activities):
+        if not isinstance(a, dict) or a.get("type") not in ACTIVITY_TYPES:
+            problems.append(f"d.activities.{i}.type: not an activity type")
+            continue
+        for key in ("name", "state"):
+            text = a.get(key)
+            if key == "name" and (not isinstance(text, str) or not text):
+                problems.append(f"d.activities.{i}.name: required")
+            elif isinstance(text, str) and len(text) > ACTIVITY_TEXT_MAX:
+                problems.append(f"d.activities.{i}.{key}: longer than {ACTIVITY_TEXT_MAX}")
+    return problems
+
+
 class FakeDiscordServer:
     """:class:`FakeDiscord` behind a loopback aiohttp server, with a minimal gateway at
-    ``/gateway`` (HELLO, IDENTIFY → READY, heartbeats) so a real ``tapewatch run`` can log in and
-    receive interactions as Discord would send them (:meth:`dispatch`)."""
+    ``/gateway`` (HELLO, IDENTIFY → READY, heartbeats, presence updates) so a real
+    ``tapewatch run`` can log in and receive interactions as Discord would send them
+    (:meth:`dispatch`). Presence updates (op 3) are recorded in :attr:`presences`; one Discord
+    would refuse closes the connection with 4002, as Discord does."""
 
     def __init__(self, fake: FakeDiscord | None = None) -> None:
         self.fake = fake or FakeDiscord()
@@ -376,6 +408,9 @@ class FakeDiscordServer:
         self.sockets: set[web.WebSocketResponse] = set()
         self.identified = asyncio.Event()
         self._seq = 0
+        self.presences: list[dict[str, Any]] = []  # each op 3's "d", in the order received
+        self.presence_refusals: list[list[str]] = []
+        self._presence_seen = asyncio.Event()
 
     async def start(self) -> str:
         self._runner, port = await serve_loopback(self._handle)
@@ -415,9 +450,24 @@ class FakeDiscordServer:
                 elif frame.get("op") == 2:  # identify
                     await self.dispatch("READY", self._ready())
                     self.identified.set()
+                elif frame.get("op") == 3:  # presence update
+                    problems = presence_problems(frame.get("d"))
+                    if problems:
+                        self.presence_refusals.append(problems)
+                        await ws.close(code=4002, message=b"Error while decoding payload.")
+                    else:
+                        self.presences.append(frame["d"])
+                    self._presence_seen.set()
         finally:
             self.sockets.discard(ws)
         return ws
+
+    async def wait_for_presences(self, count: int) -> list[dict[str, Any]]:
+        """Wait until ``count`` presence updates arrived (or were refused); the updates."""
+        while len(self.presences) + len(self.presence_refusals) < count:
+            self._presence_seen.clear()
+            await self._presence_seen.wait()
+        return self.presences
 
     def _ready(self) -> dict[str, Any]:
         return {

@@ -27,6 +27,7 @@ def job_table(
         ("refresh-candles", collector.refresh_candles, jobs.candles_seconds),
         ("refresh-derivatives", collector.refresh_derivatives, jobs.derivatives_seconds),
         ("refresh-macro", collector.refresh_macro, jobs.macro_seconds),
+        ("refresh-sentiment", collector.refresh_sentiment, jobs.sentiment_seconds),
         ("prune", collector.prune, 6 * 3600),
     ]
     if collector.tracked.follows_market:

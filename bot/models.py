@@ -131,6 +131,16 @@ class MacroPoint(Record):
     close: Positive
 
 
+class FearGreed(Record):
+    """One day's Fear & Greed index (0 extreme fear … 100 extreme greed) with the source's own
+    label for it ("Extreme Fear"); ``ts`` is the day the value is for (the source's timestamp)."""
+
+    source: str  # "alternative.me"
+    ts: UtcDatetime
+    value: Annotated[int, Field(ge=0, le=100)]
+    label: Annotated[str, Field(min_length=1, max_length=40)]
+
+
 class GlobalStats(Record):
     ts: UtcDatetime
     source: Venue

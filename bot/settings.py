@@ -53,6 +53,7 @@ class JobSettings(Section):
     candles_seconds: int = Field(300, ge=30, le=86400)
     derivatives_seconds: int = Field(300, ge=30, le=86400)
     macro_seconds: int = Field(900, ge=60, le=86400)
+    sentiment_seconds: int = Field(21600, ge=600, le=86400)  # the Fear & Greed index is daily
     jitter_seconds: int = Field(5, ge=0, le=300)
     stale_after_seconds: int = Field(300, ge=30)
     retention_days: int = Field(35, ge=1, le=3650)
@@ -140,6 +141,14 @@ class FredSettings(Section):
     requests_per_minute: int = Field(30, gt=0)
 
 
+class AlternativeSettings(Section):
+    """alternative.me's keyless Fear & Greed index (daily)."""
+
+    enabled: bool = True
+    rest_url: HttpUrl = "https://api.alternative.me"
+    requests_per_minute: int = Field(10, gt=0)
+
+
 class ProviderSettings(Section):
     binance: BinanceSettings = BinanceSettings()
     bybit: BybitSettings = BybitSettings()
@@ -147,6 +156,7 @@ class ProviderSettings(Section):
     coingecko: CoinGeckoSettings = CoinGeckoSettings()
     yahoo: YahooSettings = YahooSettings()
     fred: FredSettings = FredSettings()
+    alternative: AlternativeSettings = AlternativeSettings()
 
 
 class _TomlWithoutSecrets(TomlConfigSettingsSource):

@@ -100,7 +100,7 @@ class AlertsCog(
     @app_commands.describe(
         channel="The channel to post alerts in",
         coins="Coins to watch, e.g. BTC, ETH, SOL (default: every tracked coin)",
-        types="Alert types: move, liquidations, levels, oi, funding (default: all)",
+        types="Alert types: move, liquidations, large (single liquidations), levels, oi, funding (default: all)",
         thresholds="Your own thresholds, e.g. move_24h=6% liq_floor=2M cooldown=2h (default: /settings alerts)",
         role="A role to ping with each alert (default: no ping)",
     )

@@ -11,6 +11,7 @@ from discord.ext import commands
 
 from bot.interactions import send, within_deadline
 from bot.render.embeds import status_embed
+from bot.render.sentiment import sentiment_status
 from bot.services import MarketService
 from cogs._common import everywhere
 
@@ -25,8 +26,10 @@ class MetaCog(commands.Cog):
     @app_commands.command(name="status", description="Freshness and health of every data source")
     @everywhere
     async def status(self, interaction: discord.Interaction) -> None:
-        statuses, streams = await within_deadline(
-            interaction, asyncio.gather(self.market.status(), self.market.streams()), ephemeral=True
+        statuses, streams, mood = await within_deadline(
+            interaction,
+            asyncio.gather(self.market.status(), self.market.streams(), self.market.sentiment()),
+            ephemeral=True,
         )
         embed = status_embed(
             statuses,
@@ -35,6 +38,7 @@ class MetaCog(commands.Cog):
             self.market.clock(),
             answers=self.market.answers.stats,
             loading=self.market.tracked_set.all_loading,
+            sentiment=sentiment_status(mood),
         )
         await send(interaction, embed=embed, ephemeral=True)
 

@@ -67,6 +67,9 @@ Yahoo (``rest_url``)
                                route per symbol of ``bot.providers.yahoo.SERIES`` (the server sees
                                the decoded path: ``^GSPC``, not ``%5EGSPC``). The 1d recording also
                                answers the hourly request.
+alternative.me (``rest_url``)
+  /fng/                        NO SAMPLE: documented-shape/alternative-me/fng-limit-10.json (written
+                               from the API's documentation), whatever ``limit`` asks.
 
 A symbol the fake does not track gets the venue's own refusal (not from the samples: Binance
 HTTP 400 code -1121, Bybit retCode 10001, OKX code 51001; an unknown Yahoo symbol has no route,
@@ -116,6 +119,7 @@ def venue_routes(symbols: list[str]) -> dict[str, Any]:
         **_coingecko(coins),
         **_yahoo(),
         **instrument_routes(coins),
+        "/fng/": documented_shape("alternative-me/fng-limit-10.json"),
     }
 
 

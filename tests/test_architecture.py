@@ -44,7 +44,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
     "alerts": ("bot.alerts",),
     "render": ("bot.render",),
     "scenarios": ("bot.scenarios",),
-    "chat": ("bot.client", "bot.controls", "bot.dispatch", "bot.offline", "bot.replies"),
+    "chat": ("bot.client", "bot.controls", "bot.dispatch", "bot.offline", "bot.replies", "bot.presence"),
     "cogs": ("cogs",),
     "app": ("bot.app", "bot.background"),
     "entry": (

@@ -50,6 +50,7 @@ def expected_rows() -> list[str]:
     rows += [
         "liquidation stream event → alert POST on the fake Discord",
         "alert fan-out to 50 subscribed channels (one evaluation)",
+        "large-liquidation pass, 100 channels × a 10-min cascade (cold / warm / after a restart)",
     ]
     rows += [f"30 mixed at once: {what}" for what in ("acknowledged", "answer latency", "event-loop lag")]
     rows += ["100 identical /why coin:"] * 3  # acknowledged, latency, computations

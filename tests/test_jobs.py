@@ -135,6 +135,7 @@ async def test_jobs_registered_without_overlap(pointed: Settings, wired: tuple[A
         "refresh-candles",
         "refresh-derivatives",
         "refresh-macro",
+        "refresh-sentiment",
         "prune",
     }
     for j in scheduler.get_jobs():

@@ -33,6 +33,7 @@ from bot.analysis.findings import (
     TopTradersFinding,
 )
 from bot.analysis.liq_basis import equivalent_multiple
+from bot.analysis.sentiment import SentimentFinding
 
 Direction = Literal["down", "up", "flat"]
 DriverKind = Literal["breadth", "coin_specific", "leverage", "macro"]
@@ -112,6 +113,7 @@ class WhyInputs(_Frozen):
     regime: RegimeFinding | None = None
     macro: MacroFinding | None = None
     levels: LevelsResult | None = None
+    sentiment: SentimentFinding | None = None  # context only (Fear & Greed), never a driver
     unknowns: tuple[Unknown, ...] = ()
 
 

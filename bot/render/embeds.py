@@ -183,6 +183,7 @@ def status_embed(
     now: datetime | None = None,
     answers: CacheStats | None = None,
     loading: list[HistoryLoading] | None = None,
+    sentiment: str | None = None,
 ) -> discord.Embed:
     """A summary line, then only the sources that are not ok, then the streams: always within
     Discord's limits, however many sources fail and however long their errors are. ``loading``:
@@ -198,6 +199,8 @@ def status_embed(
     if loading:
         each = ", ".join(f"{p.symbol} {len(set(p.done) & set(p.venues))}/{len(p.venues)}" for p in loading)
         lines.append(_one_line(f"History loading for {len(loading)} new coin(s) (venues done): {each}.", 600))
+    if sentiment:  # the Fear & Greed line (bot.render.sentiment.sentiment_status)
+        lines.append(sentiment)
     embed.description = "\n".join(lines)
     footer = f"Tracking {len(tracked)} coins: {', '.join(tracked)}"
     embed.set_footer(text=footer if len(footer) <= 300 else footer[:299] + "…")

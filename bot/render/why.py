@@ -25,6 +25,7 @@ from bot.render.drivers import (
     top_traders_text,
 )
 from bot.render.phrases import VENUES, regime_phrase
+from bot.render.sentiment import sentiment_text
 
 
 def _phrase(d: Driver, a: WhyAnswer) -> str:
@@ -86,14 +87,16 @@ def why_embed(a: WhyAnswer) -> discord.Embed:
         # the market answer always shows the market, as context when it is not the driver
         text = breadth_text(i.breadth, a) if i.breadth.ok else f"Breadth: {i.breadth.insufficient}."
         embed.add_field(name="Market", value=_clip(text), inline=False)
+    context = []
     if a.quiet:
-        context = []
         if i.coin is not None and i.breadth is not None and i.breadth.ok:
             context.append(breadth_text(i.breadth, a))
         if i.liquidations is not None:
             context.append(liquidation_text(i.liquidations, i.liq_totals))
-        if context:
-            embed.add_field(name="Context", value=_clip("\n".join(context)), inline=False)
+    if i.sentiment is not None:  # context, never a driver; absent when not collected
+        context.append(sentiment_text(i.sentiment))
+    if context:
+        embed.add_field(name="Context", value=_clip("\n".join(context)), inline=False)
     if "leverage" not in {d.kind for d in a.drivers} and not a.quiet and i.liquidations is not None:
         embed.add_field(
             name="Leverage (no signal)",

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import re
+import sqlite3
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Literal
 
+from bot.analysis.sentiment import SentimentFinding, sentiment
 from bot.clock import Clock
 from bot.coins import Coin, CoinRegistry, UnknownCoin
 from bot.errors import CoinRefused, HistoryLoading, NoDataYet
@@ -157,6 +160,17 @@ class MarketService:
         rows = await self.store.run(self.store.sync.source_health)
         now = self.clock()
         return [SourceStatus(health=h, now=now, stale_after=self.stale_after) for h in rows]
+
+    async def sentiment(self) -> SentimentFinding | None:
+        """The newest Fear & Greed reading (None when none was collected or the read failed:
+        /status still answers)."""
+        now = self.clock()
+        try:
+            point = await self.store.run(self.store.sync.fear_greed_latest, now)
+        except sqlite3.Error:
+            logging.getLogger(__name__).warning("no Fear & Greed reading for /status", exc_info=True)
+            return None
+        return sentiment(point, now)
 
     async def streams(self) -> list[StreamConnection]:
         """The latest session of each liquidation stream: connected since when, or down since when."""

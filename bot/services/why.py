@@ -8,6 +8,8 @@ an answer does not grow with older history.
 
 from __future__ import annotations
 
+import logging
+import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -24,6 +26,7 @@ from bot.analysis.macro import macro_moves
 from bot.analysis.open_interest import OIConfig, oi_change
 from bot.analysis.positioning import funding_state, long_short_state, top_traders_state
 from bot.analysis.regime import regime_from_findings
+from bot.analysis.sentiment import SentimentFinding, sentiment
 from bot.analysis.why import Unknown, WhyAnswer, WhyInputs, explain
 from bot.coins import Coin
 from bot.models import OpenInterest, Ticker
@@ -33,6 +36,8 @@ from bot.services.liquidations import MARKET, OI_MAX_AGE, LiqSums, liquidations
 from bot.services.market import MarketService, best_ticker
 from bot.services.moves import coin_move
 from bot.store import Store
+
+log = logging.getLogger(__name__)
 
 WINDOWS: dict[str, timedelta] = {
     "1h": timedelta(hours=1),
@@ -275,8 +280,18 @@ def gather(
         regime=regime,
         macro=macro,
         levels=levels,
+        sentiment=fear_greed(store, now),
         unknowns=tuple(unknowns),
     )
+
+
+def fear_greed(store: Store, now: datetime) -> SentimentFinding | None:
+    """The newest Fear & Greed reading; an answer never fails for the want of it."""
+    try:
+        return sentiment(store.fear_greed_latest(now), now)
+    except sqlite3.Error:
+        log.warning("no Fear & Greed reading for the answer", exc_info=True)
+        return None
 
 
 def market_caps(store: Store) -> dict[str, float]:

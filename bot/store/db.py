@@ -36,6 +36,7 @@ from bot.store.guild_settings import GuildSettingsTables
 from bot.store.open import connect_store
 from bot.store.scenario_io import ScenarioRows
 from bot.store.schema import ALL_COINS, HOUR_MS, MINUTE_MS
+from bot.store.signals import SignalTables
 from bot.store.universe import UniverseTables
 from bot.store.upkeep import Upkeep
 from bot.store.version import CountingConnection, DataVersion
@@ -100,7 +101,16 @@ def _ms(dt: datetime | None) -> int | None:
     return None if dt is None else to_ms(dt)
 
 
-class Store(ScenarioRows, GlanceReads, WatchStore, AlertTables, GuildSettingsTables, UniverseTables, Upkeep):
+class Store(
+    ScenarioRows,
+    GlanceReads,
+    WatchStore,
+    AlertTables,
+    GuildSettingsTables,
+    UniverseTables,
+    SignalTables,
+    Upkeep,
+):
     conn: CountingConnection
 
     def __init__(self, path: Path | str) -> None:

@@ -183,6 +183,21 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (symbol, venue)
     ) WITHOUT ROWID;
     """,
+    # 11 (issue 17): each large-liquidation message a channel was sent, with the events it
+    #    carried (recorded before the post, so a restart never re-sends and a cascade is batched
+    #    per channel per minute), and the daily Fear & Greed index with the source's own label
+    """
+    CREATE TABLE large_liq_posts (
+        channel_id INTEGER NOT NULL, sent_ms INTEGER NOT NULL, guild_id INTEGER NOT NULL,
+        newest_ms INTEGER NOT NULL, events TEXT NOT NULL,
+        PRIMARY KEY (channel_id, sent_ms)
+    ) WITHOUT ROWID;
+    CREATE INDEX large_liq_posts_newest ON large_liq_posts (channel_id, newest_ms);
+    CREATE TABLE fear_greed (
+        source TEXT NOT NULL, ts_ms INTEGER NOT NULL, value INTEGER NOT NULL, label TEXT NOT NULL,
+        PRIMARY KEY (source, ts_ms)
+    ) WITHOUT ROWID;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

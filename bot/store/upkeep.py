@@ -121,6 +121,7 @@ class Upkeep:
         with self.lock, self._tx():
             cur = self.conn.execute("DELETE FROM liquidations WHERE ts_ms < ?", (cutoff,))
             self.conn.execute("DELETE FROM liq_minute WHERE minute_ms < ?", (cutoff,))
+            self.conn.execute("DELETE FROM large_liq_posts WHERE sent_ms < ?", (cutoff,))
         removed = cur.rowcount
         # slab after slab, each its own short transaction, until caught up or the run's work
         # budget is spent (sparse old slabs cost milliseconds; a dense one about a second at

@@ -20,7 +20,7 @@ from tests.fake_venues import venue_routes
 from tests.helpers import FakeExchange, every_venue_at
 
 COINS = ["BTC", "ETH"]
-VENUES = ("BINANCE", "BYBIT", "OKX", "COINGECKO", "YAHOO")
+VENUES = ("BINANCE", "BYBIT", "OKX", "COINGECKO", "YAHOO", "ALTERNATIVE")
 
 # Every dataset Collector.run_once reports, in its order. Candles stop at the first venue that
 # answers, so only Binance's candle sources appear when Binance serves them.
@@ -45,6 +45,7 @@ SOURCES = [
     "binance/top-traders",
     "yahoo/daily",
     "yahoo/intraday",
+    "alternative/fear-greed",
 ]
 
 MARKET_TABLES = [
@@ -58,6 +59,7 @@ MARKET_TABLES = [
     "global_stats",
     "market_breadth",
     "source_health",
+    "fear_greed",
 ]
 
 

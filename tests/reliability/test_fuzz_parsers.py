@@ -41,14 +41,14 @@ from pydantic import BaseModel, ValidationError
 
 from bot.clock import from_ms
 from bot.coins import Coin, CoinRegistry
-from bot.providers import binance, bybit, coingecko, fred, instruments, okx, yahoo
+from bot.providers import alternative, binance, bybit, coingecko, fred, instruments, okx, yahoo
 from bot.providers.http import ProviderError
 from bot.streams import binance as binance_ws
 from bot.streams import bybit as bybit_ws
 from bot.streams import okx as okx_ws
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
-PROVIDER_MODULES = (binance, bybit, okx, coingecko, yahoo, fred, instruments)
+PROVIDER_MODULES = (binance, bybit, okx, coingecko, yahoo, fred, instruments, alternative)
 STREAM_MODULES = (binance_ws, bybit_ws, okx_ws)
 PROVIDER_ALLOWED: tuple[type[BaseException], ...] = (ProviderError,)
 STREAM_ALLOWED: tuple[type[BaseException], ...] = ()
@@ -199,6 +199,9 @@ PARSERS = [
            ("documented-shape/okx-v5/public-instruments-swap.json",)),
     Parser("instruments.parse_ranking", lambda b, o: instruments.parse_ranking(b),
            ("samples/coingecko/coins-markets.json", "documented-shape/coingecko/coins-markets-ranking.json")),
+    # alternative.me: Fear & Greed (a documented-shape payload, no recorded sample)
+    Parser("alternative.parse_fng", lambda b, o: alternative.parse_fng(b),
+           ("documented-shape/alternative-me/fng-limit-10.json",)),
     # Liquidation streams
     Parser("binance_ws.parse_frame", lambda b, o: binance_ws.parse_frame(b, REGISTRY),
            ("ws/binance-usdm/ws-force-order-arr.json", "synthetic/binance-ws-combined"), stream=True),
