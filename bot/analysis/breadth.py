@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.analysis.findings import Breadth, BreadthLead, CoinMove, LedBy, MarketCapMove
+from bot.analysis.findings import Breadth, BreadthLead, Caveat, CoinMove, LedBy, MarketCapMove
 from bot.models import GlobalStats, Ticker
 
 MAJORS: tuple[str, ...] = ("BTC", "ETH", "SOL", "BNB", "XRP")
@@ -71,12 +71,12 @@ def breadth(
     base: dict[str, object] = {"window": window, "as_of": as_of, "sources": tuple(sources), "n": len(moves)}
     if len(moves) < cfg.min_coins:
         return Breadth.model_validate(
-            {**base, "insufficient": f"changes for only {len(moves)} coins (need {cfg.min_coins})"}
+            {**base, "insufficient": Caveat(code="few_coins", count=len(moves), need=cfg.min_coins)}
         )
     values = list(moves.values())
     n_down = sum(v <= -cfg.flat_pct for v in values)
     n_up = sum(v >= cfg.flat_pct for v in values)
-    notes: list[str] = []
+    notes: list[Caveat] = []
 
     cap_weighted: float | None = None
     cap_down: float | None = None
@@ -88,7 +88,7 @@ def breadth(
         cap_down = sum(cap for c, cap in capped.items() if moves[c] <= -cfg.flat_pct) / total
         cap_up = sum(cap for c, cap in capped.items() if moves[c] >= cfg.flat_pct) / total
         if len(capped) < len(moves):
-            notes.append(f"cap-weighted move over the {len(capped)} of {len(moves)} coins with a market cap")
+            notes.append(Caveat(code="partly_capped", count=len(capped), of=len(moves)))
 
     btc = moves.get("BTC")
     alts = {c: v for c, v in moves.items() if c != "BTC"}
@@ -167,7 +167,7 @@ def market_cap_move(
     the latest snapshot against ``then`` (the stored one at or before the window start, which
     must lie within ``max_gap`` of it: a fresh store has none, and says so)."""
     if latest is None:
-        return MarketCapMove(window=window, insufficient="no global market figures stored yet")
+        return MarketCapMove(window=window, insufficient=Caveat(code="no_global"))
     base = {
         "window": window,
         "as_of": latest.ts,
@@ -179,7 +179,7 @@ def market_cap_move(
     span = WINDOW_SPANS.get(window)
     if then is None or span is None or abs(latest.ts - span - then.ts) > max_gap:
         return MarketCapMove.model_validate(
-            {**base, "insufficient": f"no total market cap stored {window} back"}
+            {**base, "insufficient": Caveat(code="no_cap_then", window=window)}
         )
     change = (latest.total_market_cap_usd / then.total_market_cap_usd - 1) * 100
     return MarketCapMove.model_validate({**base, "change_pct": change, "start": then.ts})

@@ -2,9 +2,10 @@
 
 Each finding carries its numbers, the window they cover (``"24h"``), the sources (venue names)
 and the data time (``as_of``: the newest data point it rests on, not the time it was computed).
-When data is missing or too short, ``insufficient`` says why and the numbers are ``None``:
-analysis never fills a gap with a guess. Softer caveats (a venue missing, a partly covered
-window) go to ``notes``. Every finding has a ``kind`` so a list of them can be serialised and
+When data is missing or too short, ``insufficient`` says why (a :class:`Caveat`: which case,
+with its numbers) and the numbers are ``None``: analysis never fills a gap with a guess. Softer
+caveats (a venue missing, a partly covered window) go to ``notes``; :mod:`bot.render.caveats`
+words both. Every finding has a ``kind`` so a list of them can be serialised and
 dispatched on (see :data:`AnyFinding`).
 """
 
@@ -35,15 +36,18 @@ from bot.analysis.derivative_findings import (
     VenueLongShort,
     VenueOI,
 )
-from bot.analysis.finding_base import Count, Finding, Unit, _Frozen
+from bot.analysis.finding_base import MARKET, Caveat, CaveatCode, Count, Finding, Unit, _Frozen
 from bot.models import Finite, NonNegative, Positive, UtcDatetime
 
 __all__ = [
+    "MARKET",
     "AnyFinding",
     "BetaResult",
     "Breadth",
     "BreadthLead",
     "BrokenLevel",
+    "Caveat",
+    "CaveatCode",
     "CoinMove",
     "Count",
     "Finding",
@@ -226,13 +230,14 @@ class Breadth(Finding):
 
 class MarketBenchmark(Finding):
     """A coin's move against the other tracked coins' over the same window: the yardstick when
-    β to BTC is unreliable (``basis`` "market", ``beta_reason`` says why)."""
+    β to BTC is unreliable (``basis`` "market", ``beta_reason`` says why: a low R², no β, or
+    why β has no numbers)."""
 
     kind: Literal["benchmark"] = "benchmark"
     coin: str
     window: str
     basis: Literal["beta", "market"]
-    beta_reason: str = ""  # e.g. "R² 0.04 over 30 d"
+    beta_reason: Caveat | None = None  # None when β is reliable
     coin_move_pct: Finite | None = None
     market_pct: Finite | None = None  # the peers' cap-weighted move (else their median)
     market_basis: Literal["cap-weighted", "median"] | None = None
@@ -294,7 +299,7 @@ class SeriesMove(_Frozen):
     last_session: date | None = None
     live: bool = False
     weight: Unit = 0.0
-    insufficient: str | None = None
+    insufficient: Caveat | None = None
 
 
 class MacroFinding(Finding):

@@ -23,9 +23,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from bot.analysis.findings import MacroCase, MacroFinding, MacroVerdict, SeriesMove, window_label
+from bot.analysis.findings import Caveat, MacroCase, MacroFinding, MacroVerdict, SeriesMove, window_label
 from bot.analysis.sessions import CALENDARS, region, sessions, window_span
-from bot.fmt import ago
 from bot.models import MacroPoint
 
 SERIES_NAMES: dict[str, str] = {
@@ -65,12 +64,12 @@ def _move(
     where = region(series)
     ident = {"series": series, "name": name, "symbol": last.symbol, "source": last.source, "region": where}
     if now - last.ts > cfg.max_age:
-        return SeriesMove(**ident, end=last.ts, insufficient=f"latest close is from {ago(now - last.ts)}")
+        return SeriesMove(**ident, end=last.ts, insufficient=Caveat(code="stale_close", span=now - last.ts))
     days = sessions(bars, CALENDARS[where], now)
     if len(days) < 2:
-        return SeriesMove(**ident, end=last.ts, insufficient="only one close")
+        return SeriesMove(**ident, end=last.ts, insufficient=Caveat(code="one_close"))
     span = window_span(days, now - window, now, cfg.half_life)
-    if isinstance(span, str):
+    if isinstance(span, Caveat):
         return SeriesMove(**ident, end=last.ts, insufficient=span)
     first, final = span.used[0], span.used[-1]
     return SeriesMove(
@@ -139,9 +138,9 @@ def macro_moves(
         moves[s] = _move(s, [b for b in bars if b.interval in ("1d", "1h")] or bars, now, window, cfg)
     missing = tuple(s for s in series if s not in moves)
     ordered = tuple(moves[s] for s in series if s in moves)
-    notes = [f"{m.name}: {m.insufficient}" for m in ordered if m.insufficient]
+    notes = [m.insufficient.model_copy(update={"series": m.name}) for m in ordered if m.insufficient]
     notes += [
-        f"{m.name}: no session in the window; the last one, {m.last_session:%a %d %b}, closed before it"
+        Caveat(code="session_before_window", series=m.name, day=m.last_session)
         for m in ordered
         if m.last_session and not m.insufficient and not m.in_window
     ]
@@ -152,7 +151,7 @@ def macro_moves(
             missing=missing,
             notes=tuple(notes),
             sources=tuple(sorted({m.source for m in ordered})),
-            insufficient="no macro series with a usable move",
+            insufficient=Caveat(code="no_macro_move"),
         )
     verdict, case, eq_mean, confirming = _verdict(moves, cfg)
     return MacroFinding(

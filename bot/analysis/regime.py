@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.analysis.findings import (
+    Caveat,
     FlowFinding,
     LiqBasis,
     LiquidationFinding,
@@ -104,7 +105,7 @@ def classify_regime(
     def done(
         label: RegimeLabel,
         *reasons: RegimeReason,
-        insufficient: str | None = None,
+        insufficient: Caveat | None = None,
         clause: OIClause | None = None,
         share: float | None = None,
         size: float | None = None,
@@ -122,7 +123,7 @@ def classify_regime(
         )
 
     if price_change_pct is None or not math.isfinite(price_change_pct):
-        return done("no leverage signal", insufficient="no price change for the window")
+        return done("no leverage signal", insufficient=Caveat(code="no_price_change"))
     p = price_change_pct
     if abs(p) < cfg.price_move_pct:
         return done("no leverage signal", "small_move")

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict
 from bot.analysis.findings import (
     BetaResult,
     Breadth,
+    Caveat,
     Finding,
     FlowFinding,
     FundingFinding,
@@ -85,14 +86,13 @@ class Unknown(_Frozen):
     kind: Literal["stale_prices", "streams_down", "no_move", "finding"]
     age: timedelta | None = None
     finding: UnknownFinding | None = None
-    reason: str | None = None
+    reason: Caveat | None = None
 
 
 class WhyInputs(_Frozen):
     """Everything one answer rests on; ``None`` means the store had nothing for it."""
 
     coin: str | None  # None: the whole market (BTC stands for it)
-    subject: str  # "BTC" or "the market"
     window: str
     now: datetime
     move_pct: float | None
@@ -311,7 +311,7 @@ def explain(inputs: WhyInputs, config: WhyConfig | None = None) -> WhyAnswer:
         ("levels", inputs.levels),
     )
     for name, finding in named:
-        if finding is not None and finding.insufficient:
+        if finding is not None and finding.insufficient is not None:
             unknowns.append(Unknown(kind="finding", finding=name, reason=finding.insufficient))
     return WhyAnswer(
         inputs=inputs,

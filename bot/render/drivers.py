@@ -20,6 +20,7 @@ from bot.analysis.findings import (
 from bot.analysis.why import Driver, Stabiliser, WhyAnswer
 from bot.fmt import MINUS, age, ago, money, pct, price_at, stamp
 from bot.render.basis import finding_size_text
+from bot.render.caveats import caveat_text, gap_text
 from bot.render.phrases import level_decimals, rate_8h_text, regime_phrase, venues, zone_range
 from bot.render.regime import regime_reason
 
@@ -64,8 +65,8 @@ def breadth_text(b: Breadth, a: WhyAnswer) -> str:
         parts.append(lead_text(b))
     beta = a.inputs.beta
     bench = a.inputs.benchmark
-    if a.inputs.coin and bench is not None and bench.basis == "market" and bench.beta_reason:
-        parts.append(f"β unreliable: {bench.beta_reason}")
+    if a.inputs.coin and bench is not None and bench.basis == "market" and bench.beta_reason is not None:
+        parts.append(f"β unreliable: {caveat_text(bench.beta_reason)}")
     elif a.inputs.coin and beta is not None and beta.ok and beta.expected_move_pct is not None:
         parts.append(
             f"with β {beta.beta:.2f} to BTC (R² {beta.r2:.2f}, {beta.n_obs} hourly returns), "
@@ -76,7 +77,7 @@ def breadth_text(b: Breadth, a: WhyAnswer) -> str:
 
 def market_cap_text(m: MarketCapMove) -> str:
     if not m.ok or m.change_pct is None:
-        return f"total market cap: {m.insufficient or 'no data'}"
+        return f"total market cap: {gap_text(m.insufficient, 'no data')}"
     total = f" to {money(m.total_usd)}" if m.total_usd else ""
     return f"total market cap {pct(m.change_pct)} in {m.window}{total} ({venues(m.sources)})"
 
@@ -93,7 +94,7 @@ def benchmark_text(a: WhyAnswer) -> str:
     btc = f" and BTC {pct(m.btc_pct)}" if m.btc_pct is not None else ""
     return (
         f"{a.inputs.coin} moved {pct(m.coin_move_pct)} while {market}{btc}: {pct(m.residual_pct)} is its "
-        f"own story. β unreliable: {m.beta_reason}, so it is measured against the market. [{m.window}]"
+        f"own story. β unreliable: {gap_text(m.beta_reason, '')}, so it is measured against the market. [{m.window}]"
     )
 
 
@@ -114,7 +115,7 @@ def coin_specific_text(a: WhyAnswer) -> str:
 
 def liquidation_text(liq: LiquidationFinding, totals: Sequence[LiquidationFinding]) -> str:
     if not liq.ok or liq.total_usd is None:
-        return f"Liquidations: {liq.insufficient or 'no data'}."
+        return f"Liquidations: {gap_text(liq.insufficient, 'no data')}."
     text = (
         f"Liquidations ≥ {money(liq.total_usd)} in {liq.window}: longs {money(liq.long_usd or 0)}, "
         f"shorts {money(liq.short_usd or 0)}"
@@ -127,7 +128,7 @@ def liquidation_text(liq: LiquidationFinding, totals: Sequence[LiquidationFindin
     elif liq.baseline_multiple is not None:
         text += f", {liq.baseline_multiple:.1f}× its {liq.baseline_days:.0f}-day average for {liq.window}"
     elif liq.notes:
-        text += f" ({liq.notes[-1]})"
+        text += f" ({caveat_text(liq.notes[-1])})"
     others = [
         f"{t.window} {money(t.total_usd)}"
         for t in totals
@@ -194,8 +195,8 @@ def _pp(change: float | None, window: str) -> str:
 
 def top_traders_text(t: TopTradersFinding) -> str:
     """ "Top traders 58% long by position (−6.0 pp in 24h) while 70% of all accounts are long"."""
-    if not t.ok:
-        return f"Top traders: {t.insufficient} (Binance only)."
+    if t.insufficient is not None:
+        return f"Top traders: {caveat_text(t.insufficient)} (Binance only)."
     parts = []
     if t.position_long_share is not None:
         parts.append(f"{t.position_long_share:.0%} long by position{_pp(t.position_change_pp, t.window)}")

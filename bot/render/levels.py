@@ -9,6 +9,7 @@ import discord
 from bot.analysis.findings import LevelReason, LevelZone
 from bot.fmt import ago, pct, price, price_at, price_level
 from bot.render import style
+from bot.render.caveats import caveat_text, notes_text
 from bot.render.charts import Band, ChartSpec
 from bot.render.charts.spec import strength_tier
 from bot.render.liquidations import liq_bars
@@ -48,7 +49,7 @@ def levels_embed(view: LevelsView, *, chart: bool = False) -> discord.Embed:
     embed = discord.Embed(
         title=f"{view.coin} levels · price {price(lv.price)}",
         colour=style.INFO,
-        description=None if lv.ok else lv.insufficient,
+        description=None if lv.insufficient is None else caveat_text(lv.insufficient),
         timestamp=view.ticker.ts,
     )
     if lv.broken:
@@ -97,8 +98,7 @@ def levels_embed(view: LevelsView, *, chart: bool = False) -> discord.Embed:
         extras.append(f"50-day average {price_at(lv.ma50, d)}")
     if lv.ma200:
         extras.append(f"200-day average {price_at(lv.ma200, d)}")
-    for note in lv.notes:
-        extras.append(note)
+    extras.extend(notes_text(lv.notes))
     if extras:
         embed.add_field(name="Context", value=" · ".join(extras), inline=False)
     if chart:

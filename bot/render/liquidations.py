@@ -14,6 +14,7 @@ from bot.analysis.liquidations import LiqMinute
 from bot.fmt import age, money, price, stamp
 from bot.render import style
 from bot.render.basis import finding_size_text
+from bot.render.caveats import gap_text, notes_text
 from bot.render.charts import ChartSpec, LiqBar
 from bot.render.live import live_from, with_live_bar
 from bot.render.phrases import venues
@@ -24,7 +25,7 @@ RECENT = timedelta(days=2)  # coverage younger than this says how long it has st
 
 def window_text(f: LiquidationFinding) -> str:
     if not f.ok or f.total_usd is None:
-        return f.insufficient or "no data"
+        return gap_text(f.insufficient, "no data")
     lines = [
         f"**≥ {money(f.total_usd)}** · longs {money(f.long_usd or 0)} / shorts {money(f.short_usd or 0)}"
     ]
@@ -51,7 +52,7 @@ def window_text(f: LiquidationFinding) -> str:
     ]
     if venue_parts:
         lines.append(" · ".join(venue_parts))
-    lines.extend(f"_{n}_" for n in f.notes)
+    lines.extend(f"_{n}_" for n in notes_text(f.notes))
     return "\n".join(lines)
 
 

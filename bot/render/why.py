@@ -14,6 +14,7 @@ import discord
 from bot.analysis.why import Driver, Unknown, WhyAnswer
 from bot.fmt import age, pct
 from bot.render import style
+from bot.render.caveats import caveat_text, gap_text
 from bot.render.drivers import (
     DRIVER_TITLES,
     breadth_text,
@@ -85,7 +86,8 @@ def why_embed(a: WhyAnswer) -> discord.Embed:
             embed.add_field(name=f"{rank}. {DRIVER_TITLES[d.kind]}", value=_clip(text), inline=False)
     if i.coin is None and "breadth" not in {d.kind for d in a.drivers} and i.breadth is not None:
         # the market answer always shows the market, as context when it is not the driver
-        text = breadth_text(i.breadth, a) if i.breadth.ok else f"Breadth: {i.breadth.insufficient}."
+        gap = i.breadth.insufficient
+        text = breadth_text(i.breadth, a) if gap is None else f"Breadth: {caveat_text(gap)}."
         embed.add_field(name="Market", value=_clip(text), inline=False)
     context = []
     if a.quiet:
@@ -143,8 +145,8 @@ def unknown_text(u: Unknown, a: WhyAnswer) -> str:
     if u.kind == "streams_down":
         return "no liquidation stream is connected: liquidation figures end at the last connection"
     if u.kind == "no_move":
-        return f"no price change stored for {a.inputs.subject} over {a.inputs.window}"
-    return f"{UNKNOWN_FINDING[u.finding or 'levels']}: {u.reason}"
+        return f"no price change stored for {a.inputs.coin or 'the market'} over {a.inputs.window}"
+    return f"{UNKNOWN_FINDING[u.finding or 'levels']}: {gap_text(u.reason, 'unknown')}"
 
 
 def footer(a: WhyAnswer) -> str:

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.analysis.coverage import Coverage, coverage
-from bot.analysis.findings import LiquidationFinding
+from bot.analysis.findings import MARKET, LiquidationFinding
 from bot.analysis.liq_basis import LiqBands, latest_oi_usd, with_basis
 from bot.analysis.liquidations import LiqMinute, LiquidationConfig, liquidation_window
 from bot.clock import from_ms
@@ -17,7 +17,6 @@ from bot.services.market import MarketService, best_ticker
 from bot.store import Store
 from bot.views.liquidations import LiquidationsView
 
-MARKET = "all coins"  # how findings name the whole market (the store's key for it is "*")
 BASELINE = timedelta(days=30)
 LIQ_WINDOWS: dict[str, timedelta] = {
     "1h": timedelta(hours=1),

@@ -19,7 +19,7 @@ from bot.analysis.benchmark import market_benchmark
 from bot.analysis.beta import beta_to_btc
 from bot.analysis.breadth import MAJORS, breadth, market_cap_move
 from bot.analysis.coverage import coverage
-from bot.analysis.findings import window_label
+from bot.analysis.findings import MARKET, window_label
 from bot.analysis.flow import taker_flow
 from bot.analysis.liq_basis import LiqBands, latest_oi_usd, with_basis
 from bot.analysis.macro import macro_moves
@@ -32,7 +32,7 @@ from bot.coins import Coin
 from bot.models import OpenInterest, Ticker
 from bot.services.guild_prefs import DEFAULT_WINDOW
 from bot.services.levels import levels_for
-from bot.services.liquidations import MARKET, OI_MAX_AGE, LiqSums, liquidations
+from bot.services.liquidations import OI_MAX_AGE, LiqSums, liquidations
 from bot.services.market import MarketService, best_ticker
 from bot.services.moves import coin_move
 from bot.store import Store
@@ -259,7 +259,6 @@ def gather(
     t = tickers.get(subject)
     return WhyInputs(
         coin=coin,
-        subject=coin or "the market",
         window=window,
         now=now,
         move_pct=move,

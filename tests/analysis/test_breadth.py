@@ -5,6 +5,7 @@ import statistics
 import pytest
 
 from bot.analysis.breadth import breadth, breadth_from_tickers
+from bot.analysis.findings import Caveat
 from bot.models import Ticker
 from tests.analysis import NOW
 
@@ -35,7 +36,7 @@ def test_cap_weighted_move_uses_the_caps_given_and_says_how_many() -> None:
     b = breadth(SELLOFF, window="24h", as_of=NOW, market_caps=caps)
     assert b.cap_weighted_pct == pytest.approx((-3.0 * 1000 - 4.0 * 400 - 5.0 * 100) / 1500)
     assert b.n_capped == 3
-    assert any("3 of 7" in n for n in b.notes)
+    assert b.notes == (Caveat(code="partly_capped", count=3, of=7),)
     assert breadth(SELLOFF, window="24h", as_of=NOW).cap_weighted_pct is None
 
 

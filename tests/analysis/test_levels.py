@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.analysis.findings import LevelReason, LevelsResult, LevelZone
+from bot.analysis.findings import Caveat, LevelReason, LevelsResult, LevelZone
 from bot.analysis.levels import LevelsConfig, find_levels
 from bot.models import Candle
 from tests.analysis import DAY, HOUR, NOW, candles_from_closes, random_walk, zigzag
@@ -153,7 +153,7 @@ def test_zone_containing_the_price_is_at_price_not_support_or_resistance() -> No
 def test_too_little_data_is_insufficient_not_invented() -> None:
     r = find_levels("BTC", 100.0, candles_from_closes(RANGE[:10]), [], now=NOW)
     assert r.insufficient is not None
-    assert "10 daily" in r.insufficient
+    assert (r.insufficient.code, r.insufficient.count) == ("few_bars", 10)
     assert r.supports == ()
     assert r.resistances == ()
     assert r.at_price is None
@@ -171,7 +171,7 @@ def test_hourly_only_is_allowed_and_noted() -> None:
     r = find_levels("BTC", 100.0, [], candles_from_closes(path, step=HOUR, interval="1h"), now=NOW)
     check_invariants(r)
     assert r.insufficient is None
-    assert any("hourly bars only" in n for n in r.notes)
+    assert Caveat(code="hourly_only", count=0) in r.notes
     assert near(r.supports[0], 95)
 
 

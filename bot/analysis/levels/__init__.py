@@ -21,7 +21,7 @@ from datetime import datetime
 
 import numpy as np
 
-from bot.analysis.findings import LevelsResult
+from bot.analysis.findings import Caveat, LevelsResult
 from bot.analysis.levels.bars import _DAY, F64, _bars, _daily_atr, _swing_points, _to_dt, _venues
 from bot.analysis.levels.cluster import _cluster
 from bot.analysis.levels.config import LevelsConfig
@@ -62,20 +62,23 @@ def find_levels(
     use_d, use_h = len(d) >= cfg.min_daily_bars, len(h) >= cfg.min_hourly_bars
     if not (use_d or use_h):
         return result(
-            insufficient=(
-                f"only {len(d)} daily and {len(h)} hourly bars "
-                f"(need {cfg.min_daily_bars} daily or {cfg.min_hourly_bars} hourly)"
+            insufficient=Caveat(
+                code="few_bars",
+                count=len(d),
+                hourly=len(h),
+                need=cfg.min_daily_bars,
+                need_hourly=cfg.min_hourly_bars,
             ),
         )
-    notes: list[str] = []
+    notes: list[Caveat] = []
     if not use_d:
-        notes.append(f"levels from hourly bars only ({len(d)} daily bars)")
+        notes.append(Caveat(code="hourly_only", count=len(d)))
     if not use_h:
-        notes.append(f"levels from daily bars only ({len(h)} hourly bars)")
+        notes.append(Caveat(code="daily_only", hourly=len(h)))
 
     atr = _daily_atr(d if use_d else None, h if use_h else None, cfg)
     if atr is None:
-        return result(notes=tuple(notes), insufficient="no price range to measure volatility (ATR)")
+        return result(notes=tuple(notes), insufficient=Caveat(code="no_atr"))
 
     parts: list[tuple[F64, F64, F64, bool]] = []
     if use_d:
@@ -90,9 +93,9 @@ def find_levels(
     ma50 = float(d.close[-50:].mean()) if len(d) >= 50 else None
     ma200 = float(d.close[-200:].mean()) if len(d) >= 200 else None
     if ma200 is None and use_d:
-        notes.append(f"no 200-day average ({len(d)} daily bars)")
+        notes.append(Caveat(code="no_ma200", count=len(d)))
     if prices.size == 0:
-        notes.append("no swing highs or lows yet")
+        notes.append(Caveat(code="no_swings"))
         return result(notes=tuple(notes), ma50=ma50, ma200=ma200, atr_1d=atr)
     times = np.concatenate([p[1] for p in parts])
     weights = np.concatenate([p[2] for p in parts])
@@ -100,7 +103,7 @@ def find_levels(
     # Only swings that can make a reportable zone matter; this also bounds the density grid.
     near = np.abs(prices - price) <= price * cfg.max_distance_pct / 100.0 + cfg.max_zone_atr * atr
     if not near.any():
-        notes.append(f"no swing highs or lows within {cfg.max_distance_pct:g}% of the price")
+        notes.append(Caveat(code="no_swings_near", pct=cfg.max_distance_pct))
         return result(notes=tuple(notes), ma50=ma50, ma200=ma200, atr_1d=atr)
     prices, times, weights, is_daily = prices[near], times[near], weights[near], is_daily[near]
 
@@ -135,7 +138,7 @@ def find_levels(
     sup, res = out["support"], out["resistance"]
     if not sup and not res and at_price is None:
         # say why the answer is empty rather than return nothing
-        notes.append(f"no zone strong enough within {cfg.max_distance_pct:g}% of the price")
+        notes.append(Caveat(code="no_zone_near", pct=cfg.max_distance_pct))
     return result(
         notes=tuple(notes),
         supports=tuple(sup),
