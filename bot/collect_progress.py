@@ -55,9 +55,10 @@ class SourceProgress:
         return self.progress.mode != "off"
 
     def start(self) -> None:
-        if self.progress.mode == "bar":  # log lines must not land after the bar
+        if self.progress.mode == "bar":  # log lines on the same terminal must not land after the bar
             for handler in logging.getLogger().handlers:
-                if getattr(handler, "stream", None) is self.stream:
+                stream = getattr(handler, "stream", None)
+                if stream is self.stream or mode_for(stream) == "bar":
                     f = ClearBeforeLogs(self.progress)
                     handler.addFilter(f)
                     self._filters.append((handler, f))

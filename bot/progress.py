@@ -22,8 +22,8 @@ BAR_WIDTH = 24
 _CLEAR = "\r\x1b[2K"  # carriage return, erase the line
 
 
-def mode_for(stream: TextIO, *, json_logs: bool = False) -> Mode:
-    """``off`` under JSON logs, ``bar`` on a terminal, ``lines`` otherwise."""
+def mode_for(stream: TextIO | None, *, json_logs: bool = False) -> Mode:
+    """``off`` under JSON logs, ``bar`` on a terminal, ``lines`` otherwise (no stream too)."""
     if json_logs:
         return "off"
     isatty = getattr(stream, "isatty", None)

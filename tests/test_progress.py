@@ -202,3 +202,28 @@ async def test_the_schedulers_first_run_of_every_job_is_reported_then_the_listen
         "daily",
     }
     assert summary.startswith(f"0 of {len(steps)} sources ok in ")
+
+
+async def test_the_bar_erases_itself_before_log_lines_on_the_terminal_until_it_ends(
+    tmp_path: Path, clock: FrozenClock
+) -> None:
+    settings = load_settings(**_unreachable(tmp_path))  # type: ignore[arg-type]
+    app = build_app(settings, clock=clock)
+    http = HttpClient(settings.http)
+    terminal_log, piped_log = logging.StreamHandler(Terminal()), logging.StreamHandler(io.StringIO())
+    root = logging.getLogger()
+    root.addHandler(terminal_log)
+    root.addHandler(piped_log)
+    try:
+        collector = Collector(settings, app.store, http, app.registry, clock)
+        progress = SourceProgress(collector, Terminal())
+        progress.start()
+        assert [type(f) for f in terminal_log.filters] == [ClearBeforeLogs]
+        assert piped_log.filters == []
+        progress.finish()
+        assert terminal_log.filters == []
+    finally:
+        root.removeHandler(terminal_log)
+        root.removeHandler(piped_log)
+        await http.aclose()
+        app.close()
