@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
     from bot.app import App
     from bot.client import TapewatchBot
+    from bot.collect_progress import SourceProgress
     from bot.collector import Collector, SourceReport
     from bot.streams.manager import StreamManager
 
@@ -379,7 +380,9 @@ def _print_line(source: SourceReport) -> None:
     print(source.line(), flush=True)
 
 
-def _report_first_pass(scheduler: AsyncIOScheduler, collector: Collector, settings: Settings) -> None:
+def _report_first_pass(
+    scheduler: AsyncIOScheduler, collector: Collector, settings: Settings
+) -> SourceProgress | None:
     """The scheduler's first run of every collection job, source by source on stderr (where
     the logs go), except under JSON logs."""
     from bot.collect_progress import SourceProgress, json_logs, watch_first_pass
@@ -389,6 +392,8 @@ def _report_first_pass(scheduler: AsyncIOScheduler, collector: Collector, settin
     if progress.drawing:
         ids = [job_id for job_id, _f, _s in job_table(collector, settings) if job_id != "prune"]
         watch_first_pass(scheduler, collector, ids, progress)
+        return progress
+    return None
 
 
 async def cmd_collect(settings: Settings, *, once: bool) -> int:
@@ -413,7 +418,7 @@ async def cmd_collect(settings: Settings, *, once: bool) -> int:
                 return 0 if report.ok else 1
             scheduler = AsyncIOScheduler(timezone="UTC")
             register_jobs(scheduler, collector, settings)
-            _report_first_pass(scheduler, collector, settings)
+            first_pass = _report_first_pass(scheduler, collector, settings)
             scheduler.start()
             streams = streams_for(app, collector)
             await streams.start()
@@ -422,6 +427,8 @@ async def cmd_collect(settings: Settings, *, once: bool) -> int:
                 await asyncio.Event().wait()
             finally:
                 await _stop_quietly(scheduler, streams)
+                if first_pass is not None:  # stopped before the first pass ended: no bar left behind
+                    first_pass.progress.clear()
     finally:
         app.close()
     return 0
