@@ -30,7 +30,6 @@ if TYPE_CHECKING:
 
     from bot.app import App
     from bot.client import TapewatchBot
-    from bot.collect_progress import SourceProgress
     from bot.collector import Collector, SourceReport
     from bot.streams.manager import StreamManager
 
@@ -299,7 +298,7 @@ async def _run_bot(settings: Settings, token: str, *, guild: int | None, sync: b
     app = build_app(settings, next_refresh=scheduler_next_refresh(scheduler))
     async with collector_for(app) as collector:
         register_jobs(scheduler, collector, settings)
-        _report_first_pass(scheduler, collector, settings)
+        end_first_pass = _report_first_pass(scheduler, collector, settings)
         register_alert_jobs(scheduler, app.services.alerts, settings)
         register_warming(scheduler, Warmer(app.services.why).schedule)
         bot = TapewatchBot(
@@ -332,6 +331,7 @@ async def _run_bot(settings: Settings, token: str, *, guild: int | None, sync: b
             )
             return 1
         finally:
+            end_first_pass()
             app.close()
     return 0
 
@@ -382,7 +382,7 @@ def _print_line(source: SourceReport) -> None:
 
 def _report_first_pass(
     scheduler: AsyncIOScheduler, collector: Collector, settings: Settings
-) -> SourceProgress | None:
+) -> Callable[[], None]:
     """The scheduler's first run of every collection job, source by source on stderr (where
     the logs go), except under JSON logs."""
     from bot.collect_progress import SourceProgress, json_logs, watch_first_pass
@@ -391,9 +391,8 @@ def _report_first_pass(
     progress = SourceProgress(collector, sys.stderr, json_logs=json_logs(settings))
     if progress.drawing:
         ids = [job_id for job_id, _f, _s in job_table(collector, settings) if job_id != "prune"]
-        watch_first_pass(scheduler, collector, ids, progress)
-        return progress
-    return None
+        return watch_first_pass(scheduler, collector, ids, progress)
+    return lambda: None
 
 
 async def cmd_collect(settings: Settings, *, once: bool) -> int:
@@ -418,7 +417,7 @@ async def cmd_collect(settings: Settings, *, once: bool) -> int:
                 return 0 if report.ok else 1
             scheduler = AsyncIOScheduler(timezone="UTC")
             register_jobs(scheduler, collector, settings)
-            first_pass = _report_first_pass(scheduler, collector, settings)
+            end_first_pass = _report_first_pass(scheduler, collector, settings)
             scheduler.start()
             streams = streams_for(app, collector)
             await streams.start()
@@ -427,8 +426,7 @@ async def cmd_collect(settings: Settings, *, once: bool) -> int:
                 await asyncio.Event().wait()
             finally:
                 await _stop_quietly(scheduler, streams)
-                if first_pass is not None:  # stopped before the first pass ended: no bar left behind
-                    first_pass.progress.clear()
+                end_first_pass()
     finally:
         app.close()
     return 0

@@ -82,10 +82,11 @@ class SourceProgress:
 
 def watch_first_pass(
     scheduler: BaseScheduler, collector: Collector, job_ids: list[str], report: SourceProgress
-) -> None:
+) -> Callable[[], None]:
     """Report each source to ``report`` until every one of ``job_ids`` has run once, then
     finish it. The collector's own warnings are held back meanwhile: each failure is already a
-    line of the report (saying it twice was issue 15's complaint)."""
+    line of the report (saying it twice was issue 15's complaint). Returns the function that
+    ends the watch early (the process stopping first); ending twice does nothing."""
     pending = set(job_ids)
     logger = logging.getLogger(COLLECTOR_LOG)
     level = logger.level
@@ -93,12 +94,21 @@ def watch_first_pass(
     collector.on_source = report
     report.start()
 
-    def after(event: JobExecutionEvent) -> None:
-        pending.discard(event.job_id)
-        if not pending and collector.on_source is report:
-            collector.on_source = None
-            logger.setLevel(level)
-            scheduler.remove_listener(after)
+    def end() -> None:
+        if collector.on_source is not report:
+            return
+        collector.on_source = None
+        logger.setLevel(level)
+        scheduler.remove_listener(after)
+        if pending:
+            report.progress.clear()  # stopped before the pass ended: no bar left behind
+        else:
             report.finish()
 
+    def after(event: JobExecutionEvent) -> None:
+        pending.discard(event.job_id)
+        if not pending:
+            end()
+
     scheduler.add_listener(after, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
+    return end

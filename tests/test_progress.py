@@ -179,7 +179,8 @@ async def test_the_schedulers_first_run_of_every_job_is_reported_then_the_listen
         ids = [job_id for job_id, _f, _s in job_table(collector, settings) if job_id != "prune"]
         out = io.StringIO()
         progress = SourceProgress(collector, out)
-        watch_first_pass(scheduler, collector, ids, progress)
+        level = logging.getLogger("bot.collector").level
+        end = watch_first_pass(scheduler, collector, ids, progress)
         assert logging.getLogger("bot.collector").level == logging.ERROR  # failures said once
         scheduler.start()
         for _ in range(600):  # the jobs start within their jitter (5 s)
@@ -192,7 +193,9 @@ async def test_the_schedulers_first_run_of_every_job_is_reported_then_the_listen
         app.close()
     assert progress.progress.finished
     assert collector.on_source is None
-    assert logging.getLogger("bot.collector").level == logging.NOTSET
+    assert logging.getLogger("bot.collector").level == level
+    end()  # the process stopping later: nothing left to end
+    assert out.getvalue().count(" sources ok in ") == 1
     *steps, summary = out.getvalue().splitlines()
     assert len(steps) == len(progress.reports) >= collector.planned_sources()
     assert {line.split()[1].split("/")[1] for line in steps} >= {
@@ -225,5 +228,28 @@ async def test_the_bar_erases_itself_before_log_lines_on_the_terminal_until_it_e
     finally:
         root.removeHandler(terminal_log)
         root.removeHandler(piped_log)
+        await http.aclose()
+        app.close()
+
+
+async def test_stopping_before_the_first_pass_ends_restores_the_logs_and_erases_the_bar(
+    tmp_path: Path, clock: FrozenClock
+) -> None:
+    settings = load_settings(**_unreachable(tmp_path))  # type: ignore[arg-type]
+    app = build_app(settings, clock=clock)
+    http = HttpClient(settings.http)
+    scheduler = AsyncIOScheduler(timezone="UTC")
+    try:
+        collector = Collector(settings, app.store, http, app.registry, clock)
+        out = Terminal()
+        progress = SourceProgress(collector, out)
+        level = logging.getLogger("bot.collector").level
+        end = watch_first_pass(scheduler, collector, ["refresh-tickers"], progress)  # never started
+        end()
+        assert collector.on_source is None
+        assert logging.getLogger("bot.collector").level == level
+        assert out.getvalue().endswith("\r\x1b[2K")  # the bar erased, no summary for a pass not run
+        assert not progress.progress.finished
+    finally:
         await http.aclose()
         app.close()
