@@ -385,12 +385,12 @@ def _report_first_pass(
 ) -> Callable[[], None]:
     """The scheduler's first run of every collection job, source by source on stderr (where
     the logs go), except under JSON logs."""
-    from bot.collect_progress import SourceProgress, json_logs, watch_first_pass
+    from bot.collect_progress import SourceProgress, collection_job_ids, json_logs, watch_first_pass
     from bot.jobs import job_table
 
     progress = SourceProgress(collector, sys.stderr, json_logs=json_logs(settings))
     if progress.drawing:
-        ids = [job_id for job_id, _f, _s in job_table(collector, settings) if job_id != "prune"]
+        ids = collection_job_ids(job_table(collector, settings), collector)
         return watch_first_pass(scheduler, collector, ids, progress)
     return lambda: None
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable
-from typing import TextIO
+from typing import Any, TextIO
 
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, JobExecutionEvent
 from apscheduler.schedulers.base import BaseScheduler
@@ -78,6 +78,13 @@ class SourceProgress:
             handler.removeFilter(f)
         self._filters.clear()
         self.progress.finish(self.summary())
+
+
+def collection_job_ids(table: list[tuple[str, Callable[..., Any], int]], collector: Collector) -> list[str]:
+    """The scheduler's ids of the collector's own datasets (``Collector.jobs``): not housekeeping
+    (prune) nor any later job that runs on its own clock."""
+    datasets = collector.jobs()
+    return [job_id for job_id, func, _seconds in table if func in datasets]
 
 
 def watch_first_pass(

@@ -14,7 +14,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.app import build_app
 from bot.clock import FrozenClock, system_clock
-from bot.collect_progress import SourceProgress, json_logs, watch_first_pass
+from bot.collect_progress import SourceProgress, collection_job_ids, json_logs, watch_first_pass
 from bot.collector import Collector
 from bot.jobs import job_table, register_jobs
 from bot.progress import ClearBeforeLogs, Progress, bar, mode_for
@@ -176,7 +176,9 @@ async def test_the_schedulers_first_run_of_every_job_is_reported_then_the_listen
     try:
         collector = Collector(settings, app.store, http, app.registry, system_clock)
         register_jobs(scheduler, collector, settings)
-        ids = [job_id for job_id, _f, _s in job_table(collector, settings) if job_id != "prune"]
+        ids = collection_job_ids(job_table(collector, settings), collector)
+        assert len(ids) == len(collector.jobs()) == 5
+        assert "prune" not in ids
         out = io.StringIO()
         progress = SourceProgress(collector, out)
         level = logging.getLogger("bot.collector").level
