@@ -11,6 +11,7 @@
 8. alerts: liquidation stream event to the channel post, fan-out to 1,000 channels (``bench.alerts``);
    a large-liquidation pass over a cascade (``bench.large_liq``)
 9. bursts and sustained load through discord.py against Discord's 3 s deadline (``bench.burst``)
+10. the store after a simulated year at the most coins: size and growth per day (``bench.year``)
 """
 
 from __future__ import annotations
@@ -31,8 +32,10 @@ from bench.large_liq import run_large_liq
 from bench.refresh import run_refresh, run_tracking
 from bench.report import MISS, Row, Value, header, machine, table, write_json
 from bench.store_gen import GenSpec, bench_now, generate_store
+from bench.year import run_year
 
-SECTIONS = ("1", "2", "3", "4", "5", "6", "7", "8", "9")
+SECTIONS = ("1", "2", "3", "4", "5", "6", "7", "8", "9", "10")
+NEED_STORES = set(SECTIONS) - {"10"}  # section 10 writes its own store
 
 
 def sizes_from(args: argparse.Namespace, coins: tuple[int, ...]) -> Sizes:
@@ -52,6 +55,7 @@ def sizes_from(args: argparse.Namespace, coins: tuple[int, ...]) -> Sizes:
         burst=50,
         child_seconds=args.child_seconds or (4.0 if quick else 20.0),
         child_rss_ceiling_mb=4096,
+        year_days=args.year_days or (40 if quick else 365),
         quick=quick,
     )
 
@@ -107,6 +111,8 @@ async def run_all(
         rows += run_large_liq(sizes, workdir / "large-liq")
     if wanted("7"):
         rows += await run_rss(stores, sizes)  # last: the child's collector writes into its store
+    if wanted("10"):
+        rows += run_year(sizes, workdir, stores.symbols)
     order = {s: i for i, s in enumerate(SECTIONS)}
     return sorted(rows, key=lambda r: order.get(r.section, len(order)))  # stable within a section
 
@@ -128,10 +134,14 @@ def run(
         "budget_s": sizes.budget_s,
         "cap_s": sizes.cap_s,
         "liq_rate_per_s_at_100_coins": sizes.liq_rate,
+        "year_days": sizes.year_days,
         "quick": sizes.quick,
     }
     print(header(info, args), flush=True)
-    stores = generate(sizes, workdir, settings_path, symbols)
+    if only is None or NEED_STORES & set(only):
+        stores = generate(sizes, workdir, settings_path, symbols)
+    else:
+        stores = Stores(settings_path, symbols)
     rows = asyncio.run(run_all(sizes, workdir, stores, only))
     print()
     print(table(rows))

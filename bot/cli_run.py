@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 
     from bot.app import App
     from bot.client import TapewatchBot
+    from bot.collector import Collector
+    from bot.collector_report import SourceReport
     from bot.streams.manager import StreamManager
 
 log = logging.getLogger("tapewatch")
@@ -95,6 +97,7 @@ async def _run_bot(settings: Settings, token: str, *, guild: int | None, sync: b
     app = build_app(settings, next_refresh=scheduler_next_refresh(scheduler))
     async with collector_for(app) as collector:
         register_jobs(scheduler, collector, settings)
+        end_first_pass = _report_first_pass(scheduler, collector, settings)
         register_alert_jobs(scheduler, app.services.alerts, settings)
         register_warming(scheduler, Warmer(app.services.why).schedule)
         bot = TapewatchBot(
@@ -127,6 +130,7 @@ async def _run_bot(settings: Settings, token: str, *, guild: int | None, sync: b
             )
             return 1
         finally:
+            end_first_pass()
             app.close()
     return 0
 
@@ -171,6 +175,25 @@ def _describe_network(exc: BaseException) -> str:
     return _one_line(str(text))[:200]
 
 
+def _print_line(source: SourceReport) -> None:
+    print(source.line(), flush=True)
+
+
+def _report_first_pass(
+    scheduler: AsyncIOScheduler, collector: Collector, settings: Settings
+) -> Callable[[], None]:
+    """The scheduler's first run of every collection job, source by source on stderr (where
+    the logs go), except under JSON logs."""
+    from bot.collect_progress import SourceProgress, collection_job_ids, json_logs, watch_first_pass
+    from bot.jobs import job_table
+
+    progress = SourceProgress(collector, sys.stderr, json_logs=json_logs(settings))
+    if progress.drawing:
+        ids = collection_job_ids(job_table(collector, settings), collector)
+        return watch_first_pass(scheduler, collector, ids, progress)
+    return lambda: None
+
+
 async def cmd_collect(settings: Settings, *, once: bool) -> int:
     from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -181,16 +204,19 @@ async def cmd_collect(settings: Settings, *, once: bool) -> int:
     try:
         async with collector_for(app) as collector:
             if once:
+                from bot.collect_progress import SourceProgress, json_logs
                 from bot.collector_report import failures_printed_not_logged
 
+                progress = SourceProgress(collector, sys.stdout, json_logs=json_logs(settings))
                 with failures_printed_not_logged():
-                    report = await collector.run_once(
-                        progress=lambda source: print(source.line(), flush=True)
-                    )
+                    progress.start()
+                    report = await collector.run_once(progress=progress if progress.drawing else _print_line)
+                    progress.finish()
                 print(f"store: {settings.db}")
                 return 0 if report.ok else 1
             scheduler = AsyncIOScheduler(timezone="UTC")
             register_jobs(scheduler, collector, settings)
+            end_first_pass = _report_first_pass(scheduler, collector, settings)
             scheduler.start()
             streams = streams_for(app, collector)
             await streams.start()
@@ -199,6 +225,7 @@ async def cmd_collect(settings: Settings, *, once: bool) -> int:
                 await asyncio.Event().wait()
             finally:
                 await _stop_quietly(scheduler, streams)
+                end_first_pass()
     finally:
         app.close()
     return 0

@@ -80,6 +80,8 @@ class Collector:
         # skipped until the next cycle instead of each waiting out its own retries
         self.unreachable: dict[str, str] = {}
         self._batch = False
+        # hears each source's report as it completes (the first run's progress)
+        self.on_source: Callable[[SourceReport], object] | None = None
         # venue -> why it is off (config or a geo block); checked before every fetch
         self.disabled: dict[str, str] = {
             venue: "disabled in config"
@@ -112,6 +114,18 @@ class Collector:
         detail: str,
     ) -> SourceReport:
         """Fetch, store and record health for one dataset; ``source`` is "venue/dataset"."""
+        report = await self._collect(source, fetch, save, detail)
+        if self.on_source is not None:
+            self.on_source(report)
+        return report
+
+    async def _collect(
+        self,
+        source: str,
+        fetch: Callable[[], Awaitable[T]],
+        save: Callable[[T], int],
+        detail: str,
+    ) -> SourceReport:
         venue = source.split("/", 1)[0]
         report = SourceReport(source, detail=detail)
         if venue in self.disabled:
@@ -361,29 +375,39 @@ class Collector:
         log.info("pruned %d raw liquidation events older than %d days", removed, days)
         return removed
 
+    def jobs(self) -> tuple[Callable[[], Awaitable[CycleReport]], ...]:
+        """The collection jobs, in the order one pass runs them."""
+        return (
+            self.refresh_tickers,
+            self.refresh_markets,
+            self.refresh_candles,
+            self.refresh_derivatives,
+            self.refresh_macro,
+            self.refresh_sentiment,
+        )
+
+    def planned_sources(self) -> int:
+        """How many sources one pass of every job reports when the first venue of each candle
+        fallback answers and Yahoo brings every macro series (a fallback tried adds one): the
+        total of the first run's progress."""
+        tickers, markets, derivatives, macro, sentiment = 7, 2, 7, 2, 1
+        candles = 2  # 1h and 1d, from the first venue that answers
+        return tickers + markets + candles + derivatives + macro + sentiment
+
     async def run_once(self, progress: Callable[[SourceReport], object] | None = None) -> CycleReport:
         """Every collection job once, for ``tapewatch collect --once`` and the console: one
         cycle, so a venue found unreachable is not retried by every later dataset. ``progress``
-        hears each source as its job completes (the first run's backfill takes a while)."""
+        hears each source as it completes (the first run's backfill takes a while)."""
         report = CycleReport()
         self.unreachable.clear()
         self._batch = True
+        heard, self.on_source = self.on_source, progress
         try:
-            for job in (
-                self.refresh_tickers,
-                self.refresh_markets,
-                self.refresh_candles,
-                self.refresh_derivatives,
-                self.refresh_macro,
-                self.refresh_sentiment,
-            ):
-                done = await job()
-                if progress is not None:
-                    for source in done.sources:
-                        progress(source)
-                report += done
+            for job in self.jobs():
+                report += await job()
         finally:
             self._batch = False
+            self.on_source = heard
         return report
 
     def _new_cycle(self) -> None:

@@ -21,7 +21,8 @@ from prompt_toolkit.history import FileHistory
 from bot.app import App, app_for, collector_for
 from bot.background import live_background
 from bot.client import TapewatchBot
-from bot.collector_report import failures_printed_not_logged
+from bot.collect_progress import SourceProgress, json_logs
+from bot.collector_report import SourceReport, failures_printed_not_logged
 from bot.defaults import CHART_DIR, DEMO, bundled_scenario
 from bot.offline import InvocationError, OfflineSession, message_payload, save_attachments
 from bot.render.text import message_to_text, use_colour
@@ -123,6 +124,10 @@ async def _lines(session: OfflineSession, coins: list[str]) -> Any:
             yield line
 
 
+def _print_line(source: SourceReport) -> None:
+    print("  " + source.line(), flush=True)
+
+
 async def run_console(settings: Settings, *, collect: bool = True, scenario: Path | None = None) -> int:
     """Live (the default): one pass of every collector, then the prompt with the liquidation
     streams and the collector jobs running in the background, so answers fill in as the
@@ -131,8 +136,11 @@ async def run_console(settings: Settings, *, collect: bool = True, scenario: Pat
         print(f"Collecting live market data into {settings.db} …", flush=True)
         with app_for(settings, None) as app:
             async with collector_for(app) as collector:
+                progress = SourceProgress(collector, sys.stdout, json_logs=json_logs(settings), indent="  ")
                 with failures_printed_not_logged():
-                    await collector.run_once(progress=lambda source: print("  " + source.line(), flush=True))
+                    progress.start()
+                    await collector.run_once(progress=progress if progress.drawing else _print_line)
+                    progress.finish()
                 if await app.store.run(app.store.sync.count, "tickers"):
                     async with live_background(app, collector):
                         print(

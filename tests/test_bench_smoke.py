@@ -12,6 +12,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 COINS = (2, 3)
 DAYS = (1, 2)
+YEAR_DAYS = 40  # --quick's simulated "year" (section 10): the raw retention window and 3 days
 HANDLERS = (
     "/why coin:… 24h",
     "/why 24h (market)",
@@ -57,6 +58,10 @@ def expected_rows() -> list[str]:
     rows += [f"100 mixed at once: {what}" for what in ("acknowledged", "answer latency")]
     rows += ["sustained load: the knee (answer p99 passes 1 s)"]
     rows += ["twice the knee"] * 2 + ["sustained 50 mixed/s for 1 s"] * 2  # acknowledged, latency
+    rows += [
+        f"store size after a simulated year · {COINS[-1]} coins · {YEAR_DAYS} d",
+        f"store growth per day at steady state · {COINS[-1]} coins",
+    ]
     return rows
 
 
@@ -99,5 +104,5 @@ def test_quick_bench_prints_every_row(tmp_path: Path) -> None:
         assert row["status"] in STATUSES
         assert row["result"]
         assert row["goal"]
-    assert {r["section"] for r in data["rows"]} == {"1", "2", "3", "4", "5", "6", "7", "8", "9"}
+    assert {r["section"] for r in data["rows"]} == {"1", "2", "3", "4", "5", "6", "7", "8", "9", "10"}
     assert data["machine"]["cores"] >= 1

@@ -17,6 +17,27 @@ from bot.store.schema import HOUR_MS
 
 THINNED_UNTIL = "prune:thinned-until"  # the mark where thinning of old points stopped
 
+# What is not raw is kept for a bounded history, not for good, so the store stops growing:
+# hourly series for HOURLY_HISTORY, longer than any window an answer reads plus its baseline
+# (30-day windows on 30-day baselines; an alert's σ of 1h moves over up to 60 days of hourly
+# bars after 30 days: 92 days), daily bars and closes for DAILY_HISTORY (levels read 420 days).
+HOURLY_HISTORY = timedelta(days=120)
+DAILY_HISTORY = timedelta(days=800)
+# (statement, which history it keeps); each runs in its own short transaction
+_HISTORY_PRUNES: tuple[tuple[str, str], ...] = (
+    ("DELETE FROM liq_hour WHERE hour_ms < ?", "hourly"),
+    ("DELETE FROM candles WHERE interval <> '1d' AND open_ms < ?", "hourly"),
+    ("DELETE FROM candles WHERE interval = '1d' AND open_ms < ?", "daily"),
+    ("DELETE FROM open_interest WHERE ts_ms < ?", "hourly"),
+    ("DELETE FROM funding WHERE ts_ms < ?", "hourly"),
+    ("DELETE FROM long_short WHERE ts_ms < ?", "hourly"),
+    ("DELETE FROM top_traders WHERE ts_ms < ?", "hourly"),
+    ("DELETE FROM macro WHERE interval <> '1d' AND ts_ms < ?", "hourly"),
+    ("DELETE FROM macro WHERE interval = '1d' AND ts_ms < ?", "daily"),
+    ("DELETE FROM global_stats WHERE ts_ms < ?", "hourly"),
+    ("DELETE FROM stream_sessions WHERE disconnected_ms < ?", "hourly"),
+)
+
 
 class Upkeep:
     """Sessions, health, marks and pruning (the store's attributes they use, declared)."""
@@ -104,6 +125,8 @@ class Upkeep:
         dense_for: timedelta = timedelta(hours=48),
         catch_up: timedelta = timedelta(days=7),
         budget_s: float = 5.0,
+        history: timedelta = HOURLY_HISTORY,
+        daily_history: timedelta = DAILY_HISTORY,
     ) -> int:
         """Keep the store's size bounded by design; returns how many raw events were dropped.
 
@@ -114,6 +137,10 @@ class Upkeep:
           stopped (a watermark in ``marks``), ``catch_up`` at a time within ``budget_s`` of work
           per run: a long history or weeks of downtime are caught up instead of keeping dense
           points forever.
+        - Everything else that accumulates (hourly roll-ups, candles, open interest, funding,
+          ratios, macro, global stats, stream sessions) is kept for ``history`` (daily bars and
+          closes for ``daily_history``): enough for every window and baseline an answer reads,
+          and a size that stops growing.
         - Freed pages are returned to the filesystem (incremental vacuum; stores created before
           this build keep their free pages for reuse)."""
         cutoff = to_ms(now - raw_retention)
@@ -123,6 +150,10 @@ class Upkeep:
             self.conn.execute("DELETE FROM liq_minute WHERE minute_ms < ?", (cutoff,))
             self.conn.execute("DELETE FROM large_liq_posts WHERE sent_ms < ?", (cutoff,))
         removed = cur.rowcount
+        cuts = {"hourly": to_ms(now - history), "daily": to_ms(now - daily_history)}
+        for sql, kept in _HISTORY_PRUNES:
+            with self.lock, self._tx():
+                self.conn.execute(sql, (cuts[kept],))
         # slab after slab, each its own short transaction, until caught up or the run's work
         # budget is spent (sparse old slabs cost milliseconds; a dense one about a second at
         # 100 coins), so neither a long history nor a long downtime stalls the writers

@@ -103,7 +103,12 @@ async def collect_once(env: dict[str, str]) -> dict[str, str]:
     out, err = await asyncio.wait_for(proc.communicate(), timeout=60)
     assert proc.returncode == 0, f"exit {proc.returncode}\n{out.decode()}\n{err.decode()}"
     lines = [line for line in out.decode().splitlines() if line.strip() and not line.startswith("store:")]
-    return {line.split()[0]: line for line in lines}
+    # not a terminal: one plain line per source as it completes, numbered, then a summary
+    *steps, summary = lines
+    assert [line.split()[0] for line in steps] == [f"[{k}/{len(steps)}]" for k in range(1, len(steps) + 1)]
+    ok = sum(1 for line in steps if line.split()[2] == "ok")
+    assert summary.startswith(f"{ok} of {len(steps)} sources ok in ")
+    return {line.split()[1]: line.split("] ", 1)[1] for line in steps}
 
 
 def rows(db: Path, sql: str) -> list[tuple[Any, ...]]:
