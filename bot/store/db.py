@@ -1,8 +1,12 @@
-"""Store access. :class:`Store` is synchronous and thread-safe (one connection behind a lock);
-:class:`AsyncStore` runs every call in a worker thread so the event loop never waits on disk.
+"""Store access. :class:`Store` is synchronous and thread-safe (one writer connection behind a
+lock, readers of their own); :class:`AsyncStore` runs every call in a worker thread so the event
+loop never waits on disk or network.
 
-SQLite in WAL mode: collectors write while commands read; a single connection with a lock is
-plenty for one process, and keeps every batch atomic.
+Two backends behind the one class: SQLite in WAL mode (a file path, the default: collectors
+write while commands read; a single writer with a lock is plenty for one process, and keeps
+every batch atomic) and PostgreSQL (a ``postgresql://`` URL, :mod:`bot.store.pg`: several
+processes on several machines). The SQL is written once, in SQLite's dialect; the PostgreSQL
+writer translates it (:mod:`bot.store.dialect`) and behaves like the ``sqlite3`` connection.
 """
 
 from __future__ import annotations
@@ -33,7 +37,8 @@ from bot.models import (
 )
 from bot.store.alerts import AlertTables
 from bot.store.glance import GlanceReads
-from bot.store.open import connect_store
+from bot.store.open import StoreError, connect_store
+from bot.store.pg import PgBackend, StoreOpenError, is_postgres
 from bot.store.scenario_io import ScenarioRows
 from bot.store.schema import ALL_COINS, HOUR_MS, MINUTE_MS
 from bot.store.version import CountingConnection, DataVersion
@@ -106,9 +111,18 @@ class Store(ScenarioRows, GlanceReads, WatchStore, AlertTables):
 
     def __init__(self, path: Path | str) -> None:
         self.path = str(path)
-        # checks what it opens (a store or an empty file) and refuses anything else untouched;
-        # the writer counts its commits for the data version answers are cached under
-        self.conn = cast(CountingConnection, connect_store(self.path, factory=CountingConnection))
+        self._pg: PgBackend | None = None
+        if is_postgres(path):
+            try:
+                self._pg = PgBackend(self.path)
+            except StoreOpenError as exc:
+                raise StoreError(str(exc)) from None
+            # the PostgreSQL writer has the surface of sqlite3.Connection the store uses
+            self.conn = cast(CountingConnection, self._pg.writer)
+        else:
+            # checks what it opens (a store or an empty file) and refuses anything else
+            # untouched; the writer counts its commits for the data version answers are cached under
+            self.conn = cast(CountingConnection, connect_store(self.path, factory=CountingConnection))
         self._version = DataVersion()
         self._batch_depth = 0
         self.lock = threading.RLock()
@@ -119,8 +133,19 @@ class Store(ScenarioRows, GlanceReads, WatchStore, AlertTables):
         self._closed = False
         self._trace: tuple[Callable[[str], object] | None, Callable[[], int] | None, int] = (None, None, 0)
         # the liquidation ingest's staging table: per connection, in memory, never on disk
-        self.conn.execute("PRAGMA temp_store=MEMORY")
+        if self._pg is None:
+            self.conn.execute("PRAGMA temp_store=MEMORY")
         self.conn.execute(_STAGE_TABLE)
+
+    @property
+    def backend(self) -> str:
+        """``"sqlite"`` or ``"postgresql"``."""
+        return "sqlite" if self._pg is None else "postgresql"
+
+    @property
+    def where(self) -> str:
+        """The store's path or URL, password hidden: what messages may name."""
+        return self.path if self._pg is None else self._pg.where
 
     @contextmanager
     def _tx(self) -> Iterator[None]:
@@ -161,6 +186,9 @@ class Store(ScenarioRows, GlanceReads, WatchStore, AlertTables):
                 with busy:
                     reader.close()
             self._readers.clear()
+            if self._pg is not None:
+                self._pg.close()
+                return
             self.conn.close()
 
     # -- writes -------------------------------------------------------------------------
@@ -404,8 +432,8 @@ class Store(ScenarioRows, GlanceReads, WatchStore, AlertTables):
 
     def _incremental_vacuum(self) -> None:
         with self.lock:
-            if self.path == ":memory:" or self._batch_depth:
-                return
+            if self.path == ":memory:" or self._batch_depth or self._pg is not None:
+                return  # PostgreSQL's autovacuum returns the space
             (mode,) = self.conn.execute("PRAGMA auto_vacuum").fetchone()
             if mode == 2:  # INCREMENTAL; stepped to the end only by executescript (execute frees one page)
                 self.conn.executescript("PRAGMA incremental_vacuum;")
@@ -433,6 +461,8 @@ class Store(ScenarioRows, GlanceReads, WatchStore, AlertTables):
         committed, by this process or another (see :mod:`bot.store.version`). Called on the
         event loop for every answer: this process's commits are counted without SQLite, and
         another's are looked for at most every 0.1 s, skipped while a write holds the writer."""
+        if self._pg is not None:
+            return self._pg_data_version()
         pragma = None
         if self.path != ":memory:" and self._version.due() and self.lock.acquire(blocking=False):
             try:
@@ -440,6 +470,18 @@ class Store(ScenarioRows, GlanceReads, WatchStore, AlertTables):
             finally:
                 self.lock.release()
         return self._version.read(self.conn, pragma)
+
+    def _pg_data_version(self) -> tuple[int, int]:
+        """PostgreSQL: the committed counts of every process (read at most every 0.1 s, never
+        waiting for a write in progress) plus this process's own commits since."""
+        counts = None
+        if self._version.due() and self.lock.acquire(blocking=False):
+            try:
+                if not self.conn.in_transaction:
+                    counts = cast(Any, self.conn).data_counts()
+            finally:
+                self.lock.release()
+        return self._version.read_counts(self.conn, counts)
 
     def _reader(self) -> tuple[sqlite3.Connection, threading.Lock] | None:
         """This thread's read-only connection: in WAL mode readers never wait for each other
@@ -462,6 +504,8 @@ class Store(ScenarioRows, GlanceReads, WatchStore, AlertTables):
 
     def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         # inside a batch, reads see the batch's own writes (and nobody else's in between)
+        if self._pg is not None and not self._batch_depth:
+            return cast(list[dict[str, Any]], self._pg.rows(sql, params, dicts=True))
         reader = None if self._batch_depth else self._reader()
         conn, lock = (self.conn, self.lock) if reader is None else reader
         with lock:
@@ -476,6 +520,8 @@ class Store(ScenarioRows, GlanceReads, WatchStore, AlertTables):
 
     def _tuples(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """Rows as the cursor gives them, for columnar reads."""
+        if self._pg is not None:
+            return cast(list[tuple[Any, ...]], self._pg.rows(sql, params, dicts=False))
         reader = self._reader()
         conn, lock = (self.conn, self.lock) if reader is None else reader
         with lock:

@@ -10,6 +10,10 @@ Commits on this process's writer connection are counted as they happen. Commits 
 process (a separate collector) are seen through SQLite's ``PRAGMA data_version`` read on that
 same writer connection: it changes whenever any *other* connection committed, never for the
 connection's own commits, so every change there is another process's write.
+
+PostgreSQL has no such PRAGMA: there each write transaction bumps a counter row of its kind in
+the same transaction (:mod:`bot.store.pg`), and the version is the committed counters as last
+read plus this process's commits since then (:meth:`DataVersion.read_counts`).
 """
 
 from __future__ import annotations
@@ -78,3 +82,14 @@ class DataVersion:
                     self._external += 1  # another process committed: treat it as any kind of data
                 self._seen = pragma
             return (writer.other_commits + self._external, writer.liq_commits)
+
+    def read_counts(self, writer: Any, counts: tuple[int, int] | None) -> tuple[int, int]:
+        """PostgreSQL: ``counts``, every process's committed ``(other, liquidations)`` read just
+        now (or None when not read this time). Each part is the last read count plus this
+        process's own commits: both only grow, so their sum changes with every commit, ours at
+        once and another process's within :data:`PRAGMA_EVERY`."""
+        with self._lock:
+            if counts is not None:
+                self._counts = counts
+            other, liq = getattr(self, "_counts", (0, 0))
+            return (other + writer.other_commits, liq + writer.liq_commits)

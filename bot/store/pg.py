@@ -1,0 +1,387 @@
+"""The PostgreSQL backend: a writer connection that behaves like the ``sqlite3`` one the store
+is written against, a pool of autocommit readers, the schema's migrations and the data version.
+
+The store's SQL is SQLite's; every statement goes through :mod:`bot.store.dialect` on its way
+to the server. The writer mimics ``sqlite3``'s transaction handling (a transaction opens
+implicitly before INSERT/UPDATE/DELETE, ``with conn:`` commits or rolls back, ``BEGIN
+IMMEDIATE`` opens one explicitly) so the store's methods run unchanged on both backends; errors
+come out as ``sqlite3``'s classes (subclassed here, with the server's message), which is the
+store's interface for both.
+
+The data version is a row per kind in ``tapewatch_meta``, bumped inside each write transaction
+just before its COMMIT: a reader in any process sees the new count exactly when it sees the
+data (a sequence would move before the commit and let a cache keep a stale answer).
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import threading
+import weakref
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import psycopg
+from psycopg.adapt import Loader
+from psycopg_pool import ConnectionPool
+
+from bot.store.dialect import Catalog, Translator, split_statements
+from bot.store.schema import MIGRATIONS, SCHEMA_VERSION
+
+SCHEMES = ("postgresql://", "postgres://")
+META = "tapewatch_meta"
+SCHEMA_ROW = "schema"
+OTHER_ROW = "data:other"
+LIQ_ROW = "data:liquidations"
+# pg_advisory_xact_lock key held around each migration step (any 64-bit number unique to us)
+MIGRATE_LOCK = 0x7461_7065_7761_7463  # "tapewatc"
+POOL_MAX = 8
+CONNECT_TIMEOUT_S = 10
+_DML = frozenset({"INSERT", "UPDATE", "DELETE", "REPLACE"})
+
+
+class StoreOpenError(Exception):
+    """A PostgreSQL store that cannot be opened; the message is one line, password hidden."""
+
+
+class PgIntegrityError(sqlite3.IntegrityError):
+    """A constraint refused the write (PostgreSQL's message)."""
+
+
+class PgOperationalError(sqlite3.OperationalError):
+    """Any other server error (PostgreSQL's message)."""
+
+
+def is_postgres(target: object) -> bool:
+    return isinstance(target, str) and target.startswith(SCHEMES)
+
+
+def redact(url: str) -> str:
+    """The URL without its password (``user:***@``, ``password=***``): safe to log or print."""
+    url = re.sub(r"(://[^:/@]*):[^@/]*@", r"\1:***@", url)
+    return re.sub(r"(password=)[^&\s]*", r"\1***", url, flags=re.I)
+
+
+def _mapped(exc: psycopg.Error) -> sqlite3.Error:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if isinstance(exc, psycopg.IntegrityError):
+        return PgIntegrityError(text)
+    return PgOperationalError(text)
+
+
+class _Numeric(Loader):
+    """NUMERIC (what PostgreSQL makes of SUM/AVG over BIGINT) as SQLite answers it: an int when
+    whole, else a float, never a Decimal."""
+
+    def load(self, data: Any) -> int | float:
+        raw = bytes(data)
+        try:
+            return int(raw)
+        except ValueError:
+            return float(raw)
+
+
+def _configure(conn: psycopg.Connection[Any]) -> None:
+    conn.adapters.register_loader("numeric", _Numeric)
+
+
+class PgCursor:
+    """What the store reads from a ``sqlite3`` cursor: rows, description, rowcount, lastrowid."""
+
+    def __init__(self, cur: psycopg.Cursor[Any] | None, lastrowid: int | None = None) -> None:
+        self._cur = cur
+        self.rowcount = cur.rowcount if cur is not None else -1
+        self.lastrowid = lastrowid
+        self.description = cur.description if cur is not None and cur.description else None
+
+    def fetchone(self) -> Any:
+        return self._cur.fetchone() if self._cur is not None and self.description else None
+
+    def fetchall(self) -> list[Any]:
+        return self._cur.fetchall() if self._cur is not None and self.description else []
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.fetchall())
+
+
+def _first_word(sql: str) -> str:
+    m = re.match(r"\s*([A-Za-z]+)", sql)
+    return m.group(1).upper() if m else ""
+
+
+class PgConnection:
+    """The writer: ``sqlite3.Connection``'s surface over one autocommit psycopg connection."""
+
+    def __init__(self, raw: psycopg.Connection[Any], translate: Translator) -> None:
+        self.raw = raw
+        self.translate = translate
+        self.in_transaction = False
+        self.total_changes = 0
+        self.other_commits = 0  # this process's commits, as store.version counts them
+        self.liq_commits = 0
+        self.liquidations = False  # set by the ingest for its transaction (under the store's lock)
+
+    # -- transactions, as sqlite3 does them ----------------------------------------------------
+
+    def _begin(self) -> None:
+        self.raw.execute("BEGIN")
+        self.in_transaction = True
+
+    def commit(self) -> None:
+        if not self.in_transaction:
+            return
+        row = LIQ_ROW if self.liquidations else OTHER_ROW
+        try:
+            self.raw.execute(f"UPDATE {META} SET n = n + 1 WHERE name = %s", (row,))  # noqa: S608
+            self.raw.execute("COMMIT")
+        except psycopg.Error as exc:
+            self.rollback()
+            raise _mapped(exc) from exc
+        self.in_transaction = False
+        if self.liquidations:
+            self.liq_commits += 1
+        else:
+            self.other_commits += 1
+
+    def rollback(self) -> None:
+        if self.in_transaction:
+            self.in_transaction = False
+            self.raw.execute("ROLLBACK")
+
+    def __enter__(self) -> PgConnection:
+        return self
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        if exc_type is None:
+            self.commit()
+        else:
+            self.rollback()
+
+    # -- statements ----------------------------------------------------------------------------
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> PgCursor:
+        word = _first_word(sql)
+        if word == "BEGIN":
+            if not self.in_transaction:
+                self._begin()
+            return PgCursor(None)
+        if word in ("COMMIT", "END"):
+            self.commit()
+            return PgCursor(None)
+        if word == "ROLLBACK":
+            self.rollback()
+            return PgCursor(None)
+        if word == "PRAGMA":
+            raise PgOperationalError(f"{sql.strip()}: a SQLite PRAGMA (the PostgreSQL store has none)")
+        if word in _DML and not self.in_transaction:
+            self._begin()
+        try:
+            cur = self.raw.execute(self.translate(sql), tuple(params))
+        except psycopg.Error as exc:
+            raise _mapped(exc) from exc
+        if cur.rowcount > 0 and word in _DML:
+            self.total_changes += cur.rowcount
+        lastrowid = None
+        if word == "INSERT" and cur.description:
+            row = cur.fetchone()
+            lastrowid = int(row[0]) if row and isinstance(row[0], int) else None
+        return PgCursor(cur, lastrowid)
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> PgCursor:
+        word = _first_word(sql)
+        if word in _DML and not self.in_transaction:
+            self._begin()
+        try:
+            with self.raw.cursor() as cur:
+                cur.executemany(self.translate(sql, returning=False), [tuple(r) for r in rows])
+                count = cur.rowcount
+        except psycopg.Error as exc:
+            raise _mapped(exc) from exc
+        if count > 0 and word in _DML:
+            self.total_changes += count
+        out = PgCursor(None)
+        out.rowcount = count
+        return out
+
+    def executescript(self, script: str) -> None:
+        for statement in split_statements(script):
+            self.execute(statement)
+
+    def set_trace_callback(self, trace: Any) -> None:
+        """Statement tracing is the SQLite bench's; nothing to do here."""
+
+    def set_progress_handler(self, handler: Any, n: int) -> None:
+        """Interrupting long statements is the SQLite bench's; nothing to do here."""
+
+    def close(self) -> None:
+        self.raw.close()
+
+    # -- the data version ----------------------------------------------------------------------
+
+    def data_counts(self) -> tuple[int, int]:
+        """``(other, liquidations)`` commits by every process, as committed so far."""
+        rows = dict(
+            self.raw.execute(
+                f"SELECT name, n FROM {META} WHERE name IN (%s, %s)",  # noqa: S608
+                (OTHER_ROW, LIQ_ROW),
+            ).fetchall()
+        )
+        return int(rows.get(OTHER_ROW, 0)), int(rows.get(LIQ_ROW, 0))
+
+    def sync_identities(self) -> None:
+        """After rows were copied in with their ids: each identity continues past the largest."""
+        for table, column in self.translate.catalog.identity.items():
+            self.execute(
+                f"SELECT setval(pg_get_serial_sequence('{table}', '{column}'), "  # noqa: S608
+                f"COALESCE((SELECT MAX({column}) FROM {table}), 0) + 1, false)"
+            )
+
+
+def load_catalog(conn: psycopg.Connection[Any]) -> Catalog:
+    catalog = Catalog()
+    for table, column, nullable, identity in conn.execute(
+        "SELECT table_name, column_name, is_nullable, is_identity FROM information_schema.columns "
+        "WHERE table_schema = current_schema() ORDER BY table_name, ordinal_position"
+    ):
+        catalog.columns.setdefault(table, []).append(column)
+        if nullable == "YES":
+            catalog.nullable.add(column)
+        if identity == "YES":
+            catalog.identity[table] = column
+    for table, column in conn.execute(
+        "SELECT tc.table_name, k.column_name FROM information_schema.table_constraints tc "
+        "JOIN information_schema.key_column_usage k ON k.constraint_schema = tc.constraint_schema "
+        "AND k.constraint_name = tc.constraint_name AND k.table_name = tc.table_name "
+        "WHERE tc.constraint_type = 'PRIMARY KEY' AND tc.table_schema = current_schema() "
+        "ORDER BY tc.table_name, k.ordinal_position"
+    ):
+        catalog.primary_keys.setdefault(table, []).append(column)
+    return catalog
+
+
+def _tables(conn: psycopg.Connection[Any]) -> set[str]:
+    return {
+        r[0]
+        for r in conn.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
+        )
+    }
+
+
+def _schema_version(conn: psycopg.Connection[Any]) -> int:
+    row = conn.execute(f"SELECT n FROM {META} WHERE name = %s", (SCHEMA_ROW,)).fetchone()  # noqa: S608
+    return int(row[0]) if row else 0
+
+
+def migrate(conn: psycopg.Connection[Any], where: str) -> int:
+    """Bring the schema to :data:`SCHEMA_VERSION` with the same migrations as SQLite, each
+    translated; returns the version found before. Each step holds a transaction-scoped
+    advisory lock and re-reads the version inside it, so processes opening a new database at
+    once never both create the tables."""
+    tables = _tables(conn)
+    if META not in tables and tables:
+        raise StoreOpenError(
+            f"store {where}: a PostgreSQL database that is not a Tapewatch store "
+            f"({len(tables)} tables); refusing to change it"
+        )
+    found = _schema_version(conn) if META in tables else 0
+    if found > SCHEMA_VERSION:
+        raise StoreOpenError(
+            f"store {where}: schema v{found} is newer than this build knows (v{SCHEMA_VERSION}); "
+            "upgrade tapewatch or point --db elsewhere"
+        )
+    version = found
+    translate = Translator(load_catalog(conn))
+    while version < SCHEMA_VERSION:
+        with conn.transaction():
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATE_LOCK,))
+            conn.execute(
+                f"CREATE TABLE IF NOT EXISTS {META} (name TEXT PRIMARY KEY, n BIGINT NOT NULL)"
+            )
+            conn.execute(
+                f"INSERT INTO {META} (name, n) VALUES (%s, 0), (%s, 0), (%s, 0) "  # noqa: S608
+                "ON CONFLICT DO NOTHING",
+                (SCHEMA_ROW, OTHER_ROW, LIQ_ROW),
+            )
+            version = _schema_version(conn)
+            if version >= SCHEMA_VERSION:
+                break
+            for statement in split_statements(MIGRATIONS[version]):
+                conn.execute(translate(statement, returning=False), ())  # type: ignore[arg-type]
+            conn.execute(f"UPDATE {META} SET n = %s WHERE name = %s", (version + 1, SCHEMA_ROW))  # noqa: S608
+            translate.reset(load_catalog(conn))  # later steps may alter what this one made
+        version += 1
+    return found
+
+
+def _connect(url: str, where: str) -> psycopg.Connection[Any]:
+    try:
+        conn = psycopg.connect(url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S)
+    except psycopg.Error as exc:
+        raise StoreOpenError(f"store {where}: cannot connect ({_mapped(exc)})") from None
+    _configure(conn)
+    return conn
+
+
+class PgBackend:
+    """What :class:`bot.store.Store` holds for a PostgreSQL store: the writer and the pool."""
+
+    def __init__(self, url: str) -> None:
+        self.where = redact(url)
+        raw = _connect(url, self.where)
+        try:
+            migrate(raw, self.where)
+            catalog = load_catalog(raw)
+        except psycopg.Error as exc:
+            raw.close()
+            raise StoreOpenError(f"store {self.where}: {_mapped(exc)}") from None
+        except BaseException:
+            raw.close()
+            raise
+        self.translate = Translator(catalog)
+        self.writer = PgConnection(raw, self.translate)
+        self.pool: ConnectionPool[Any] = ConnectionPool(
+            url,
+            min_size=1,
+            max_size=POOL_MAX,
+            kwargs={"autocommit": True},
+            configure=_configure,
+            open=True,
+            name="tapewatch-readers",
+        )
+        self._closed = threading.Event()
+        # a store dropped without close(): its pool is closed by whoever drops it (the pool's
+        # own reference cycle would otherwise leave it to a garbage collection on any thread,
+        # one of its workers included, which cannot join itself)
+        self._finalizer = weakref.finalize(self, _close_quietly, self.pool, raw)
+
+    def rows(self, sql: str, params: Sequence[Any], *, dicts: bool) -> list[Any]:
+        """One read on a pooled autocommit connection: it sees every committed write."""
+        if self._closed.is_set():
+            raise sqlite3.ProgrammingError("the store is closed")
+        try:
+            with self.pool.connection() as conn:
+                cur = conn.execute(self.translate(sql), tuple(params))
+                rows = cur.fetchall()
+                if not dicts:
+                    return rows
+                names = [d.name for d in cur.description or ()]
+                return [dict(zip(names, row, strict=True)) for row in rows]
+        except psycopg.Error as exc:
+            raise _mapped(exc) from exc
+
+    @contextmanager
+    def raw_reader(self) -> Iterator[psycopg.Connection[Any]]:
+        with self.pool.connection() as conn:
+            yield conn
+
+    def close(self) -> None:
+        self._closed.set()
+        self._finalizer()
+
+
+def _close_quietly(pool: ConnectionPool[Any], writer: psycopg.Connection[Any]) -> None:
+    pool.close()
+    writer.close()
