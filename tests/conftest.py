@@ -104,9 +104,7 @@ def pg_cluster() -> Iterator[Cluster | str]:
 
 
 @pytest.fixture
-def new_db(
-    request: pytest.FixtureRequest, tmp_path: Path, store_backend: str
-) -> Iterator[Callable[[], str]]:
+def new_db(request: pytest.FixtureRequest, tmp_path: Path, store_backend: str) -> Iterator[Callable[[], str]]:
     """Makes fresh store targets of this test's backend (``store_backend``): SQLite file paths,
     or PostgreSQL databases dropped after the test."""
     backend = store_backend
@@ -119,10 +117,7 @@ def new_db(
         cluster = found
 
     def make() -> str:
-        if cluster is None:
-            target = str(tmp_path / f"s{len(made) or ''}.db")
-        else:
-            target = cluster.new_database()
+        target = str(tmp_path / f"s{len(made) or ''}.db") if cluster is None else cluster.new_database()
         made.append(target)
         return target
 

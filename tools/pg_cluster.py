@@ -7,6 +7,7 @@ Databases are created per test (:meth:`Cluster.new_database`) and dropped after.
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import shutil
@@ -56,8 +57,8 @@ class Cluster:
 
     def _run(self, *args: str) -> None:
         assert self.bin is not None
-        cmd = [*self._as, str(self.bin / args[0]), *args[1:]]
-        done = subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False)
+        cmd = [*self._as, str(self.bin / args[0]), *args[1:]]  # our own fixed arguments
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False)  # noqa: S603
         if done.returncode:
             raise NoCluster(f"{args[0]} failed: {(done.stderr or done.stdout).strip()[-300:]}")
 
@@ -78,7 +79,11 @@ class Cluster:
         data = self.dir / "data"
         self._run("initdb", "-D", str(data), "-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8")
         opts = f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c synchronous_commit=off "
-        opts += "-c max_connections=200" if durable else "-c fsync=off -c full_page_writes=off -c max_connections=200"
+        opts += (
+            "-c max_connections=200"
+            if durable
+            else "-c fsync=off -c full_page_writes=off -c max_connections=200"
+        )
         self._run("pg_ctl", "-D", str(data), "-o", opts, "-l", str(self.dir / "log"), "start", "-w")
         return self
 
@@ -96,8 +101,6 @@ class Cluster:
 
     def stop(self) -> None:
         if self.bin is not None and (self.dir / "data" / "postmaster.pid").exists():
-            try:
+            with contextlib.suppress(NoCluster):
                 self._run("pg_ctl", "-D", str(self.dir / "data"), "stop", "-m", "fast")
-            except NoCluster:
-                pass
         shutil.rmtree(self.dir, ignore_errors=True)

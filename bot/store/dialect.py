@@ -358,7 +358,11 @@ def _conflict_target(toks: list[str], table: str | None, catalog: Catalog) -> li
             continue  # already qualified (excluded.x, t.x)
         if after < len(out) and out[after] in (".", "("):
             continue  # a qualifier or a function
-        if after < len(out) and out[after] == "=" and (before < 0 or out[before] == "," or _up(out[before]) == "SET"):
+        if (
+            after < len(out)
+            and out[after] == "="
+            and (before < 0 or out[before] == "," or _up(out[before]) == "SET")
+        ):
             continue  # an assignment's target
         out[k] = f"{table}.{tok}"
     return out

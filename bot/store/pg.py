@@ -297,9 +297,7 @@ def migrate(conn: psycopg.Connection[Any], where: str) -> int:
     while version < SCHEMA_VERSION:
         with conn.transaction():
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATE_LOCK,))
-            conn.execute(
-                f"CREATE TABLE IF NOT EXISTS {META} (name TEXT PRIMARY KEY, n BIGINT NOT NULL)"
-            )
+            conn.execute(f"CREATE TABLE IF NOT EXISTS {META} (name TEXT PRIMARY KEY, n BIGINT NOT NULL)")
             conn.execute(
                 f"INSERT INTO {META} (name, n) VALUES (%s, 0), (%s, 0), (%s, 0) "  # noqa: S608
                 "ON CONFLICT DO NOTHING",
@@ -309,7 +307,7 @@ def migrate(conn: psycopg.Connection[Any], where: str) -> int:
             if version >= SCHEMA_VERSION:
                 break
             for statement in split_statements(MIGRATIONS[version]):
-                conn.execute(translate(statement, returning=False), ())  # type: ignore[arg-type]
+                conn.execute(translate(statement, returning=False), ())
             conn.execute(f"UPDATE {META} SET n = %s WHERE name = %s", (version + 1, SCHEMA_ROW))  # noqa: S608
             translate.reset(load_catalog(conn))  # later steps may alter what this one made
         version += 1
@@ -364,7 +362,7 @@ class PgBackend:
         try:
             with self.pool.connection() as conn:
                 cur = conn.execute(self.translate(sql), tuple(params))
-                rows = cur.fetchall()
+                rows: list[Any] = cur.fetchall()
                 if not dicts:
                     return rows
                 names = [d.name for d in cur.description or ()]

@@ -116,7 +116,8 @@ class StoreReads:
 
     def open_interest(self, coin: str, since: datetime) -> list[OpenInterest]:
         rows = self._rows(
-            "SELECT * FROM open_interest WHERE coin = ? AND ts_ms >= ? ORDER BY ts_ms", (coin, to_ms(since))
+            "SELECT * FROM open_interest WHERE coin = ? AND ts_ms >= ? ORDER BY ts_ms, venue",
+            (coin, to_ms(since)),
         )
         return [OpenInterest.model_construct(**_without(r, "ts_ms"), ts=from_ms(r["ts_ms"])) for r in rows]
 
@@ -238,19 +239,21 @@ class StoreReads:
 
     def funding(self, coin: str, since: datetime) -> list[Funding]:
         rows = self._rows(
-            "SELECT * FROM funding WHERE coin = ? AND ts_ms >= ? ORDER BY ts_ms", (coin, to_ms(since))
+            "SELECT * FROM funding WHERE coin = ? AND ts_ms >= ? ORDER BY ts_ms, venue", (coin, to_ms(since))
         )
         return [Funding.model_construct(**_without(r, "ts_ms"), ts=from_ms(r["ts_ms"])) for r in rows]
 
     def long_short(self, coin: str, since: datetime) -> list[LongShortRatio]:
         rows = self._rows(
-            "SELECT * FROM long_short WHERE coin = ? AND ts_ms >= ? ORDER BY ts_ms", (coin, to_ms(since))
+            "SELECT * FROM long_short WHERE coin = ? AND ts_ms >= ? ORDER BY ts_ms, venue",
+            (coin, to_ms(since)),
         )
         return [LongShortRatio.model_construct(**_without(r, "ts_ms"), ts=from_ms(r["ts_ms"])) for r in rows]
 
     def top_traders(self, coin: str, since: datetime) -> list[TopTraderRatio]:
         rows = self._rows(
-            "SELECT * FROM top_traders WHERE coin = ? AND ts_ms >= ? ORDER BY ts_ms", (coin, to_ms(since))
+            "SELECT * FROM top_traders WHERE coin = ? AND ts_ms >= ? ORDER BY ts_ms, venue, basis",
+            (coin, to_ms(since)),
         )
         return [TopTraderRatio.model_construct(**_without(r, "ts_ms"), ts=from_ms(r["ts_ms"])) for r in rows]
 
@@ -264,19 +267,19 @@ class StoreReads:
         if hourly:
             return self._rows(
                 "SELECT coin, hour_ms AS minute, side, venue, usd, events, max_usd FROM liq_hour "
-                "WHERE coin = ? AND hour_ms >= ? AND hour_ms < ? ORDER BY hour_ms",
+                "WHERE coin = ? AND hour_ms >= ? AND hour_ms < ? ORDER BY hour_ms, side, venue",
                 (coin or ALL_COINS, lo, hi),
             )
         if coin is None:
             return self._rows(
                 "SELECT ? AS coin, minute_ms AS minute, side, venue, SUM(usd) AS usd, SUM(events) AS events, "
                 "MAX(max_usd) AS max_usd FROM liq_minute WHERE minute_ms >= ? AND minute_ms < ? "
-                "GROUP BY minute_ms, side, venue ORDER BY minute_ms",
+                "GROUP BY minute_ms, side, venue ORDER BY minute_ms, side, venue",
                 (ALL_COINS, lo, hi),
             )
         return self._rows(
             "SELECT coin, minute_ms AS minute, side, venue, usd, events, max_usd FROM liq_minute "
-            "WHERE coin = ? AND minute_ms >= ? AND minute_ms < ? ORDER BY minute_ms",
+            "WHERE coin = ? AND minute_ms >= ? AND minute_ms < ? ORDER BY minute_ms, side, venue",
             (coin, lo, hi),
         )
 
@@ -292,7 +295,7 @@ class StoreReads:
     def stream_sessions(self, since: datetime) -> list[StreamConnection]:
         rows = self._rows(
             "SELECT * FROM stream_sessions WHERE disconnected_ms IS NULL OR disconnected_ms >= ? "
-            "ORDER BY connected_ms",
+            "ORDER BY connected_ms, venue",
             (to_ms(since),),
         )
         return [
@@ -328,7 +331,7 @@ class StoreReads:
         return GlobalStats(**_without(rows[0], "ts_ms"), ts=from_ms(rows[0]["ts_ms"])) if rows else None
 
     def market_breadth(self) -> tuple[list[MarketEntry], datetime | None]:
-        rows = self._rows("SELECT * FROM market_breadth ORDER BY market_cap DESC")
+        rows = self._rows("SELECT * FROM market_breadth ORDER BY market_cap DESC, cg_id")
         if not rows:
             return [], None
         entries = [

@@ -85,11 +85,14 @@ class DataVersion:
 
     def read_counts(self, writer: Any, counts: tuple[int, int] | None) -> tuple[int, int]:
         """PostgreSQL: ``counts``, every process's committed ``(other, liquidations)`` read just
-        now (or None when not read this time). Each part is the last read count plus this
-        process's own commits: both only grow, so their sum changes with every commit, ours at
-        once and another process's within :data:`PRAGMA_EVERY`."""
+        now under the writer's lock (or None when not read this time). Each part is the count
+        last read plus this process's own commits since that read: it changes with every
+        commit, ours at once and another process's within :data:`PRAGMA_EVERY`, and never
+        goes back."""
         with self._lock:
             if counts is not None:
                 self._counts = counts
+                self._own_at_read = (writer.other_commits, writer.liq_commits)
             other, liq = getattr(self, "_counts", (0, 0))
-            return (other + writer.other_commits, liq + writer.liq_commits)
+            own_other, own_liq = getattr(self, "_own_at_read", (0, 0))
+            return (other + writer.other_commits - own_other, liq + writer.liq_commits - own_liq)
