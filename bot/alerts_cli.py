@@ -86,7 +86,7 @@ def cmd_backtest(settings: Settings, args: argparse.Namespace, out: TextIO) -> i
             latest = latest_bar_close(store, tracked)
             if latest is None:
                 print(
-                    f"error: no hourly bars in {settings.db}: run `tapewatch collect --once` first",
+                    f"error: no hourly bars in {settings.db_label}: run `tapewatch collect --once` first",
                     file=sys.stderr,
                 )
                 return 1
@@ -95,5 +95,5 @@ def cmd_backtest(settings: Settings, args: argparse.Namespace, out: TextIO) -> i
         results = replay(store, plans, base, tracked, start, end)
     finally:
         store.close()
-    report(results, base, start, end, str(settings.db), out, limit=max(0, args.limit))
+    report(results, base, start, end, settings.db_label, out, limit=max(0, args.limit))
     return 0

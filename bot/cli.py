@@ -51,7 +51,7 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="tapewatch", description="Explains crypto market moves on Discord.")
     parser.add_argument("--config", type=Path, help="settings file (default config/tapewatch.toml)")
-    parser.add_argument("--db", type=Path, help="SQLite store path (or TAPEWATCH_DB)")
+    parser.add_argument("--db", help="the store: a SQLite file path or a postgresql:// URL (or TAPEWATCH_DB)")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging (tokens still redacted)")
     parser.add_argument("--version", action="version", version=f"tapewatch {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -118,6 +118,9 @@ def build_parser() -> argparse.ArgumentParser:
     from bot.alerts_cli import add_alerts_commands
 
     add_alerts_commands(cast("argparse._SubParsersAction[argparse.ArgumentParser]", sub))
+    from bot.store_cli import add_store_commands
+
+    add_store_commands(cast("argparse._SubParsersAction[argparse.ArgumentParser]", sub))
     return parser
 
 
@@ -179,7 +182,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except sqlite3.Error as exc:
         print(
-            f"error: {_one_line(describe_sqlite_error(exc, str(settings.db) if settings else 'store'))}",
+            f"error: {_one_line(describe_sqlite_error(exc, settings.db_label if settings else 'store'))}",
             file=sys.stderr,
         )
         return 1
@@ -225,6 +228,10 @@ def _dispatch(settings: Settings, args: argparse.Namespace) -> int:
         return cmd_export(settings, args.file, since=args.since, name=args.name, force=args.force)
     if command == "sync-commands":
         return cmd_sync(settings, args)
+    if command == "migrate-store":
+        from bot.store_cli import cmd_migrate_store
+
+        return cmd_migrate_store(args.source, args.target, replace=args.replace)
     return 2  # pragma: no cover - argparse requires a command
 
 
@@ -389,14 +396,16 @@ async def cmd_collect(settings: Settings, *, once: bool) -> int:
                     report = await collector.run_once(
                         progress=lambda source: print(source.line(), flush=True)
                     )
-                print(f"store: {settings.db}")
+                print(f"store: {settings.db_label}")
                 return 0 if report.ok else 1
             scheduler = AsyncIOScheduler(timezone="UTC")
             register_jobs(scheduler, collector, settings)
             scheduler.start()
             streams = streams_for(app, collector)
             await streams.start()
-            log.info("collecting into %s (REST jobs and liquidation streams); Ctrl-C to stop", settings.db)
+            log.info(
+                "collecting into %s (REST jobs and liquidation streams); Ctrl-C to stop", settings.db_label
+            )
             try:
                 await asyncio.Event().wait()
             finally:
@@ -463,8 +472,8 @@ def cmd_health(
     from bot.store import Store
 
     limit = timedelta(seconds=max_age if max_age is not None else 3 * settings.jobs.tickers_seconds + 60)
-    if not settings.db.is_file():
-        return _health_verdict([f"no store at {settings.db}"], [], as_json=as_json)
+    if settings.db_file is not None and not settings.db_file.is_file():
+        return _health_verdict([f"no store at {settings.db_file}"], [], as_json=as_json)
     store = Store(settings.db)
     try:
         health = store.source_health()
@@ -523,7 +532,7 @@ def cmd_import(settings: Settings, file: Path, *, replace: bool = False) -> int:
         now = apply_scenario(scenario, store, now=system_clock(), replace=replace)
     finally:
         store.close()
-    print(f"imported {scenario.label} into {settings.db}, moved to now ({now:%Y-%m-%d %H:%M} UTC)")
+    print(f"imported {scenario.label} into {settings.db_label}, moved to now ({now:%Y-%m-%d %H:%M} UTC)")
     return 0
 
 
@@ -554,8 +563,12 @@ def _check_export_target(settings: Settings, file: Path, *, force: bool) -> None
         raise UsageError("error: export needs a file path")
     if file.is_dir():
         raise UsageError(f"error: {file} is a folder: give a file path, e.g. {file}/export.json.gz")
+    if settings.db_file is None:
+        if file.exists() and not force:
+            raise UsageError(f"error: {file} exists: pass --force to replace it")
+        return  # the store is a database server's, not a file here
     target = os.path.realpath(file)
-    db = os.path.realpath(settings.db)
+    db = os.path.realpath(settings.db_file)
     for part in (db, db + "-wal", db + "-shm", db + "-journal"):
         same = target == part or (file.exists() and os.path.exists(part) and os.path.samefile(file, part))
         if same:
@@ -573,8 +586,8 @@ def cmd_export(settings: Settings, file: Path, *, since: str, name: str, force: 
     if not _NAME.match(name):
         raise UsageError(f"error: --name {name!r}: lower-case letters, digits, - and _ (at most 64)")
     _check_export_target(settings, file, force=force)
-    if not settings.db.is_file():
-        raise UsageError(f"error: no store at {settings.db}: nothing to export")
+    if settings.db_file is not None and not settings.db_file.is_file():
+        raise UsageError(f"error: no store at {settings.db_file}: nothing to export")
     now = system_clock()
     store = Store(settings.db)
     try:
@@ -590,7 +603,7 @@ def cmd_export(settings: Settings, file: Path, *, since: str, name: str, force: 
         store.close()
     size = write_scenario(scenario, file)
     print(
-        f"wrote {file} ({size / 1e6:.2f} MB): {settings.db} from {now - span:%Y-%m-%d %H:%M} to {now:%Y-%m-%d %H:%M} UTC"
+        f"wrote {file} ({size / 1e6:.2f} MB): {settings.db_label} from {now - span:%Y-%m-%d %H:%M} to {now:%Y-%m-%d %H:%M} UTC"
     )
     return 0
 

@@ -45,7 +45,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
     "chat": ("bot.client", "bot.dispatch", "bot.offline", "bot.replies"),
     "cogs": ("cogs",),
     "app": ("bot.app", "bot.background"),
-    "entry": ("bot.cli", "bot.console", "bot.__main__", "bot.defaults", "bot.alerts_cli"),
+    "entry": ("bot.cli", "bot.console", "bot.__main__", "bot.defaults", "bot.alerts_cli", "bot.store_cli"),
 }
 
 # Layer → the layers it may import from (besides itself). Data flows providers/streams →

@@ -27,10 +27,10 @@ import psycopg
 from psycopg.adapt import Loader
 from psycopg_pool import ConnectionPool
 
+from bot.settings import is_database_url, redact_url
 from bot.store.dialect import Catalog, Translator, split_statements
 from bot.store.schema import MIGRATIONS, SCHEMA_VERSION
 
-SCHEMES = ("postgresql://", "postgres://")
 META = "tapewatch_meta"
 SCHEMA_ROW = "schema"
 OTHER_ROW = "data:other"
@@ -55,13 +55,12 @@ class PgOperationalError(sqlite3.OperationalError):
 
 
 def is_postgres(target: object) -> bool:
-    return isinstance(target, str) and target.startswith(SCHEMES)
+    return is_database_url(target)
 
 
 def redact(url: str) -> str:
     """The URL without its password (``user:***@``, ``password=***``): safe to log or print."""
-    url = re.sub(r"(://[^:/@]*):[^@/]*@", r"\1:***@", url)
-    return re.sub(r"(password=)[^&\s]*", r"\1***", url, flags=re.I)
+    return redact_url(url)
 
 
 def _mapped(exc: psycopg.Error) -> sqlite3.Error:
