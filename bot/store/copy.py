@@ -96,7 +96,10 @@ def copy_store(source: Store, target: Store, *, replace: bool = False) -> CopyRe
             )
             count = 0
             for chunk in iter_rows(source, table, columns):
-                target.conn.executemany(insert, chunk)
+                if target._pg is not None:
+                    target._pg.writer.copy_rows(table, columns, chunk)
+                else:
+                    target.conn.executemany(insert, chunk)
                 count += len(chunk)
             report.rows[table] = count
         if target._pg is not None:

@@ -229,6 +229,25 @@ class PgConnection:
         )
         return int(rows.get(OTHER_ROW, 0)), int(rows.get(LIQ_ROW, 0))
 
+    def copy_rows(self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
+        """Bulk rows into ``table`` with COPY (inside the open transaction): what moving a whole
+        store needs, several times faster than INSERTs."""
+        if not self.in_transaction:
+            self._begin()
+        count = 0
+        try:
+            with (
+                self.raw.cursor() as cur,
+                cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy,
+            ):
+                for row in rows:
+                    copy.write_row(row)
+                    count += 1
+        except psycopg.Error as exc:
+            raise _mapped(exc) from exc
+        self.total_changes += count
+        return count
+
     def sync_identities(self) -> None:
         """After rows were copied in with their ids: each identity continues past the largest."""
         for table, column in self.translate.catalog.identity.items():
