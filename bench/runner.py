@@ -10,6 +10,7 @@
 7. store size per coin per day, peak RSS of a run-like process (``bench.footprint``)
 8. alerts: liquidation stream event to the channel post, fan-out to 1,000 channels (``bench.alerts``)
 9. bursts and sustained load through discord.py against Discord's 3 s deadline (``bench.burst``)
+10. the PostgreSQL store beside SQLite: migrate-store, handler times, ingest (``bench.postgres``)
 """
 
 from __future__ import annotations
@@ -26,11 +27,12 @@ from bench.concurrency import run_concurrency
 from bench.footprint import run_rss, store_size_rows
 from bench.handlers import history_rows, liquidations_30d_rows, row_for, run_handlers
 from bench.ingest import run_ingest
+from bench.postgres import run_postgres
 from bench.refresh import run_refresh
 from bench.report import MISS, Row, Value, header, machine, table, write_json
 from bench.store_gen import GenSpec, bench_now, generate_store
 
-SECTIONS = ("1", "2", "3", "4", "5", "6", "7", "8", "9")
+SECTIONS = ("1", "2", "3", "4", "5", "6", "7", "8", "9", "10")
 
 
 def sizes_from(args: argparse.Namespace, coins: tuple[int, ...]) -> Sizes:
@@ -91,6 +93,8 @@ async def run_all(
         rows += liquidations_30d_rows(measured, sizes)
     if wanted("2"):
         rows += run_ingest(stores, sizes, workdir)
+    if wanted("10"):
+        rows += await run_postgres(stores, sizes, workdir)
     if wanted("3"):
         rows += await run_refresh(stores, sizes)
     if wanted("4"):

@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tools.pg_cluster import find_bin
+
 ROOT = Path(__file__).resolve().parent.parent
 COINS = (2, 3)
 DAYS = (1, 2)
@@ -55,6 +57,12 @@ def expected_rows() -> list[str]:
     rows += [f"100 mixed at once: {what}" for what in ("acknowledged", "answer latency")]
     rows += ["sustained load: the knee (answer p99 passes 1 s)"]
     rows += ["twice the knee"] * 2 + ["sustained 50 mixed/s for 1 s"] * 2  # acknowledged, latency
+    if find_bin() is None:  # the PostgreSQL section says in one row why it did not run
+        return [*rows, "PostgreSQL store beside SQLite"]
+    shape = f"{COINS[-1]} coins · {DAYS[0]} d"
+    rows += [f"migrate-store SQLite → PostgreSQL · {shape}"]
+    rows += [f"{h} on PostgreSQL · {shape}" for h in HANDLERS]
+    rows += [f"liquidation ingest on PostgreSQL · {shape}"]
     return rows
 
 
@@ -97,5 +105,5 @@ def test_quick_bench_prints_every_row(tmp_path: Path) -> None:
         assert row["status"] in STATUSES
         assert row["result"]
         assert row["goal"]
-    assert {r["section"] for r in data["rows"]} == {"1", "2", "3", "4", "5", "6", "7", "8", "9"}
+    assert {r["section"] for r in data["rows"]} == {"1", "2", "3", "4", "5", "6", "7", "8", "9", "10"}
     assert data["machine"]["cores"] >= 1

@@ -135,7 +135,9 @@ class Store(ScenarioRows, GlanceReads, WatchStore, AlertTables):
         # the liquidation ingest's staging table: per connection, in memory, never on disk
         if self._pg is None:
             self.conn.execute("PRAGMA temp_store=MEMORY")
-        self.conn.execute(_STAGE_TABLE)
+            self.conn.execute(_STAGE_TABLE)
+        else:
+            self._pg.writer.create_stage()
 
     @property
     def backend(self) -> str:
@@ -289,8 +291,11 @@ class Store(ScenarioRows, GlanceReads, WatchStore, AlertTables):
 
     def _ingest(self, conn: CountingConnection, rows: list[tuple[Any, ...]]) -> int:
         with self._tx():
-            conn.execute(_STAGE_CLEAR)
-            conn.executemany(_STAGE_INSERT, rows)
+            if self._pg is None:
+                conn.execute(_STAGE_CLEAR)
+                conn.executemany(_STAGE_INSERT, rows)
+            else:  # COPY in, first occurrence kept (PostgreSQL's own staging, bot.store.pg)
+                self._pg.writer.stage_liquidations(rows)
             conn.execute(_STAGE_DROP_STORED)
             before = conn.total_changes
             conn.execute(_INSERT_NEW)

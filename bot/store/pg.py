@@ -41,6 +41,26 @@ POOL_MAX = 8
 CONNECT_TIMEOUT_S = 10
 _DML = frozenset({"INSERT", "UPDATE", "DELETE", "REPLACE"})
 
+# The liquidation ingest's staging (see Store.insert_liquidations), PostgreSQL's own: a batch
+# arrives by COPY (no per-row statement), numbered, and the first occurrence of each id is
+# kept. ON COMMIT DELETE ROWS empties both at every commit in place: no DELETE, no dead rows in
+# tables autovacuum never visits.
+_STAGE_COLUMNS = ("venue", "event_id", "coin", "side", "price", "qty", "usd", "ts_ms", "minute_ms")
+_PG_STAGE = (
+    'CREATE TEMP TABLE IF NOT EXISTS liq_stage (venue TEXT COLLATE "C" NOT NULL, '
+    'event_id TEXT COLLATE "C" NOT NULL, coin TEXT COLLATE "C" NOT NULL, side TEXT COLLATE "C" NOT NULL, '
+    "price DOUBLE PRECISION NOT NULL, qty DOUBLE PRECISION NOT NULL, usd DOUBLE PRECISION NOT NULL, "
+    "ts_ms BIGINT NOT NULL, minute_ms BIGINT NOT NULL, PRIMARY KEY (venue, event_id)) ON COMMIT DELETE ROWS",
+    'CREATE TEMP TABLE IF NOT EXISTS liq_stage_in (n INTEGER NOT NULL, venue TEXT COLLATE "C" NOT NULL, '
+    'event_id TEXT COLLATE "C" NOT NULL, coin TEXT NOT NULL, side TEXT NOT NULL, price DOUBLE PRECISION NOT NULL, '
+    "qty DOUBLE PRECISION NOT NULL, usd DOUBLE PRECISION NOT NULL, ts_ms BIGINT NOT NULL, "
+    "minute_ms BIGINT NOT NULL) ON COMMIT DELETE ROWS",
+)
+_PG_STAGE_KEEP_FIRST = (
+    f"INSERT INTO liq_stage ({', '.join(_STAGE_COLUMNS)}) SELECT DISTINCT ON (venue, event_id) "  # noqa: S608
+    f"{', '.join(_STAGE_COLUMNS)} FROM liq_stage_in ORDER BY venue, event_id, n"
+)
+
 
 class StoreOpenError(Exception):
     """A PostgreSQL store that cannot be opened; the message is one line, password hidden."""
@@ -247,6 +267,19 @@ class PgConnection:
             raise _mapped(exc) from exc
         self.total_changes += count
         return count
+
+    def create_stage(self) -> None:
+        for statement in _PG_STAGE:
+            self.raw.execute(statement)
+
+    def stage_liquidations(self, rows: Sequence[Sequence[Any]]) -> None:
+        """The batch into ``liq_stage``, first occurrence of an id kept (what SQLite's
+        ``INSERT OR IGNORE`` into its staging table does), inside the open transaction."""
+        self.copy_rows("liq_stage_in", ("n", *_STAGE_COLUMNS), ((n, *row) for n, row in enumerate(rows)))
+        try:
+            self.raw.execute(_PG_STAGE_KEEP_FIRST)
+        except psycopg.Error as exc:
+            raise _mapped(exc) from exc
 
     def sync_identities(self) -> None:
         """After rows were copied in with their ids: each identity continues past the largest."""

@@ -14,6 +14,7 @@ from bot.cli import main
 from bot.store import Store
 from tests.store.test_backends_agree import T0, fill, reads
 
+
 @pytest.mark.parametrize("store_backend", ["postgresql"])
 def test_a_store_moves_to_postgresql_and_back(
     new_db: Callable[[], str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
