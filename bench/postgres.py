@@ -1,4 +1,4 @@
-"""Row 10: the PostgreSQL store beside SQLite, in the same run, on the same data.
+"""Row 11: the PostgreSQL store beside SQLite, in the same run, on the same data.
 
 A throwaway cluster is started on loopback (``tools.pg_cluster``, fsync on and commits
 asynchronous: the durability of SQLite's WAL with ``synchronous=NORMAL``); the generated store
@@ -40,7 +40,7 @@ async def run_postgres(stores: Stores, sizes: Sizes, workdir: Path) -> list[Row]
     except NoCluster as exc:
         cluster.stop()
         progress(f"postgres: section skipped ({exc})")
-        return [Row("10", "PostgreSQL store beside SQLite", "skipped", str(exc), "—", NA)]
+        return [Row("11", "PostgreSQL store beside SQLite", "skipped", str(exc), "—", NA)]
     try:
         url = cluster.new_database()
         rows = [_migrate_row(source, url)]
@@ -64,7 +64,7 @@ def _migrate_row(source: GenResult, url: str) -> Row:
         src.close()
         dst.close()
     return Row(
-        "10",
+        "11",
         f"migrate-store SQLite → PostgreSQL · {_shape(source)}",
         f"{rate(report.total / report.seconds)} rows",
         f"{report.total:,} rows in {report.seconds:.1f} s, one transaction",
@@ -121,7 +121,7 @@ def _handler_row(handler: Handler, source: GenResult, times: dict[str, list[floa
     p50, p99 = percentile(pg, 50), percentile(pg, 99)
     s50, s99 = percentile(lite, 50), percentile(lite, 99)
     return Row(
-        "10",
+        "11",
         f"{handler.label} on PostgreSQL · {_shape(source)}",
         f"p50 {ms(p50)} · p99 {ms(p99)}",
         f"SQLite p50 {ms(s50)} · p99 {ms(s99)} → {ratio(p50 / s50)}",
@@ -156,7 +156,7 @@ def _ingest_row(source: GenResult, url: str, sizes: Sizes, workdir: Path) -> Row
     pg, lite = median(rates["postgresql"]), median(rates["sqlite"])
     same = news["sqlite"] == news["postgresql"]
     return Row(
-        "10",
+        "11",
         f"liquidation ingest on PostgreSQL · {_shape(source)}",
         f"{rate(pg)} events",
         f"SQLite {rate(lite)} → {ratio(pg / lite)}{'' if same else ' — NEW COUNTS DIFFER'}",

@@ -10,7 +10,7 @@
 7. store size per coin per day, peak RSS of a run-like process (``bench.footprint``)
 8. alerts: liquidation stream event to the channel post, fan-out to 1,000 channels (``bench.alerts``)
 9. bursts and sustained load through discord.py against Discord's 3 s deadline (``bench.burst``)
-10. the PostgreSQL store beside SQLite: migrate-store, handler times, ingest (``bench.postgres``)
+11. the PostgreSQL store beside SQLite: migrate-store, handler times, ingest (``bench.postgres``)
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from bench.refresh import run_refresh
 from bench.report import MISS, Row, Value, header, machine, table, write_json
 from bench.store_gen import GenSpec, bench_now, generate_store
 
-SECTIONS = ("1", "2", "3", "4", "5", "6", "7", "8", "9", "10")
+SECTIONS = ("1", "2", "3", "4", "5", "6", "7", "8", "9", "11")
 
 
 def sizes_from(args: argparse.Namespace, coins: tuple[int, ...]) -> Sizes:
@@ -93,7 +93,7 @@ async def run_all(
         rows += liquidations_30d_rows(measured, sizes)
     if wanted("2"):
         rows += run_ingest(stores, sizes, workdir)
-    if wanted("10"):
+    if wanted("11"):
         rows += await run_postgres(stores, sizes, workdir)
     if wanted("3"):
         rows += await run_refresh(stores, sizes)

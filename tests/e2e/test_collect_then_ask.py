@@ -43,11 +43,11 @@ async def tapewatch(*args: str, env: dict[str, str]) -> tuple[int, str, str]:
     return proc.returncode or 0, out.decode(), err.decode()
 
 
-async def test_collect_once_then_ask(exchange: FakeExchange, tmp_path: Path) -> None:
-    db = tmp_path / "e2e.db"
+async def test_collect_once_then_ask(exchange: FakeExchange, db: str) -> None:
+    """On both store backends: the same processes, a SQLite file or a PostgreSQL URL."""
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("TAPEWATCH_") and k != "DISCORD_TOKEN"},
-        "TAPEWATCH_DB": str(db),
+        "TAPEWATCH_DB": db,
         **{
             f"TAPEWATCH_PROVIDERS__{venue.upper()}__{key.upper()}": url
             for venue, keys in every_venue_at(exchange.url).items()
