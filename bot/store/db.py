@@ -41,7 +41,7 @@ from bot.store.open import StoreError, connect_store
 from bot.store.pg import PgBackend, StoreOpenError, is_postgres
 from bot.store.scenario_io import ScenarioRows
 from bot.store.schema import ALL_COINS, HOUR_MS, MINUTE_MS
-from bot.store.version import CountingConnection, DataVersion
+from bot.store.version import PRAGMA_EVERY, CountingConnection, DataVersion
 from bot.store.watches import WatchStore
 
 P = ParamSpec("P")
@@ -477,16 +477,17 @@ class Store(ScenarioRows, GlanceReads, WatchStore, AlertTables):
         return self._version.read(self.conn, pragma)
 
     def _pg_data_version(self) -> tuple[int, int]:
-        """PostgreSQL: the committed counts of every process (read at most every 0.1 s, never
-        waiting for a write in progress) plus this process's own commits since."""
-        counts = None
-        if self._version.due() and self.lock.acquire(blocking=False):
-            try:
-                if not self.conn.in_transaction:
-                    counts = cast(Any, self.conn).data_counts()
-            finally:
-                self.lock.release()
-        return self._version.read_counts(self.conn, counts)
+        """PostgreSQL: every process's committed counts, read every 0.1 s by a thread of the
+        backend (started here, on first use), plus this process's own commits since."""
+        assert self._pg is not None
+        if self._pg.poller is None:
+            writer = self.conn
+            self._pg.start_poller(
+                lambda counts, own: self._version.set_counts(counts, own),
+                lambda: (writer.other_commits, writer.liq_commits),
+                PRAGMA_EVERY,
+            )
+        return self._version.read_counts(self.conn)
 
     def _reader(self) -> tuple[sqlite3.Connection, threading.Lock] | None:
         """This thread's read-only connection: in WAL mode readers never wait for each other

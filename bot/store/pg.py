@@ -19,7 +19,7 @@ import re
 import sqlite3
 import threading
 import weakref
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -133,8 +133,14 @@ def _first_word(sql: str) -> str:
 class PgConnection:
     """The writer: ``sqlite3.Connection``'s surface over one autocommit psycopg connection."""
 
-    def __init__(self, raw: psycopg.Connection[Any], translate: Translator) -> None:
+    def __init__(
+        self,
+        raw: psycopg.Connection[Any],
+        translate: Translator,
+        reconnect: Callable[[], psycopg.Connection[Any]] | None = None,
+    ) -> None:
         self.raw = raw
+        self._reconnect = reconnect
         self.translate = translate
         self.in_transaction = False
         self.total_changes = 0
@@ -144,8 +150,21 @@ class PgConnection:
 
     # -- transactions, as sqlite3 does them ----------------------------------------------------
 
+    def _alive(self) -> None:
+        """A connection the server dropped (a restart, a failover) is replaced before the next
+        statement outside a transaction; the write that found it broken failed, as it would
+        on SQLite's full disk, and the caller's next cycle retries."""
+        if self.raw.broken and not self.in_transaction and self._reconnect is not None:
+            self.raw.close()
+            self.raw = self._reconnect()
+            self.create_stage()
+
     def _begin(self) -> None:
-        self.raw.execute("BEGIN")
+        self._alive()
+        try:
+            self.raw.execute("BEGIN")
+        except psycopg.Error as exc:
+            raise _mapped(exc) from exc
         self.in_transaction = True
 
     def commit(self) -> None:
@@ -167,7 +186,8 @@ class PgConnection:
     def rollback(self) -> None:
         if self.in_transaction:
             self.in_transaction = False
-            self.raw.execute("ROLLBACK")
+            if not self.raw.broken:
+                self.raw.execute("ROLLBACK")
 
     def __enter__(self) -> PgConnection:
         return self
@@ -196,6 +216,7 @@ class PgConnection:
             raise PgOperationalError(f"{sql.strip()}: a SQLite PRAGMA (the PostgreSQL store has none)")
         if word in _DML and not self.in_transaction:
             self._begin()
+        self._alive()
         try:
             cur = self.raw.execute(self.translate(sql), tuple(params))
         except psycopg.Error as exc:
@@ -238,16 +259,6 @@ class PgConnection:
         self.raw.close()
 
     # -- the data version ----------------------------------------------------------------------
-
-    def data_counts(self) -> tuple[int, int]:
-        """``(other, liquidations)`` commits by every process, as committed so far."""
-        rows = dict(
-            self.raw.execute(
-                f"SELECT name, n FROM {META} WHERE name IN (%s, %s)",  # noqa: S608
-                (OTHER_ROW, LIQ_ROW),
-            ).fetchall()
-        )
-        return int(rows.get(OTHER_ROW, 0)), int(rows.get(LIQ_ROW, 0))
 
     def copy_rows(self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
         """Bulk rows into ``table`` with COPY (inside the open transaction): what moving a whole
@@ -390,7 +401,7 @@ class PgBackend:
             raw.close()
             raise
         self.translate = Translator(catalog)
-        self.writer = PgConnection(raw, self.translate)
+        self.writer = PgConnection(raw, self.translate, reconnect=lambda: _connect(url, self.where))
         self.pool: ConnectionPool[Any] = ConnectionPool(
             url,
             min_size=1,
@@ -401,25 +412,65 @@ class PgBackend:
             name="tapewatch-readers",
         )
         self._closed = threading.Event()
+        self.poller: threading.Thread | None = None
         # a store dropped without close(): its pool is closed by whoever drops it (the pool's
         # own reference cycle would otherwise leave it to a garbage collection on any thread,
         # one of its workers included, which cannot join itself)
         self._finalizer = weakref.finalize(self, _close_quietly, self.pool, raw)
 
+    def start_poller(
+        self,
+        publish: Callable[[tuple[int, int], tuple[int, int]], None],
+        own: Callable[[], tuple[int, int]],
+        every: float,
+    ) -> None:
+        """Read the data-version counter rows every ``every`` seconds on a pooled connection
+        and ``publish(counts, own commits taken just before the read)``; a failed read (the
+        server restarting) keeps the last counts and tries again."""
+
+        def read() -> None:
+            before = own()
+            try:
+                with self.pool.connection(timeout=every * 10) as conn:
+                    found = dict(
+                        conn.execute(
+                            f"SELECT name, n FROM {META} WHERE name IN (%s, %s)",  # noqa: S608
+                            (OTHER_ROW, LIQ_ROW),
+                        ).fetchall()
+                    )
+            except Exception:  # the next round retries
+                return
+            publish((int(found.get(OTHER_ROW, 0)), int(found.get(LIQ_ROW, 0))), before)
+
+        def poll() -> None:
+            while not self._closed.wait(every):
+                read()
+
+        read()  # the first version is the database's, not (0, 0)
+        self.poller = threading.Thread(target=poll, name="tapewatch-data-version", daemon=True)
+        self.poller.start()
+
     def rows(self, sql: str, params: Sequence[Any], *, dicts: bool) -> list[Any]:
         """One read on a pooled autocommit connection: it sees every committed write."""
         if self._closed.is_set():
             raise sqlite3.ProgrammingError("the store is closed")
-        try:
-            with self.pool.connection() as conn:
-                cur = conn.execute(self.translate(sql), tuple(params))
-                rows: list[Any] = cur.fetchall()
-                if not dicts:
-                    return rows
-                names = [d.name for d in cur.description or ()]
-                return [dict(zip(names, row, strict=True)) for row in rows]
-        except psycopg.Error as exc:
-            raise _mapped(exc) from exc
+        for attempt in (1, 2):
+            try:
+                with self.pool.connection() as conn:
+                    try:
+                        cur = conn.execute(self.translate(sql), tuple(params))
+                    except psycopg.OperationalError:
+                        if conn.broken and attempt == 1:
+                            continue  # dropped by the server: the pool discards it, try another
+                        raise
+                    rows: list[Any] = cur.fetchall()
+                    if not dicts:
+                        return rows
+                    names = [d.name for d in cur.description or ()]
+                    return [dict(zip(names, row, strict=True)) for row in rows]
+            except psycopg.Error as exc:
+                raise _mapped(exc) from exc
+        raise AssertionError("unreachable")  # pragma: no cover
 
     @contextmanager
     def raw_reader(self) -> Iterator[psycopg.Connection[Any]]:
@@ -428,6 +479,8 @@ class PgBackend:
 
     def close(self) -> None:
         self._closed.set()
+        if self.poller is not None and self.poller is not threading.current_thread():
+            self.poller.join(timeout=5)
         self._finalizer()
 
 

@@ -128,3 +128,24 @@ def test_a_channel_another_guild_holds_is_an_integrity_error(db: str) -> None:
         store.save_alert_subscription(sub(2))
     assert [s["guild_id"] for s in store.active_alert_subscriptions()] == [1]  # nothing changed
     store.close()
+
+
+def test_a_dropped_connection_fails_one_write_then_reconnects(new_db: Callable[[], str]) -> None:
+    """The server dropping the writer (a restart, a failover): the write that finds out fails
+    as an ``sqlite3.OperationalError`` (what the collectors already catch), the next one
+    reconnects; reads come from the pool and never notice."""
+    url = new_db()
+    store = Store(url)
+    store.record_success("okx", T0)
+    with psycopg.connect(url, autocommit=True) as admin:
+        admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+    with pytest.raises(sqlite3.OperationalError):
+        store.record_failure("okx", T0, "timeout")
+    store.record_failure("okx", T0, "timeout")
+    store.insert_liquidations([])
+    [health] = store.source_health()
+    assert health.consecutive_failures == 1
+    store.close()
