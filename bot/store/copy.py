@@ -104,5 +104,7 @@ def copy_store(source: Store, target: Store, *, replace: bool = False) -> CopyRe
             report.rows[table] = count
         if target._pg is not None:
             target._pg.writer.sync_identities()
+    if target._pg is not None:
+        target.conn.execute("ANALYZE")  # planner statistics for the rows just copied in
     report.seconds = time.monotonic() - started
     return report

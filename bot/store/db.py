@@ -123,6 +123,7 @@ class Store(ScenarioRows, GlanceReads, WatchStore, AlertTables):
             # checks what it opens (a store or an empty file) and refuses anything else
             # untouched; the writer counts its commits for the data version answers are cached under
             self.conn = cast(CountingConnection, connect_store(self.path, factory=CountingConnection))
+        self.backend = "sqlite" if self._pg is None else "postgresql"
         self._version = DataVersion()
         self._batch_depth = 0
         self.lock = threading.RLock()
@@ -138,11 +139,6 @@ class Store(ScenarioRows, GlanceReads, WatchStore, AlertTables):
             self.conn.execute(_STAGE_TABLE)
         else:
             self._pg.writer.create_stage()
-
-    @property
-    def backend(self) -> str:
-        """``"sqlite"`` or ``"postgresql"``."""
-        return "sqlite" if self._pg is None else "postgresql"
 
     @property
     def where(self) -> str:

@@ -33,6 +33,7 @@ CANDLE_PREFERENCE = (("binance", "spot"), ("binance", "perp"), ("bybit", "perp")
 
 class StoreReads:
     lock: threading.RLock
+    backend: str  # "sqlite" or "postgresql"
 
     def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         raise NotImplementedError
@@ -158,25 +159,44 @@ class StoreReads:
         if table not in ("open_interest", "funding", "long_short"):
             raise ValueError(f"no point-in-time reads for {table}")
         ms = to_ms(at)
+        out: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        for chunk in _chunks(list(dict.fromkeys(keys))):
+            values = ", ".join("(?, ?)" for _ in chunk)
+            params = (*(x for key in chunk for x in key), ms, *((ms,) if after else ()))
+            rows = self._rows(self._near_many_sql(table, values, after=after), params)
+            for r in rows:
+                out.setdefault((r["coin"], r["venue"]), []).append(r)
+        return out
+
+    def _near_many_sql(self, table: str, values: str, *, after: bool) -> str:
+        """:meth:`near_many`'s statement. SQLite seeks the two points per pair through ``IN``
+        over two scalar subqueries; PostgreSQL would test those subqueries against every row
+        of each pair, so there it is a LATERAL join of the two seeks (same rows, same order)."""
+        if self.backend == "postgresql":
+            seek = (
+                f"(SELECT * FROM {table} WHERE coin = k.coin AND venue = k.venue "  # noqa: S608
+                "AND ts_ms {op} ? ORDER BY ts_ms {order} LIMIT 1)"
+            )
+            both = seek.format(op="<=", order="DESC")
+            if after:
+                both += " UNION " + seek.format(op=">=", order="ASC")
+            return (
+                f"SELECT o.* FROM (VALUES {values}) AS k (coin, venue) CROSS JOIN LATERAL ({both}) AS o "  # noqa: S608
+                "ORDER BY o.coin, o.venue, o.ts_ms"
+            )
         after_sql = (
             f", (SELECT ts_ms FROM {table} WHERE coin = k.column1 AND venue = k.column2 "  # noqa: S608
             "AND ts_ms >= ? ORDER BY ts_ms ASC LIMIT 1)"
             if after
             else ""
         )
-        out: dict[tuple[str, str], list[dict[str, Any]]] = {}
-        for chunk in _chunks(list(dict.fromkeys(keys))):
-            # SELECT first (not WITH): the bench's raw-SQL peer replays the statements it traces
-            rows = self._rows(
-                f"SELECT o.* FROM (VALUES {', '.join('(?, ?)' for _ in chunk)}) AS k "  # noqa: S608
-                f"JOIN {table} o ON o.coin = k.column1 AND o.venue = k.column2 AND o.ts_ms IN ("
-                f"(SELECT ts_ms FROM {table} WHERE coin = k.column1 AND venue = k.column2 "
-                f"AND ts_ms <= ? ORDER BY ts_ms DESC LIMIT 1){after_sql}) ORDER BY o.coin, o.venue, o.ts_ms",
-                (*(x for key in chunk for x in key), ms, *((ms,) if after else ())),
-            )
-            for r in rows:
-                out.setdefault((r["coin"], r["venue"]), []).append(r)
-        return out
+        # SELECT first (not WITH): the bench's raw-SQL peer replays the statements it traces
+        return (
+            f"SELECT o.* FROM (VALUES {values}) AS k "  # noqa: S608
+            f"JOIN {table} o ON o.coin = k.column1 AND o.venue = k.column2 AND o.ts_ms IN ("
+            f"(SELECT ts_ms FROM {table} WHERE coin = k.column1 AND venue = k.column2 "
+            f"AND ts_ms <= ? ORDER BY ts_ms DESC LIMIT 1){after_sql}) ORDER BY o.coin, o.venue, o.ts_ms"
+        )
 
     def oi_latest(self, coins: Sequence[str], at: datetime) -> list[OpenInterest]:
         """Each coin's latest point per venue at or before ``at``, in coin order then by venue:
