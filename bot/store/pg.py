@@ -102,7 +102,8 @@ class _Numeric(Loader):
             return float(raw)
 
 
-def _configure(conn: psycopg.Connection[Any]) -> None:
+def configure_connection(conn: psycopg.Connection[Any]) -> None:
+    """Every connection of the store: NUMERIC read as SQLite answers it."""
     conn.adapters.register_loader("numeric", _Numeric)
 
 
@@ -381,7 +382,7 @@ def _connect(url: str, where: str) -> psycopg.Connection[Any]:
         conn = psycopg.connect(url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S)
     except psycopg.Error as exc:
         raise StoreOpenError(f"store {where}: cannot connect ({_mapped(exc)})") from None
-    _configure(conn)
+    configure_connection(conn)
     return conn
 
 
@@ -407,7 +408,7 @@ class PgBackend:
             min_size=1,
             max_size=POOL_MAX,
             kwargs={"autocommit": True},
-            configure=_configure,
+            configure=configure_connection,
             open=True,
             name="tapewatch-readers",
         )
