@@ -37,6 +37,7 @@ from bot.models import (
 )
 from bot.store.alerts import AlertTables
 from bot.store.glance import GlanceReads
+from bot.store.lease import Lease
 from bot.store.open import StoreError, connect_store
 from bot.store.pg import PgBackend, StoreOpenError, is_postgres
 from bot.store.scenario_io import ScenarioRows
@@ -176,6 +177,10 @@ class Store(ScenarioRows, GlanceReads, WatchStore, AlertTables):
                 raise
             self._batch_depth = 0
             self.conn.commit()
+
+    def lease(self, name: str) -> Lease:
+        """The named role among every process on this store (see :mod:`bot.store.lease`)."""
+        return Lease(self.path, name)
 
     def close(self) -> None:
         with self.lock:
