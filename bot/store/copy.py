@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.store.db import Store
-from bot.store.pg import META
+from bot.store.pg_schema import META
 
 CHUNK = 5_000
 

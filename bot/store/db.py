@@ -39,7 +39,8 @@ from bot.store.alerts import AlertTables
 from bot.store.glance import GlanceReads
 from bot.store.lease import Lease
 from bot.store.open import StoreError, connect_store
-from bot.store.pg import PgBackend, StoreOpenError, is_postgres
+from bot.store.pg import PgBackend, is_postgres
+from bot.store.pg_schema import StoreOpenError
 from bot.store.scenario_io import ScenarioRows
 from bot.store.schema import ALL_COINS, HOUR_MS, MINUTE_MS
 from bot.store.version import PRAGMA_EVERY, CountingConnection, DataVersion

@@ -36,8 +36,9 @@ from bot.clock import to_ms
 from bot.settings import is_database_url
 from bot.store import Store
 from bot.store.dialect import Translator
-from bot.store.pg import PgConnection, load_catalog
+from bot.store.pg import PgConnection
 from bot.store.pg import configure_connection as configure_pg
+from bot.store.pg_schema import load_catalog
 from tests.reliability._child_ingest import batch
 
 pytestmark = pytest.mark.reliability

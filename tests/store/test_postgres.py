@@ -18,7 +18,8 @@ import pytest
 from bot.store import Store
 from bot.store.alerts import SubscriptionRow
 from bot.store.open import StoreError
-from bot.store.pg import META, SCHEMA_ROW, redact
+from bot.store.pg import redact
+from bot.store.pg_schema import META, SCHEMA_ROW
 from bot.store.schema import MIGRATIONS, SCHEMA_VERSION
 
 ROOT = Path(__file__).resolve().parents[2]
