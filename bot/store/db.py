@@ -134,6 +134,7 @@ class Store(ScenarioRows, GlanceReads, WatchStore, AlertTables):
         # for a reader that is mid-query instead of closing the connection under it
         self._readers: list[tuple[sqlite3.Connection, threading.Lock]] = []
         self._closed = False
+        self._leases: dict[str, Lease] = {}
         self._trace: tuple[Callable[[str], object] | None, Callable[[], int] | None, int] = (None, None, 0)
         # the liquidation ingest's staging table: per connection, in memory, never on disk
         if self._pg is None:
@@ -180,12 +181,19 @@ class Store(ScenarioRows, GlanceReads, WatchStore, AlertTables):
             self.conn.commit()
 
     def lease(self, name: str) -> Lease:
-        """The named role among every process on this store (see :mod:`bot.store.lease`)."""
-        return Lease(self.path, name)
+        """The named role among every process on this store (see :mod:`bot.store.lease`): one
+        lease per name and store handle, so everything in this process shares it."""
+        with self.lock:
+            lease = self._leases.get(name)
+            if lease is None:
+                lease = self._leases[name] = Lease(self.path, name)
+            return lease
 
     def close(self) -> None:
         with self.lock:
             self._closed = True
+            for lease in self._leases.values():
+                lease.release()
             for reader, busy in self._readers:
                 with busy:
                     reader.close()

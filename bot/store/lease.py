@@ -75,7 +75,10 @@ class Lease:
         if self._held:
             return True
         if self._file is None:
-            self._file = open(f"{self.target}.lease-{self.name}", "ab")  # noqa: SIM115 - held open
+            try:
+                self._file = open(f"{self.target}.lease-{self.name}", "ab")  # noqa: SIM115 - held open
+            except OSError:
+                return True  # nowhere to coordinate (a read-only folder): lead, as before leases
         try:
             fcntl.flock(self._file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
