@@ -59,6 +59,11 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="the Discord bot with its scheduler (needs DISCORD_TOKEN)")
     run.add_argument("--guild", type=int, help="sync commands to this guild only (instant, for testing)")
     run.add_argument("--no-sync", action="store_true", help="do not sync slash commands at start")
+    run.add_argument(
+        "--no-collect",
+        action="store_true",
+        help="answer and alert only: a separate `tapewatch collect` fills the shared (PostgreSQL) store",
+    )
 
     collect = sub.add_parser("collect", help="run the collectors (forever, or --once)")
     collect.add_argument("--once", action="store_true", help="one pass of every job, then exit")
@@ -284,10 +289,13 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
         print(SETUP_HINT, file=sys.stderr)
         return 2
     guild = args.guild or settings.discord.sync_guild or None
-    return asyncio.run(_until_terminated(_run_bot(settings, token, guild=guild, sync=not args.no_sync)))
+    work = _run_bot(settings, token, guild=guild, sync=not args.no_sync, collect=not args.no_collect)
+    return asyncio.run(_until_terminated(work))
 
 
-async def _run_bot(settings: Settings, token: str, *, guild: int | None, sync: bool) -> int:
+async def _run_bot(
+    settings: Settings, token: str, *, guild: int | None, sync: bool, collect: bool = True
+) -> int:
     import aiohttp
     import discord
     from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -303,13 +311,19 @@ async def _run_bot(settings: Settings, token: str, *, guild: int | None, sync: b
     _quiet_cancelled_jobs()
     app = build_app(settings, next_refresh=scheduler_next_refresh(scheduler))
     async with collector_for(app) as collector:
-        register_jobs(scheduler, collector, settings)
+        if collect:
+            register_jobs(scheduler, collector, settings)
+        else:  # the collector process writes; alerts are evaluated on their interval
+            log.info("not collecting: answering from %s, which `tapewatch collect` fills", settings.db_label)
         register_alert_jobs(scheduler, app.services.alerts, settings)
         register_warming(scheduler, Warmer(app.services.why).schedule)
+        streams = (
+            streams_for(app, collector, on_events=app.services.alerts.on_liquidations) if collect else None
+        )
         bot = TapewatchBot(
             services=app.services,
             scheduler=scheduler,
-            streams=streams_for(app, collector, on_events=app.services.alerts.on_liquidations),
+            streams=streams,
             sync_guild=guild,
             sync_commands=sync,
         )
