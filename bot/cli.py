@@ -60,6 +60,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--guild", type=int, help="sync commands to this guild only (instant, for testing)")
     run.add_argument("--no-sync", action="store_true", help="do not sync slash commands at start")
     run.add_argument(
+        "--shard-count", type=int, help="gateway shards in all (Discord requires them from 2,500 guilds)"
+    )
+    run.add_argument(
+        "--shard-ids", help="the shards this process runs, e.g. 0-3 or 0,2 (default: all of --shard-count)"
+    )
+    run.add_argument(
         "--no-collect",
         action="store_true",
         help="answer and alert only: a separate `tapewatch collect` fills the shared (PostgreSQL) store",
@@ -289,12 +295,42 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
         print(SETUP_HINT, file=sys.stderr)
         return 2
     guild = args.guild or settings.discord.sync_guild or None
-    work = _run_bot(settings, token, guild=guild, sync=not args.no_sync, collect=not args.no_collect)
+    shards = parse_shards(args.shard_count, args.shard_ids)
+    work = _run_bot(
+        settings, token, guild=guild, sync=not args.no_sync, collect=not args.no_collect, shards=shards
+    )
     return asyncio.run(_until_terminated(work))
 
 
+def parse_shards(count: int | None, ids: str | None) -> tuple[int, list[int]] | None:
+    """``--shard-count`` and ``--shard-ids`` (``0-3``, ``0,2``): (count, ids), or None unsharded."""
+    if count is None:
+        if ids:
+            raise UsageError("error: --shard-ids needs --shard-count")
+        return None
+    if not 1 <= count <= 4096:
+        raise UsageError(f"error: --shard-count {count}: from 1 to 4096")
+    chosen: set[int] = set()
+    for part in (ids or f"0-{count - 1}").split(","):
+        lo, _, hi = part.strip().partition("-")
+        try:
+            first, last = int(lo), int(hi or lo)
+        except ValueError:
+            raise UsageError(f"error: --shard-ids {ids!r}: use ranges and numbers, e.g. 0-3 or 0,2") from None
+        if not 0 <= first <= last < count:
+            raise UsageError(f"error: --shard-ids {ids!r}: each from 0 to {count - 1}")
+        chosen.update(range(first, last + 1))
+    return count, sorted(chosen)
+
+
 async def _run_bot(
-    settings: Settings, token: str, *, guild: int | None, sync: bool, collect: bool = True
+    settings: Settings,
+    token: str,
+    *,
+    guild: int | None,
+    sync: bool,
+    collect: bool = True,
+    shards: tuple[int, list[int]] | None = None,
 ) -> int:
     import aiohttp
     import discord
@@ -302,7 +338,7 @@ async def _run_bot(
 
     from bot.alerts.jobs import register_alert_jobs
     from bot.app import build_app, collector_for, scheduler_next_refresh, streams_for
-    from bot.client import TapewatchBot
+    from bot.client import ShardedTapewatchBot, TapewatchBot
     from bot.heap import freeze_startup_heap
     from bot.jobs import register_jobs, register_warming
     from bot.services.warm import Warmer
@@ -320,7 +356,12 @@ async def _run_bot(
         streams = (
             streams_for(app, collector, on_events=app.services.alerts.on_liquidations) if collect else None
         )
-        bot = TapewatchBot(
+        sharding: dict[str, Any] = {}
+        if shards is not None:
+            sharding = {"shard_count": shards[0], "shard_ids": shards[1]}
+            log.info("gateway shards %s of %d", ",".join(map(str, shards[1])), shards[0])
+        bot = (ShardedTapewatchBot if shards else TapewatchBot)(
+            **sharding,
             services=app.services,
             scheduler=scheduler,
             streams=streams,
