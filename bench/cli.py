@@ -45,6 +45,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--child-seconds", type=float, help="lifetime of the run-like child of row 7 (default 20)"
     )
     parser.add_argument(
+        "--year-days", type=int, help="days simulated for section 10's store size (default 365)"
+    )
+    parser.add_argument(
         "--only", type=_ints, metavar="SECTIONS", help="run only these sections, e.g. 4,9 (default: all)"
     )
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write the results as JSON")

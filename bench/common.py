@@ -38,6 +38,7 @@ class Sizes:
     burst: int  # identical chart requests within one second
     child_seconds: float  # how long the run-like child process lives
     child_rss_ceiling_mb: int  # the child stops itself past this much resident memory
+    year_days: int = 365  # section 10's simulated year
     quick: bool = False
 
     @property

@@ -13,6 +13,7 @@ from __future__ import annotations
 import tempfile
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 from bench.common import Sizes, Stores, progress
 from bench.report import Row, status
@@ -118,3 +119,89 @@ async def run_refresh(stores: Stores, sizes: Sizes) -> list[Row]:
             )
         )
     return rows
+
+
+async def run_tracking(stores: Stores, sizes: Sizes) -> list[Row]:
+    """The tracked set following the market at the most coins: the daily discovery's requests,
+    the refresh cycle over the set it chose (the ≤ 10 goal), and one new coin's backfill."""
+    from bot.tracking import Tracker  # after the bench's config is in place, like the rest
+
+    coins = sizes.max_coins
+    symbols = list(stores.symbols[:coins])
+    progress(f"tracked set following the market at {coins} coins")
+    fake = FakeExchange(venue_routes(symbols))
+    url = await fake.start()
+    measured: dict[str, dict[str, int]] = {}
+    failures: list[str] = []
+    chosen = 0
+    try:
+        with tempfile.TemporaryDirectory(prefix="tapewatch-bench-tracking-") as tmp:
+            providers: dict[str, dict[str, object]] = {k: dict(v) for k, v in every_venue_at(url).items()}
+            providers["coingecko"]["requests_per_minute"] = 600
+            settings = load_settings(
+                stores.settings_path,
+                db=Path(tmp) / "tracking.db",
+                coins=symbols[:2],  # the rest comes from discovery
+                providers=providers,
+                tracking={"size": coins, "backfill_coins_per_run": 1},
+            )
+            app = build_app(settings)
+            try:
+                async with collector_for(app) as collector:
+                    clients = venue_clients(collector)
+                    tracker = Tracker(collector, app.tracked)
+
+                    async def count(step: str, work: Any) -> None:
+                        before = {v: sum(c.requests for c in cs) for v, cs in clients.items()}
+                        report = await work()
+                        nonlocal failures
+                        failures += [s.line() for s in report.sources if s.error]
+                        measured[step] = {
+                            v: sum(c.requests for c in cs) - before[v] for v, cs in clients.items()
+                        }
+
+                    await count("discovery", lambda: tracker.refresh(force=True))
+                    chosen = len(app.tracked.symbols)
+                    await count("warm-up cycle", collector.refresh_tickers)  # Binance's funding intervals
+                    await count("cycle", lambda: _cycle(collector))
+                    await count("backfill", tracker.backfill)
+            finally:
+                app.close()
+    finally:
+        await fake.close()
+    rows: list[Row] = []
+    for venue in measured.get("cycle", {}):
+        cycle = measured["cycle"][venue]
+        rows.append(
+            Row(
+                "3",
+                f"tracked set following the market · {venue} · {chosen} coins",
+                f"cycle {cycle}",
+                f"discovery {measured['discovery'][venue]} a day; backfill {measured['backfill'][venue]} per new coin",
+                f"cycle ≤ {GOAL}",
+                status(chosen == coins and cycle <= GOAL, not failures),
+                note=(
+                    "The set chosen by the daily discovery (CoinGecko ranking + instrument lists on the loopback fake), "
+                    "then one refresh_tickers + refresh_markets cycle over it, then one new coin's backfill "
+                    "(candles, OI history, long/short, top traders, funding history: one-time, paced by "
+                    "tracking.backfill_coins_per_run)"
+                    + (f"; failures: {'; '.join(failures)}" if failures else "; every source answered ok")
+                )
+                if venue == "binance"
+                else "",
+                values={
+                    "venue": venue,
+                    "coins": chosen,
+                    "discovery": measured["discovery"][venue],
+                    "cycle": cycle,
+                    "backfill_per_coin": measured["backfill"][venue],
+                },
+            )
+        )
+    return rows
+
+
+async def _cycle(collector: Collector) -> Any:
+    report = await collector.refresh_tickers()
+    report += await collector.refresh_markets()
+    return report

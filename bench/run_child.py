@@ -1,7 +1,7 @@
 """The ``tapewatch run``-like child process of row 7 (``python -m bench.run_child``).
 
 ``tapewatch run`` needs a Discord gateway, which the loopback fake does not have, so this runs
-the same objects ``bot.cli._run_bot`` wires — ``build_app``, ``collector_for``,
+the same objects ``bot.cli_run._run_bot`` wires — ``build_app``, ``collector_for``,
 ``register_jobs`` on an ``AsyncIOScheduler``, ``TapewatchBot`` with its cogs — logged in over
 REST against an in-process ``FakeDiscordServer`` (``OfflineSession``) instead of
 ``bot.start(token)``. Liquidation streams are off (no websocket fakes); the collector's REST
@@ -81,7 +81,7 @@ async def main(args: argparse.Namespace) -> None:
     async with collector_for(app) as collector:
         register_jobs(scheduler, collector, settings)
         bot = TapewatchBot(services=app.services, scheduler=scheduler, streams=None)
-        freeze_startup_heap()  # as bot.cli._run_bot does before starting the bot
+        freeze_startup_heap()  # as bot.cli_run._run_bot does before starting the bot
         async with OfflineSession(bot) as session:
             phases["logged_in"] = memory_kb()
             await asyncio.sleep(max(0.5, min(args.settle, deadline - time.perf_counter() - 1)))

@@ -8,8 +8,10 @@
 5. chart render time and cache (``bench.charts``)
 6. ``/liquidations`` at the longest history and the most coins (``bench.handlers``)
 7. store size per coin per day, peak RSS of a run-like process (``bench.footprint``)
-8. alerts: liquidation stream event to the channel post, fan-out to 1,000 channels (``bench.alerts``)
+8. alerts: liquidation stream event to the channel post, fan-out to 1,000 channels (``bench.alerts``);
+   a large-liquidation pass over a cascade (``bench.large_liq``)
 9. bursts and sustained load through discord.py against Discord's 3 s deadline (``bench.burst``)
+10. the store after a simulated year at the most coins: size and growth per day (``bench.year``)
 11. the PostgreSQL store beside SQLite: migrate-store, handler times, ingest (``bench.postgres``)
 """
 
@@ -27,12 +29,15 @@ from bench.concurrency import run_concurrency
 from bench.footprint import run_rss, store_size_rows
 from bench.handlers import history_rows, liquidations_30d_rows, row_for, run_handlers
 from bench.ingest import run_ingest
+from bench.large_liq import run_large_liq
 from bench.postgres import run_postgres
-from bench.refresh import run_refresh
+from bench.refresh import run_refresh, run_tracking
 from bench.report import MISS, Row, Value, header, machine, table, write_json
 from bench.store_gen import GenSpec, bench_now, generate_store
+from bench.year import run_year
 
-SECTIONS = ("1", "2", "3", "4", "5", "6", "7", "8", "9", "11")
+SECTIONS = ("1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11")
+NEED_STORES = set(SECTIONS) - {"10"}  # section 10 writes its own store
 
 
 def sizes_from(args: argparse.Namespace, coins: tuple[int, ...]) -> Sizes:
@@ -52,6 +57,7 @@ def sizes_from(args: argparse.Namespace, coins: tuple[int, ...]) -> Sizes:
         burst=50,
         child_seconds=args.child_seconds or (4.0 if quick else 20.0),
         child_rss_ceiling_mb=4096,
+        year_days=args.year_days or (40 if quick else 365),
         quick=quick,
     )
 
@@ -97,6 +103,7 @@ async def run_all(
         rows += await run_postgres(stores, sizes, workdir)
     if wanted("3"):
         rows += await run_refresh(stores, sizes)
+        rows += await run_tracking(stores, sizes)
     if wanted("4"):
         rows += await run_concurrency(stores, sizes)
     if wanted("9"):
@@ -105,8 +112,11 @@ async def run_all(
         rows += await run_charts(stores, sizes)
     if wanted("8"):
         rows += await run_alerts(stores, sizes, workdir)
+        rows += run_large_liq(sizes, workdir / "large-liq")
     if wanted("7"):
         rows += await run_rss(stores, sizes)  # last: the child's collector writes into its store
+    if wanted("10"):
+        rows += run_year(sizes, workdir, stores.symbols)
     order = {s: i for i, s in enumerate(SECTIONS)}
     return sorted(rows, key=lambda r: order.get(r.section, len(order)))  # stable within a section
 
@@ -128,10 +138,14 @@ def run(
         "budget_s": sizes.budget_s,
         "cap_s": sizes.cap_s,
         "liq_rate_per_s_at_100_coins": sizes.liq_rate,
+        "year_days": sizes.year_days,
         "quick": sizes.quick,
     }
     print(header(info, args), flush=True)
-    stores = generate(sizes, workdir, settings_path, symbols)
+    if only is None or NEED_STORES & set(only):
+        stores = generate(sizes, workdir, settings_path, symbols)
+    else:
+        stores = Stores(settings_path, symbols)
     rows = asyncio.run(run_all(sizes, workdir, stores, only))
     print()
     print(table(rows))

@@ -49,13 +49,27 @@ def run_alerts_command(settings: Settings, args: argparse.Namespace, out: TextIO
     return 2  # pragma: no cover - argparse requires a subcommand
 
 
+def tracked_coins(settings: Settings) -> list[str]:
+    """The coins the bot tracks: the config's and, when the set follows the market, the set
+    stored by the last discovery (what ``tapewatch run`` collects and alerts on)."""
+    missing = settings.db_file is not None and not settings.db_file.is_file()
+    if settings.tracking.mode == "fixed" or missing:
+        return list(settings.coins)
+    store = Store(settings.db)
+    try:
+        stored = [c.symbol for c in store.tracked_coins()]
+    finally:
+        store.close()
+    return list(dict.fromkeys([*stored, *settings.coins]))
+
+
 def cmd_backtest(settings: Settings, args: argparse.Namespace, out: TextIO) -> int:
     try:
         span = parse_since(args.since)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    tracked = list(settings.coins)
+    tracked = tracked_coins(settings)
     if args.coins:
         wanted = [c.strip().upper() for c in args.coins.replace(",", " ").split() if c.strip()]
         bad = [c for c in wanted if c not in tracked]

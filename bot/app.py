@@ -31,6 +31,8 @@ from bot.settings import ConfigError, Settings
 from bot.store import AsyncStore, Store
 from bot.streams.adapter import EventsHook
 from bot.streams.manager import StreamManager
+from bot.tracking import load_tracked
+from bot.universe import TrackedCoins
 
 
 @dataclass
@@ -57,6 +59,7 @@ class App:
     registry: CoinRegistry
     clock: Clock
     services: Services
+    tracked: TrackedCoins
 
     @property
     def market(self) -> MarketService:
@@ -86,9 +89,10 @@ def build_app(
 ) -> App:
     registry = load_registry(settings)
     store = AsyncStore(Store(settings.db))
+    tracked = load_tracked(store.sync, registry, settings)
     if data_label is None and is_sample_store(store.sync):
         data_label = "sample data from an imported scenario, not the live market"
-    market = MarketService(store, registry, settings, clock, next_refresh)
+    market = MarketService(store, registry, settings, clock, next_refresh, tracked=tracked)
     why = WhyService(market)
     liquidations = LiquidationsService(market)
     services = Services(
@@ -103,14 +107,20 @@ def build_app(
         watches=WatchService(market, why),
         data_label=data_label,
     )
-    return App(settings, store, registry, clock, services)
+    return App(settings, store, registry, clock, services, tracked)
 
 
 def scenario_app(settings: Settings, path: Path, workdir: Path) -> App:
     """An app answering from a scenario file: a store of its own in ``workdir``, the scenario's
     coins, and the clock stopped at the scenario's "now" (so ages read as they did then)."""
     scenario = load_scenario(path)
-    settings = settings.model_copy(update={"db": workdir / "scenario.db", "coins": list(scenario.coins)})
+    settings = settings.model_copy(
+        update={
+            "db": workdir / "scenario.db",
+            "coins": list(scenario.coins),
+            "tracking": settings.tracking.model_copy(update={"mode": "fixed"}),  # the scenario's coins
+        }
+    )
     label = f"{scenario.label}, not the live market" if scenario.sample_data else f"scenario {scenario.name}"
     app = build_app(settings, clock=FrozenClock(scenario.now), data_label=label)
     apply_scenario(scenario, app.store.sync)
@@ -140,10 +150,12 @@ def scheduler_next_refresh(scheduler: AsyncIOScheduler) -> NextRefresh:
 async def collector_for(app: App) -> AsyncIterator[Collector]:
     http = HttpClient(app.settings.http)
     try:
-        yield Collector(app.settings, app.store, http, app.registry, app.clock)
+        yield Collector(app.settings, app.store, http, app.registry, app.clock, tracked=app.tracked)
     finally:
         await http.aclose()
 
 
 def streams_for(app: App, collector: Collector, on_events: EventsHook | None = None) -> StreamManager:
-    return StreamManager(app.settings, app.store, app.registry, collector.http, app.clock, on_events)
+    return StreamManager(
+        app.settings, app.store, app.registry, collector.http, app.clock, on_events, tracked=app.tracked
+    )

@@ -14,7 +14,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.app import App, streams_for
 from bot.collector import Collector
-from bot.jobs import register_jobs
+from bot.jobs import DELAYED, register_jobs
 from bot.streams.manager import StreamManager
 
 
@@ -29,6 +29,8 @@ async def live_background(
     if collected:
         now = collector.clock()
         for job in scheduler.get_jobs():
+            if job.id in DELAYED:  # the pass does not choose the tracked set: keep the short wait
+                continue
             interval = getattr(job.trigger, "interval", None)
             if isinstance(interval, timedelta) and job.next_run_time is not None:
                 job.modify(next_run_time=max(job.next_run_time, now + interval))

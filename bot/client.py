@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -11,7 +10,10 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from discord import app_commands
 from discord.ext import commands
 
-from bot.interactions import NO_MENTIONS
+from bot.controls import ControlButton
+from bot.interactions import NO_MENTIONS, expired
+from bot.job_ids import TICKERS_JOB
+from bot.presence import PresenceUpdater, register_presence
 from bot.replies import reply_error
 
 if TYPE_CHECKING:
@@ -24,7 +26,10 @@ log = logging.getLogger(__name__)
 discord.VoiceClient.warn_nacl = False
 discord.VoiceClient.warn_dave = False
 
-EXPIRED_AFTER = timedelta(seconds=3)
+# Unless a command says otherwise (the read-only ones do: cogs._common.everywhere), it is for
+# servers that installed the bot, used in them: what alerts and settings need.
+SERVER_ONLY = app_commands.AppCommandContext(guild=True)
+SERVER_INSTALL = app_commands.AppInstallationType(guild=True)
 COGS = (
     "cogs.market",
     "cogs.liquidations",
@@ -35,6 +40,7 @@ COGS = (
     "cogs.derivatives",
     "cogs.watch",
     "cogs.help",
+    "cogs.settings",
 )
 
 
@@ -47,9 +53,14 @@ class TapewatchTree(app_commands.CommandTree["TapewatchBot"]):
         """Past the deadline Discord has already told the user it failed, and any reply would be
         refused: drop it without a request, so an overloaded bot spends its time on interactions
         that can still be answered instead of on ones that cannot."""
-        if discord.utils.utcnow() - interaction.created_at > EXPIRED_AFTER:
-            log.warning("dropped an interaction that was past Discord's 3 s deadline on arrival")
+        if expired(interaction):
             return False
+        if interaction.command is not None and not offered_here(self, interaction):
+            # Discord offers a command only where it is allowed; refuse it anyway if one arrives
+            # (an autocomplete cannot be answered with a message: it gets no choices)
+            if interaction.type is discord.InteractionType.autocomplete:
+                return False
+            raise app_commands.NoPrivateMessage()
         return True
 
     async def on_error(
@@ -66,6 +77,24 @@ class TapewatchTree(app_commands.CommandTree["TapewatchBot"]):
             self.refusals += 1
         elif outcome == "failed":
             self.failures += 1
+
+
+def offered_here(tree: app_commands.CommandTree[Any], interaction: discord.Interaction[Any]) -> bool:
+    """Whether the interaction's command is allowed in its context (server, bot DM, group DM)
+    and under the installation that authorised it (the server's, or the user's)."""
+    command = interaction.command
+    root = command.root_parent or command if isinstance(command, app_commands.Command) else command
+    contexts = tree.allowed_contexts.merge(getattr(root, "allowed_contexts", None) or tree.allowed_contexts)
+    installs = tree.allowed_installs.merge(getattr(root, "allowed_installs", None) or tree.allowed_installs)
+    where = interaction.context
+    if interaction.guild_id is not None and not (where.dm_channel or where.private_channel):
+        here = contexts.guild
+    else:
+        here = contexts.private_channel if where.private_channel else contexts.dm_channel
+    by_server, by_user = interaction.is_guild_integration(), interaction.is_user_integration()
+    if not (by_server or by_user):  # no installation named: Discord already chose what to offer
+        return here
+    return here and ((installs.guild and by_server) or (installs.user and by_user))
 
 
 class TapewatchBot(commands.Bot):
@@ -85,6 +114,8 @@ class TapewatchBot(commands.Bot):
             command_prefix=commands.when_mentioned,
             intents=intents,
             tree_cls=TapewatchTree,
+            allowed_contexts=SERVER_ONLY,
+            allowed_installs=SERVER_INSTALL,
             allowed_mentions=NO_MENTIONS,
             help_command=None,
             **options,
@@ -95,11 +126,18 @@ class TapewatchBot(commands.Bot):
         self.streams = streams
         self.sync_guild = sync_guild
         self.sync_commands = sync_commands
+        self.presence: PresenceUpdater | None = None  # with a scheduler: the price in the presence
 
     async def setup_hook(self) -> None:
         for name in COGS:
             await self.load_extension(name)
+        # the reply controls of /why, /liquidations and /levels answer by their custom_id alone,
+        # on any message ever sent, after a restart too
+        self.add_dynamic_items(ControlButton)
         if self.scheduler is not None:
+            self.presence = PresenceUpdater(self, self.services.market)
+            seconds = self.services.market.settings.jobs.tickers_seconds
+            register_presence(self.scheduler, self.presence, TICKERS_JOB, seconds)
             # AsyncIOScheduler binds to the running loop, so it must start here, not earlier.
             self.scheduler.start()
         if self.streams is not None:

@@ -56,10 +56,25 @@ def _normalise(text: str) -> str:
 class CoinRegistry:
     def __init__(self, coins: Iterable[Coin]) -> None:
         self.coins: dict[str, Coin] = {c.symbol: c for c in coins}
-        self._lookup: dict[str, Coin] = {}
+        self._index()
+
+    def update(self, coins: Iterable[Coin]) -> None:
+        """Add coins, or replace those of the same symbol (the tracked set found them on the
+        venues); in place, so every holder of this registry sees them."""
+        self.coins = {**self.coins, **{c.symbol: c for c in coins}}
+        self._index()
+
+    def set_coins(self, coins: Iterable[Coin]) -> None:
+        """Exactly these coins from now on, in place."""
+        self.coins = {c.symbol: c for c in coins}
+        self._index()
+
+    def _index(self) -> None:
+        """Build the lookups aside, then swap them in: a reader never sees half an index."""
+        lookup: dict[str, Coin] = {}
         # Fuzzy suggestions only over what people type (symbol, name, aliases), not venue ids.
-        self._fuzzy: dict[str, Coin] = {}
-        self._by_venue: dict[str, dict[str, Coin]] = {
+        fuzzy: dict[str, Coin] = {}
+        by_venue: dict[str, dict[str, Coin]] = {
             "binance_spot": {},
             "binance_perp": {},
             "bybit": {},
@@ -74,14 +89,15 @@ class CoinRegistry:
                 *(a.upper() for a in coin.aliases),
             }
             for key in keys:
-                self._lookup.setdefault(key, coin)
+                lookup.setdefault(key, coin)
             for key in (coin.symbol, coin.name.upper(), *(a.upper() for a in coin.aliases)):
-                self._fuzzy.setdefault(key, coin)
-            for venue, index in self._by_venue.items():
+                fuzzy.setdefault(key, coin)
+            for venue, index in by_venue.items():
                 ident = getattr(coin, venue)
                 if ident:
                     index[ident] = coin
-                    self._lookup.setdefault(ident.upper(), coin)
+                    lookup.setdefault(ident.upper(), coin)
+        self._lookup, self._fuzzy, self._by_venue = lookup, fuzzy, by_venue
 
     @classmethod
     def load(cls, path: Path = DEFAULT_REGISTRY) -> CoinRegistry:

@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from collections.abc import Awaitable, Callable, Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Literal, TypeVar
 
 from bot.clock import Clock
 from bot.coins import Coin, CoinRegistry
+from bot.collector_report import CycleReport, SourceReport
 from bot.models import Candle, MacroPoint, Ticker
+from bot.providers.alternative import AlternativeProvider
 from bot.providers.binance import BinanceProvider, with_change_7d
 from bot.providers.bybit import BybitProvider
 from bot.providers.coingecko import CoinGeckoProvider
@@ -31,6 +31,7 @@ from bot.providers.yahoo import YahooProvider
 from bot.settings import Settings
 from bot.store import AsyncStore, Store
 from bot.store.open import describe_sqlite_error
+from bot.universe import TrackedCoins
 
 log = logging.getLogger(__name__)
 
@@ -45,45 +46,6 @@ INCREMENTAL = 3
 Bar = Literal["1h", "1d"]
 
 
-@dataclass
-class SourceReport:
-    source: str
-    stored: int = 0
-    error: str | None = None
-    detail: str = ""
-
-    def line(self) -> str:
-        if self.error:
-            return f"{self.source:<24} FAILED  {self.error}"
-        return f"{self.source:<24} ok      stored {self.stored} {self.detail}".rstrip()
-
-
-@dataclass
-class CycleReport:
-    sources: list[SourceReport] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return any(s.error is None for s in self.sources)
-
-    def __iadd__(self, other: CycleReport) -> CycleReport:
-        self.sources += other.sources
-        return self
-
-
-@contextmanager
-def failures_printed_not_logged() -> Iterator[None]:
-    """For a caller that prints each source's line (``collect --once``, the console's first
-    pass): the warning log line would say every failure a second time."""
-    logger = logging.getLogger(__name__)
-    level = logger.level
-    logger.setLevel(logging.ERROR)
-    try:
-        yield
-    finally:
-        logger.setLevel(level)
-
-
 def _stamp(record: Any) -> datetime | None:
     return getattr(record, "ts", None) or getattr(record, "open_time", None)
 
@@ -96,8 +58,12 @@ class Collector:
         http: HttpClient,
         registry: CoinRegistry,
         clock: Clock,
+        tracked: TrackedCoins | None = None,
     ) -> None:
         self.settings = settings
+        # the coins collected: the tracked set that follows the market (bot.tracking), or the
+        # config's coins
+        self.tracked = tracked if tracked is not None else TrackedCoins(settings.coins)
         self.store = store
         self.registry = registry
         self.clock = clock
@@ -109,20 +75,23 @@ class Collector:
         self.coingecko = CoinGeckoProvider(http, p.coingecko, registry)
         self.yahoo = YahooProvider(http, p.yahoo, registry)
         self.fred = FredProvider(http, p.fred, clock=clock)
+        self.alternative = AlternativeProvider(http, p.alternative)
         # venue -> why it could not be reached in the current cycle: its other datasets are
         # skipped until the next cycle instead of each waiting out its own retries
         self.unreachable: dict[str, str] = {}
         self._batch = False
+        # hears each source's report as it completes (the first run's progress)
+        self.on_source: Callable[[SourceReport], object] | None = None
         # venue -> why it is off (config or a geo block); checked before every fetch
         self.disabled: dict[str, str] = {
             venue: "disabled in config"
-            for venue in ("binance", "bybit", "okx", "coingecko", "yahoo", "fred")
+            for venue in ("binance", "bybit", "okx", "coingecko", "yahoo", "fred", "alternative")
             if not getattr(p, venue).enabled
         }
 
     @property
     def coins(self) -> list[Coin]:
-        return [self.registry.get(s) for s in self.settings.coins if s in self.registry]
+        return [self.registry.get(s) for s in self.tracked.symbols if s in self.registry]
 
     @property
     def sync(self) -> Store:
@@ -145,6 +114,18 @@ class Collector:
         detail: str,
     ) -> SourceReport:
         """Fetch, store and record health for one dataset; ``source`` is "venue/dataset"."""
+        report = await self._collect(source, fetch, save, detail)
+        if self.on_source is not None:
+            self.on_source(report)
+        return report
+
+    async def _collect(
+        self,
+        source: str,
+        fetch: Callable[[], Awaitable[T]],
+        save: Callable[[T], int],
+        detail: str,
+    ) -> SourceReport:
         venue = source.split("/", 1)[0]
         report = SourceReport(source, detail=detail)
         if venue in self.disabled:
@@ -181,6 +162,10 @@ class Collector:
             return self.sync.upsert_tickers(self._not_future(tickers), self.clock())
 
         return save
+
+    def saver(self, method: Callable[[list[Any]], int]) -> Callable[[list[Any]], int]:
+        """A save that drops records stamped in the future (for the tracking backfill)."""
+        return self._saver(method)
 
     def _saver(self, method: Callable[[list[Any]], int]) -> Callable[[list[Any]], int]:
         def save(records: list[Any]) -> int:
@@ -372,34 +357,57 @@ class Collector:
         )
         return report
 
+    async def refresh_sentiment(self) -> CycleReport:
+        """The daily Fear & Greed index (the last month, so a gap fills itself)."""
+        self._new_cycle()
+        save = self._saver(self.sync.upsert_fear_greed)
+        return CycleReport(
+            [
+                await self.collect(
+                    "alternative/fear-greed", self.alternative.fear_greed, save, "daily readings"
+                )
+            ]
+        )
+
     async def prune(self) -> int:
         days = self.settings.jobs.retention_days
         removed = await self.store.run(self.sync.prune, self.clock(), timedelta(days=days))
         log.info("pruned %d raw liquidation events older than %d days", removed, days)
         return removed
 
+    def jobs(self) -> tuple[Callable[[], Awaitable[CycleReport]], ...]:
+        """The collection jobs, in the order one pass runs them."""
+        return (
+            self.refresh_tickers,
+            self.refresh_markets,
+            self.refresh_candles,
+            self.refresh_derivatives,
+            self.refresh_macro,
+            self.refresh_sentiment,
+        )
+
+    def planned_sources(self) -> int:
+        """How many sources one pass of every job reports when the first venue of each candle
+        fallback answers and Yahoo brings every macro series (a fallback tried adds one): the
+        total of the first run's progress."""
+        tickers, markets, derivatives, macro, sentiment = 7, 2, 7, 2, 1
+        candles = 2  # 1h and 1d, from the first venue that answers
+        return tickers + markets + candles + derivatives + macro + sentiment
+
     async def run_once(self, progress: Callable[[SourceReport], object] | None = None) -> CycleReport:
         """Every collection job once, for ``tapewatch collect --once`` and the console: one
         cycle, so a venue found unreachable is not retried by every later dataset. ``progress``
-        hears each source as its job completes (the first run's backfill takes a while)."""
+        hears each source as it completes (the first run's backfill takes a while)."""
         report = CycleReport()
         self.unreachable.clear()
         self._batch = True
+        heard, self.on_source = self.on_source, progress
         try:
-            for job in (
-                self.refresh_tickers,
-                self.refresh_markets,
-                self.refresh_candles,
-                self.refresh_derivatives,
-                self.refresh_macro,
-            ):
-                done = await job()
-                if progress is not None:
-                    for source in done.sources:
-                        progress(source)
-                report += done
+            for job in self.jobs():
+                report += await job()
         finally:
             self._batch = False
+            self.on_source = heard
         return report
 
     def _new_cycle(self) -> None:

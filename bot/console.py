@@ -21,7 +21,8 @@ from prompt_toolkit.history import FileHistory
 from bot.app import App, app_for, collector_for
 from bot.background import live_background
 from bot.client import TapewatchBot
-from bot.collector import failures_printed_not_logged
+from bot.collect_progress import SourceProgress, json_logs
+from bot.collector_report import SourceReport, failures_printed_not_logged
 from bot.defaults import CHART_DIR, DEMO, bundled_scenario
 from bot.offline import InvocationError, OfflineSession, message_payload, save_attachments
 from bot.render.text import message_to_text, use_colour
@@ -37,8 +38,36 @@ def command_help(tree: app_commands.CommandTree[Any]) -> str:
             continue
         opts = " ".join(f"{p.name}:…" if p.required else f"[{p.name}:…]" for p in cmd.parameters)
         lines.append(f"  /{cmd.qualified_name} {opts}".rstrip() + f"  — {cmd.description}")
+    lines.append("  press LABEL  — press a button of the last answer, e.g. press 4h, press chart")
     lines.append("  help  — this list;  quit  — leave")
     return "\n".join(lines)
+
+
+async def press(session: OfflineSession, label: str, *, colour: bool = False) -> str:
+    """Press the button labelled ``label`` on the newest message that has buttons, as its
+    author, and render what it shows afterwards (edited in place), or say it was deleted."""
+    message = next((m for m in reversed(session.fake.stored.values()) if m.get("components")), None)
+    if message is None:
+        return "error: no answer with buttons yet"
+    found = {str(c.get("label", "")).lower(): c for row in message["components"] for c in row["components"]}
+    button = found.get(label.strip().lower())
+    if button is None:
+        return f"error: no button {label!r}; buttons: {', '.join(str(c['label']) for c in found.values())}"
+    if button.get("disabled"):
+        return f"{button['label']} is what the answer shows already"
+    requests = await session.click(message, str(button["custom_id"]))
+    files = save_attachments(requests, CHART_DIR)
+    shown = session.fake.stored.get(message["id"])
+    if shown is None:
+        return "(deleted)"
+    # a new message beside the edit: a refusal or an error, privately
+    extra = [
+        message_payload(r)
+        for r in requests
+        if r.method == "POST"
+        and (r.path.startswith("/webhooks/") or ("/callback" in r.path and r.json.get("type") == 4))
+    ]
+    return "\n\n".join(message_to_text(p, colour=colour, attachments=files) for p in [shown, *extra])
 
 
 class SlashCompleter(Completer):
@@ -95,6 +124,10 @@ async def _lines(session: OfflineSession, coins: list[str]) -> Any:
             yield line
 
 
+def _print_line(source: SourceReport) -> None:
+    print("  " + source.line(), flush=True)
+
+
 async def run_console(settings: Settings, *, collect: bool = True, scenario: Path | None = None) -> int:
     """Live (the default): one pass of every collector, then the prompt with the liquidation
     streams and the collector jobs running in the background, so answers fill in as the
@@ -103,8 +136,11 @@ async def run_console(settings: Settings, *, collect: bool = True, scenario: Pat
         print(f"Collecting live market data into {settings.db_label} …", flush=True)
         with app_for(settings, None) as app:
             async with collector_for(app) as collector:
+                progress = SourceProgress(collector, sys.stdout, json_logs=json_logs(settings), indent="  ")
                 with failures_printed_not_logged():
-                    await collector.run_once(progress=lambda source: print("  " + source.line(), flush=True))
+                    progress.start()
+                    await collector.run_once(progress=progress if progress.drawing else _print_line)
+                    progress.finish()
                 if await app.store.run(app.store.sync.count, "tickers"):
                     async with live_background(app, collector):
                         print(
@@ -129,7 +165,7 @@ async def prompt_loop(app: App) -> int:
     colour = use_colour()
     async with OfflineSession(TapewatchBot(services=app.services)) as session:
         print(command_help(session.bot.tree))
-        async for raw in _lines(session, list(app.settings.coins)):
+        async for raw in _lines(session, app.market.tracked):
             line = raw.strip()
             if not line:
                 continue
@@ -137,6 +173,9 @@ async def prompt_loop(app: App) -> int:
                 break
             if line in ("help", "/help", "?"):
                 print(command_help(session.bot.tree))
+                continue
+            if line.startswith("press "):
+                print(await press(session, line.removeprefix("press "), colour=colour), flush=True)
                 continue
             try:
                 requests = await session.invoke(line)

@@ -14,7 +14,8 @@ for the subscription may be pinged, and then only that role.
 The button's ``custom_id`` is ``tapewatch:why:<COIN>[:<window>]``. It is a
 :class:`discord.ui.DynamicItem` registered with ``bot.add_dynamic_items`` at start, so a click
 on any alert ever posted is answered after a restart too, whatever the coin (a persistent
-``View`` registered with ``add_view`` would need one fixed button per coin, at most 25).
+``View`` registered with ``add_view`` would need one fixed button per coin, at most 25). Its
+private answer carries the reply controls of ``/why`` (:mod:`bot.controls`), the clicker's own.
 """
 
 from __future__ import annotations
@@ -29,10 +30,10 @@ from typing import Any
 import discord
 
 from bot.alerts.messages import Delivery, Post
+from bot.controls import Shown, answer
 from bot.errors import UserFacingError
-from bot.interactions import NO_MENTIONS, send, within_deadline
+from bot.interactions import NO_MENTIONS
 from bot.render.alerts import Outgoing, present
-from bot.render.why import why_embed
 from bot.replies import reply_error
 
 log = logging.getLogger(__name__)
@@ -71,11 +72,11 @@ class WhyButton(discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]], temp
             if services is None:
                 raise UserFacingError("This bot cannot answer /why right now.")
             coin = services.market.resolve(self.coin)
-            answer = await within_deadline(interaction, services.why.why(coin, self.window), ephemeral=True)
+            # their own private /why, with its controls (the window, the chart, the cross-links)
+            shown = Shown("why", coin.symbol, self.window, interaction.user.id)
+            await answer(interaction, services, shown, ephemeral=True)
         except Exception as exc:
             await reply_error(interaction, exc, what=f"why button {self.coin}:{self.window}")
-            return
-        await send(interaction, embed=why_embed(answer), ephemeral=True)
 
 
 def why_view(buttons: Sequence[tuple[str, str]]) -> discord.ui.View:

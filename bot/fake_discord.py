@@ -23,6 +23,9 @@ from discord.gateway import DiscordWebSocket
 from discord.http import Route
 from discord.utils import snowflake_time
 
+from bot.discord_limits import invalid_form
+from bot.discord_limits import message_problems as message_problems
+
 APP_ID = 1_300_000_000_000_000_001
 BOT_USER_ID = APP_ID
 OWNER_ID = 1_300_000_000_000_000_002
@@ -33,80 +36,6 @@ USER_ID = 1_300_000_000_000_000_300
 # What real Discord refuses, so a test fails where production would.
 ACK_DEADLINE = timedelta(seconds=3)  # an interaction not acknowledged by then is gone (10062)
 FOLLOWUP_LIFETIME = timedelta(minutes=15)  # an interaction token's follow-ups
-LIMITS = {
-    "content": 2000,
-    "embeds": 10,
-    "fields": 25,
-    "title": 256,
-    "description": 4096,
-    "field_name": 256,
-    "field_value": 1024,
-    "footer": 2048,
-    "author": 256,
-    "embed_total": 6000,
-    "choices": 25,
-    "components": 5,
-}
-
-
-def _text(value: Any) -> str:
-    return value if isinstance(value, str) else ""
-
-
-def _embed_problems(i: int, embed: dict[str, Any]) -> tuple[list[str], int]:
-    problems: list[str] = []
-    title = _text(embed.get("title"))
-    description = _text(embed.get("description"))
-    footer = _text((embed.get("footer") or {}).get("text"))
-    author = _text((embed.get("author") or {}).get("name"))
-    fields = embed.get("fields") or []
-    total = len(title) + len(description) + len(footer) + len(author)
-    for name, value, limit in (
-        ("title", title, LIMITS["title"]),
-        ("description", description, LIMITS["description"]),
-        ("footer.text", footer, LIMITS["footer"]),
-        ("author.name", author, LIMITS["author"]),
-    ):
-        if len(value) > limit:
-            problems.append(f"embeds.{i}.{name}: must be {limit} or fewer in length")
-    if len(fields) > LIMITS["fields"]:
-        problems.append(f"embeds.{i}.fields: must be {LIMITS['fields']} or fewer in length")
-    for j, f in enumerate(fields):
-        name, value = _text(f.get("name")), _text(f.get("value"))
-        total += len(name) + len(value)
-        if not name.strip() or len(name) > LIMITS["field_name"]:
-            problems.append(f"embeds.{i}.fields.{j}.name: must be 1-{LIMITS['field_name']} in length")
-        if not value.strip() or len(value) > LIMITS["field_value"]:
-            problems.append(f"embeds.{i}.fields.{j}.value: must be 1-{LIMITS['field_value']} in length")
-    return problems, total
-
-
-def message_problems(body: Any) -> list[str]:
-    """Why Discord would refuse this message payload (400, code 50035), or nothing."""
-    if not isinstance(body, dict):
-        return []
-    problems: list[str] = []
-    if len(_text(body.get("content"))) > LIMITS["content"]:
-        problems.append(f"content: must be {LIMITS['content']} or fewer in length")
-    embeds = body.get("embeds") or []
-    if len(embeds) > LIMITS["embeds"]:
-        problems.append(f"embeds: must be {LIMITS['embeds']} or fewer in length")
-    total = 0
-    for i, embed in enumerate(embeds):
-        found, size = _embed_problems(i, embed if isinstance(embed, dict) else {})
-        problems += found
-        total += size
-    if total > LIMITS["embed_total"]:
-        problems.append(f"embeds: {total} characters in all, more than {LIMITS['embed_total']}")
-    if len(body.get("components") or []) > LIMITS["components"]:
-        problems.append(f"components: must be {LIMITS['components']} or fewer in length")
-    if len(body.get("choices") or []) > LIMITS["choices"]:
-        problems.append(f"choices: must be {LIMITS['choices']} or fewer in length")
-    return problems
-
-
-def invalid_form(problems: list[str]) -> tuple[int, Any]:
-    return 400, {"message": "Invalid Form Body", "code": 50035, "errors": problems}
 
 
 @dataclass
@@ -160,6 +89,13 @@ class FakeDiscord:
         # DM channels opened (channel id -> user id), and users whose DMs are closed (50007)
         self.dm_channels: dict[int, int] = {}
         self.dms_closed: set[int] = set()
+        # every message that exists (id -> payload) and each interaction token's "@original":
+        # the reply it created, or for a button press the message the button is on
+        self.stored: dict[str, dict[str, Any]] = {}
+        self._originals: dict[str, str] = {}
+        self._loading: set[str] = set()  # "thinking…" placeholders their first follow-up replaces
+        # the command payloads synced (None: global, else the guild id)
+        self.synced: dict[int | None, list[dict[str, Any]]] = {}
 
     def next_id(self) -> int:
         return next(self._ids)
@@ -189,10 +125,8 @@ class FakeDiscord:
             (r"GET /oauth2/applications/@me", lambda _b: (200, self._application())),
             (r"POST /interactions/(?P<iid>\d+)/(?P<token>[^/]+)/callback", self._callback),
             (r"POST /webhooks/(?P<app>\d+)/(?P<token>[^/]+)", self._message_from_body),
-            (
-                r"PATCH /webhooks/(?P<app>\d+)/(?P<token>[^/]+)/messages/(?P<mid>[^/]+)",
-                self._message_from_body,
-            ),
+            (r"PATCH /webhooks/(?P<app>\d+)/(?P<token>[^/]+)/messages/(?P<mid>[^/]+)", self._edit),
+            (r"DELETE /webhooks/(?P<app>\d+)/(?P<token>[^/]+)/messages/(?P<mid>[^/]+)", self._delete),
             (r"POST /users/@me/channels", self._open_dm),
             (r"POST /channels/(?P<cid>\d+)/messages", self._channel_message),
             (r"PUT /applications/(?P<app>\d+)(?:/guilds/(?P<gid>\d+))?/commands", self._sync),
@@ -228,11 +162,21 @@ class FakeDiscord:
             return invalid_form(problems)
         self._answered.add(iid)
         self._acknowledged[token] = now
+        message_id = None
+        if kind in (4, 5):  # a new message: the reply (or its "thinking…" placeholder)
+            message = self._message(CHANNEL_ID, data)
+            message_id = message["id"]
+            self.stored[message_id] = message
+            self._originals[token] = message_id
+            if kind == 5:
+                self._loading.add(message_id)
+        elif kind == 7:  # the message the button is on, updated
+            self._update(token, "@original", data)
         return 200, {
             "interaction": {
                 "id": iid,
                 "type": 2,
-                "response_message_id": str(self.next_id()) if kind in (4, 5) else None,
+                "response_message_id": message_id,
                 "response_message_loading": kind == 5,
                 "response_message_ephemeral": bool(flags & 64),
             },
@@ -260,14 +204,60 @@ class FakeDiscord:
             "flags": int(body.get("flags", 0) or 0),
         }
 
-    def _message_from_body(self, body: Any, token: str = "", **_: str) -> tuple[int, Any]:
+    def _token_alive(self, token: str) -> bool:
         acked = self._acknowledged.get(token)
-        if acked is None or self.now() - acked > FOLLOWUP_LIFETIME:
+        return acked is not None and self.now() - acked <= FOLLOWUP_LIFETIME
+
+    def _message_from_body(self, body: Any, token: str = "", **_: str) -> tuple[int, Any]:
+        if not self._token_alive(token):
             return 404, {"message": "Unknown Webhook", "code": 10015}
         problems = message_problems(body)
         if problems:
             return invalid_form(problems)
-        return 200, self._message(CHANNEL_ID, body)
+        original = self._originals.get(token, "")
+        if original in self._loading:  # the first follow-up of a deferral replaces "thinking…"
+            self._loading.discard(original)
+            placeholder = self.stored[original]
+            message = {**self._message(CHANNEL_ID, body), "id": original, "flags": placeholder["flags"]}
+        else:
+            message = self._message(CHANNEL_ID, body)
+        self.stored[message["id"]] = message
+        return 200, message
+
+    def pressed_on(self, token: str, message: dict[str, Any]) -> None:
+        """A button press's interaction (``token``) concerns ``message``: its ``@original``."""
+        self.stored.setdefault(str(message["id"]), message)
+        self._originals[token] = str(message["id"])
+
+    def _update(self, token: str, mid: str, body: Any) -> dict[str, Any] | None:
+        message_id = self._originals.get(token) if mid == "@original" else mid
+        old = self.stored.get(message_id or "")
+        if old is None:
+            return None
+        body = body if isinstance(body, dict) else {}
+        new = {**old, **{k: v for k, v in body.items() if k in ("content", "embeds", "components")}}
+        new["edited_timestamp"] = datetime.now(UTC).isoformat()
+        self.stored[old["id"]] = new
+        return new
+
+    def _edit(self, body: Any, token: str, mid: str, **_: str) -> tuple[int, Any]:
+        if not self._token_alive(token):
+            return 404, {"message": "Unknown Webhook", "code": 10015}
+        problems = message_problems(body)
+        if problems:
+            return invalid_form(problems)
+        edited = self._update(token, mid, body)
+        if edited is None:  # a message this fake never saw: answer as if it existed
+            return 200, self._message(CHANNEL_ID, body)
+        return 200, edited
+
+    def _delete(self, body: Any, token: str, mid: str, **_: str) -> tuple[int, Any]:
+        if not self._token_alive(token):
+            return 404, {"message": "Unknown Webhook", "code": 10015}
+        message_id = self._originals.get(token) if mid == "@original" else mid
+        if self.stored.pop(message_id or "", None) is None:
+            return 404, {"message": "Unknown Message", "code": 10008}
+        return 204, None
 
     def _open_dm(self, body: Any) -> tuple[int, Any]:
         user = int((body or {}).get("recipient_id", 0))
@@ -308,6 +298,7 @@ class FakeDiscord:
 
     def _sync(self, body: Any, app: str, gid: str | None = None) -> tuple[int, Any]:
         commands = body if isinstance(body, list) else []
+        self.synced[int(gid) if gid else None] = list(commands)
         out = []
         for cmd in commands:
             out.append(
@@ -322,6 +313,21 @@ class FakeDiscord:
         return 200, out
 
     # -- helpers for callers -----------------------------------------------------------
+
+    def offered(self, name: str, *, context: int, install: int) -> bool:
+        """Whether Discord's client offers synced command ``name`` in an interaction context
+        (0 guild, 1 bot DM, 2 private channel) under an installation (0 guild, 1 user). Unset
+        ``contexts`` means every context; unset ``integration_types`` means the guild install
+        (Discord's defaults)."""
+        for commands in self.synced.values():
+            for cmd in commands:
+                if cmd.get("name") != name:
+                    continue
+                contexts = cmd.get("contexts") or [0, 1, 2]
+                installs = cmd.get("integration_types") or [0]
+                if context in contexts and install in installs:
+                    return True
+        return False
 
     def messages(self) -> list[DiscordRequest]:
         """Every request that carried a message payload (replies, follow-ups, channel posts)."""
@@ -358,10 +364,42 @@ async def serve_loopback(handler: Any) -> tuple[web.AppRunner, int]:
     return runner, port
 
 
+PRESENCE_STATUSES = frozenset({"online", "dnd", "idle", "invisible", "offline"})
+ACTIVITY_TYPES = frozenset({0, 1, 2, 3, 4, 5})
+ACTIVITY_TEXT_MAX = 128
+
+
+def presence_problems(d: Any) -> list[str]:
+    """Why Discord would refuse a presence update (op 3), as the gateway's 4002 decode error."""
+    if not isinstance(d, dict):
+        return ["d: not an object"]
+    problems = [f"d.{k}: missing" for k in ("since", "activities", "status", "afk") if k not in d]
+    if d.get("status") not in PRESENCE_STATUSES:
+        problems.append(f"d.status: {d.get('status')!r} is not a status")
+    if not isinstance(d.get("afk"), bool):
+        problems.append("d.afk: not a boolean")
+    activities = d.get("activities")
+    if not isinstance(activities, list):
+        return [*problems, "d.activities: not a list"]
+    for i, a in enumerate(activities):
+        if not isinstance(a, dict) or a.get("type") not in ACTIVITY_TYPES:
+            problems.append(f"d.activities.{i}.type: not an activity type")
+            continue
+        for key in ("name", "state"):
+            text = a.get(key)
+            if key == "name" and (not isinstance(text, str) or not text):
+                problems.append(f"d.activities.{i}.name: required")
+            elif isinstance(text, str) and len(text) > ACTIVITY_TEXT_MAX:
+                problems.append(f"d.activities.{i}.{key}: longer than {ACTIVITY_TEXT_MAX}")
+    return problems
+
+
 class FakeDiscordServer:
     """:class:`FakeDiscord` behind a loopback aiohttp server, with a minimal gateway at
-    ``/gateway`` (HELLO, IDENTIFY → READY, heartbeats) so a real ``tapewatch run`` can log in and
-    receive interactions as Discord would send them (:meth:`dispatch`)."""
+    ``/gateway`` (HELLO, IDENTIFY → READY, heartbeats, presence updates) so a real
+    ``tapewatch run`` can log in and receive interactions as Discord would send them
+    (:meth:`dispatch`). Presence updates (op 3) are recorded in :attr:`presences`; one Discord
+    would refuse closes the connection with 4002, as Discord does."""
 
     def __init__(self, fake: FakeDiscord | None = None) -> None:
         self.fake = fake or FakeDiscord()
@@ -374,6 +412,9 @@ class FakeDiscordServer:
         # only to the shard that holds the guild, as Discord routes them
         self.shard_of: dict[web.WebSocketResponse, tuple[int, int]] = {}
         self.delivered: list[tuple[str, int | None]] = []  # (event, shard id) per frame sent
+        self.presences: list[dict[str, Any]] = []  # each op 3's "d", in the order received
+        self.presence_refusals: list[list[str]] = []
+        self._presence_seen = asyncio.Event()
 
     async def start(self) -> str:
         self._runner, port = await serve_loopback(self._handle)
@@ -424,10 +465,25 @@ class FakeDiscordServer:
                     ready = {**self._ready(), **({"shard": shard} if shard else {})}
                     await ws.send_str(json.dumps({"op": 0, "t": "READY", "s": self._seq, "d": ready}))
                     self.identified.set()
+                elif frame.get("op") == 3:  # presence update
+                    problems = presence_problems(frame.get("d"))
+                    if problems:
+                        self.presence_refusals.append(problems)
+                        await ws.close(code=4002, message=b"Error while decoding payload.")
+                    else:
+                        self.presences.append(frame["d"])
+                    self._presence_seen.set()
         finally:
             self.sockets.discard(ws)
             self.shard_of.pop(ws, None)
         return ws
+
+    async def wait_for_presences(self, count: int) -> list[dict[str, Any]]:
+        """Wait until ``count`` presence updates arrived (or were refused); the updates."""
+        while len(self.presences) + len(self.presence_refusals) < count:
+            self._presence_seen.clear()
+            await self._presence_seen.wait()
+        return self.presences
 
     def _ready(self) -> dict[str, Any]:
         return {
@@ -455,11 +511,11 @@ class FakeDiscordServer:
             raw = await request.read()
             body = json.loads(raw) if raw else None
         status, data = self.fake.respond(request.method, request.path, dict(request.query), body, files)
+        if data is None:  # 204 No Content
+            return web.Response(status=status)
         # Exactly "application/json": with a charset suffix discord.py treats the body as text.
         return web.Response(
-            status=status,
-            body=b"" if data is None else json.dumps(data).encode(),
-            headers={"Content-Type": "application/json"},
+            status=status, body=json.dumps(data).encode(), headers={"Content-Type": "application/json"}
         )
 
 

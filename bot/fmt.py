@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 MINUS = "\u2212"  # a real minus sign: "−4.4%" reads better than "-4.4%" in Discord
@@ -66,6 +67,34 @@ def price_decimals(*levels: float) -> int:
     for a, b in itertools.pairwise(values):
         decimals = max(decimals, -math.floor(math.log10((b - a) / 2)))
     return min(decimals, _MAX_DECIMALS)
+
+
+def range_decimals(ranges: Sequence[tuple[float, float]], *levels: float) -> int:
+    """The fewest decimals, from four significant figures of the middle price up, at which each
+    range's two edges read differently, no two different ranges read the same and no two
+    different ``levels`` do. Unlike :func:`price_decimals` over every edge, two zones that nearly
+    touch need not be told apart edge by edge (PEPE's zones read $0.00001028–$0.00001037, not
+    $0.000010283245–$0.000010370233)."""
+    spans = {(lo, hi) for lo, hi in ranges if math.isfinite(lo) and math.isfinite(hi)}
+    singles = {v for v in levels if math.isfinite(v)}
+    # the precision is the ranges' (a 200-day average above them must not cost them a digit)
+    tops = [abs(v) for v in ((e for r in spans for e in r) if spans else singles) if v != 0]
+    if not tops:
+        return 0
+    middle = sorted(tops)[len(tops) // 2]  # a far zone (a 4th resistance at $100K) sets no precision
+    decimals = 3 - math.floor(math.log10(middle))
+
+    def told_apart(d: int) -> bool:
+        texts = {(price_at(lo, d), price_at(hi, d)) for lo, hi in spans}
+        return (
+            len(texts) == len(spans)
+            and all(price_at(lo, d) != price_at(hi, d) for lo, hi in spans if lo != hi)
+            and len({price_at(v, d) for v in singles}) == len(singles)
+        )
+
+    while decimals < _MAX_DECIMALS and not told_apart(decimals):
+        decimals += 1
+    return decimals
 
 
 def price_at(value: float, decimals: int) -> str:

@@ -131,6 +131,16 @@ class MacroPoint(Record):
     close: Positive
 
 
+class FearGreed(Record):
+    """One day's Fear & Greed index (0 extreme fear … 100 extreme greed) with the source's own
+    label for it ("Extreme Fear"); ``ts`` is the day the value is for (the source's timestamp)."""
+
+    source: str  # "alternative.me"
+    ts: UtcDatetime
+    value: Annotated[int, Field(ge=0, le=100)]
+    label: Annotated[str, Field(min_length=1, max_length=40)]
+
+
 class GlobalStats(Record):
     ts: UtcDatetime
     source: Venue
@@ -164,3 +174,29 @@ class SourceHealth(Record):
     last_error_at: UtcDatetime | None = None
     consecutive_failures: int = 0
     disabled_reason: str | None = None
+
+
+# -- personal price watches (/watch), as stored ------------------------------------------------
+
+
+class Watch(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: int
+    user_id: int
+    coin: str
+    direction: Literal["above", "below"]
+    price: float
+    note: str = ""
+    armed: bool  # a crossing will be sent; False after one was, until the price moves back
+    created_at: datetime
+    fired_at: datetime | None = None
+    fired_count: int = 0
+
+
+class WatchPause(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    user_id: int
+    since: datetime
+    reason: str

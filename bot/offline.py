@@ -13,7 +13,7 @@ import shlex
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import discord
 from discord import app_commands
@@ -34,6 +34,13 @@ from bot.fake_discord import (
 
 class InvocationError(ValueError):
     """The typed command line is not a valid invocation (unknown command or option)."""
+
+
+Where = Literal["guild", "dm", "private"]
+Install = Literal["guild", "user"]
+CONTEXTS: dict[Where, int] = {"guild": 0, "dm": 1, "private": 2}  # Discord's interaction contexts
+INSTALLS: dict[Install, int] = {"guild": 0, "user": 1}
+DM_CHANNEL_ID = CHANNEL_ID + 1
 
 
 @dataclass
@@ -199,7 +206,18 @@ class OfflineSession:
             await self.server.close()
             self._stack.close()
 
-    def _interaction(self, kind: int, invocation: Invocation) -> dict[str, Any]:
+    def _interaction(
+        self,
+        kind: int,
+        invocation: Invocation,
+        *,
+        where: Where = "guild",
+        install: Install = "guild",
+        user: int = USER_ID,
+    ) -> dict[str, Any]:
+        """The payload Discord sends for ``invocation``: in this server's channel, or in a DM with
+        the bot (``dm``) or a group DM (``private``), authorised by the server's installation or
+        by the user's own (``install="user"``)."""
         perms = (
             discord.Permissions.all()
             if self.admin
@@ -219,14 +237,35 @@ class OfflineSession:
         if invocation.resolved:
             data["resolved"] = invocation.resolved
         snowflake = discord.utils.time_snowflake(discord.utils.utcnow()) + next(self._ids)
-        return {
+        payload: dict[str, Any] = {
             "id": str(snowflake),
             "application_id": str(APP_ID),
             "type": kind,
             "token": f"offline-{snowflake}",
             "version": 1,
             "attachment_size_limit": 8 * 1024 * 1024,
+            "app_permissions": str(discord.Permissions.all().value),
+            "locale": "en-US",
+            "entitlements": [],
+            "authorizing_integration_owners": (
+                {"0": str(GUILD_ID)} if install == "guild" and where == "guild" else {"1": str(user)}
+            ),
+            "context": CONTEXTS[where],
+            "data": data,
+        }
+        if where != "guild":
+            payload["channel_id"] = str(DM_CHANNEL_ID)
+            payload["channel"] = {
+                "id": str(DM_CHANNEL_ID),
+                "type": 1 if where == "dm" else 3,
+                "last_message_id": None,
+                "recipients": [user_payload(user, "you")],
+            }
+            payload["user"] = user_payload(user, "you")
+            return payload
+        payload |= {
             "guild_id": str(GUILD_ID),
+            "guild_locale": "en-US",
             "channel_id": str(CHANNEL_ID),
             "channel": {
                 "id": str(CHANNEL_ID),
@@ -242,7 +281,7 @@ class OfflineSession:
                 "rate_limit_per_user": 0,
             },
             "member": {
-                "user": user_payload(USER_ID, "you"),
+                "user": user_payload(user, "you"),
                 "roles": [],
                 "joined_at": "2024-01-01T00:00:00+00:00",
                 "deaf": False,
@@ -250,19 +289,57 @@ class OfflineSession:
                 "flags": 0,
                 "permissions": str(perms.value),
             },
-            "app_permissions": str(discord.Permissions.all().value),
-            "locale": "en-US",
-            "guild_locale": "en-US",
-            "entitlements": [],
-            "authorizing_integration_owners": {"0": str(GUILD_ID)},
-            "context": 0,
-            "data": data,
         }
+        return payload
 
-    async def invoke(self, text: str) -> list[DiscordRequest]:
-        """Run one typed command; returns the requests the bot sent in answer."""
+    async def invoke(
+        self, text: str, *, where: Where = "guild", install: Install = "guild", user: int = USER_ID
+    ) -> list[DiscordRequest]:
+        """Run one typed command; returns the requests the bot sent in answer. Once commands were
+        synced to the fake, a command Discord would not offer there is refused, as its client
+        would."""
         invocation = parse_invocation(text, self.bot.tree)
-        return await self._dispatch(self._interaction(2, invocation))
+        if self.fake.synced and not self.fake.offered(
+            invocation.name, context=CONTEXTS[where], install=INSTALLS[install]
+        ):
+            raise InvocationError(
+                f"Discord does not offer /{invocation.name} here ({where}, {install} install)"
+            )
+        return await self._dispatch(self._interaction(2, invocation, where=where, install=install, user=user))
+
+    async def click(
+        self,
+        message: dict[str, Any],
+        custom_id: str,
+        *,
+        user: int = USER_ID,
+        where: Where = "guild",
+        install: Install = "guild",
+    ) -> list[DiscordRequest]:
+        """Press a button of ``message`` (a component interaction, as Discord sends it); returns
+        the requests the bot sent in answer."""
+        payload = self.press_payload(message, custom_id, user=user, where=where, install=install)
+        self.fake.pressed_on(payload["token"], message)
+        start = len(self.fake.requests)
+        self.bot._connection.parse_interaction_create(payload)  # type: ignore[arg-type]
+        await drain_tasks("discord-ui-")
+        return self.fake.requests[start:]
+
+    def press_payload(
+        self,
+        message: dict[str, Any],
+        custom_id: str,
+        *,
+        user: int = USER_ID,
+        where: Where = "guild",
+        install: Install = "guild",
+    ) -> dict[str, Any]:
+        """The component interaction Discord sends when ``user`` presses button ``custom_id``."""
+        payload = self._interaction(2, Invocation(name="", path=[]), where=where, install=install, user=user)
+        payload["type"] = 3
+        payload["data"] = {"custom_id": custom_id, "component_type": 2}
+        payload["message"] = message
+        return payload
 
     async def autocomplete(self, text: str, option: str) -> list[dict[str, Any]]:
         """The choices Discord would show while the user types ``option`` of ``text``."""
@@ -288,13 +365,17 @@ class OfflineSession:
 
 async def drain_command_tasks() -> None:
     """Wait for the tasks discord.py spawned to run the command (named ``CommandTree-invoker``)."""
+    await drain_tasks("CommandTree-invoker")
+
+
+async def drain_tasks(prefix: str) -> None:
+    """Wait for the tasks discord.py spawned whose names start with ``prefix`` (a command's
+    ``CommandTree-invoker``, a button's ``discord-ui-…``)."""
     for _ in range(100):
         pending = [
             t
             for t in asyncio.all_tasks()
-            if t is not asyncio.current_task()
-            and t.get_name().startswith("CommandTree-invoker")
-            and not t.done()
+            if t is not asyncio.current_task() and t.get_name().startswith(prefix) and not t.done()
         ]
         if not pending:
             return

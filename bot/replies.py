@@ -19,6 +19,7 @@ from discord import app_commands
 from bot.errors import UserFacingError
 from bot.interactions import GONE, send
 from bot.render.embeds import error_embed
+from bot.render.refusals import refusal_text
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +48,7 @@ async def reply_error(
         log.warning("%s: the interaction expired before it was answered", what)
         return "expired"
     if isinstance(error, UserFacingError):
-        await send(interaction, embed=error_embed(str(error)), ephemeral=True)
+        await send(interaction, embed=error_embed(refusal_text(error)), ephemeral=True)
         return "refused"
     if isinstance(error, app_commands.CheckFailure):
         await send(interaction, embed=error_embed(check_message(error)), ephemeral=True)

@@ -54,9 +54,21 @@ class JobSettings(Section):
     candles_seconds: int = Field(300, ge=30, le=86400)
     derivatives_seconds: int = Field(300, ge=30, le=86400)
     macro_seconds: int = Field(900, ge=60, le=86400)
+    sentiment_seconds: int = Field(21600, ge=600, le=86400)  # the Fear & Greed index is daily
     jitter_seconds: int = Field(5, ge=0, le=300)
     stale_after_seconds: int = Field(300, ge=30)
     retention_days: int = Field(35, ge=1, le=3650)
+
+
+class TrackingSettings(Section):
+    """Which coins are tracked: the top ``size`` by market cap that trade on the venues,
+    refreshed daily, plus ``coins`` (``top``); or ``coins`` alone (``fixed``, the old way)."""
+
+    mode: Literal["top", "fixed"] = "top"
+    size: int = Field(100, ge=1, le=200)
+    refresh_hours: float = Field(24.0, ge=1, le=24 * 7)
+    backfill_seconds: int = Field(60, ge=5, le=3600)
+    backfill_coins_per_run: int = Field(5, ge=1, le=100)
 
 
 class AnswerSettings(Section):
@@ -130,6 +142,14 @@ class FredSettings(Section):
     requests_per_minute: int = Field(30, gt=0)
 
 
+class AlternativeSettings(Section):
+    """alternative.me's keyless Fear & Greed index (daily)."""
+
+    enabled: bool = True
+    rest_url: HttpUrl = "https://api.alternative.me"
+    requests_per_minute: int = Field(10, gt=0)
+
+
 class ProviderSettings(Section):
     binance: BinanceSettings = BinanceSettings()
     bybit: BybitSettings = BybitSettings()
@@ -137,6 +157,7 @@ class ProviderSettings(Section):
     coingecko: CoinGeckoSettings = CoinGeckoSettings()
     yahoo: YahooSettings = YahooSettings()
     fred: FredSettings = FredSettings()
+    alternative: AlternativeSettings = AlternativeSettings()
 
 
 class _TomlWithoutSecrets(TomlConfigSettingsSource):
@@ -197,6 +218,7 @@ class Settings(BaseSettings):
     db: Path | str = Path("tapewatch.db")
     coins: list[str] = Field(default_factory=lambda: ["BTC", "ETH", "SOL", "BNB", "XRP"], min_length=1)
     jobs: JobSettings = JobSettings()
+    tracking: TrackingSettings = TrackingSettings()
     discord: DiscordSettings = DiscordSettings()
     answers: AnswerSettings = AnswerSettings()
     watches: WatchSettings = WatchSettings()

@@ -31,7 +31,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.alerts.config import ThresholdError, parse_rules, parse_thresholds
+from bot.alerts.config import RULES
 from bot.alerts.models import Subscription
 from bot.alerts.service import AlertsService
 from bot.dispatch import Dispatcher, WhyButton
@@ -41,6 +41,7 @@ from bot.render import style
 from bot.render.alerts import discord_time, list_embed, subscribed_embed
 from bot.services import MarketService
 from bot.timeparse import Duration, LocalTime, Timezone
+from cogs._alerts_args import AlertTypes, Thresholds
 from cogs._alerts_checks import (
     Channel,
     authorise,
@@ -99,8 +100,8 @@ class AlertsCog(
     @app_commands.describe(
         channel="The channel to post alerts in",
         coins="Coins to watch, e.g. BTC, ETH, SOL (default: every tracked coin)",
-        types="Alert types: move, liquidations, levels, oi, funding (default: all)",
-        thresholds="Your own thresholds, e.g. move_24h=6% liq_floor=2M cooldown=2h (default: the bot's)",
+        types="Alert types: move, liquidations, large (single liquidations), levels, oi, funding (default: all)",
+        thresholds="Your own thresholds, e.g. move_24h=6% liq_floor=2M cooldown=2h (default: /settings alerts)",
         role="A role to ping with each alert (default: no ping)",
     )
     async def subscribe(
@@ -108,22 +109,18 @@ class AlertsCog(
         interaction: discord.Interaction[Any],
         channel: Channel,
         coins: app_commands.Range[str, 1, 200] | None = None,
-        types: app_commands.Range[str, 1, 100] | None = None,
-        thresholds: app_commands.Range[str, 1, 300] | None = None,
+        types: AlertTypes | None = None,
+        thresholds: Thresholds | None = None,
         role: discord.Role | None = None,
     ) -> None:
         guild_id = self._guild(interaction)
         check_in_guild(interaction, channel)
         perms = check_can_post(interaction, channel.id)
         watched = self._coins(coins)
-        try:
-            rules = parse_rules(types)
-        except ValueError as exc:
-            raise UserFacingError(f"Types: {exc}.") from None
-        try:
-            overrides = parse_thresholds(thresholds, self.service.config)
-        except ThresholdError as exc:
-            raise UserFacingError(f"Thresholds: {exc}.") from None
+        rules = types if types is not None else RULES
+        # the server's alert defaults (/settings alerts) first, this command's own on top
+        server = (await self.market.guilds.get(guild_id)).alert_thresholds
+        overrides = {**server, **(thresholds or {})}
         role_id = None
         if role is not None:
             if role.id == guild_id:

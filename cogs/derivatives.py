@@ -12,7 +12,7 @@ from bot.interactions import send, within_deadline
 from bot.render.derivatives import derivatives_embed
 from bot.services import MarketService
 from bot.services.derivatives import DerivativesService
-from cogs._common import coin_choices
+from cogs._common import coin_choices, everywhere
 
 if TYPE_CHECKING:
     from bot.client import TapewatchBot
@@ -26,13 +26,14 @@ class DerivativesCog(commands.Cog):
     async def coin_autocomplete(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        return coin_choices(self.market, current)
+        return await coin_choices(self.market, current, interaction)
 
     @app_commands.command(
         name="derivatives",
         description="Funding, open interest, long/short and basis for a coin, or a table across coins",
     )
     @app_commands.describe(coin="A coin (leave empty for a table across the tracked coins)")
+    @everywhere
     async def derivatives(
         self, interaction: discord.Interaction, coin: app_commands.Range[str, 1, 60] | None = None
     ) -> None:

@@ -11,6 +11,7 @@ from discord.ext import commands
 from bot.errors import UserFacingError
 from bot.interactions import send
 from bot.render.help import CommandDoc, OptionDoc, command_embed, overview_embed
+from cogs._common import everywhere
 
 if TYPE_CHECKING:
     from bot.client import TapewatchBot
@@ -68,6 +69,7 @@ class HelpCog(commands.Cog):
 
     @app_commands.command(name="help", description="What every command answers, with examples")
     @app_commands.describe(command="One command in detail: its options, windows, defaults and figures")
+    @everywhere
     async def help(
         self, interaction: discord.Interaction, command: app_commands.Range[str, 1, 60] | None = None
     ) -> None:

@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-import io
 from typing import TYPE_CHECKING, Literal
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.interactions import acknowledge, send, within_deadline
-from bot.render.charts import ChartRenderer
-from bot.render.liquidations import liquidations_chart, liquidations_embed
-from bot.services import MarketService
-from bot.services.liquidations import LiquidationsService
-from cogs._common import coin_choices
+from bot.controls import AnswerServices, Shown, answer
+from cogs._common import coin_choices, everywhere
 
 if TYPE_CHECKING:
     from bot.client import TapewatchBot
@@ -23,17 +18,18 @@ LiqWindow = Literal["1h", "4h", "24h", "7d", "30d"]
 
 
 class LiquidationsCog(commands.Cog):
-    def __init__(self, market: MarketService, service: LiquidationsService, charts: ChartRenderer) -> None:
-        self.market = market
-        self.service = service
-        self.charts = charts
+    def __init__(self, services: AnswerServices) -> None:
+        self.services = services
+        self.market = services.market
 
     @app_commands.command(
         name="liquidations", description="Long vs short liquidations in USD, by window and venue"
     )
     @app_commands.describe(
-        coin="A coin (leave empty for all tracked coins)", window="One window (default: 1h, 24h, 7d and 30d)"
+        coin="A coin (leave empty for all tracked coins)",
+        window="One window (default: the server's, else 1h, 24h, 7d and 30d)",
     )
+    @everywhere
     async def liquidations(
         self,
         interaction: discord.Interaction,
@@ -41,25 +37,15 @@ class LiquidationsCog(commands.Cog):
         window: LiqWindow | None = None,
     ) -> None:
         resolved = self.market.resolve(coin) if coin else None
-        view = await within_deadline(interaction, self.service.liquidations(resolved, window))
-        embed = liquidations_embed(view)
-        spec = liquidations_chart(view)
-        if spec is None:
-            await send(interaction, embed=embed)
-            return
-        await acknowledge(interaction)  # the chart may take longer than the reply may wait
-        minute = view.now.strftime("%Y%m%d%H%M")
-        png = await self.charts.render(spec, f"liq:{view.coin or '*'}:{minute}")
-        embed.set_image(url="attachment://liquidations.png")
-        await send(interaction, embed=embed, file=discord.File(io.BytesIO(png), filename="liquidations.png"))
+        shown = Shown("liq", resolved.symbol if resolved else None, window, interaction.user.id)
+        await answer(interaction, self.services, shown)
 
     @liquidations.autocomplete("coin")
     async def coin_autocomplete(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        return coin_choices(self.market, current)
+        return await coin_choices(self.market, current, interaction)
 
 
 async def setup(bot: TapewatchBot) -> None:
-    s = bot.services
-    await bot.add_cog(LiquidationsCog(s.market, s.liquidations, s.charts))
+    await bot.add_cog(LiquidationsCog(bot.services))

@@ -9,12 +9,10 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.controls import AnswerServices, Shown, answer
 from bot.interactions import send, within_deadline
 from bot.render.embeds import price_embed, price_table_embed
-from bot.render.why import why_embed
-from bot.services import MarketService
-from bot.services.why import WhyService
-from cogs._common import coin_choices
+from cogs._common import coin_choices, everywhere
 
 if TYPE_CHECKING:
     from bot.client import TapewatchBot
@@ -23,19 +21,20 @@ Window = Literal["1h", "4h", "24h", "7d"]
 
 
 class MarketCog(commands.Cog):
-    def __init__(self, market: MarketService, why: WhyService) -> None:
-        self.market = market
-        self.why_service = why
+    def __init__(self, services: AnswerServices) -> None:
+        self.services = services
+        self.market = services.market
 
     async def coin_autocomplete(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        return coin_choices(self.market, current)
+        return await coin_choices(self.market, current, interaction)
 
     @app_commands.command(
         name="price", description="Price, 24h change, range and volume of a coin, or up to 5 side by side"
     )
     @app_commands.describe(coin="The coin, e.g. BTC, eth, $SOL, Bitcoin — or up to 5: btc eth sol")
+    @everywhere
     async def price(self, interaction: discord.Interaction, coin: app_commands.Range[str, 1, 100]) -> None:
         coins = self.market.resolve_many(coin)
         if len(coins) == 1:
@@ -48,20 +47,24 @@ class MarketCog(commands.Cog):
     @app_commands.command(
         name="why", description="Why is the market (or a coin) moving? Drivers with their numbers"
     )
-    @app_commands.describe(coin="A coin (leave empty for the whole market)", window="The window to explain")
+    @app_commands.describe(
+        coin="A coin (leave empty for the whole market)",
+        window="The window to explain (default: the server's, else 24h)",
+    )
+    @everywhere
     async def why(
         self,
         interaction: discord.Interaction,
         coin: app_commands.Range[str, 1, 60] | None = None,
-        window: Window = "24h",
+        window: Window | None = None,
     ) -> None:
         resolved = self.market.resolve(coin) if coin else None
-        answer = await within_deadline(interaction, self.why_service.why(resolved, window))
-        await send(interaction, embed=why_embed(answer))
+        shown = Shown("why", resolved.symbol if resolved else None, window, interaction.user.id)
+        await answer(interaction, self.services, shown)
 
     price.autocomplete("coin")(coin_autocomplete)
     why.autocomplete("coin")(coin_autocomplete)
 
 
 async def setup(bot: TapewatchBot) -> None:
-    await bot.add_cog(MarketCog(bot.services.market, bot.services.why))
+    await bot.add_cog(MarketCog(bot.services))

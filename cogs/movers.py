@@ -11,6 +11,7 @@ from discord.ext import commands
 from bot.interactions import send, within_deadline
 from bot.render.movers import movers_embed
 from bot.services.movers import MoversService
+from cogs._common import everywhere
 
 if TYPE_CHECKING:
     from bot.client import TapewatchBot
@@ -26,14 +27,21 @@ class MoversCog(commands.Cog):
         name="movers",
         description="Top gainers and losers over a window, with liquidations and open interest beside each",
     )
-    @app_commands.describe(window="The window to rank by", count="How many coins each way (1-10)")
+    @app_commands.describe(
+        window="The window to rank by (default: the server's, else 24h)",
+        count="How many coins each way (1-10)",
+    )
+    @everywhere
     async def movers(
         self,
         interaction: discord.Interaction,
-        window: Window = "24h",
+        window: Window | None = None,
         count: app_commands.Range[int, 1, 10] = 5,
     ) -> None:
-        view = await within_deadline(interaction, self.movers_service.movers(window, count))
+        # the server's default window (/settings) when none is given
+        view = await within_deadline(
+            interaction, self.movers_service.for_server(interaction.guild_id, window, count)
+        )
         await send(interaction, embed=movers_embed(view))
 
 

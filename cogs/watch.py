@@ -15,7 +15,8 @@ from bot.interactions import NO_MENTIONS, send, within_deadline
 from bot.job_ids import TICKERS_JOB
 from bot.render.watches import added_embed, crossing_embed, list_embed
 from bot.services import MarketService
-from bot.services.watches import Crossing, WatchService
+from bot.services.watches import WatchService
+from bot.views.watches import Crossing
 from cogs._common import coin_choices
 
 if TYPE_CHECKING:
@@ -45,7 +46,7 @@ class WatchCog(commands.Cog):
     async def coin_autocomplete(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        return coin_choices(self.market, current)
+        return await coin_choices(self.market, current, interaction)
 
     @watch.command(name="add", description="DM me when a coin's price crosses a level")
     @app_commands.describe(

@@ -54,6 +54,10 @@ OKX v5 (``rest_url``)
                                okx-v5/rubik-long-short-account-ratio-contract.json as recorded.
   /api/v5/public/instruments   NO SAMPLE: the documented shape (as in tests/providers/test_okx.py);
                                ctVal 0.01 BTC / 0.1 ETH as on OKX, "1" for other coins.
+Instrument lists (the tracked set's discovery, tests/fixtures/documented-shape: no recorded sample)
+  /api/v3/exchangeInfo, /fapi/v1/exchangeInfo, /v5/market/instruments-info
+                               the BTCUSDT row of each documented-shape file re-keyed to each
+                               coin's venue symbol and base (1000PEPE for 1000PEPEUSDT).
 CoinGecko (``rest_url`` = <fake>/api/v3)
   /api/v3/coins/markets        coingecko/coins-markets.json — the bitcoin row re-keyed (id, symbol,
                                name) per tracked coin.
@@ -63,6 +67,9 @@ Yahoo (``rest_url``)
                                route per symbol of ``bot.providers.yahoo.SERIES`` (the server sees
                                the decoded path: ``^GSPC``, not ``%5EGSPC``). The 1d recording also
                                answers the hourly request.
+alternative.me (``rest_url``)
+  /fng/                        NO SAMPLE: documented-shape/alternative-me/fng-limit-10.json (written
+                               from the API's documentation), whatever ``limit`` asks.
 
 A symbol the fake does not track gets the venue's own refusal (not from the samples: Binance
 HTTP 400 code -1121, Bybit retCode 10001, OKX code 51001; an unknown Yahoo symbol has no route,
@@ -111,6 +118,8 @@ def venue_routes(symbols: list[str]) -> dict[str, Any]:
         **_okx(coins),
         **_coingecko(coins),
         **_yahoo(),
+        **instrument_routes(coins),
+        "/fng/": documented_shape("alternative-me/fng-limit-10.json"),
     }
 
 
@@ -298,6 +307,8 @@ def _okx(coins: list[Coin]) -> dict[str, Any]:
                 "ctVal": OKX_CT_VAL.get(c.symbol, "1"),
                 "ctValCcy": c.symbol,
                 "ctType": "linear",
+                "settleCcy": "USDT",
+                "state": "live",
             }
             for c in coins
             if c.okx
@@ -323,6 +334,44 @@ def _okx(coins: list[Coin]) -> dict[str, Any]:
             sample("okx-v5/rubik-long-short-account-ratio-contract.json"), listed
         ),
     }
+
+
+# -- instrument lists (the tracked set's discovery) -----------------------------------------------
+
+
+def _base(symbol: str, quote: str = "USDT") -> str:
+    return symbol[: -len(quote)] if symbol.endswith(quote) else symbol
+
+
+def instrument_routes(coins: list[Coin]) -> dict[str, Any]:
+    """Binance spot and USDⓈ-M ``exchangeInfo`` and Bybit's linear ``instruments-info``: the
+    first row of each documented-shape fixture re-keyed to each coin's venue symbol (OKX's
+    ``/public/instruments`` is served by the OKX routes)."""
+    spot = documented_shape("binance-spot/exchange-info.json")
+    perp = documented_shape("binance-usdm/exchange-info.json")
+    bybit = documented_shape("bybit-v5/instruments-info-linear.json")
+    spot_row = next(r for r in spot["symbols"] if r["symbol"] == "BTCUSDT")
+    perp_row = next(r for r in perp["symbols"] if r["symbol"] == "BTCUSDT")
+    bybit_row = bybit["result"]["list"][0]
+    spot["symbols"] = [
+        {**copy.deepcopy(spot_row), "symbol": c.binance_spot, "baseAsset": c.binance_spot[:-4]}
+        for c in coins
+        if c.binance_spot
+    ]
+    perp["symbols"] = [
+        {
+            **copy.deepcopy(perp_row),
+            "symbol": c.binance_perp,
+            "pair": c.binance_perp,
+            "baseAsset": _base(c.binance_perp),
+        }
+        for c in coins
+        if c.binance_perp
+    ]
+    bybit["result"]["list"] = [
+        {**copy.deepcopy(bybit_row), "symbol": c.bybit, "baseCoin": _base(c.bybit)} for c in coins if c.bybit
+    ]
+    return {"/api/v3/exchangeInfo": spot, "/fapi/v1/exchangeInfo": perp, "/v5/market/instruments-info": bybit}
 
 
 # -- CoinGecko ----------------------------------------------------------------------------------

@@ -70,6 +70,7 @@ def every_venue_at(url: str) -> dict[str, dict[str, str]]:
         "coingecko": {"rest_url": f"{url}/api/v3"},
         "yahoo": {"rest_url": url},
         "fred": {"rest_url": url},
+        "alternative": {"rest_url": url},
     }
 
 

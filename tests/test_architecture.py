@@ -28,48 +28,69 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "bot.heap",
         "bot.interactions",
         "bot.fake_discord",
+        "bot.discord_limits",
         "bot.timeparse",
         "bot.job_ids",
+        "bot.progress",
     ),
     "analysis": ("bot.analysis",),
-    "config": ("bot.settings", "bot.coins"),
+    "views": ("bot.views",),
+    "config": ("bot.settings", "bot.coins", "bot.universe"),
     "providers": ("bot.providers",),
     "store": ("bot.store",),
     "streams": ("bot.streams",),
-    "collector": ("bot.collector", "bot.jobs"),
+    "collector": (
+        "bot.collector",
+        "bot.collector_report",
+        "bot.collect_progress",
+        "bot.jobs",
+        "bot.tracking",
+    ),
     "services": ("bot.services",),
     "alerts-data": ("bot.alerts.config", "bot.alerts.messages", "bot.alerts.models"),
     "alerts": ("bot.alerts",),
     "render": ("bot.render",),
     "scenarios": ("bot.scenarios",),
-    "chat": ("bot.client", "bot.dispatch", "bot.offline", "bot.replies"),
+    "chat": ("bot.client", "bot.controls", "bot.dispatch", "bot.offline", "bot.replies", "bot.presence"),
     "cogs": ("cogs",),
     "app": ("bot.app", "bot.background"),
-    "entry": ("bot.cli", "bot.console", "bot.__main__", "bot.defaults", "bot.alerts_cli", "bot.store_cli"),
+    "entry": (
+        "bot.cli",
+        "bot.cli_run",
+        "bot.cli_data",
+        "bot.console",
+        "bot.__main__",
+        "bot.defaults",
+        "bot.alerts_cli",
+        "bot.store_cli",
+    ),
 }
 
 # Layer → the layers it may import from (besides itself). Data flows providers/streams →
-# store → services (which run the pure analysis) → render → cogs; alerts sit beside the
+# store → services (which run the pure analysis and build the view models of ``bot.views``)
+# → render (which formats view models, never asking a service) → cogs; alerts sit beside the
 # services and emit data (``alerts-data``) that render formats and the chat layer posts.
 ALLOWED: dict[str, set[str]] = {
     "base": set(),
     "analysis": {"base"},
+    "views": {"base", "analysis"},
     "config": {"base", "analysis"},
     "providers": {"base", "config"},
     "store": {"base", "config"},
     "streams": {"base", "config", "providers", "store"},
     "collector": {"base", "config", "providers", "store", "streams"},
-    "services": {"base", "config", "analysis", "store"},
-    "alerts-data": {"base", "config", "analysis", "services"},
-    "alerts": {"base", "config", "analysis", "store", "collector", "services", "alerts-data"},
-    "render": {"base", "config", "analysis", "services", "alerts-data"},
+    "services": {"base", "config", "analysis", "views", "store"},
+    "alerts-data": {"base", "config", "analysis", "views"},
+    "alerts": {"base", "config", "analysis", "views", "store", "collector", "services", "alerts-data"},
+    "render": {"base", "config", "analysis", "views", "alerts-data"},
     "scenarios": {"base", "config", "store"},
-    "chat": {"base", "config", "analysis", "services", "alerts-data", "alerts", "render"},
-    "cogs": {"base", "config", "analysis", "services", "alerts-data", "alerts", "render", "chat"},
+    "chat": {"base", "config", "analysis", "views", "services", "alerts-data", "alerts", "render"},
+    "cogs": {"base", "config", "analysis", "views", "services", "alerts-data", "alerts", "render", "chat"},
     "app": {
         "base",
         "config",
         "analysis",
+        "views",
         "providers",
         "store",
         "streams",
@@ -175,6 +196,21 @@ def test_no_module_imports_up_the_layers() -> None:
         if layer_of(i) != layer_of(m) and layer_of(i) not in ALLOWED[layer_of(m)]
     }
     assert sorted(wrong) == []
+
+
+def test_render_never_imports_a_service() -> None:
+    # render formats what it is given: view models (bot.views), findings and alert messages;
+    # not even a TYPE_CHECKING import of a service
+    wrong = sorted(
+        f"{m} imports {i}"
+        for m, path in MODULES.items()
+        if layer_of(m) == "render"
+        for i in _all_imports(path, m)
+        if i == "bot.services" or i.startswith("bot.services.")
+    )
+    assert wrong == []
+    assert "services" not in ALLOWED["render"]
+    assert "services" not in ALLOWED["alerts-data"]
 
 
 def test_the_runtime_imports_no_dev_code() -> None:

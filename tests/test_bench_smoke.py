@@ -14,6 +14,7 @@ from tools.pg_cluster import find_bin
 ROOT = Path(__file__).resolve().parent.parent
 COINS = (2, 3)
 DAYS = (1, 2)
+YEAR_DAYS = 40  # --quick's simulated "year" (section 10): the raw retention window and 3 days
 HANDLERS = (
     "/why coin:… 24h",
     "/why 24h (market)",
@@ -31,6 +32,7 @@ def expected_rows() -> list[str]:
     rows += [f"{h} · {c} coins · {DAYS[1]} d vs {DAYS[0]} d history" for c in COINS for h in HANDLERS]
     rows += [f"liquidation ingest · {COINS[-1]} coins · {d} d store" for d in DAYS]
     rows += [f"requests per refresh cycle · {v} · {COINS[-1]} coins" for v in VENUES]
+    rows += [f"tracked set following the market · {v} · {COINS[-1]} coins" for v in VENUES]
     rows += [
         "10 concurrent interactions via discord.py: answered",
         "10 concurrent interactions via discord.py: latency",
@@ -51,12 +53,17 @@ def expected_rows() -> list[str]:
     rows += [
         "liquidation stream event → alert POST on the fake Discord",
         "alert fan-out to 50 subscribed channels (one evaluation)",
+        "large-liquidation pass, 100 channels × a 10-min cascade (cold / warm / after a restart)",
     ]
     rows += [f"30 mixed at once: {what}" for what in ("acknowledged", "answer latency", "event-loop lag")]
     rows += ["100 identical /why coin:"] * 3  # acknowledged, latency, computations
     rows += [f"100 mixed at once: {what}" for what in ("acknowledged", "answer latency")]
     rows += ["sustained load: the knee (answer p99 passes 1 s)"]
     rows += ["twice the knee"] * 2 + ["sustained 50 mixed/s for 1 s"] * 2  # acknowledged, latency
+    rows += [
+        f"store size after a simulated year · {COINS[-1]} coins · {YEAR_DAYS} d",
+        f"store growth per day at steady state · {COINS[-1]} coins",
+    ]
     if find_bin() is None:  # the PostgreSQL section says in one row why it did not run
         return [*rows, "PostgreSQL store beside SQLite"]
     shape = f"{COINS[-1]} coins · {DAYS[0]} d"
@@ -105,5 +112,5 @@ def test_quick_bench_prints_every_row(tmp_path: Path) -> None:
         assert row["status"] in STATUSES
         assert row["result"]
         assert row["goal"]
-    assert {r["section"] for r in data["rows"]} == {"1", "2", "3", "4", "5", "6", "7", "8", "9", "11"}
+    assert {r["section"] for r in data["rows"]} == {"1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11"}
     assert data["machine"]["cores"] >= 1

@@ -36,7 +36,7 @@ def test_ask_prints_readable_text(tmp_path: object, capsys: pytest.CaptureFixtur
 
 
 def test_shard_options_are_checked_in_one_line() -> None:
-    from bot.cli import UsageError, parse_shards
+    from bot.cli_run import UsageError, parse_shards
 
     assert parse_shards(None, None) is None
     assert parse_shards(4, None) == (4, [0, 1, 2, 3])

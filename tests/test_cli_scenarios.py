@@ -95,3 +95,44 @@ def test_console_demo_answers_from_piped_input(
     assert "[chart: charts/levels-1.png]" in out
     assert (tmp_path / "charts" / "levels-1.png").read_bytes().startswith(b"\x89PNG")
     assert "error: unknown command /nope" in out
+
+
+def test_export_carries_the_tracked_set(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A store whose tracked set follows the market exports that set's registry coins beside the
+    config's (a coin outside config/coins.toml is named as left out: its scenario would not load)."""
+    from bot.coins import Coin, CoinRegistry
+    from bot.store import Store
+
+    db = tmp_path / "live.db"
+    with time_machine.travel(datetime(2026, 11, 26, 12, 0, tzinfo=UTC), tick=False):
+        assert main(["--db", str(db), "import", SELLOFF]) == 0
+        store = Store(db)
+        registry = CoinRegistry.load()
+        odd = Coin(symbol="ODD", name="Odd", coingecko="odd", binance_spot="ODDUSDT")
+        store.save_tracked([registry.get("BTC"), registry.get("INJ"), odd], datetime.now(UTC), {})
+        store.close()
+        out = tmp_path / "tracked.json"
+        assert main(["--db", str(db), "export", str(out), "--name", "tracked"]) == 0
+    assert "left out 1 tracked coin(s) not in config/coins.toml: ODD" in capsys.readouterr().out
+    coins = json.loads(out.read_text())["coins"]
+    assert "INJ" in coins
+    assert "ODD" not in coins
+    assert main(["ask", "--scenario", str(out), "/price coin:BTC", "--json"]) == 0
+
+
+def test_console_presses_the_buttons_of_the_last_answer(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io
+
+    piped = "press 1h\n/why\npress 1h\npress 1h\npress nope\npress delete\nquit\n"
+    monkeypatch.setattr("sys.stdin", io.StringIO(piped))
+    monkeypatch.chdir(tmp_path)
+    assert main(["--db", str(tmp_path / "p.db"), "console", "--demo"]) == 0
+    out = capsys.readouterr().out
+    assert "error: no answer with buttons yet" in out
+    assert "[1h] [4h] [● 24h] [7d]" in out
+    assert "[● 1h] [4h] [24h] [7d]" in out  # edited in place to the 1h answer
+    assert "1h is what the answer shows already" in out
+    assert "error: no button 'nope'; buttons: 1h, 4h, 24h, 7d, Chart, Liquidations, Delete" in out
+    assert out.rstrip().endswith("(deleted)")

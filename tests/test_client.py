@@ -33,6 +33,7 @@ async def test_setup_hook_starts_scheduler_and_syncs_to_guild(app: App) -> None:
             "liquidations",
             "movers",
             "price",
+            "settings",
             "status",
             "watch",
             "why",

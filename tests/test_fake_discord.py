@@ -57,3 +57,59 @@ def test_messages_past_discords_limits_are_refused() -> None:
         "POST", f"/api/v10/interactions/{iid}/tok/callback", {}, {"type": 4, "data": too_many}
     )
     assert (status, body["code"]) == (400, 50035)
+
+
+def _row(*buttons: dict[str, object]) -> dict[str, object]:
+    return {"type": 1, "components": list(buttons)}
+
+
+def _button(custom_id: str, label: str = "b") -> dict[str, object]:
+    return {"type": 2, "style": 2, "label": label, "custom_id": custom_id}
+
+
+def test_components_past_discords_limits_are_refused() -> None:
+    ok = [_row(*(_button(f"r{r}b{b}") for b in range(5))) for r in range(5)]
+    assert message_problems({"components": ok}) == []
+    six_rows = [*ok, _row(_button("x"))]
+    assert message_problems({"components": six_rows}) == ["components: must be 5 or fewer in length"]
+    six_buttons = [_row(*(_button(f"b{b}") for b in range(6)))]
+    assert message_problems({"components": six_buttons}) == ["components.0.components: must be 1-5 in length"]
+    long_label = [_row(_button("a", "x" * 81))]
+    assert message_problems({"components": long_label}) == [
+        "components.0.components.0.label: must be 80 or fewer in length"
+    ]
+    long_id = [_row(_button("i" * 101))]
+    assert message_problems({"components": long_id}) == [
+        "components.0.components.0.custom_id: must be 1-100 in length"
+    ]
+    twice = [_row(_button("same")), _row(_button("same"))]
+    assert message_problems({"components": twice}) == [
+        "components.1.components.0.custom_id: component custom id cannot be duplicated"
+    ]
+    fake = FakeDiscord()
+    status, body = fake.respond(
+        "POST",
+        f"/api/v10/interactions/{_iid(timedelta(0))}/tok/callback",
+        {},
+        {"type": 7, "data": {"components": six_rows}},
+    )
+    assert (status, body["code"]) == (400, 50035)
+
+
+def test_a_button_press_edits_and_deletes_the_message_it_is_on() -> None:
+    fake = FakeDiscord()
+    iid = _iid(timedelta(0))
+    status, reply = fake.respond(
+        "POST", f"/api/v10/interactions/{iid}/t1/callback", {}, {"type": 4, "data": {"content": "a"}}
+    )
+    message_id = reply["interaction"]["response_message_id"]
+    assert fake.stored[message_id]["content"] == "a"
+    press = _iid(timedelta(milliseconds=5))  # another interaction than the reply's
+    fake.pressed_on("t2", fake.stored[message_id])
+    assert fake.respond("POST", f"/api/v10/interactions/{press}/t2/callback", {}, {"type": 6})[0] == 200
+    status, edited = fake.respond("PATCH", "/api/v10/webhooks/1/t2/messages/@original", {}, {"content": "b"})
+    assert (status, edited["id"], fake.stored[message_id]["content"]) == (200, message_id, "b")
+    assert fake.respond("DELETE", "/api/v10/webhooks/1/t2/messages/@original", {}, None)[0] == 204
+    assert message_id not in fake.stored
+    gone = fake.respond("DELETE", "/api/v10/webhooks/1/t2/messages/@original", {}, None)
+    assert (gone[0], gone[1]["code"]) == (404, 10008)

@@ -10,7 +10,8 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.app import App, build_app
 from bot.clock import FrozenClock
-from bot.collector import Collector, CycleReport
+from bot.collector import Collector
+from bot.collector_report import CycleReport
 from bot.job_ids import TICKERS_JOB
 from bot.jobs import register_jobs
 from bot.providers.http import HttpClient
@@ -134,6 +135,7 @@ async def test_jobs_registered_without_overlap(pointed: Settings, wired: tuple[A
         "refresh-candles",
         "refresh-derivatives",
         "refresh-macro",
+        "refresh-sentiment",
         "prune",
     }
     for j in scheduler.get_jobs():

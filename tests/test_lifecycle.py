@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import GATEWAY, main
+from bot.cli import main
+from bot.cli_data import GATEWAY
 from bot.logs import JsonFormatter, RedactingFormatter, Redactor
 from bot.settings import load_settings
 from bot.store import Store

@@ -10,6 +10,7 @@ posts it, so nothing here imports ``bot.render``.
 - :mod:`bot.alerts.rules` — the rules, pure (a coin's recent state in, observations out).
 - :mod:`bot.alerts.state` — the state machine (armed / fired / cooling, with hysteresis and a
   cooldown) and the decision of what fires.
+- :mod:`bot.alerts.large` — large single liquidations, batched one message per channel a minute.
 - :mod:`bot.alerts.service` — the evaluation cycle, liquidation-stream triggers, daily briefs.
 - :mod:`bot.alerts.jobs` — the scheduler jobs.
 - :mod:`bot.alerts.store` — subscriptions, alert states and briefs in the store.

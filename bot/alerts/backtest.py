@@ -19,7 +19,8 @@ A ``--config`` file is TOML::
     thresholds = "move_1h=2% cooldown=2h"
 
 Limits: the replay sees what the store kept: hourly bars, open interest and funding history,
-and liquidation roll-ups (per minute while kept, per hour beyond). Prices are the hourly closes
+and liquidation roll-ups (per minute while kept, per hour beyond); large single liquidations
+only within the raw events' retention. Prices are the hourly closes
 (live alerts use the ticker between closes), and the 24h move is measured on bars.
 """
 
@@ -35,6 +36,7 @@ from typing import Any
 from bot.alerts import store as db
 from bot.alerts.config import RULES, AlertConfig, parse_rules, parse_thresholds, with_overrides
 from bot.alerts.inputs import CoinInputs, inputs_at
+from bot.alerts.large import replay_large
 from bot.alerts.messages import Plan, Result
 from bot.alerts.reads import ZoneCache, load_series, parts_for
 from bot.alerts.rules import RULE_FUNCTIONS
@@ -187,6 +189,8 @@ def replay(
         for res in mine:
             cfg = with_overrides(base, res.plan.thresholds)
             for rule in res.plan.rules:
+                if rule not in RULE_FUNCTIONS:  # large liquidations: single events, not replayed
+                    continue
                 times = sorted({*hourly_inputs, *(liq_inputs if rule == "liquidations" else ())})
                 state = None
                 fn = RULE_FUNCTIONS[rule]
@@ -201,6 +205,9 @@ def replay(
                     if fire:
                         res.alerts.append(obs)
     for res in results:
+        if "large_liq" in res.plan.rules:
+            cfg = with_overrides(base, res.plan.thresholds)
+            res.alerts += replay_large(store, res.plan.watched(tracked), cfg, start, end)
         res.alerts.sort(
             key=lambda o: (o.at, tracked.index(o.coin) if o.coin in tracked else 0, RULES.index(o.rule))
         )

@@ -15,11 +15,12 @@ from bot.analysis.liq_basis import LiqBands
 from bot.fmt import money
 from bot.timeparse import parse_minutes
 
-RuleName = Literal["move", "liquidations", "level", "oi_flush", "funding"]
-RULES: tuple[RuleName, ...] = ("move", "liquidations", "level", "oi_flush", "funding")
+RuleName = Literal["move", "liquidations", "large_liq", "level", "oi_flush", "funding"]
+RULES: tuple[RuleName, ...] = ("move", "liquidations", "large_liq", "level", "oi_flush", "funding")
 RULE_TITLES: dict[RuleName, str] = {
     "move": "large move",
     "liquidations": "liquidation spike",
+    "large_liq": "large liquidation",
     "level": "level break",
     "oi_flush": "open-interest flush",
     "funding": "funding extreme",
@@ -36,6 +37,16 @@ _RULE_ALIASES: dict[str, RuleName] = {
     "liquidation spikes": "liquidations",
     "liq": "liquidations",
     "liqs": "liquidations",
+    "large_liq": "large_liq",
+    "large liq": "large_liq",
+    "large liquidation": "large_liq",
+    "large liquidations": "large_liq",
+    "large": "large_liq",
+    "big liquidation": "large_liq",
+    "big liquidations": "large_liq",
+    "single liquidation": "large_liq",
+    "single liquidations": "large_liq",
+    "whale": "large_liq",
     "level": "level",
     "levels": "level",
     "level break": "level",
@@ -72,6 +83,11 @@ class AlertConfig(BaseModel):
     # liquidation spike
     liq_multiple: float = Field(5.0, ge=1, le=1000)
     liq_floor_usd: float = Field(500_000.0, ge=0, le=1e12)
+    # large liquidation: one event at least this share of the coin's open interest (and at
+    # least large_min_usd), or large_usd when the open interest is not known
+    large_oi_pct: float = Field(0.02, gt=0, le=100)
+    large_min_usd: float = Field(100_000.0, ge=0, le=1e12)
+    large_usd: float = Field(1_000_000.0, gt=0, le=1e12)
     # level break
     level_buffer_pct: float = Field(1.0, gt=0, le=20)
     level_min_strength: float = Field(0.6, ge=0, le=1)
@@ -142,6 +158,9 @@ OVERRIDES: dict[str, tuple[str, Callable[[str], float], str]] = {
     "min_move": ("sigma_min_move_pct", _pct, "{:g}%"),
     "liq_multiple": ("liq_multiple", _multiple, "{:g}×"),
     "liq_floor": ("liq_floor_usd", _money, "money"),
+    "large_oi": ("large_oi_pct", _pct, "{:g}%"),
+    "large_min": ("large_min_usd", _money, "money"),
+    "large_usd": ("large_usd", _money, "money"),
     "level_buffer": ("level_buffer_pct", _pct, "{:g}%"),
     "level_strength": ("level_min_strength", _number, "{:g}"),
     "level_cooldown": ("level_cooldown_minutes", _minutes, "minutes"),
@@ -223,7 +242,7 @@ def parse_rules(text: str | None) -> tuple[RuleName, ...]:
         rule = _RULE_ALIASES.get(name) or _RULE_ALIASES.get(name.replace(" ", "_"))
         if rule is None:
             raise ValueError(
-                f"unknown alert type {part.strip()!r}; choose from move, liquidations, levels, oi, funding (or all)"
+                f"unknown alert type {part.strip()!r}; choose from move, liquidations, large liquidations, levels, oi, funding (or all)"
             )
         chosen.add(rule)
     return tuple(r for r in RULES if r in chosen)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from bot.alerts.service import ALERTS_JOB, BRIEFS_JOB, REFRESH_JOBS, AlertsService
+from bot.alerts.service import ALERTS_JOB, BRIEFS_JOB, LARGE_JOB, REFRESH_JOBS, AlertsService
 
 if TYPE_CHECKING:
     from apscheduler.events import JobExecutionEvent
@@ -14,12 +14,15 @@ if TYPE_CHECKING:
     from bot.settings import Settings
 
 
+LARGE_SECONDS = 15  # a batch waiting for its minute goes out at most this late
+
 # -- scheduling --------------------------------------------------------------------------------
 
 
 def register_alert_jobs(scheduler: AsyncIOScheduler, alerts: AlertsService, settings: Settings) -> None:
     """Evaluate alerts right after each refresh job (and every ``jobs.tickers_seconds`` as a
-    fallback), and look for due daily briefs every minute."""
+    fallback), post the tails of large-liquidation cascades every 15 s, and look for due daily
+    briefs every minute."""
     from apscheduler.events import EVENT_JOB_EXECUTED
 
     now = alerts.market.clock()
@@ -31,6 +34,16 @@ def register_alert_jobs(scheduler: AsyncIOScheduler, alerts: AlertsService, sett
         max_instances=1,
         coalesce=True,
         next_run_time=now + timedelta(seconds=settings.jobs.tickers_seconds),
+        replace_existing=True,
+    )
+    scheduler.add_job(  # the tail of a cascade, once its channel's minute is over
+        alerts.run_large,
+        "interval",
+        seconds=LARGE_SECONDS,
+        id=LARGE_JOB,
+        max_instances=1,
+        coalesce=True,
+        next_run_time=now + timedelta(seconds=LARGE_SECONDS),
         replace_existing=True,
     )
     scheduler.add_job(

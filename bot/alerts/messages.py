@@ -5,7 +5,7 @@ and the posts (:class:`AlertPost`, :class:`BriefPost`, :class:`SamplePost`) a
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal, Protocol
@@ -16,10 +16,11 @@ from bot.alerts.config import RuleName
 from bot.alerts.models import Subscription
 from bot.analysis.findings import LevelZone, LiqBasis
 from bot.analysis.why import WhyAnswer
-from bot.services.liquidations import LiquidationsView
+from bot.models import Liquidation
+from bot.views.liquidations import LiquidationsView
 
 AlertDirection = Literal["up", "down"]
-Basis = Literal["threshold", "sigma", "baseline", "floor", "zone", "band"]
+Basis = Literal["threshold", "sigma", "baseline", "floor", "zone", "band", "open_interest", "fixed"]
 
 
 # -- observations ------------------------------------------------------------------------------
@@ -116,7 +117,40 @@ class SamplePost:
     coin: str | None
 
 
-Post = AlertPost | BriefPost | SamplePost
+LargeBasis = Literal["open_interest", "fixed"]
+
+
+@dataclass(frozen=True)
+class LargeBar:
+    """The size a single liquidation of ``coin`` had to reach: ``oi_pct`` % of the coin's open
+    interest ``oi_usd`` (never under ``min_usd``), or the fixed ``usd`` when the open interest
+    is not known."""
+
+    coin: str
+    usd: float
+    basis: LargeBasis
+    oi_usd: float | None = None
+    oi_pct: float | None = None
+    min_usd: float | None = None
+
+
+@dataclass(frozen=True)
+class LargeLiqPost:
+    """One channel's large liquidations since its last such message: the largest ``events``
+    (largest first), and how many there were and their sum in all."""
+
+    guild_id: int
+    channel_id: int
+    at: datetime
+    events: Sequence[Liquidation]
+    count: int
+    total_usd: float
+    bars: Mapping[str, LargeBar]
+    role_id: int | None = None
+    nonce: str | None = None
+
+
+Post = AlertPost | BriefPost | SamplePost | LargeLiqPost
 
 
 def nonce_for(channel_id: int, at: datetime, keys: Sequence[object]) -> str:

@@ -99,7 +99,7 @@ def load_series(
 
 
 def parts_for(rules: Iterable[RuleName]) -> frozenset[str]:
-    return frozenset().union(*(_PARTS[r] for r in rules))
+    return frozenset().union(*(_PARTS.get(r, frozenset()) for r in rules))
 
 
 class ZoneCache:

@@ -236,7 +236,8 @@ def evaluate(
     """Every asked rule's observation for one coin (rules without their inputs are absent)."""
     out: dict[RuleName, Observation] = {}
     for rule in rules:
-        obs = RULE_FUNCTIONS[rule](inputs, cfg)
+        fn = RULE_FUNCTIONS.get(rule)  # large liquidations are single events (bot.alerts.large)
+        obs = fn(inputs, cfg) if fn is not None else None
         if obs is not None:
             out[rule] = obs
     return out

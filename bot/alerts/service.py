@@ -13,10 +13,12 @@ from typing import TYPE_CHECKING, Any
 
 from bot.alerts import store as db
 from bot.alerts.config import RULES, AlertConfig, RuleName
+from bot.alerts.large import LargePass, StateCache, prepare
 from bot.alerts.messages import (
     AlertPost,
     BriefPost,
     Delivery,
+    LargeLiqPost,
     Post,
     Poster,
     SamplePost,
@@ -44,10 +46,15 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 ALERTS_JOB = "alerts-evaluate"
+LARGE_JOB = "alerts-large-liquidations"
 BRIEFS_JOB = "alerts-briefs"
 # A refresh of these is followed at once by an evaluation.
 REFRESH_JOBS = frozenset({TICKERS_JOB, "refresh-candles", "refresh-derivatives"})
 LIQUIDATION_RULES: tuple[RuleName, ...] = ("liquidations",)
+EVENT_RULES: tuple[RuleName, ...] = ("large_liq",)  # single events (bot.alerts.large), not a cycle's
+# Stream batches arrive every second in a cascade: at most one large-liquidation pass per this
+# (the first event of a quiet spell still goes out within seconds).
+LARGE_HOOK_INTERVAL = timedelta(seconds=5)
 BRIEF_GRACE = timedelta(hours=2)  # a brief missed by more than this (bot down) waits for the next day
 
 
@@ -86,6 +93,8 @@ class AlertsService:
         # holder evaluates and posts; another takes over when it dies, and the persisted states
         # make the takeover re-send nothing
         self.lease: Lease | None = None
+        self.large_states = StateCache()  # what each channel was sent (large liquidations)
+        self._large_at: datetime | None = None  # the last stream-triggered large-liquidation pass
 
     @property
     def store(self) -> Store:
@@ -193,7 +202,7 @@ class AlertsService:
     ) -> AlertCycleReport:
         """Evaluate every enabled subscription (optionally only some rules or coins), persist
         the states, then post what fired."""
-        wanted_rules = [r for r in RULES if rules is None or r in rules]
+        wanted_rules = [r for r in RULES if r not in EVENT_RULES and (rules is None or r in rules)]
         async with self._lock:
             now = self.market.clock()
             report = AlertCycleReport(at=now)
@@ -247,6 +256,55 @@ class AlertsService:
                 await self.run_cycle(rules=LIQUIDATION_RULES, coins=coins)
             except Exception:
                 log.exception("liquidation alerts for %s failed", ", ".join(sorted(coins)))
+            now = self.market.clock()
+            if self._large_at is not None and now - self._large_at < LARGE_HOOK_INTERVAL:
+                continue  # a pass ran moments ago; the next batch or the 15 s job takes these
+            self._large_at = now
+            try:
+                await self.run_large()
+            except Exception:
+                log.exception("large-liquidation alerts failed")
+
+    async def run_large(self) -> LargePass | None:
+        """Post the large single liquidations each subscribed channel has not been sent, at
+        most one message per channel per minute (:mod:`bot.alerts.large`). Nothing is decided
+        while no bot is connected: the events wait (within the lookback) for one, nor in a
+        process that does not hold the alerts lease (the holder posts them)."""
+        if self.dispatcher is None or not await self.leading():
+            return None
+        async with self._lock:
+            now = self.market.clock()
+            subs = [s for s in await self._run(db.active_subscriptions, self.store) if "large_liq" in s.rules]
+            if not subs:
+                return None
+            done: LargePass = await self._run(
+                prepare, self.store, subs, self.config, self.market.tracked, now, self.large_states
+            )
+        if done.posts:
+            await self._post_large(done)
+        return done
+
+    async def _post_large(self, done: LargePass) -> None:
+        if self.dispatcher is None:
+            log.warning(
+                "%d large-liquidation message(s) with no bot connected; retried later", len(done.posts)
+            )
+            for post, _ in done.posts:
+                self.large_states.drop(post.channel_id)
+                await self._run(self.store.forget_large_liq_post, post.channel_id, done.at)
+            return
+        posts: list[LargeLiqPost] = [p for p, _ in done.posts]
+        for d in await self.dispatcher.deliver(posts):
+            if d.status == "sent":
+                await self._run(db.record_delivery, self.store, d.guild_id, d.channel_id, done.at, 1)
+            elif d.disables:
+                log.warning("alerts to channel %s disabled: %s", d.channel_id, d.reason)
+                await self._run(
+                    db.disable_subscription, self.store, d.guild_id, d.channel_id, d.reason or "", done.at
+                )
+            else:
+                self.large_states.drop(d.channel_id)
+                await self._run(self.store.forget_large_liq_post, d.channel_id, done.at)
 
     async def _explain(self, fired: Sequence[Fired]) -> dict[tuple[str, str], WhyAnswer | None]:
         answers: dict[tuple[str, str], WhyAnswer | None] = {}
@@ -323,13 +381,15 @@ class AlertsService:
                 to_send.append(b)
         if not to_send:
             return []
-        answer = await self.why.why(None, "24h", warm=True)
+        # each server's brief shows its own shortlist on the majors line (one answer per shortlist)
+        majors_of = {b.guild_id: (await self.market.guilds.get(b.guild_id)).majors for b in to_send}
+        answers = {m: await self.why.why(None, "24h", majors=m, warm=True) for m in set(majors_of.values())}
         liq = await self.liquidations.liquidations(None)
         messages = [
             BriefPost(
                 b.guild_id,
                 b.channel_id,
-                answer,
+                answers[majors_of[b.guild_id]],
                 liq,
                 b.next_due.astimezone(resolve_timezone(b.timezone)),
                 b.timezone,

@@ -10,17 +10,18 @@ stands in for the coin's own fit, and the finding says why.
 
 from __future__ import annotations
 
-from bot.analysis.findings import BetaResult, Breadth, MarketBenchmark
+from bot.analysis.findings import BetaResult, Breadth, Caveat, MarketBenchmark
 
 
-def beta_unreliable(beta: BetaResult | None, min_r2: float) -> str | None:
-    """Why β cannot split the move ("R² 0.04 over 30 d"), or None when it can."""
+def beta_unreliable(beta: BetaResult | None, min_r2: float) -> Caveat | None:
+    """Why β cannot split the move (no β, why it has no numbers, or its R² over its window),
+    or None when it can."""
     if beta is None:
-        return "no β to BTC"
-    if not beta.ok:
-        return beta.insufficient or "no β to BTC"
+        return Caveat(code="no_beta")
+    if beta.insufficient is not None:
+        return beta.insufficient
     if beta.r2 is None or beta.r2 < min_r2:
-        return f"R² {beta.r2 or 0:.2f} over {beta.window_days:g} d"
+        return Caveat(code="low_r2", r2=beta.r2 or 0, days=beta.window_days)
     return None
 
 
@@ -41,16 +42,18 @@ def market_benchmark(
         "coin": coin,
         "window": window,
         "basis": "beta" if why is None else "market",
-        "beta_reason": why or "",
+        "beta_reason": why,
     }
     if coin_move_pct is None:
-        return MarketBenchmark.model_validate({**base, "insufficient": f"no {window} move for {coin}"})
-    if peers is None or not peers.ok:
-        reason = peers.insufficient if peers is not None else "no peer moves"
+        return MarketBenchmark.model_validate(
+            {**base, "insufficient": Caveat(code="no_coin_move", window=window, coin=coin)}
+        )
+    if peers is None or peers.insufficient is not None:
+        reason = peers.insufficient if peers is not None else Caveat(code="no_peers")
         return MarketBenchmark.model_validate({**base, "insufficient": reason})
     market = peers.cap_weighted_pct if peers.cap_weighted_pct is not None else peers.median_pct
     if market is None:
-        return MarketBenchmark.model_validate({**base, "insufficient": "no market move"})
+        return MarketBenchmark.model_validate({**base, "insufficient": Caveat(code="no_market_move")})
     return MarketBenchmark.model_validate(
         {
             **base,

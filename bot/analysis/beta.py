@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
-from bot.analysis.findings import BetaResult, window_label
+from bot.analysis.findings import BetaResult, Caveat, window_label
 from bot.columns import CandleColumns
 from bot.models import Candle
 
@@ -91,9 +91,7 @@ def beta_to_btc(
         return base.model_copy(
             update={
                 "n_obs": n,
-                "insufficient": (
-                    f"only {n} aligned hourly returns in {cfg.window_days:g}d (need {cfg.min_obs})"
-                ),
+                "insufficient": Caveat(code="few_returns", count=n, days=cfg.window_days, need=cfg.min_obs),
             }
         )
     dx, dy = x - x.mean(), y - y.mean()
@@ -101,7 +99,7 @@ def beta_to_btc(
     if sxx <= 0 or syy <= 0:
         which = "BTC" if sxx <= 0 else coin
         return base.model_copy(
-            update={"n_obs": n, "insufficient": f"{which} did not move in {cfg.window_days:g}d"}
+            update={"n_obs": n, "insufficient": Caveat(code="did_not_move", coin=which, days=cfg.window_days)}
         )
     beta = float(dx @ dy) / sxx
     resid = dy - beta * dx
@@ -109,7 +107,7 @@ def beta_to_btc(
     r2 = min(1.0, max(0.0, 1.0 - ss_res / syy))
     se = math.sqrt(ss_res / (n - 2) / sxx)
 
-    notes: list[str] = []
+    notes: list[Caveat] = []
     update: dict[str, object] = {"beta": beta, "beta_se": se, "r2": r2, "n_obs": n}
     coin_move, btc_move = coin_move_pct, btc_move_pct
     if coin_move is None or btc_move is None:
@@ -127,9 +125,9 @@ def beta_to_btc(
             if btc_move is None:
                 btc_move = (x_close[i1] / x_close[i0] - 1.0) * 100.0
         else:
-            notes.append(f"no aligned bars {label} before the latest to measure the move")
+            notes.append(Caveat(code="no_move_window", window=label))
     if btc_move is not None and btc_move <= -100.0:
-        notes.append(f"BTC move {btc_move}% cannot be scaled by beta")
+        notes.append(Caveat(code="unscalable_move", pct=btc_move))
         btc_move = None
     if coin_move is not None and btc_move is not None:
         expected = math.expm1(beta * math.log1p(btc_move / 100.0)) * 100.0
@@ -140,6 +138,6 @@ def beta_to_btc(
             "residual_pct": coin_move - expected,
         }
     if r2 < 0.2:
-        notes.append(f"R² {r2:.2f}: BTC explains little of {coin}'s moves; β is a weak guide")
+        notes.append(Caveat(code="weak_r2", r2=r2, coin=coin))
     update["notes"] = tuple(notes)
     return BetaResult.model_validate({**base.model_dump(), **update})

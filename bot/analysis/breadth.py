@@ -15,8 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.analysis.findings import Breadth, CoinMove, LedBy, MarketCapMove
-from bot.fmt import pct
+from bot.analysis.findings import Breadth, BreadthLead, Caveat, CoinMove, LedBy, MarketCapMove
 from bot.models import GlobalStats, Ticker
 
 MAJORS: tuple[str, ...] = ("BTC", "ETH", "SOL", "BNB", "XRP")
@@ -32,30 +31,21 @@ class BreadthConfig:
     min_coins: int = 3
 
 
-def _lead(btc: float, alts_median: float, expected: float, cfg: BreadthConfig) -> tuple[LedBy, str]:
+def _lead(btc: float, alts_median: float, expected: float, cfg: BreadthConfig) -> tuple[LedBy, BreadthLead]:
     excess = alts_median - expected
     tolerance = max(cfg.follow_abs_pct, cfg.follow_rel * abs(expected))
     if abs(btc) < cfg.led_flat_pct:
         if abs(alts_median) >= cfg.follow_abs_pct:
-            return "alts", f"alts moved {pct(alts_median)} (median) while BTC was flat ({pct(btc)})"
-        return "mixed", "no clear leader: BTC and the alts barely moved"
+            return "alts", "alts_while_btc_flat"
+        return "mixed", "quiet"
     if abs(alts_median) < cfg.led_flat_pct:  # BTC (the majors) moved, the alts did not follow
-        return "BTC", (
-            f"BTC {pct(btc)} while the alts barely moved ({pct(alts_median)} median against "
-            f"{pct(expected)} expected from their betas)"
-        )
+        return "BTC", "btc_alone"
     same_direction = (alts_median > 0) == (btc > 0)
     if abs(excess) <= tolerance or (same_direction and abs(alts_median) < abs(expected)):
-        return "BTC", (
-            f"BTC {pct(btc)}, alts {pct(alts_median)} (median) against {pct(expected)} "
-            f"expected from their betas: the alts followed BTC"
-        )
+        return "BTC", "alts_followed"
     if abs(alts_median) > abs(expected) and (same_direction or abs(btc) < abs(alts_median)):
-        return "alts", (
-            f"alts {pct(alts_median)} (median) against {pct(expected)} expected from BTC's "
-            f"{pct(btc)}: the alts moved beyond BTC"
-        )
-    return "mixed", f"BTC {pct(btc)} and alts {pct(alts_median)} (median) went different ways"
+        return "alts", "alts_beyond"
+    return "mixed", "diverged"
 
 
 def breadth(
@@ -66,9 +56,11 @@ def breadth(
     market_caps: Mapping[str, float] | None = None,
     betas: Mapping[str, float] | None = None,
     sources: Sequence[str] = (),
+    majors: Sequence[str] = MAJORS,
     config: BreadthConfig = BreadthConfig(),
 ) -> Breadth:
     """Breadth of the tracked coins' moves over ``window`` (percent changes keyed by symbol).
+    ``majors``: the coins shown side by side, in this order (a server's shortlist).
 
     ``market_caps`` weights the cap-weighted move (coins without a cap are left out of it and
     ``n_capped`` says how many were in); ``betas`` are the alts' betas to BTC used to judge
@@ -79,12 +71,12 @@ def breadth(
     base: dict[str, object] = {"window": window, "as_of": as_of, "sources": tuple(sources), "n": len(moves)}
     if len(moves) < cfg.min_coins:
         return Breadth.model_validate(
-            {**base, "insufficient": f"changes for only {len(moves)} coins (need {cfg.min_coins})"}
+            {**base, "insufficient": Caveat(code="few_coins", count=len(moves), need=cfg.min_coins)}
         )
     values = list(moves.values())
     n_down = sum(v <= -cfg.flat_pct for v in values)
     n_up = sum(v >= cfg.flat_pct for v in values)
-    notes: list[str] = []
+    notes: list[Caveat] = []
 
     cap_weighted: float | None = None
     cap_down: float | None = None
@@ -96,22 +88,22 @@ def breadth(
         cap_down = sum(cap for c, cap in capped.items() if moves[c] <= -cfg.flat_pct) / total
         cap_up = sum(cap for c, cap in capped.items() if moves[c] >= cfg.flat_pct) / total
         if len(capped) < len(moves):
-            notes.append(f"cap-weighted move over the {len(capped)} of {len(moves)} coins with a market cap")
+            notes.append(Caveat(code="partly_capped", count=len(capped), of=len(moves)))
 
     btc = moves.get("BTC")
     alts = {c: v for c, v in moves.items() if c != "BTC"}
     alts_median = statistics.median(alts.values()) if alts else None
     expected: float | None = None
     led_by: LedBy | None = None
-    reason = ""
+    lead: BreadthLead | None = None
     if btc is None:
-        reason = "no BTC change to compare the alts with"
+        lead = "no_btc"
     elif alts_median is None:
-        reason = "no alts to compare BTC with"
+        lead = "no_alts"
     else:
         beta_of = betas or {}
         expected = statistics.median(beta_of.get(c, cfg.default_beta) * btc for c in alts)
-        led_by, reason = _lead(btc, alts_median, expected, cfg)
+        led_by, lead = _lead(btc, alts_median, expected, cfg)
 
     return Breadth.model_validate(
         {
@@ -127,12 +119,12 @@ def breadth(
             "cap_share_down": cap_down,
             "cap_share_up": cap_up,
             "dispersion_pct": statistics.pstdev(values),
-            "majors": tuple(CoinMove(coin=c, change_pct=moves[c]) for c in MAJORS if c in moves),
+            "majors": tuple(CoinMove(coin=c, change_pct=moves[c]) for c in majors if c in moves),
             "btc_pct": btc,
             "alts_median_pct": alts_median,
             "alts_expected_pct": expected,
             "led_by": led_by,
-            "led_by_reason": reason,
+            "lead": lead,
         }
     )
 
@@ -175,7 +167,7 @@ def market_cap_move(
     the latest snapshot against ``then`` (the stored one at or before the window start, which
     must lie within ``max_gap`` of it: a fresh store has none, and says so)."""
     if latest is None:
-        return MarketCapMove(window=window, insufficient="no global market figures stored yet")
+        return MarketCapMove(window=window, insufficient=Caveat(code="no_global"))
     base = {
         "window": window,
         "as_of": latest.ts,
@@ -187,7 +179,7 @@ def market_cap_move(
     span = WINDOW_SPANS.get(window)
     if then is None or span is None or abs(latest.ts - span - then.ts) > max_gap:
         return MarketCapMove.model_validate(
-            {**base, "insufficient": f"no total market cap stored {window} back"}
+            {**base, "insufficient": Caveat(code="no_cap_then", window=window)}
         )
     change = (latest.total_market_cap_usd / then.total_market_cap_usd - 1) * 100
     return MarketCapMove.model_validate({**base, "change_pct": change, "start": then.ts})

@@ -2,9 +2,10 @@
 
 Each finding carries its numbers, the window they cover (``"24h"``), the sources (venue names)
 and the data time (``as_of``: the newest data point it rests on, not the time it was computed).
-When data is missing or too short, ``insufficient`` says why and the numbers are ``None``:
-analysis never fills a gap with a guess. Softer caveats (a venue missing, a partly covered
-window) go to ``notes``. Every finding has a ``kind`` so a list of them can be serialised and
+When data is missing or too short, ``insufficient`` says why (a :class:`Caveat`: which case,
+with its numbers) and the numbers are ``None``: analysis never fills a gap with a guess. Softer
+caveats (a venue missing, a partly covered window) go to ``notes``; :mod:`bot.render.caveats`
+words both. Every finding has a ``kind`` so a list of them can be serialised and
 dispatched on (see :data:`AnyFinding`).
 """
 
@@ -13,29 +14,76 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
+from bot.analysis.derivative_findings import (
+    FlowFinding,
+    FlowLead,
+    FundingFinding,
+    FundingState,
+    LiqBasis,
+    LiqSide,
+    LiquidationFinding,
+    LongShortFinding,
+    OIClause,
+    OIFinding,
+    RegimeFinding,
+    RegimeLabel,
+    RegimeReason,
+    TopTradersFinding,
+    VenueFunding,
+    VenueLiquidations,
+    VenueLongShort,
+    VenueOI,
+)
+from bot.analysis.finding_base import MARKET, Caveat, CaveatCode, Count, Finding, Unit, _Frozen
 from bot.models import Finite, NonNegative, Positive, UtcDatetime
 
-Unit = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
-Count = Annotated[int, Field(ge=0)]
-
-
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class Finding(_Frozen):
-    """Fields every finding shares."""
-
-    as_of: UtcDatetime | None = None
-    sources: tuple[str, ...] = ()
-    insufficient: str | None = None  # why the finding has no numbers; None when it does
-    notes: tuple[str, ...] = ()  # caveats that do not void the numbers
-
-    @property
-    def ok(self) -> bool:
-        return self.insufficient is None
+__all__ = [
+    "MARKET",
+    "AnyFinding",
+    "BetaResult",
+    "Breadth",
+    "BreadthLead",
+    "BrokenLevel",
+    "Caveat",
+    "CaveatCode",
+    "CoinMove",
+    "Count",
+    "Finding",
+    "FlowFinding",
+    "FlowLead",
+    "FundingFinding",
+    "FundingState",
+    "LedBy",
+    "LevelReason",
+    "LevelZone",
+    "LevelsResult",
+    "LiqBasis",
+    "LiqSide",
+    "LiquidationFinding",
+    "LongShortFinding",
+    "MacroCase",
+    "MacroFinding",
+    "MacroVerdict",
+    "MarketBenchmark",
+    "MarketCapMove",
+    "OIClause",
+    "OIFinding",
+    "RegimeFinding",
+    "RegimeLabel",
+    "RegimeReason",
+    "Role",
+    "SeriesMove",
+    "TopTradersFinding",
+    "Unit",
+    "VenueFunding",
+    "VenueLiquidations",
+    "VenueLongShort",
+    "VenueOI",
+    "ZoneKind",
+    "window_label",
+]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -44,6 +92,19 @@ class Finding(_Frozen):
 
 ZoneKind = Literal["support", "resistance", "at_price"]
 Role = Literal["support", "resistance"]
+
+
+class LevelReason(_Frozen):
+    """One thing a zone stands on, with its number; :mod:`bot.render.levels` words it
+    ("3 touches on 1d", "200-day average $61.2K", "lost support 5 h ago, now resistance")."""
+
+    kind: Literal["touches", "average", "round_number", "volume", "broke"]
+    count: Count | None = None  # touches: swing points on one timeframe
+    timeframe: Literal["1d", "1h"] | None = None  # touches: which bars
+    days: Count | None = None  # average: its length (50 or 200 days)
+    level: Positive | None = None  # average, round number: the price it sits at
+    was: Role | None = None  # broke: the role the zone had before the price went through it
+    ago: timedelta | None = None  # broke: how long before the answer's time it broke
 
 
 class LevelZone(_Frozen):
@@ -63,7 +124,7 @@ class LevelZone(_Frozen):
     strength: Unit
     touches: Count  # swing points in the zone, all timeframes
     last_touch: UtcDatetime | None = None
-    reasons: tuple[str, ...] = ()  # e.g. "3 touches on 1d", "200-day average $61.2K"
+    reasons: tuple[LevelReason, ...] = ()  # touches, averages, round numbers, volume, a break
     distance_pct: Finite
 
 
@@ -131,6 +192,18 @@ class CoinMove(_Frozen):
 
 
 LedBy = Literal["BTC", "alts", "mixed"]
+BreadthLead = Literal[
+    "alts_while_btc_flat",  # the alts moved, BTC did not
+    "quiet",  # neither moved: no clear leader
+    "btc_alone",  # BTC moved, the alts barely did
+    "alts_followed",  # the alts moved as their betas to BTC expect
+    "alts_beyond",  # the alts moved past what BTC's move explains
+    "diverged",  # BTC and the alts went different ways
+    "no_btc",  # no BTC change to compare the alts with
+    "no_alts",  # no alts to compare BTC with
+]
+"""Why the breadth has the leader it has; :mod:`bot.render.drivers` words it from the
+finding's ``btc_pct``, ``alts_median_pct`` and ``alts_expected_pct``."""
 
 
 class Breadth(Finding):
@@ -152,18 +225,19 @@ class Breadth(Finding):
     alts_median_pct: Finite | None = None
     alts_expected_pct: Finite | None = None  # median of β × BTC move over the alts
     led_by: LedBy | None = None
-    led_by_reason: str = ""
+    lead: BreadthLead | None = None
 
 
 class MarketBenchmark(Finding):
     """A coin's move against the other tracked coins' over the same window: the yardstick when
-    β to BTC is unreliable (``basis`` "market", ``beta_reason`` says why)."""
+    β to BTC is unreliable (``basis`` "market", ``beta_reason`` says why: a low R², no β, or
+    why β has no numbers)."""
 
     kind: Literal["benchmark"] = "benchmark"
     coin: str
     window: str
     basis: Literal["beta", "market"]
-    beta_reason: str = ""  # e.g. "R² 0.04 over 30 d"
+    beta_reason: Caveat | None = None  # None when β is reliable
     coin_move_pct: Finite | None = None
     market_pct: Finite | None = None  # the peers' cap-weighted move (else their median)
     market_basis: Literal["cap-weighted", "median"] | None = None
@@ -185,210 +259,19 @@ class MarketCapMove(Finding):
 
 
 # ---------------------------------------------------------------------------------------------
-# Derivatives
-
-LiqSide = Literal["long", "short", "balanced"]
-# The rung a liquidation total was measured on (bot.analysis.liq_basis): the coin's own 7- or
-# 30-day average, or, before that exists, its share of open interest or of 24h volume.
-LiqBasis = Literal["own_7d", "own_30d", "open_interest", "volume"]
-
-
-class VenueLiquidations(_Frozen):
-    venue: str
-    long_usd: NonNegative
-    short_usd: NonNegative
-    events: Count
-
-
-class LiquidationFinding(Finding):
-    """Forced liquidations in a window, against the coin's own baseline.
-
-    ``baseline_usd`` is the coin's average total per window of the same length over the
-    covered part of the previous 30 days; ``baseline_multiple`` = total / baseline.
-    ``acceleration`` is the last hour's rate over the window's average rate (>1: speeding up).
-    """
-
-    kind: Literal["liquidations"] = "liquidations"
-    coin: str
-    window: str
-    start: UtcDatetime
-    end: UtcDatetime
-    total_usd: NonNegative | None = None
-    long_usd: NonNegative | None = None
-    short_usd: NonNegative | None = None
-    long_share: Unit | None = None
-    dominant: LiqSide | None = None
-    events: Count = 0
-    largest_usd: NonNegative | None = None  # the largest single liquidation
-    by_venue: tuple[VenueLiquidations, ...] = ()
-    covered_from: UtcDatetime | None = None  # data is known complete from here on
-    baseline_usd: NonNegative | None = None
-    baseline_multiple: NonNegative | None = None
-    baseline_days: NonNegative | None = None  # history the baseline actually used
-    last_hour_usd: NonNegative | None = None
-    acceleration: NonNegative | None = None
-    # the size on the baseline ladder (bot.analysis.liq_basis.with_basis); None: no yardstick
-    basis: LiqBasis | None = None
-    basis_ratio: NonNegative | None = None  # × the own average, or % of open interest / volume
-    basis_bar: NonNegative | None = None  # the ratio a spike needs on that basis
-    own_needed_days: NonNegative | None = None  # history the own rung needs before it takes over
-    scale: NonNegative | None = None  # basis_ratio / basis_bar: 1.0 is at the spike bar
-    oi_usd: NonNegative | None = None  # the coin's open interest at the window's end
-    oi_share_pct: NonNegative | None = None  # total / open interest, in %
-    volume_usd: NonNegative | None = None  # the coin's 24h quote volume
-    volume_share_pct: NonNegative | None = None  # total / 24h volume, in %
-
-    @property
-    def spike(self) -> bool:
-        """Past the spike bar on whichever basis it stood."""
-        return self.scale is not None and self.scale >= 1.0
-
-
-class VenueOI(_Frozen):
-    venue: str
-    start: UtcDatetime
-    end: UtcDatetime
-    start_usd: NonNegative
-    end_usd: NonNegative
-    change_usd: Finite
-    change_pct: Finite | None  # None when the start was 0
-
-
-class OIFinding(Finding):
-    """Open-interest change over a window, per venue and summed over ``venues`` (only venues
-    with a value at both aligned ends are summed, so the total compares like with like)."""
-
-    kind: Literal["open_interest"] = "open_interest"
-    coin: str
-    window: str
-    start: UtcDatetime | None = None
-    end: UtcDatetime | None = None
-    start_usd: NonNegative | None = None
-    end_usd: NonNegative | None = None
-    change_usd: Finite | None = None
-    change_pct: Finite | None = None
-    span_days: NonNegative | None = None  # the span the change actually covers (shortest venue's)
-    venues: tuple[str, ...] = ()
-    missing_venues: tuple[str, ...] = ()
-    by_venue: tuple[VenueOI, ...] = ()
-
-
-FundingState = Literal["elevated", "normal", "negative"]
-
-
-class VenueFunding(_Frozen):
-    venue: str
-    ts: UtcDatetime
-    rate_8h: Finite  # fraction per 8 hours (0.0001 = 0.01%)
-    interval_hours: Positive
-
-
-class FundingFinding(Finding):
-    """Latest funding per venue, normalised to 8 hours. Positive: longs pay shorts.
-
-    ``flushed``: funding was positive at the window start and has since dropped to about zero
-    or below, which after a fall says the long crowding has been cleared.
-    """
-
-    kind: Literal["funding"] = "funding"
-    coin: str
-    window: str
-    by_venue: tuple[VenueFunding, ...] = ()
-    mean_8h: Finite | None = None
-    prior_mean_8h: Finite | None = None  # at the window start
-    state: FundingState | None = None
-    flushed: bool = False
-
-
-class VenueLongShort(_Frozen):
-    venue: str
-    ts: UtcDatetime
-    long_share: Unit
-
-
-class LongShortFinding(Finding):
-    kind: Literal["long_short"] = "long_short"
-    coin: str
-    window: str
-    by_venue: tuple[VenueLongShort, ...] = ()
-    long_share: Unit | None = None  # mean over venues, latest values
-    prior_long_share: Unit | None = None  # mean at the window start
-    change_pp: Finite | None = None  # percentage points
-    crowded: Literal["longs", "shorts"] | None = None
-
-
-class TopTradersFinding(Finding):
-    """The top traders' long share (a venue's largest accounts by margin), by position size
-    and by number of accounts, latest and its change over the window, against all accounts."""
-
-    kind: Literal["top_traders"] = "top_traders"
-    coin: str
-    window: str
-    position_long_share: Unit | None = None
-    position_change_pp: Finite | None = None
-    account_long_share: Unit | None = None
-    account_change_pp: Finite | None = None
-    all_accounts_long_share: Unit | None = None  # from the long/short finding
-    gap_pp: Finite | None = None  # top traders by position minus all accounts
-
-
-FlowLead = Literal["spot", "perp", "balanced"]
-
-
-class FlowFinding(Finding):
-    """Aggressive (taker) buying minus selling in quote currency, spot against perpetuals."""
-
-    kind: Literal["taker_flow"] = "taker_flow"
-    coin: str
-    window: str
-    spot_net_usd: Finite | None = None
-    perp_net_usd: Finite | None = None
-    spot_volume_usd: NonNegative | None = None
-    perp_volume_usd: NonNegative | None = None
-    led_by: FlowLead | None = None
-
-
-RegimeLabel = Literal[
-    "long liquidation cascade",
-    "deleveraging",
-    "short squeeze",
-    "short covering",
-    "new shorts",
-    "new longs",
-    "spot-led selling",
-    "spot-led buying",
-    "no leverage signal",
-]
-
-
-OIClause = Literal["new longs", "new shorts"]
-
-
-class RegimeFinding(Finding):
-    """What leverage did in the window, from price, open interest, liquidations and flow."""
-
-    kind: Literal["regime"] = "regime"
-    coin: str = ""
-    window: str
-    label: RegimeLabel
-    reasons: tuple[str, ...] = ()
-    price_change_pct: Finite | None = None
-    oi_change_pct: Finite | None = None
-    long_liq_usd: NonNegative | None = None
-    short_liq_usd: NonNegative | None = None
-    liq_multiple: NonNegative | None = None
-    spot_net_usd: Finite | None = None
-    perp_net_usd: Finite | None = None
-    liq_basis: LiqBasis | None = None  # the rung the liquidations' size stood on
-    liq_scale: NonNegative | None = None  # their size in units of that rung's spike bar
-    # what open interest did alongside forced exits, e.g. a short squeeze with new longs
-    oi_clause: OIClause | None = None
-
-
-# ---------------------------------------------------------------------------------------------
 # Macro
 
 MacroVerdict = Literal["risk_off", "risk_on", "mixed"]
+MacroCase = Literal[
+    "no_equities",  # no equity index session to read
+    "split",  # the equity indices moved in different directions
+    "flat",  # the equities barely moved
+    "no_gauges",  # no dollar, yield or VIX data to confirm the equity move
+    "confirmed",  # the gauges in ``confirming`` moved the risk way with the equities
+    "unconfirmed",  # the equities moved, the dollar, yields and VIX did not confirm
+]
+"""What the macro verdict stood on; :mod:`bot.render.drivers` words it from ``equities_pct``
+and the ``confirming`` series."""
 
 
 class SeriesMove(_Frozen):
@@ -416,7 +299,7 @@ class SeriesMove(_Frozen):
     last_session: date | None = None
     live: bool = False
     weight: Unit = 0.0
-    insufficient: str | None = None
+    insufficient: Caveat | None = None
 
 
 class MacroFinding(Finding):
@@ -426,7 +309,7 @@ class MacroFinding(Finding):
     missing: tuple[str, ...] = ()  # series asked for but absent
     equities_pct: Finite | None = None  # mean move of the equity indices in the window
     verdict: MacroVerdict | None = None  # None: nothing to say (no data, or equities flat)
-    verdict_reason: str = ""
+    verdict_case: MacroCase | None = None
     confirming: tuple[str, ...] = ()  # series that agreed with the equities' direction
     recency: Unit | None = None  # weight of the sessions behind the verdict (1: in the window)
 

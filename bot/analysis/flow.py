@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.analysis.findings import (
+    Caveat,
     FlowFinding,
     FlowLead,
     window_label,
@@ -62,9 +63,9 @@ def taker_flow(
     as_of = max((c.open_time for c in used), default=None)
     if s is None and p is None:
         return FlowFinding(
-            coin=coin, window=label, sources=sources, insufficient="no bars with taker volume in the window"
+            coin=coin, window=label, sources=sources, insufficient=Caveat(code="no_taker_volume")
         )
-    notes = [f"no {m} bars with taker volume" for m, v in (("spot", s), ("perp", p)) if v is None]
+    notes = [Caveat(code="no_taker_market", market=m) for m, v in (("spot", s), ("perp", p)) if v is None]
     led: FlowLead | None = None
     if s is not None and p is not None:
         a, b = abs(s[0]), abs(p[0])

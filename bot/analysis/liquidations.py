@@ -12,12 +12,12 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field
 
 from bot.analysis.findings import (
+    Caveat,
     LiqSide,
     LiquidationFinding,
     VenueLiquidations,
     window_label,
 )
-from bot.fmt import age
 from bot.models import NonNegative, Side, UtcDatetime
 
 _MINUTE = timedelta(minutes=1)
@@ -96,14 +96,12 @@ def liquidation_window(
             start=start,
             end=now,
             sources=all_venues,
-            insufficient=f"no liquidation data for {coin}",
+            insufficient=Caveat(code="no_liquidations", coin=coin),
         )
     as_of = now if covered_since is not None else max(r.minute for r in mine) + _MINUTE
-    notes: list[str] = []
+    notes: list[Caveat] = []
     if covered_from > start:
-        notes.append(
-            f"liquidations only covered for the last {age(now - covered_from)} of the {label} window"
-        )
+        notes.append(Caveat(code="partly_covered", span=now - covered_from, window=label))
 
     inside = [r for r in mine if r.minute >= start]
     long_usd = sum(r.usd for r in inside if r.side == "long")
@@ -130,10 +128,9 @@ def liquidation_window(
         if baseline_usd > 0:
             multiple = total / baseline_usd
         else:
-            notes.append(f"no liquidations in the {baseline_days:.1f}d baseline")
+            notes.append(Caveat(code="empty_baseline", days=baseline_days))
     else:
-        have = max(span, timedelta(0)).total_seconds() / 3600
-        notes.append(f"no baseline: {have:.0f}h of history before the window")
+        notes.append(Caveat(code="no_baseline", span=max(span, timedelta(0))))
 
     last_hour = sum(r.usd for r in inside if r.minute >= now - cfg.accel_span)
     acceleration = None

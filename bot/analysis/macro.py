@@ -23,9 +23,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from bot.analysis.findings import MacroFinding, MacroVerdict, SeriesMove, window_label
+from bot.analysis.findings import Caveat, MacroCase, MacroFinding, MacroVerdict, SeriesMove, window_label
 from bot.analysis.sessions import CALENDARS, region, sessions, window_span
-from bot.fmt import ago, pct
 from bot.models import MacroPoint
 
 SERIES_NAMES: dict[str, str] = {
@@ -65,12 +64,12 @@ def _move(
     where = region(series)
     ident = {"series": series, "name": name, "symbol": last.symbol, "source": last.source, "region": where}
     if now - last.ts > cfg.max_age:
-        return SeriesMove(**ident, end=last.ts, insufficient=f"latest close is from {ago(now - last.ts)}")
+        return SeriesMove(**ident, end=last.ts, insufficient=Caveat(code="stale_close", span=now - last.ts))
     days = sessions(bars, CALENDARS[where], now)
     if len(days) < 2:
-        return SeriesMove(**ident, end=last.ts, insufficient="only one close")
+        return SeriesMove(**ident, end=last.ts, insufficient=Caveat(code="one_close"))
     span = window_span(days, now - window, now, cfg.half_life)
-    if isinstance(span, str):
+    if isinstance(span, Caveat):
         return SeriesMove(**ident, end=last.ts, insufficient=span)
     first, final = span.used[0], span.used[-1]
     return SeriesMove(
@@ -92,10 +91,10 @@ def _move(
 
 def _verdict(
     moves: dict[str, SeriesMove], cfg: MacroConfig
-) -> tuple[MacroVerdict | None, str, float | None, tuple[str, ...]]:
+) -> tuple[MacroVerdict | None, MacroCase, float | None, tuple[str, ...]]:
     eq = [m.change_pct for s in EQUITIES if (m := moves.get(s)) and m.change_pct is not None]
     if not eq:
-        return None, "no equity index session to read", None, ()
+        return None, "no_equities", None, ()
     mean = statistics.fmean(eq)
     thr = cfg.equity_move_pct
     falling = mean <= -thr and max(eq) < thr
@@ -103,28 +102,15 @@ def _verdict(
     gauges = {s: m.change_pct for s in RISK_GAUGES if (m := moves.get(s)) and m.change_pct is not None}
     if not (falling or rising):
         if max(eq) >= thr and min(eq) <= -thr:
-            return "mixed", "equity indices moved in different directions", mean, ()
-        return None, f"equities flat ({pct(mean, digits=2)} on average)", mean, ()
+            return "mixed", "split", mean, ()
+        return None, "flat", mean, ()
     if not gauges:
-        return None, "no dollar, yield or VIX data to confirm the equity move", mean, ()
+        return None, "no_gauges", mean, ()
     sign = -1.0 if falling else 1.0
     confirming = tuple(s for s, v in gauges.items() if -sign * v >= cfg.gauge_threshold(s))
-    direction = "fell" if falling else "rose"
     if confirming:
-        gauge_dir = "rose" if falling else "fell"
-        names = ", ".join(SERIES_NAMES.get(s, s) for s in confirming)
-        return (
-            "risk_off" if falling else "risk_on",
-            f"equities {direction} ({pct(mean, digits=2)} on average) while {names} {gauge_dir}",
-            mean,
-            confirming,
-        )
-    return (
-        "mixed",
-        f"equities {direction} ({pct(mean, digits=2)}) but the dollar, yields and VIX did not confirm",
-        mean,
-        (),
-    )
+        return "risk_off" if falling else "risk_on", "confirmed", mean, confirming
+    return "mixed", "unconfirmed", mean, ()
 
 
 def macro_moves(
@@ -152,9 +138,9 @@ def macro_moves(
         moves[s] = _move(s, [b for b in bars if b.interval in ("1d", "1h")] or bars, now, window, cfg)
     missing = tuple(s for s in series if s not in moves)
     ordered = tuple(moves[s] for s in series if s in moves)
-    notes = [f"{m.name}: {m.insufficient}" for m in ordered if m.insufficient]
+    notes = [m.insufficient.model_copy(update={"series": m.name}) for m in ordered if m.insufficient]
     notes += [
-        f"{m.name}: no session in the window; the last one, {m.last_session:%a %d %b}, closed before it"
+        Caveat(code="session_before_window", series=m.name, day=m.last_session)
         for m in ordered
         if m.last_session and not m.insufficient and not m.in_window
     ]
@@ -165,9 +151,9 @@ def macro_moves(
             missing=missing,
             notes=tuple(notes),
             sources=tuple(sorted({m.source for m in ordered})),
-            insufficient="no macro series with a usable move",
+            insufficient=Caveat(code="no_macro_move"),
         )
-    verdict, reason, eq_mean, confirming = _verdict(moves, cfg)
+    verdict, case, eq_mean, confirming = _verdict(moves, cfg)
     return MacroFinding(
         window=label,
         as_of=max(m.end for m in ordered if m.end is not None),
@@ -177,7 +163,7 @@ def macro_moves(
         missing=missing,
         equities_pct=eq_mean,
         verdict=verdict,
-        verdict_reason=reason,
+        verdict_case=case,
         confirming=confirming,
         recency=max(
             (m.weight for m in ordered if m.series in EQUITIES and m.change_pct is not None), default=None

@@ -10,11 +10,11 @@ from datetime import datetime, timedelta
 
 from bot.analysis.alignment import AlignConfig, aligned_index, window_tolerance
 from bot.analysis.findings import (
+    Caveat,
     OIFinding,
     VenueOI,
     window_label,
 )
-from bot.fmt import ago
 from bot.models import OpenInterest
 
 # ---------------------------------------------------------------------------------------------
@@ -66,7 +66,7 @@ def oi_change(
         if p.coin == coin and p.ts <= now:
             series[p.venue].append(p)
     if not series:
-        return OIFinding(coin=coin, window=label, insufficient=f"no open-interest data for {coin}")
+        return OIFinding(coin=coin, window=label, insufficient=Caveat(code="no_oi", coin=coin))
     for s in series.values():
         s.sort(key=lambda p: p.ts)
     end = max(s[-1].ts for s in series.values())
@@ -77,13 +77,13 @@ def oi_change(
             window=label,
             as_of=end,
             sources=sources,
-            insufficient=f"latest open interest is from {ago(now - end)}",
+            insufficient=Caveat(code="stale_oi", span=now - end),
         )
     start = end - window
     tol = window_tolerance(window, cfg.align())
     rows: list[VenueOI] = []
     missing: list[str] = []
-    notes: list[str] = []
+    notes: list[Caveat] = []
     for venue in sources:
         s = series[venue]
         ts = [p.ts for p in s]
@@ -91,8 +91,10 @@ def oi_change(
         i0 = aligned_index(ts, start, window, cfg=cfg.align())
         if i1 is None or i0 is None or i0 >= i1:
             missing.append(venue)
-            why = "no recent value" if i1 is None else f"no value {label} ago"
-            notes.append(f"{venue} left out of the total: {why}")
+            if i1 is None:
+                notes.append(Caveat(code="venue_no_recent", venue=venue))
+            else:
+                notes.append(Caveat(code="venue_no_start", venue=venue, window=label))
             continue
         a, b = s[i0], s[i1]
         rows.append(
@@ -112,7 +114,7 @@ def oi_change(
             {
                 **base,
                 "missing_venues": tuple(missing),
-                "insufficient": f"no venue has open interest {label} back",
+                "insufficient": Caveat(code="no_oi_back", window=label),
             }
         )
     start_usd = sum(r.start_usd for r in rows)

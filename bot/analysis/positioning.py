@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from typing import Literal, TypeVar
 
 from bot.analysis.findings import (
+    Caveat,
     FundingFinding,
     FundingState,
     LongShortFinding,
@@ -61,7 +62,7 @@ def top_traders_state(
     position, account = _share(mine, "position", now), _share(mine, "account", now)
     if position is None and account is None:
         return TopTradersFinding(
-            coin=coin, window=label, sources=sources, insufficient=f"no top-trader ratios stored for {coin}"
+            coin=coin, window=label, sources=sources, insufficient=Caveat(code="no_top_traders", coin=coin)
         )
     update: dict[str, object] = {}
     for basis, now_share in (("position", position), ("account", account)):
@@ -130,7 +131,7 @@ def funding_state(
             coin=coin,
             window=label,
             sources=sources,
-            insufficient=f"no funding rate for {coin} in the last {window_label(cfg.max_age)}",
+            insufficient=Caveat(code="no_funding", coin=coin, window=window_label(cfg.max_age)),
         )
     rows = tuple(
         VenueFunding(venue=v, ts=p.ts, rate_8h=p.rate_8h, interval_hours=p.interval_hours)
@@ -186,7 +187,7 @@ def long_short_state(
     sources = tuple(sorted({p.venue for p in points if p.coin == coin}))
     if not latest:
         return LongShortFinding(
-            coin=coin, window=label, sources=sources, insufficient=f"no long/short ratio for {coin}"
+            coin=coin, window=label, sources=sources, insufficient=Caveat(code="no_long_short", coin=coin)
         )
     rows = tuple(VenueLongShort(venue=v, ts=p.ts, long_share=p.long_share) for v, p in sorted(latest.items()))
     share = statistics.fmean(r.long_share for r in rows)

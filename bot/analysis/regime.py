@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.analysis.findings import (
+    Caveat,
     FlowFinding,
     LiqBasis,
     LiquidationFinding,
@@ -23,8 +24,8 @@ from bot.analysis.findings import (
     OIFinding,
     RegimeFinding,
     RegimeLabel,
+    RegimeReason,
 )
-from bot.fmt import money, pct
 
 
 @dataclass(frozen=True)
@@ -45,12 +46,6 @@ def _large(liq_scale: float | None, liq_multiple: float | None, needed: float) -
     if liq_multiple is not None:
         return liq_multiple >= needed, liq_multiple / needed
     return False, None
-
-
-def _size_text(basis: LiqBasis | None, multiple: float | None, scale: float | None) -> str:
-    if basis in ("open_interest", "volume") and scale is not None:
-        return f"{scale:.1f}× the {'open-interest' if basis == 'open_interest' else 'volume'} band"
-    return f"{multiple:.1f}× baseline" if multiple is not None else f"{scale or 0:.1f}× the spike bar"
 
 
 def classify_regime(
@@ -109,64 +104,61 @@ def classify_regime(
 
     def done(
         label: RegimeLabel,
-        *reasons: str,
-        insufficient: str | None = None,
+        *reasons: RegimeReason,
+        insufficient: Caveat | None = None,
         clause: OIClause | None = None,
+        share: float | None = None,
+        size: float | None = None,
     ) -> RegimeFinding:
         return RegimeFinding.model_validate(
-            {**common, "label": label, "reasons": reasons, "insufficient": insufficient, "oi_clause": clause}
+            {
+                **common,
+                "label": label,
+                "reasons": reasons,
+                "insufficient": insufficient,
+                "oi_clause": clause,
+                "liq_side_share": share,
+                "liq_size": size,
+            }
         )
 
     if price_change_pct is None or not math.isfinite(price_change_pct):
-        return done("no leverage signal", insufficient="no price change for the window")
+        return done("no leverage signal", insufficient=Caveat(code="no_price_change"))
     p = price_change_pct
     if abs(p) < cfg.price_move_pct:
-        return done("no leverage signal", f"price moved only {pct(p)} in {window}")
+        return done("no leverage signal", "small_move")
     down = p < 0
     oi_dir = None
     if oi_change_pct is not None:
         oi_dir = 1 if oi_change_pct >= cfg.oi_move_pct else -1 if oi_change_pct <= -cfg.oi_move_pct else 0
-    price_txt = f"price {pct(p)}"
-    oi_txt = f"open interest {pct(oi_change_pct)}" if oi_change_pct is not None else "open interest unknown"
 
     total = (long_liq_usd or 0.0) + (short_liq_usd or 0.0)
     have_liq = long_liq_usd is not None and short_liq_usd is not None and total > 0
     share = (long_liq_usd or 0.0) / total if have_liq else None
     side_share = None if share is None else (share if down else 1.0 - share)
-    side = "long" if down else "short"
     large, scale = _large(liq_scale, liq_multiple, cfg.cascade_multiple if down else cfg.squeeze_multiple)
     if side_share is not None and side_share >= cfg.dominance and large:
-        side_usd = long_liq_usd if down else short_liq_usd
-        reasons = [
-            price_txt,
-            f"{side} liquidations {money(side_usd or 0.0)} ({side_share:.0%} of the total), "
-            + _size_text(liq_basis, liq_multiple, scale),
-            oi_txt,
-        ]
+        reasons: list[RegimeReason] = ["price", "forced_exits", "open_interest"]
         if broke_level:
-            reasons.append("fell through support" if down else "broke through resistance")
+            reasons.append("broke_level")
         clause: OIClause | None = None
         if oi_dir == 1:
             clause = "new shorts" if down else "new longs"
-        return done("long liquidation cascade" if down else "short squeeze", *reasons, clause=clause)
+        label: RegimeLabel = "long liquidation cascade" if down else "short squeeze"
+        return done(label, *reasons, clause=clause, share=side_share, size=scale)
     if oi_dir == -1:
-        return done("deleveraging" if down else "short covering", price_txt, oi_txt)
+        return done("deleveraging" if down else "short covering", "price", "open_interest")
     if oi_dir == 1:
-        return done("new shorts" if down else "new longs", price_txt, oi_txt)
+        return done("new shorts" if down else "new longs", "price", "open_interest")
     if spot_net_usd is not None and perp_net_usd is not None:
         sign = -1.0 if down else 1.0
         spot_with = sign * spot_net_usd  # positive when spot flow went the price's way
         perp_with = max(0.0, sign * perp_net_usd)
         if spot_with > 0 and spot_with >= cfg.spot_lead_ratio * perp_with:
-            verb = "selling" if down else "buying"
             return done(
-                "spot-led selling" if down else "spot-led buying",
-                price_txt,
-                f"spot net taker {verb} {money(abs(spot_net_usd))} vs perps {money(perp_net_usd)}",
-                oi_txt,
+                "spot-led selling" if down else "spot-led buying", "price", "spot_flow", "open_interest"
             )
-    why = "open interest flat" if oi_dir == 0 else "no open-interest data"
-    return done("no leverage signal", price_txt, why)
+    return done("no leverage signal", "price", "oi_flat" if oi_dir == 0 else "no_oi_data")
 
 
 def regime_from_findings(

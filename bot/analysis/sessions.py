@@ -22,6 +22,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
+from bot.analysis.finding_base import Caveat
 from bot.models import MacroPoint
 
 Region = Literal["us", "eu"]
@@ -101,7 +102,7 @@ class Span:
 
 def window_span(
     days: Sequence[Session], start: datetime, now: datetime, half_life: timedelta = timedelta(hours=24)
-) -> Span | str:
+) -> Span | Caveat:
     """The sessions a window is read against (see module doc), or why there are none."""
     overlap = [s for s in days if s.opens < now and s.closes > start]
     if overlap:
@@ -109,10 +110,10 @@ def window_span(
     else:
         before = [s for s in days if s.closes <= start]
         if not before:
-            return "no session before the window"
+            return Caveat(code="no_session_before")
         used = [before[-1]]
         weight = 0.5 ** ((start - used[-1].closes) / half_life)
     i = days.index(used[0])
     if i == 0 or (used[0].day - days[i - 1].day).days > 5:
-        return f"no close before the {used[0].day:%a %d %b} session"
+        return Caveat(code="no_close_before", day=used[0].day)
     return Span(base=days[i - 1], used=tuple(used), overlaps=bool(overlap), weight=weight)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -18,6 +18,8 @@ from pydantic import BaseModel, ConfigDict
 from bot.analysis.findings import (
     BetaResult,
     Breadth,
+    Caveat,
+    Finding,
     FlowFinding,
     FundingFinding,
     LevelsResult,
@@ -32,6 +34,7 @@ from bot.analysis.findings import (
     TopTradersFinding,
 )
 from bot.analysis.liq_basis import equivalent_multiple
+from bot.analysis.sentiment import SentimentFinding
 
 Direction = Literal["down", "up", "flat"]
 DriverKind = Literal["breadth", "coin_specific", "leverage", "macro"]
@@ -70,11 +73,26 @@ class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+UnknownFinding = Literal["liquidations", "open_interest", "funding", "beta", "macro", "levels"]
+
+
+class Unknown(_Frozen):
+    """Something an answer could not say, and why; :mod:`bot.render.why` words it.
+
+    ``stale_prices``: the prices are ``age`` old; ``streams_down``: no liquidation stream is
+    connected; ``no_move``: no price change for the subject over the window; ``finding``: that
+    ``finding`` is insufficient, for its ``reason``."""
+
+    kind: Literal["stale_prices", "streams_down", "no_move", "finding"]
+    age: timedelta | None = None
+    finding: UnknownFinding | None = None
+    reason: Caveat | None = None
+
+
 class WhyInputs(_Frozen):
     """Everything one answer rests on; ``None`` means the store had nothing for it."""
 
     coin: str | None  # None: the whole market (BTC stands for it)
-    subject: str  # "BTC" or "the market"
     window: str
     now: datetime
     move_pct: float | None
@@ -95,7 +113,8 @@ class WhyInputs(_Frozen):
     regime: RegimeFinding | None = None
     macro: MacroFinding | None = None
     levels: LevelsResult | None = None
-    unknowns: tuple[str, ...] = ()
+    sentiment: SentimentFinding | None = None  # context only (Fear & Greed), never a driver
+    unknowns: tuple[Unknown, ...] = ()
 
 
 class Driver(_Frozen):
@@ -115,7 +134,7 @@ class WhyAnswer(_Frozen):
     quiet: bool
     drivers: tuple[Driver, ...]  # ranked, strongest first, each past its threshold
     stabilisers: tuple[Stabiliser, ...]
-    unknowns: tuple[str, ...]
+    unknowns: tuple[Unknown, ...]
 
     @property
     def top(self) -> Driver | None:
@@ -282,17 +301,18 @@ def explain(inputs: WhyInputs, config: WhyConfig | None = None) -> WhyAnswer:
         drivers = ()
     unknowns = list(inputs.unknowns)
     if inputs.move_pct is None:
-        unknowns.append(f"no price change stored for {inputs.subject} over {inputs.window}")
-    for name, finding in (
+        unknowns.append(Unknown(kind="no_move"))
+    named: tuple[tuple[UnknownFinding, Finding | None], ...] = (
         ("liquidations", inputs.liquidations),
-        ("open interest", inputs.oi),
+        ("open_interest", inputs.oi),
         ("funding", inputs.funding),
-        ("beta to BTC", inputs.beta if inputs.coin not in (None, "BTC") else None),
+        ("beta", inputs.beta if inputs.coin not in (None, "BTC") else None),
         ("macro", inputs.macro),
         ("levels", inputs.levels),
-    ):
-        if finding is not None and finding.insufficient:
-            unknowns.append(f"{name}: {finding.insufficient}")
+    )
+    for name, finding in named:
+        if finding is not None and finding.insufficient is not None:
+            unknowns.append(Unknown(kind="finding", finding=name, reason=finding.insufficient))
     return WhyAnswer(
         inputs=inputs,
         direction=direction,

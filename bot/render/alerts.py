@@ -11,15 +11,18 @@ from datetime import datetime, timedelta
 import discord
 
 from bot.alerts.config import RULE_TITLES, AlertConfig, describe_thresholds
-from bot.alerts.messages import AlertPost, BriefPost, Observation, Post, why_window
+from bot.alerts.messages import AlertPost, BriefPost, LargeLiqPost, Observation, Post, why_window
 from bot.alerts.models import Brief, Subscription
 from bot.analysis.why import WhyAnswer
 from bot.fmt import age, money, pct, price, utc
 from bot.render import style
 from bot.render.basis import share as share_text
 from bot.render.basis import size_text
+from bot.render.drivers import DRIVER_TITLES, driver_text
+from bot.render.large_liq import large_liq_buttons, large_liq_embed
 from bot.render.liquidations import liquidations_embed
-from bot.render.why import DRIVER_TITLES, driver_text, headline, why_embed, zone_range
+from bot.render.phrases import zone_range
+from bot.render.why import headline, why_embed
 
 MAX_EMBEDS = 10  # Discord's limit per message
 MAX_MESSAGE_CHARS = 5800  # …and on the text of all embeds (6,000), with room for a footer label
@@ -47,6 +50,10 @@ def alert_title(o: Observation) -> str:
         return f"{'📈' if up else '📉'} {o.coin} {pct(o.value)} in {o.window}"
     if o.rule == "liquidations":
         return f"💥 {o.coin} liquidation spike: {money(o.value)} in {o.window}"
+    if o.rule == "large_liq":
+        side = "long" if o.direction == "down" else "short"
+        at = f" at {price(o.price)}" if o.price else ""
+        return f"💥 {money(o.value)} {o.coin} {side} liquidated{at}"
     if o.rule == "level" and o.zone is not None:
         if o.zone_was == "support":
             return f"🧱 {o.coin} closed below support {zone_range(o.zone)}"
@@ -219,7 +226,8 @@ def defaults_text(cfg: AlertConfig) -> str:
     return (
         f"move {cfg.move_1h_pct:g}% (1h) / {cfg.move_24h_pct:g}% (24h) or {cfg.sigma_k:g}σ; "
         f"liquidations {cfg.liq_multiple:g}× baseline and ≥ {money(cfg.liq_floor_usd)} per "
-        f"{cfg.liq_window_minutes} min; level break {cfg.level_buffer_pct:g}% beyond the zone on a 1h close; "
+        f"{cfg.liq_window_minutes} min; large liquidation one event ≥ {cfg.large_oi_pct:g}% of open interest "
+        f"(≥ {money(cfg.large_min_usd)}; {money(cfg.large_usd)} without it), one message a minute; level break {cfg.level_buffer_pct:g}% beyond the zone on a 1h close; "
         f"OI −{cfg.oi_drop_1h_pct:g}% (1h) / −{cfg.oi_drop_24h_pct:g}% (24h); funding ±{cfg.funding_band_pct:g}%/8h; "
         f"cooldown {cfg.cooldown_minutes} min ({cfg.level_cooldown_minutes} min for level breaks), "
         f"re-arm below {1 - cfg.hysteresis:.0%} of a threshold"
@@ -293,6 +301,15 @@ def present(post: Post) -> Outgoing:
             post.channel_id,
             message_embeds(post.alerts),
             why_buttons([o for o, _ in post.alerts]),
+            role_id=post.role_id,
+            nonce=post.nonce,
+        )
+    if isinstance(post, LargeLiqPost):
+        return Outgoing(
+            post.guild_id,
+            post.channel_id,
+            [large_liq_embed(post)],
+            large_liq_buttons(post),
             role_id=post.role_id,
             nonce=post.nonce,
         )

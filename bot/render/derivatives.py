@@ -7,8 +7,9 @@ import discord
 
 from bot.fmt import money, pct
 from bot.render import style
-from bot.render.why import VENUES, venues
-from bot.services.derivatives import CoinDerivatives, DerivativesView
+from bot.render.caveats import gap_text
+from bot.render.phrases import VENUES, venues
+from bot.views.derivatives import CoinDerivatives, DerivativesView
 
 STATE = {"elevated": "elevated (longs pay)", "negative": "negative (shorts pay)", "normal": "normal"}
 
@@ -26,7 +27,7 @@ def ordinal(p: float) -> str:
 def _funding_field(d: CoinDerivatives) -> str:
     f = d.funding
     if not f.ok:
-        return f.insufficient or "no funding rate stored"
+        return gap_text(f.insufficient, "no funding rate stored")
     lines = []
     for p in d.percentiles:
         where = (
@@ -43,7 +44,7 @@ def _funding_field(d: CoinDerivatives) -> str:
 def _oi_field(d: CoinDerivatives) -> str:
     now = next((o for o in d.oi if o.end_usd is not None), None)
     if now is None or now.end_usd is None:
-        return d.oi[0].insufficient or "no open interest stored"
+        return gap_text(d.oi[0].insufficient, "no open interest stored")
     changes = [
         f"{o.window} {pct(o.change_pct)}" if o.change_pct is not None else f"{o.window} n/a" for o in d.oi
     ]
@@ -62,7 +63,7 @@ def _positioning_field(d: CoinDerivatives) -> str:
         lines.append(f"top traders by position: {top.position_long_share:.0%} long{gap}")
     if top.account_long_share is not None:
         lines.append(f"top traders by account: {top.account_long_share:.0%} long")
-    return "\n".join(lines) or (ls.insufficient or "no long/short ratio stored")
+    return "\n".join(lines) or gap_text(ls.insufficient, "no long/short ratio stored")
 
 
 def _basis_field(d: CoinDerivatives) -> str:

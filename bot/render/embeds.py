@@ -9,7 +9,9 @@ import discord
 from bot.fmt import age, money, pct, price, stamp
 from bot.models import StreamConnection, Ticker
 from bot.render import style
-from bot.services import PriceView, SourceStatus
+from bot.universe import HistoryLoading
+from bot.views.answers import CacheStats
+from bot.views.market import PriceView, SourceStatus
 
 _VENUE_NAMES = {
     "binance": "Binance",
@@ -164,23 +166,41 @@ def _one_line_each(lines: list[str], limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def answers_line(s: CacheStats) -> str:
+    total = s.hits + s.misses + s.coalesced
+    rate = (s.hits + s.coalesced) / total if total else 0.0
+    return (
+        f"{s.hits} hits, {s.coalesced} coalesced, {s.misses} computed "
+        f"({rate:.0%} served without computing), {s.refused} refused as busy, "
+        f"{s.lagging} served under load with liquidations up to the grace behind"
+    )
+
+
 def status_embed(
     statuses: list[SourceStatus],
     tracked: list[str],
     streams: list[StreamConnection] | None = None,
     now: datetime | None = None,
-    answers: str | None = None,
+    answers: CacheStats | None = None,
+    loading: list[HistoryLoading] | None = None,
+    sentiment: str | None = None,
 ) -> discord.Embed:
     """A summary line, then only the sources that are not ok, then the streams: always within
-    Discord's limits, however many sources fail and however long their errors are."""
+    Discord's limits, however many sources fail and however long their errors are. ``loading``:
+    coins newly tracked whose history is still coming in (not answered for yet)."""
     embed = discord.Embed(title="Tapewatch status", colour=style.INFO, timestamp=now)
     lines = (
         [status_summary(statuses)]
         if statuses
         else ["No source has been collected yet. Run `tapewatch collect --once` or start the bot."]
     )
-    if answers:  # the answer cache's counters, since start
-        lines.append(f"Answers: {answers}.")
+    if answers is not None:  # the answer cache's counters, since start
+        lines.append(f"Answers: {answers_line(answers)}.")
+    if loading:
+        each = ", ".join(f"{p.symbol} {len(set(p.done) & set(p.venues))}/{len(p.venues)}" for p in loading)
+        lines.append(_one_line(f"History loading for {len(loading)} new coin(s) (venues done): {each}.", 600))
+    if sentiment:  # the Fear & Greed line (bot.render.sentiment.sentiment_status)
+        lines.append(sentiment)
     embed.description = "\n".join(lines)
     footer = f"Tracking {len(tracked)} coins: {', '.join(tracked)}"
     embed.set_footer(text=footer if len(footer) <= 300 else footer[:299] + "…")

@@ -31,19 +31,29 @@ EXAMPLES: dict[str, str] = {
     "alerts mute": "/alerts mute duration:2h",
     "alerts test": "/alerts test channel:#markets",
     "alerts brief": "/alerts brief time:08:00 timezone:Europe/Berlin",
+    "settings show": "/settings show",
+    "settings shortlist": "/settings shortlist coins:btc,eth,sol",
+    "settings window": "/settings window value:4h",
+    "settings alerts": "/settings alerts thresholds:move_24h=8%,cooldown=2h",
+    "settings reset": "/settings reset what:window",
 }
+
+BUTTONS = (
+    " Buttons under the answer switch the window, attach the chart or open the other answers for "
+    "the coin: on your own answer they edit it in place, on anyone else's they show you a private copy."
+)
 
 # What the figures of a top-level command mean: baselines, coverage, strength.
 FIGURES: dict[str, str] = {
     "why": "Drivers are ranked by how much of the move they explain. Liquidations are compared "
     "with the coin's own 30-day baseline; beta is the move BTC explains (R² says how far to trust "
-    "it). Every figure carries its window and source.",
+    "it). Every figure carries its window and source." + BUTTONS,
     "liquidations": "Liquidations come from the venues' public streams: a lower bound (venues "
     "report a sample), covering the time the bot has been streaming. The multiple compares the "
-    "window with the coin's own 30-day average.",
+    "window with the coin's own 30-day average." + BUTTONS,
     "levels": "Zones are clustered swing highs and lows on 1d and 1h bars. Strength (0–1) grows "
     "with touches, volume at the price, nearby 50/200-day averages and round numbers; distance "
-    "is from the price to the zone's near edge.",
+    "is from the price to the zone's near edge." + BUTTONS,
     "derivatives": "Funding is normalised to 8h; its percentile is against the venue's own 30 "
     "days. Basis is each perp's premium over spot.",
     "movers": "Moves are the same numbers /why states; liquidations are shown as a multiple of "
@@ -52,6 +62,9 @@ FIGURES: dict[str, str] = {
     "status": "A source is stale when its last success is older than the stale limit, failing "
     "after errors with no success.",
     "alerts": "Needs Manage Server. Thresholds and defaults are in the README's alert table.",
+    "settings": "Needs Manage Server. Per server: the shortlist orders the market answer's majors "
+    "line and coin suggestions; the default window applies when a command is given none; alert "
+    "defaults are the thresholds new subscriptions start from.",
     "watch": "Personal: sent by DM once per crossing, re-armed after the price moves back.",
 }
 

@@ -6,18 +6,38 @@ from datetime import timedelta
 
 import discord
 
-from bot.analysis.findings import LevelZone
-from bot.fmt import ago, pct, price, price_at
+from bot.analysis.findings import LevelReason, LevelZone
+from bot.fmt import ago, pct, price, price_at, price_level
 from bot.render import style
+from bot.render.caveats import caveat_text, notes_text
 from bot.render.charts import Band, ChartSpec
+from bot.render.charts.spec import strength_tier
 from bot.render.liquidations import liq_bars
 from bot.render.live import live_from, with_live_bar
-from bot.render.why import level_decimals, zone_range
-from bot.services.levels import LevelsView
+from bot.render.phrases import level_decimals, zone_range
+from bot.views.levels import LevelsView
+
+
+def level_reason(z: LevelZone, r: LevelReason) -> str:
+    """One of a zone's reasons in words, from its numbers."""
+    if r.kind == "touches":
+        return f"{r.count} touch{'es' if r.count != 1 else ''} on {r.timeframe}"
+    if r.kind == "average":
+        return f"{r.days}-day average {price_level(r.level or 0.0)}"
+    if r.kind == "round_number":
+        return f"round number {price_level(r.level or 0.0)}"
+    if r.kind == "broke":
+        verb = "lost" if r.was == "support" else "reclaimed"
+        return f"{verb} {r.was} {ago(r.ago or timedelta(0))}, now {z.kind}"
+    return "high volume at price"
+
+
+def zone_reasons(z: LevelZone) -> tuple[str, ...]:
+    return tuple(level_reason(z, r) for r in z.reasons)
 
 
 def zone_line(z: LevelZone, decimals: int | None = None) -> str:
-    reasons = ", ".join(z.reasons[:3])
+    reasons = ", ".join(zone_reasons(z)[:3])
     return f"**{zone_range(z, decimals)}** ({pct(z.distance_pct)}) · strength {z.strength:.2f}" + (
         f" · {reasons}" if reasons else ""
     )
@@ -29,7 +49,7 @@ def levels_embed(view: LevelsView, *, chart: bool = False) -> discord.Embed:
     embed = discord.Embed(
         title=f"{view.coin} levels · price {price(lv.price)}",
         colour=style.INFO,
-        description=None if lv.ok else lv.insufficient,
+        description=None if lv.insufficient is None else caveat_text(lv.insufficient),
         timestamp=view.ticker.ts,
     )
     if lv.broken:
@@ -78,8 +98,7 @@ def levels_embed(view: LevelsView, *, chart: bool = False) -> discord.Embed:
         extras.append(f"50-day average {price_at(lv.ma50, d)}")
     if lv.ma200:
         extras.append(f"200-day average {price_at(lv.ma200, d)}")
-    for note in lv.notes:
-        extras.append(note)
+    extras.extend(notes_text(lv.notes))
     if extras:
         embed.add_field(name="Context", value=" · ".join(extras), inline=False)
     if chart:
@@ -91,23 +110,28 @@ def levels_embed(view: LevelsView, *, chart: bool = False) -> discord.Embed:
     return embed
 
 
+def band_label(name: str, z: LevelZone, decimals: int) -> str:
+    """A zone's chart label: its range as the text prints it, and its strength in words."""
+    word, _ = strength_tier(z.strength)
+    return f"{name} {zone_range(z, decimals)} · {word} {z.strength:.2f}"
+
+
 def levels_chart(view: LevelsView) -> ChartSpec:
     lv = view.levels
     d = level_decimals(lv)
     bands = [
         *(
-            Band(z.low, z.high, "support", f"S{i} {zone_range(z, d)} ({z.strength:.2f})")
+            Band(z.low, z.high, "support", band_label(f"S{i}", z, d), z.strength)
             for i, z in enumerate(lv.supports[:3], 1)
         ),
         *(
-            Band(z.low, z.high, "resistance", f"R{i} {zone_range(z, d)} ({z.strength:.2f})")
+            Band(z.low, z.high, "resistance", band_label(f"R{i}", z, d), z.strength)
             for i, z in enumerate(lv.resistances[:3], 1)
         ),
     ]
     if lv.at_price is not None:
-        bands.append(
-            Band(lv.at_price.low, lv.at_price.high, "at_price", f"at price {zone_range(lv.at_price, d)}")
-        )
+        z = lv.at_price
+        bands.append(Band(z.low, z.high, "at_price", band_label("testing", z, d), z.strength))
     candles = with_live_bar(view.hourly, view.ticker.price, view.ticker.ts)
     first, last = candles[0].open_time, candles[-1].open_time
     return ChartSpec(
@@ -118,6 +142,6 @@ def levels_chart(view: LevelsView) -> ChartSpec:
         current_price=lv.price,
         liq_bars=liq_bars(view.liquidations),
         liq_bucket=timedelta(hours=1),
-        subtitle="support and resistance zones with strength; liquidations below",
+        subtitle="support (green) and resistance (red) zones, shaded by strength; liquidations below",
         footer=f"prices {view.ticker.venue} {view.ticker.market} · liquidations: lower bound from public streams",
     )

@@ -14,17 +14,18 @@ from bot.analysis.liquidations import LiqMinute
 from bot.fmt import age, money, price, stamp
 from bot.render import style
 from bot.render.basis import finding_size_text
+from bot.render.caveats import gap_text, notes_text
 from bot.render.charts import ChartSpec, LiqBar
 from bot.render.live import live_from, with_live_bar
-from bot.render.why import venues
-from bot.services.liquidations import LiquidationsView
+from bot.render.phrases import venues
+from bot.views.liquidations import LiquidationsView
 
 RECENT = timedelta(days=2)  # coverage younger than this says how long it has streamed
 
 
 def window_text(f: LiquidationFinding) -> str:
     if not f.ok or f.total_usd is None:
-        return f.insufficient or "no data"
+        return gap_text(f.insufficient, "no data")
     lines = [
         f"**≥ {money(f.total_usd)}** · longs {money(f.long_usd or 0)} / shorts {money(f.short_usd or 0)}"
     ]
@@ -51,7 +52,7 @@ def window_text(f: LiquidationFinding) -> str:
     ]
     if venue_parts:
         lines.append(" · ".join(venue_parts))
-    lines.extend(f"_{n}_" for n in f.notes)
+    lines.extend(f"_{n}_" for n in notes_text(f.notes))
     return "\n".join(lines)
 
 
@@ -102,23 +103,49 @@ def liq_bars(rows: Sequence[LiqMinute], bucket: timedelta = timedelta(hours=1)) 
 
 
 def liquidations_chart(view: LiquidationsView) -> ChartSpec | None:
-    """Price bars of the coin (BTC for the market) over the week, liquidation bars below."""
+    """Price bars of the coin (BTC, the market's gauge, for all tracked coins) over the chart's
+    span for the window asked (``view.chart_span``), liquidation bars below, the window shaded."""
     if not view.candles:
         return None
     who = view.coin or "BTC"
     t = view.ticker
     candles = with_live_bar(view.candles, t.price if t else None, view.now if t else None)
     first, last = candles[0].open_time, candles[-1].open_time
-    scope = view.coin or "all tracked coins"
     label = f"now {price(t.price)}" if t else f"last close {price(candles[-1].close)}"
+    when = "%Y-%m-%d %H:%M" if view.chart_span <= timedelta(days=1) else "%Y-%m-%d"
+    subject = view.coin or "All tracked coins"
+    what = f"liquidations, {view.window} window" if view.window else "liquidations"
+    bars = (
+        f"{candles[0].interval} bars"
+        if view.chart_bucket == _INTERVAL_SPAN.get(candles[0].interval)
+        else (f"{candles[0].interval} bars, liquidations per {_span_text(view.chart_bucket)}")
+    )
+    scope = view.coin or "every tracked coin"
+    price_note = "" if view.coin else "; price: BTC, the market's gauge"
+    window_start = view.now - view.window_span if view.window_span else None
     return ChartSpec(
-        title=f"{who} · 1h · {first:%Y-%m-%d} → {last:%Y-%m-%d} UTC",
+        title=f"{subject} · {what} · {first:{when}} → {last:{'%H:%M' if first.date() == last.date() else when}} UTC",
         candles=candles,
         current_price=t.price if t else candles[-1].close,
         current_label=label,
         live_from=live_from(candles, view.now) if t else None,
-        liq_bars=liq_bars(view.hourly),
-        liq_bucket=timedelta(hours=1),
-        subtitle=f"liquidations of {scope} (longs below, shorts above)",
+        liq_bars=liq_bars(view.hourly, view.chart_bucket),
+        liq_bucket=view.chart_bucket,
+        subtitle=f"{bars} · liquidations of {scope} (longs below, shorts above){price_note}",
         footer="liquidations: lower bound from the venues' public streams",
+        price_label=f"{who} price (USD)",
+        window_start=window_start if window_start is not None and window_start > first else None,
+        window_label=f"{view.window} window" if view.window else None,
     )
+
+
+_INTERVAL_SPAN = {"1h": timedelta(hours=1), "1d": timedelta(days=1)}
+
+
+def _span_text(span: timedelta) -> str:
+    minutes = int(span.total_seconds() // 60)
+    if minutes % 1440 == 0:
+        return f"{minutes // 1440} d" if minutes > 1440 else "day"
+    if minutes % 60 == 0:
+        return f"{minutes // 60} h" if minutes > 60 else "hour"
+    return f"{minutes} min"

@@ -8,8 +8,8 @@ import discord
 from bot.analysis.findings import Breadth
 from bot.fmt import age, money, pct, price
 from bot.render import style
-from bot.render.why import venues
-from bot.services.movers import Mover, MoversView, TopMove
+from bot.render.phrases import venues
+from bot.views.movers import Mover, MoversView, TopMove
 
 
 def mover_line(m: Mover) -> str:

@@ -23,6 +23,13 @@ def _paint(text: str, colour: int | None, enabled: bool) -> str:
     return f"\033[1;{code}m{text}\033[0m" if enabled and code else text
 
 
+def _button(component: dict[str, Any]) -> str:
+    """A button as ``[📈 Chart]``; the one showing already (selected, not pressable) ``[● 24h]``."""
+    emoji = (component.get("emoji") or {}).get("name")
+    text = " ".join(t for t in (emoji, component.get("label")) if t)
+    return f"[● {text}]" if component.get("disabled") else f"[{text}]"
+
+
 def message_to_text(
     payload: dict[str, Any],
     *,
@@ -64,10 +71,12 @@ def message_to_text(
         if image:
             name = image.removeprefix("attachment://")
             out.append(f"[chart: {(attachments or {}).get(name, image)}]")
-    for row in payload.get("components") or []:
-        labels = [c.get("label") for c in row.get("components", []) if c.get("label")]
-        if labels:
-            out.append("[buttons: " + " | ".join(labels) + "]")
+    rows = [
+        " ".join(_button(c) for c in row.get("components", [])) for row in payload.get("components") or []
+    ]
+    if any(rows):
+        out.append("")
+        out.extend(r for r in rows if r)
     if payload.get("flags", 0) & 64:
         out.append("(only you can see this)")
     return "\n".join(out)

@@ -5,9 +5,10 @@ from __future__ import annotations
 import discord
 
 from bot.fmt import pct, price, utc
+from bot.models import Watch
 from bot.render import style
 from bot.render.why import headline
-from bot.services.watches import Added, Crossing, Watch, WatchList
+from bot.views.watches import Added, Crossing, WatchList
 
 VERB = {"above": "rises to or above", "below": "falls to or below"}
 CROSSED = {"above": "is above", "below": "is below"}

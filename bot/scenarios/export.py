@@ -22,7 +22,8 @@ from typing import Any
 from bot.clock import from_ms, to_ms
 from bot.models import LongShortRatio, TopTraderRatio
 from bot.scenarios.load import SAMPLE_DATA
-from bot.scenarios.model import (
+from bot.scenarios.model import Scenario, format_time
+from bot.scenarios.sections import (
     BreadthSnapshot,
     CandleRow,
     CandleSeries,
@@ -37,11 +38,9 @@ from bot.scenarios.model import (
     MacroSeries,
     OpenInterestRow,
     OpenInterestSeries,
-    Scenario,
     StreamSession,
     TickerEntry,
     TopTradersSeries,
-    format_time,
 )
 from bot.store import Store
 

@@ -1,6 +1,6 @@
 """What cogs and alerts ask: read the store, run analysis, return findings. No Discord, no
 network: answers come from the store, in a worker thread so the event loop never waits."""
 
-from bot.services.market import MarketService, NextRefresh, PriceView, SourceStatus, best_ticker
+from bot.services.market import MarketService, NextRefresh, best_ticker
 
-__all__ = ["MarketService", "NextRefresh", "PriceView", "SourceStatus", "best_ticker"]
+__all__ = ["MarketService", "NextRefresh", "best_ticker"]

@@ -12,50 +12,18 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections import Counter, OrderedDict
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar, cast
 
 from bot.clock import Clock
-from bot.errors import UserFacingError
+from bot.errors import Busy
+from bot.views.answers import CacheStats
 
 T = TypeVar("T")
 Version = Callable[[], Hashable]
-
-
-class Busy(UserFacingError):
-    """More work is queued than can be answered soon: the user is told when to ask again."""
-
-    def __init__(self, retry_after: float) -> None:
-        self.retry_after = retry_after
-        super().__init__(
-            f"Tapewatch is answering a burst of questions right now; please ask again in "
-            f"about {max(1, round(retry_after))} s."
-        )
-
-
-@dataclass
-class CacheStats:
-    """What the cache did since start: observable in logs and ``/status``."""
-
-    hits: int = 0
-    misses: int = 0
-    coalesced: int = 0
-    evicted: int = 0
-    refused: int = 0
-    lagging: int = 0  # served under load with only liquidations newer (within the grace)
-    asked: Counter[Hashable] = field(default_factory=Counter)
-
-    def line(self) -> str:
-        total = self.hits + self.misses + self.coalesced
-        rate = (self.hits + self.coalesced) / total if total else 0.0
-        return (
-            f"{self.hits} hits, {self.coalesced} coalesced, {self.misses} computed "
-            f"({rate:.0%} served without computing), {self.refused} refused as busy, "
-            f"{self.lagging} served under load with liquidations up to the grace behind"
-        )
 
 
 @dataclass(frozen=True)

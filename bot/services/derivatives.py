@@ -5,11 +5,9 @@ spot — for one coin, or a row per tracked coin sorted by the most unusual fund
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.analysis.findings import FundingFinding, LongShortFinding, OIFinding, TopTradersFinding
-from bot.analysis.glance import basis_pct, extremity, percentile_rank
+from bot.analysis.glance import basis_pct, percentile_rank
 from bot.analysis.open_interest import oi_change
 from bot.analysis.positioning import funding_state, long_short_state, top_traders_state
 from bot.coins import Coin
@@ -17,57 +15,12 @@ from bot.models import Ticker
 from bot.services.market import MarketService
 from bot.services.why import coin_oi
 from bot.store import Store
+from bot.views.derivatives import Basis, CoinDerivatives, DerivativesView, FundingPercentile
 
 DAY = timedelta(days=1)
 OI_WINDOWS = (DAY, timedelta(days=7), timedelta(days=30))
 PERCENTILE_SPAN = timedelta(days=30)
 SPOT_REFERENCE = ("binance", "coingecko")  # the spot price a perp's basis is measured against
-
-
-@dataclass(frozen=True)
-class FundingPercentile:
-    venue: str
-    rate_8h: float
-    percentile: float | None  # 0–100 against the venue's hourly funding over 30 days
-    hours: int  # hours of history the percentile rests on
-
-
-@dataclass(frozen=True)
-class Basis:
-    venue: str
-    perp: float
-    spot: float
-    spot_venue: str
-    pct: float
-
-
-@dataclass(frozen=True)
-class CoinDerivatives:
-    coin: str
-    funding: FundingFinding
-    percentiles: tuple[FundingPercentile, ...]
-    oi: tuple[OIFinding, ...]  # 24h, 7d, 30d (the table reads 24h only)
-    long_short: LongShortFinding
-    top_traders: TopTradersFinding
-    basis: tuple[Basis, ...]
-
-    @property
-    def extremity(self) -> float:
-        return extremity(
-            [p.percentile for p in self.percentiles], {p.venue: p.rate_8h for p in self.percentiles}
-        )
-
-    @property
-    def mean_percentile(self) -> float | None:
-        known = [p.percentile for p in self.percentiles if p.percentile is not None]
-        return sum(known) / len(known) if known else None
-
-
-@dataclass(frozen=True)
-class DerivativesView:
-    now: datetime
-    coins: tuple[CoinDerivatives, ...]  # one coin, or every tracked coin, most extreme first
-    single: bool
 
 
 def _basis(tickers: Sequence[Ticker]) -> tuple[Basis, ...]:
@@ -124,7 +77,7 @@ class DerivativesService:
         async def compute() -> DerivativesView:
             view = await m.store.run(gather_derivatives, m.store.sync, coins, m.clock())
             if not any(d.funding.ok or d.oi[0].ok for d in view.coins):
-                raise m.no_data_yet(f"derivatives data for {coin.symbol if coin else 'the tracked coins'}")
+                raise m.no_data_yet("derivatives", coin.symbol if coin else None)
             return view
 
         subject = coin.symbol if coin else None

@@ -4,18 +4,17 @@ bars and liquidations the chart draws over the same week."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.analysis.findings import LevelsResult
 from bot.analysis.levels import find_levels
-from bot.analysis.liquidations import LiqMinute
 from bot.coins import Coin
 from bot.columns import CandleColumns
 from bot.models import Candle, Ticker
 from bot.services.liquidations import liq_rows
 from bot.services.market import MarketService, best_ticker
 from bot.store import Store
+from bot.views.levels import LevelsView
 
 CHART_SPAN = timedelta(days=7)
 
@@ -43,17 +42,6 @@ def levels_for(
     return find_levels(coin, ticker.price, daily, bars, now=now)
 
 
-@dataclass(frozen=True)
-class LevelsView:
-    coin: str
-    name: str
-    ticker: Ticker
-    levels: LevelsResult
-    hourly: tuple[Candle, ...]  # the chart's week of bars
-    liquidations: tuple[LiqMinute, ...]  # hourly buckets over the same week
-    now: datetime
-
-
 class LevelsService:
     def __init__(self, market: MarketService) -> None:
         self.market = market
@@ -77,5 +65,5 @@ class LevelsService:
 
         view = await m.answers.get(("levels", coin.symbol), compute, subject=coin.symbol)
         if view is None:
-            raise m.no_data_yet(f"price for {coin.symbol}")
+            raise m.no_data_yet("price", coin.symbol)
         return view

@@ -4,21 +4,19 @@ with how many minutes of gaps). Also serves /why and the charts."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from bot.analysis.coverage import Coverage, coverage
-from bot.analysis.findings import LiquidationFinding
+from bot.analysis.findings import MARKET, LiquidationFinding
 from bot.analysis.liq_basis import LiqBands, latest_oi_usd, with_basis
 from bot.analysis.liquidations import LiqMinute, LiquidationConfig, liquidation_window
 from bot.clock import from_ms
 from bot.coins import Coin
-from bot.models import Candle, Ticker
 from bot.services.market import MarketService, best_ticker
 from bot.store import Store
+from bot.views.liquidations import LiquidationsView
 
-MARKET = "all coins"  # how findings name the whole market (the store's key for it is "*")
 BASELINE = timedelta(days=30)
 LIQ_WINDOWS: dict[str, timedelta] = {
     "1h": timedelta(hours=1),
@@ -29,6 +27,16 @@ LIQ_WINDOWS: dict[str, timedelta] = {
 }
 DEFAULT_WINDOWS = ("1h", "24h", "7d", "30d")
 CHART_SPAN = timedelta(days=7)
+# What the chart shows for the window asked (None: the default, several windows): the span it
+# covers (the window with context before it), its price bars and its liquidation buckets.
+CHART_FRAMES: dict[str | None, tuple[timedelta, str, timedelta]] = {
+    None: (CHART_SPAN, "1h", timedelta(hours=1)),
+    "1h": (timedelta(hours=12), "1h", timedelta(minutes=10)),
+    "4h": (timedelta(hours=24), "1h", timedelta(minutes=30)),
+    "24h": (timedelta(days=3), "1h", timedelta(hours=1)),
+    "7d": (CHART_SPAN, "1h", timedelta(hours=1)),
+    "30d": (timedelta(days=30), "1d", timedelta(days=1)),
+}
 OI_MAX_AGE = timedelta(hours=2)  # older open interest is no yardstick for today's liquidations
 
 
@@ -133,18 +141,6 @@ def liquidations(
     return with_basis(found, oi_usd=oi_usd, volume_usd=volume_usd, bands=bands)
 
 
-@dataclass(frozen=True)
-class LiquidationsView:
-    coin: str | None
-    windows: tuple[LiquidationFinding, ...]
-    coverage: Coverage
-    top_coins: tuple[tuple[str, float, float], ...]  # (coin, total usd, long usd) in the longest window
-    hourly: tuple[LiqMinute, ...]  # the last 7 days in hourly buckets, for the chart
-    candles: tuple[Candle, ...]  # the coin's (or BTC's) hourly bars over the same week
-    now: datetime
-    ticker: Ticker | None = None  # the latest price of the charted coin: the chart runs to now
-
-
 def gather_liquidations(
     store: Store, coin: str | None, windows: tuple[str, ...], now: datetime, bands: LiqBands | None = None
 ) -> LiquidationsView:
@@ -160,11 +156,26 @@ def gather_liquidations(
     top: tuple[tuple[str, float, float], ...] = ()
     if coin is None:
         top = tuple((r["coin"], r["usd"], r["long_usd"]) for r in store.top_liquidated(now - longest, now, 5))
-    hourly = liq_rows(store, coin, now - CHART_SPAN, now, CHART_SPAN, baseline=False)
+    asked = windows[0] if len(windows) == 1 else None
+    span, interval, bucket = CHART_FRAMES.get(asked, CHART_FRAMES[None])
+    rows = liq_rows(store, coin, now - span, now, span, baseline=False)
     charted = coin or "BTC"
-    candles = store.candles(charted, "1h", now - CHART_SPAN, now)
+    candles = store.candles(charted, interval, now - span, now)
     ticker = best_ticker(store.tickers(charted)).get(charted)
-    return LiquidationsView(coin, found, cover, top, tuple(hourly), tuple(candles), now, ticker)
+    return LiquidationsView(
+        coin,
+        found,
+        cover,
+        top,
+        tuple(rows),
+        tuple(candles),
+        now,
+        ticker,
+        window=asked,
+        window_span=LIQ_WINDOWS[asked] if asked else None,
+        chart_span=span,
+        chart_bucket=bucket,
+    )
 
 
 class LiquidationsService:
@@ -181,3 +192,10 @@ class LiquidationsService:
             return await m.store.run(gather_liquidations, m.store.sync, symbol, windows, m.clock(), bands)
 
         return await m.answers.get(("liquidations", symbol, windows), compute, subject=symbol)
+
+    async def for_server(
+        self, guild_id: int | None, coin: Coin | None, window: str | None
+    ) -> LiquidationsView:
+        """As a server asked: its default window (``/settings``) when none is given, else the
+        default several windows."""
+        return await self.liquidations(coin, await self.market.guilds.window(guild_id, window, fallback=None))

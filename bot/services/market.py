@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import logging
 import re
+import sqlite3
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
-
+from bot.analysis.sentiment import SentimentFinding, sentiment
 from bot.clock import Clock
 from bot.coins import Coin, CoinRegistry, UnknownCoin
-from bot.errors import UserFacingError
-from bot.fmt import age
-from bot.models import SourceHealth, StreamConnection, Ticker
+from bot.errors import CoinRefused, HistoryLoading, NoDataYet
+from bot.models import StreamConnection, Ticker
 from bot.services.answers import AnswerCache, Workload
+from bot.services.guild_prefs import GuildPrefsService
 from bot.settings import Settings
 from bot.store import AsyncStore
+from bot.universe import TrackedCoins
+from bot.views.market import PriceView, SourceStatus
 
 # Which ticker is "the price": spot on the deepest venue first, perps as fallback.
 _PREFERENCE = [
@@ -43,44 +47,6 @@ def best_ticker(tickers: list[Ticker]) -> dict[str, Ticker]:
     return out
 
 
-class PriceView(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    coin: str
-    name: str
-    primary: Ticker
-    others: list[Ticker]
-    now: datetime
-    stale_after: timedelta
-
-    @property
-    def age(self) -> timedelta:
-        return self.now - self.primary.ts
-
-    @property
-    def stale(self) -> bool:
-        return self.age > self.stale_after
-
-
-class SourceStatus(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    health: SourceHealth
-    now: datetime
-    stale_after: timedelta
-
-    @property
-    def state(self) -> str:
-        h = self.health
-        if h.disabled_reason:
-            return "disabled"
-        if h.last_success is None:
-            return "failing" if h.consecutive_failures else "never run"
-        if h.consecutive_failures:
-            return "degraded"
-        return "stale" if self.now - h.last_success > self.stale_after else "ok"
-
-
 class MarketService:
     def __init__(
         self,
@@ -90,8 +56,14 @@ class MarketService:
         clock: Clock,
         next_refresh: NextRefresh | None = None,
         answers: AnswerCache | None = None,
+        guilds: GuildPrefsService | None = None,
+        *,
+        tracked: TrackedCoins | None = None,
     ) -> None:
         self.store = store
+        # the tracked set (it follows the market, see bot.tracking); a coin still loading its
+        # history is collected but not answered for
+        self.tracked_set = tracked if tracked is not None else TrackedCoins(settings.coins)
         self.registry = registry
         self.settings = settings
         self.clock = clock
@@ -105,10 +77,12 @@ class MarketService:
             liquidation_grace=cfg.liquidation_grace_seconds,
             workload=Workload(cfg.workers, cfg.max_wait_seconds),
         )
+        self.guilds = guilds or GuildPrefsService(store, clock)  # each server's own settings
 
     @property
     def tracked(self) -> list[str]:
-        return list(self.settings.coins)
+        """The coins answered for: tracked, with their history in."""
+        return self.tracked_set.ready
 
     @property
     def stale_after(self) -> timedelta:
@@ -119,14 +93,14 @@ class MarketService:
         try:
             coin = self.registry.resolve(text, among=self.tracked)  # suggest only what can answer
         except UnknownCoin as exc:
-            if exc.suggestions:
-                raise UserFacingError(str(exc)) from None
-            raise UserFacingError(f"{exc}. Tracked coins: {', '.join(self.tracked)}.") from None
+            raise CoinRefused(
+                "unknown", tracked=self.tracked, given=(exc.text,), suggestions=exc.suggestions
+            ) from None
+        loading = self.tracked_set.loading(coin.symbol)
+        if loading is not None:
+            raise HistoryLoading(loading.symbol, loading.venues, loading.done)
         if coin.symbol not in self.tracked:
-            raise UserFacingError(
-                f"{coin.symbol} ({coin.name}) is not tracked on this bot. "
-                f"Tracked coins: {', '.join(self.tracked)}."
-            )
+            raise CoinRefused("untracked", tracked=self.tracked, given=(coin.symbol,), name=coin.name)
         return coin
 
     def resolve_many(self, text: str, limit: int = MAX_COINS) -> list[Coin]:
@@ -136,33 +110,34 @@ class MarketService:
             return [self.resolve(text)]
         words = [w for w in re.split(r"[\s,;]+", text.strip()) if w]
         if len(words) > limit:
-            raise UserFacingError(f"Up to {limit} coins at once, please; you gave {len(words)}.")
+            raise CoinRefused("too_many", tracked=self.tracked, count=len(words), limit=limit)
         found: list[Coin] = []
         bad: list[str] = []
         for word in words:
             coin = self.registry.find(word)
+            loading = None if coin is None else self.tracked_set.loading(coin.symbol)
+            if loading is not None:
+                raise HistoryLoading(loading.symbol, loading.venues, loading.done)
             if coin is None or coin.symbol not in self.tracked:
                 bad.append(word[:20])
             elif coin not in found:
                 found.append(coin)
         if bad:
-            raise UserFacingError(
-                f"Not a tracked coin: {', '.join(bad)}. Tracked coins: {', '.join(self.tracked)}."
-            )
+            raise CoinRefused("not_tracked", tracked=self.tracked, given=bad)
         return found
 
-    def autocomplete(self, current: str, limit: int = 25) -> list[Coin]:
-        return [
-            c for c in self.registry.autocomplete(current, self.tracked, limit) if c.symbol in self.tracked
-        ]
+    def autocomplete(self, current: str, limit: int = 25, *, guild_id: int | None = None) -> list[Coin]:
+        """Tracked coins matching ``current``; the server's shortlist first (as last read)."""
+        order = self.guilds.cached(guild_id).coin_order(self.tracked)
+        return [c for c in self.registry.autocomplete(current, order, limit) if c.symbol in self.tracked]
 
-    def no_data_yet(self, what: str) -> UserFacingError:
+    def no_data_yet(
+        self, what: Literal["price", "prices", "derivatives"], coin: str | None = None
+    ) -> NoDataYet:
+        """Nothing stored yet for ``what``, with when the next refresh is due (None: no
+        collector runs)."""
         due = self.next_refresh()
-        if due is None:
-            when = "run `tapewatch collect --once` (or start the bot) to collect it"
-        else:
-            when = f"the next refresh is due in {age(max(timedelta(0), due - self.clock()))}"
-        return UserFacingError(f"No {what} stored yet; {when}.")
+        return NoDataYet(what, coin, None if due is None else max(timedelta(0), due - self.clock()))
 
     async def price(self, coin: Coin) -> PriceView:
         return await self.answers.get(("price", coin.symbol), lambda: self._price(coin), subject=coin.symbol)
@@ -171,7 +146,7 @@ class MarketService:
         tickers = await self.store.run(self.store.sync.tickers, coin.symbol)
         ranked = sorted(tickers, key=_rank)
         if not ranked:
-            raise self.no_data_yet(f"price for {coin.symbol}")
+            raise self.no_data_yet("price", coin.symbol)
         return PriceView(
             coin=coin.symbol,
             name=coin.name,
@@ -185,6 +160,17 @@ class MarketService:
         rows = await self.store.run(self.store.sync.source_health)
         now = self.clock()
         return [SourceStatus(health=h, now=now, stale_after=self.stale_after) for h in rows]
+
+    async def sentiment(self) -> SentimentFinding | None:
+        """The newest Fear & Greed reading (None when none was collected or the read failed:
+        /status still answers)."""
+        now = self.clock()
+        try:
+            point = await self.store.run(self.store.sync.fear_greed_latest, now)
+        except sqlite3.Error:
+            logging.getLogger(__name__).warning("no Fear & Greed reading for /status", exc_info=True)
+            return None
+        return sentiment(point, now)
 
     async def streams(self) -> list[StreamConnection]:
         """The latest session of each liquidation stream: connected since when, or down since when."""

@@ -9,59 +9,23 @@ move here is the number /why and the alerts state for it.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.analysis.breadth import BreadthConfig, breadth
 from bot.analysis.coverage import Coverage, coverage
-from bot.analysis.findings import Breadth, LiquidationFinding, OIFinding
+from bot.analysis.findings import Breadth
 from bot.analysis.liq_basis import LiqBands
 from bot.analysis.open_interest import oi_change
 from bot.models import Ticker
+from bot.services.guild_prefs import DEFAULT_WINDOW
 from bot.services.liquidations import BASELINE, LiqSums, liquidations
 from bot.services.market import MarketService, best_ticker
 from bot.services.why import WINDOWS, coin_oi, window_moves
 from bot.store import Store
+from bot.views.movers import Mover, MoversView, TopMove
 
 FLAT = BreadthConfig().flat_pct  # a smaller move is neither up nor down
 TOP100_WINDOW = "24h"  # the stored top-100 snapshot carries CoinGecko's 24h change only
-
-
-@dataclass(frozen=True)
-class Mover:
-    coin: str
-    move_pct: float
-    ticker: Ticker
-    liquidations: LiquidationFinding
-    oi: OIFinding
-
-
-@dataclass(frozen=True)
-class TopMove:
-    """A top-100 coin (tracked or not) and its 24h change, from CoinGecko's snapshot."""
-
-    symbol: str
-    change_pct: float
-
-
-@dataclass(frozen=True)
-class MoversView:
-    window: str
-    now: datetime
-    as_of: datetime | None
-    sources: tuple[str, ...]
-    gainers: tuple[Mover, ...]
-    losers: tuple[Mover, ...]
-    tracked: Breadth
-    top100: Breadth | None  # None for windows other than 24h, or before the first snapshot
-    top100_as_of: datetime | None
-    top100_gainers: tuple[TopMove, ...]
-    top100_losers: tuple[TopMove, ...]
-    stale_after: timedelta
-
-    @property
-    def stale(self) -> bool:
-        return self.as_of is not None and self.now - self.as_of > self.stale_after
 
 
 def _mover(
@@ -160,3 +124,8 @@ class MoversService:
             return view
 
         return await m.answers.get(("movers", window, count), compute)
+
+    async def for_server(self, guild_id: int | None, window: str | None, count: int = 5) -> MoversView:
+        """As a server asked: its default window (``/settings``) when none is given."""
+        chosen = await self.market.guilds.window(guild_id, window)
+        return await self.movers(chosen or DEFAULT_WINDOW, count)

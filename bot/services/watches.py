@@ -4,43 +4,13 @@ persists what fired before anything is sent, so a restart never sends a crossing
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
-
 from bot.analysis.watches import Direction, condition_met, step, too_far
-from bot.analysis.why import WhyAnswer
 from bot.coins import Coin
-from bot.errors import UserFacingError
-from bot.fmt import price as fmt_price
+from bot.errors import UserFacingError, WatchRefused
 from bot.services.market import MarketService, best_ticker
 from bot.services.why import WhyService
 from bot.settings import WatchSettings
-from bot.store.watches import Watch as Watch  # re-exported for render
-from bot.store.watches import WatchPause
-
-
-@dataclass(frozen=True)
-class Added:
-    watch: Watch
-    price: float  # the market when it was added
-    met_already: bool  # the condition already holds: the next crossing is sent, not this one
-    resumed: bool  # the user's paused watches were resumed
-
-
-@dataclass(frozen=True)
-class WatchList:
-    watches: tuple[Watch, ...]
-    pause: WatchPause | None
-    prices: dict[str, float]
-    limit: int
-
-
-@dataclass(frozen=True)
-class Crossing:
-    watch: Watch
-    price: float
-    at: datetime
-    why: WhyAnswer | None
+from bot.views.watches import Added, Crossing, WatchList
 
 
 class WatchService:
@@ -55,17 +25,18 @@ class WatchService:
     async def add(self, user_id: int, coin: Coin, direction: Direction, level: float, note: str) -> Added:
         m = self.market
         if level <= 0:
-            raise UserFacingError("The price must be above zero.")
+            raise WatchRefused("not_positive")
         mine = await m.store.run(m.store.sync.watches_of, user_id)
         if len(mine) >= self.cfg.max_per_user:
-            raise UserFacingError(
-                f"You have {len(mine)} watches, the limit; remove one with `/watch remove` first."
-            )
+            raise WatchRefused("limit", count=len(mine))
         now_price = (await m.price(coin)).primary.price
         if too_far(level, now_price, self.cfg.max_distance):
-            raise UserFacingError(
-                f"{fmt_price(level)} is more than {self.cfg.max_distance:g}× away from {coin.symbol}'s "
-                f"{fmt_price(now_price)}; check the number."
+            raise WatchRefused(
+                "too_far",
+                level=level,
+                max_distance=self.cfg.max_distance,
+                coin=coin.symbol,
+                now_price=now_price,
             )
         met = condition_met(direction, level, now_price)
         watch = await m.store.run(
@@ -85,7 +56,7 @@ class WatchService:
     async def remove(self, user_id: int, watch_id: int) -> None:
         m = self.market
         if not await m.store.run(m.store.sync.remove_watch, user_id, watch_id):
-            raise UserFacingError(f"You have no watch #{watch_id}; `/watch list` shows yours.")
+            raise WatchRefused("no_such", watch_id=watch_id)
 
     async def pause(self, user_id: int, reason: str) -> None:
         await self.market.store.run(

@@ -8,6 +8,8 @@ an answer does not grow with older history.
 
 from __future__ import annotations
 
+import logging
+import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -15,24 +17,27 @@ from datetime import datetime, timedelta
 from bot.analysis.alignment import aligned_index
 from bot.analysis.benchmark import market_benchmark
 from bot.analysis.beta import beta_to_btc
-from bot.analysis.breadth import breadth, market_cap_move
+from bot.analysis.breadth import MAJORS, breadth, market_cap_move
 from bot.analysis.coverage import coverage
-from bot.analysis.findings import window_label
+from bot.analysis.findings import MARKET, window_label
 from bot.analysis.flow import taker_flow
 from bot.analysis.liq_basis import LiqBands, latest_oi_usd, with_basis
 from bot.analysis.macro import macro_moves
 from bot.analysis.open_interest import OIConfig, oi_change
 from bot.analysis.positioning import funding_state, long_short_state, top_traders_state
 from bot.analysis.regime import regime_from_findings
-from bot.analysis.why import WhyAnswer, WhyInputs, explain
+from bot.analysis.sentiment import SentimentFinding, sentiment
+from bot.analysis.why import Unknown, WhyAnswer, WhyInputs, explain
 from bot.coins import Coin
-from bot.fmt import age
 from bot.models import OpenInterest, Ticker
+from bot.services.guild_prefs import DEFAULT_WINDOW
 from bot.services.levels import levels_for
-from bot.services.liquidations import MARKET, OI_MAX_AGE, LiqSums, liquidations
+from bot.services.liquidations import OI_MAX_AGE, LiqSums, liquidations
 from bot.services.market import MarketService, best_ticker
 from bot.services.moves import coin_move
 from bot.store import Store
+
+log = logging.getLogger(__name__)
 
 WINDOWS: dict[str, timedelta] = {
     "1h": timedelta(hours=1),
@@ -143,17 +148,23 @@ def gather(
     now: datetime,
     stale_after: timedelta,
     bands: LiqBands | None = None,
+    majors: Sequence[str] = MAJORS,
 ) -> WhyInputs:
     span = WINDOWS[window]
     subject = coin or "BTC"
     tickers = best_ticker(store.tickers())
     moves = window_moves(store, tickers, tracked, window, now)
-    unknowns: list[str] = []
+    unknowns: list[Unknown] = []
     if moves.as_of is not None and now - moves.as_of > stale_after:
-        unknowns.append(f"prices are {age(now - moves.as_of)} old (stale): the last good values are shown")
+        unknowns.append(Unknown(kind="stale_prices", age=now - moves.as_of))
     caps = market_caps(store)
     br = breadth(
-        moves.changes, window=window, as_of=moves.as_of, market_caps=caps or None, sources=moves.sources
+        moves.changes,
+        window=window,
+        as_of=moves.as_of,
+        market_caps=caps or None,
+        sources=moves.sources,
+        majors=majors,
     )
 
     market_cap = None
@@ -189,7 +200,7 @@ def gather(
     sessions = store.stream_sessions(now - BASELINE - span)
     cover = coverage(sessions, now - span, now)
     if not cover.connected_now:
-        unknowns.append("no liquidation stream is connected: liquidation figures end at the last connection")
+        unknowns.append(Unknown(kind="streams_down"))
     sums: LiqSums = {}  # the windows share their last hour's sums
     liq = liquidations(store, coin, now, span, cover, sums)
     # 24h, 7d and 30d totals for context; the asked window's finding is not computed twice
@@ -248,7 +259,6 @@ def gather(
     t = tickers.get(subject)
     return WhyInputs(
         coin=coin,
-        subject=coin or "the market",
         window=window,
         now=now,
         move_pct=move,
@@ -269,8 +279,18 @@ def gather(
         regime=regime,
         macro=macro,
         levels=levels,
+        sentiment=fear_greed(store, now),
         unknowns=tuple(unknowns),
     )
+
+
+def fear_greed(store: Store, now: datetime) -> SentimentFinding | None:
+    """The newest Fear & Greed reading; an answer never fails for the want of it."""
+    try:
+        return sentiment(store.fear_greed_latest(now), now)
+    except sqlite3.Error:
+        log.warning("no Fear & Greed reading for the answer", exc_info=True)
+        return None
 
 
 def market_caps(store: Store) -> dict[str, float]:
@@ -290,14 +310,32 @@ class WhyService:
     def __init__(self, market: MarketService) -> None:
         self.market = market
 
-    async def why(self, coin: Coin | None, window: str = "24h", *, warm: bool = False) -> WhyAnswer:
-        """The answer for (coin, window), shared by every reader of the same data version."""
+    async def why(
+        self,
+        coin: Coin | None,
+        window: str = "24h",
+        *,
+        majors: Sequence[str] = MAJORS,
+        warm: bool = False,
+    ) -> WhyAnswer:
+        """The answer for (coin, window, majors line), shared by every reader of the same data
+        version; servers with different shortlists never share an answer."""
         subject = coin.symbol if coin else None
+        line = tuple(majors)
         return await self.market.answers.get(
-            ("why", subject, window), lambda: self._why(subject, window), subject=subject, warm=warm
+            ("why", subject, window, line),
+            lambda: self._why(subject, window, line),
+            subject=subject,
+            warm=warm,
         )
 
-    async def _why(self, coin: str | None, window: str) -> WhyAnswer:
+    async def for_server(self, guild_id: int | None, coin: Coin | None, window: str | None) -> WhyAnswer:
+        """The answer as a server asked it: its default window when none is given, its
+        shortlist on the majors line (``/settings``; the bot's defaults outside a server)."""
+        prefs = await self.market.guilds.get(guild_id)
+        return await self.why(coin, window or prefs.window or DEFAULT_WINDOW, majors=prefs.majors)
+
+    async def _why(self, coin: str | None, window: str, majors: tuple[str, ...] = MAJORS) -> WhyAnswer:
         m = self.market
         inputs = await m.store.run(
             gather,
@@ -308,5 +346,6 @@ class WhyService:
             now=m.clock(),
             stale_after=m.stale_after,
             bands=m.settings.liquidations,
+            majors=majors,
         )
         return explain(inputs)

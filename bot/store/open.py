@@ -102,8 +102,12 @@ def _check_sqlite(path: Path) -> None:
         with closing(
             sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_S)
         ) as ro:
-            (version,) = ro.execute("PRAGMA user_version").fetchone()
+            # one read transaction: both from the same snapshot, never a version read before
+            # another process's first migration committed and its tables read after
+            ro.execute("BEGIN")
             tables = {r[0] for r in ro.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            (version,) = ro.execute("PRAGMA user_version").fetchone()
+            ro.rollback()
     except sqlite3.Error as exc:
         raise StoreError(describe_sqlite_error(exc, str(path))) from None
     if version > SCHEMA_VERSION and (not tables or tables >= MARKER_TABLES):

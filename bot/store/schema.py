@@ -159,6 +159,45 @@ MIGRATIONS: list[str] = [
         name TEXT PRIMARY KEY, ts_ms INTEGER NOT NULL, detail TEXT NOT NULL DEFAULT ''
     );
     """,
+    # 9: per-server settings (/settings): the coin shortlist, the default window and the alert
+    #    defaults new subscriptions start from; one row per guild, NULL = the bot's default
+    """
+    CREATE TABLE guild_settings (
+        guild_id INTEGER PRIMARY KEY, shortlist TEXT, default_window TEXT, alert_thresholds TEXT,
+        updated_ms INTEGER NOT NULL, updated_by INTEGER
+    );
+    """,
+    # 10 (issue 17): the tracked set that follows the market — the coins discovered with their
+    #    venue ids (so a restart knows them without the network; those below the cut too, so a
+    #    coin asked for by name is known) and each newly tracked coin's history backfill per venue
+    """
+    CREATE TABLE tracked_coins (
+        symbol TEXT PRIMARY KEY, name TEXT NOT NULL, coingecko TEXT NOT NULL,
+        binance_spot TEXT NOT NULL, binance_perp TEXT NOT NULL, bybit TEXT NOT NULL,
+        okx TEXT NOT NULL, perp_multiplier REAL NOT NULL, aliases TEXT NOT NULL DEFAULT '',
+        position INTEGER NOT NULL, added_ms INTEGER NOT NULL,
+        tracked INTEGER NOT NULL DEFAULT 1  -- 0: ranked and listed but below the cut (known, not tracked)
+    );
+    CREATE TABLE coin_backfill (
+        symbol TEXT NOT NULL, venue TEXT NOT NULL, done_ms INTEGER, error TEXT NOT NULL DEFAULT '',
+        PRIMARY KEY (symbol, venue)
+    ) WITHOUT ROWID;
+    """,
+    # 11 (issue 17): each large-liquidation message a channel was sent, with the events it
+    #    carried (recorded before the post, so a restart never re-sends and a cascade is batched
+    #    per channel per minute), and the daily Fear & Greed index with the source's own label
+    """
+    CREATE TABLE large_liq_posts (
+        channel_id INTEGER NOT NULL, sent_ms INTEGER NOT NULL, guild_id INTEGER NOT NULL,
+        newest_ms INTEGER NOT NULL, events TEXT NOT NULL,
+        PRIMARY KEY (channel_id, sent_ms)
+    ) WITHOUT ROWID;
+    CREATE INDEX large_liq_posts_newest ON large_liq_posts (channel_id, newest_ms);
+    CREATE TABLE fear_greed (
+        source TEXT NOT NULL, ts_ms INTEGER NOT NULL, value INTEGER NOT NULL, label TEXT NOT NULL,
+        PRIMARY KEY (source, ts_ms)
+    ) WITHOUT ROWID;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -9,34 +9,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
-
 from bot.clock import from_ms, to_ms
+from bot.models import Watch, WatchPause
 
 Direction = Literal["above", "below"]
-
-
-class Watch(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    id: int
-    user_id: int
-    coin: str
-    direction: Direction
-    price: float
-    note: str = ""
-    armed: bool  # a crossing will be sent; False after one was, until the price moves back
-    created_at: datetime
-    fired_at: datetime | None = None
-    fired_count: int = 0
-
-
-class WatchPause(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    user_id: int
-    since: datetime
-    reason: str
 
 
 def _watch(r: dict[str, Any]) -> Watch:

@@ -125,7 +125,11 @@ class BybitLiquidations(VenueAdapter):
     def __init__(self, url: str, registry: CoinRegistry) -> None:
         self.url = url
         self.registry = registry
-        self.topics = topics(registry)
+
+    @property
+    def topics(self) -> list[str]:
+        """Read at each (re)connection: the tracked set can change while the stream runs."""
+        return topics(self.registry)
 
     @classmethod
     def from_settings(cls, settings: BybitSettings, registry: CoinRegistry) -> BybitLiquidations:

@@ -20,8 +20,11 @@ from bot.store import AsyncStore
 from bot.streams.adapter import EventsHook, StreamHooks
 from bot.streams.binance import binance_stream
 from bot.streams.bybit import bybit_stream
+from bot.streams.bybit import subscribe_messages as bybit_subscribe
+from bot.streams.bybit import topics as bybit_topics
 from bot.streams.okx import okx_stream
 from bot.streams.runner import LiquidationStream
+from bot.universe import TrackedCoins
 
 log = logging.getLogger(__name__)
 
@@ -35,17 +38,47 @@ class StreamManager:
         http: HttpClient,
         clock: Clock,
         on_events: EventsHook | None = None,
+        *,
+        tracked: TrackedCoins | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
         self.clock = clock
-        # Only the tracked coins are recorded (and subscribed on Bybit).
-        self.registry = CoinRegistry(registry.get(s) for s in settings.coins if s in registry)
+        # Only the tracked coins are recorded (and subscribed on Bybit). The set can change
+        # while the streams run (it follows the market): this registry follows it in place, so
+        # Binance's and OKX's all-market streams record a new coin from its first event; Bybit's
+        # per-symbol topics take it at their next (re)connection.
+        self.tracked = tracked if tracked is not None else TrackedCoins(settings.coins)
+        self._all = registry
+        self.registry = CoinRegistry(registry.get(s) for s in self.tracked.symbols if s in registry)
+        self._following: set[asyncio.Task[None]] = set()
+        self.tracked.on_change(self.follow)
         self.http = http
         self.hooks = StreamHooks.for_store(store, on_events=on_events)
         self.streams: list[LiquidationStream] = []
         self.tasks: list[asyncio.Task[None]] = []
         self.okx_retry_seconds = 60.0
+
+    def follow(self) -> None:
+        """Record liquidations of exactly the tracked coins from now on; Bybit's live
+        connection subscribes to the topics of coins that entered."""
+        before = set(bybit_topics(self.registry))
+        self.registry.set_coins(self._all.get(s) for s in self.tracked.symbols if s in self._all)
+        added = [t for t in bybit_topics(self.registry) if t not in before]
+        for stream in self.streams:
+            if stream.venue == "bybit" and added:
+                task = asyncio.create_task(self._subscribe(stream, added), name="liq-bybit-follow")
+                self._following.add(task)
+                task.add_done_callback(self._following.discard)
+
+    async def _subscribe(self, stream: LiquidationStream, topics: list[str]) -> None:
+        try:
+            if await stream.send(bybit_subscribe(topics)):
+                log.info(
+                    "bybit liquidations: subscribed to %d coins that entered the tracked set", len(topics)
+                )
+        except (ConnectionError, RuntimeError) as exc:  # the connection went: the next one subscribes
+            log.info("bybit liquidations: subscribing new coins waits for the next connection (%s)", exc)
 
     async def start(self) -> None:
         # A crash leaves sessions open; close them where they last saw data so the downtime is

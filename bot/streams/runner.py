@@ -21,26 +21,23 @@ import contextlib
 import json
 import logging
 import random
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import aiohttp
 
 from bot.clock import Clock, system_clock
-from bot.models import Liquidation, Venue
+from bot.models import Liquidation
 from bot.streams.adapter import (
     StreamConfig,
     StreamHooks,
     StreamStats,
     VenueAdapter,
 )
-from bot.streams.frames import log_malformed
-
-if TYPE_CHECKING:
-    pass
-
+from bot.streams.batching import Batching
 from bot.streams.dedupe import RecentIds
+from bot.streams.frames import log_malformed
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +88,7 @@ class _Connection:
     last_ping: float
 
 
-class LiquidationStream:
+class LiquidationStream(Batching):
     """Runs one venue's liquidation stream until :meth:`stop` (or cancellation).
 
     ``await stream.run()`` never returns on its own: connection failures are logged and
@@ -126,10 +123,6 @@ class LiquidationStream:
         self._buffer_since = 0.0
         self._wake = asyncio.Event()
         self._deliveries: set[asyncio.Task[None]] = set()
-
-    @property
-    def venue(self) -> Venue:
-        return self.adapter.venue
 
     @property
     def connected(self) -> bool:
@@ -195,6 +188,16 @@ class LiquidationStream:
             await self._done.wait()
 
     # -- one connection ------------------------------------------------------------------------
+
+    async def send(self, messages: Sequence[str]) -> bool:
+        """Send ``messages`` on the live connection (subscriptions to coins tracked since it
+        opened); False when there is none (the next connection subscribes to them anyway)."""
+        conn = self._conn
+        if conn is None:
+            return False
+        for message in messages:
+            await conn.ws.send_str(message)
+        return True
 
     async def _connect_once(self, http: aiohttp.ClientSession) -> _Outcome:
         loop = asyncio.get_running_loop()
@@ -369,81 +372,7 @@ class LiquidationStream:
             return
         self._accept(events)
 
-    def _accept(self, events: list[Liquidation]) -> None:
-        fresh = []
-        for event in events:
-            if self._recent.add(event.event_id):
-                fresh.append(event)
-            else:
-                self.stats.duplicates += 1
-        if not fresh:
-            return
-        if not self._buffer:
-            self._buffer_since = asyncio.get_running_loop().time()
-        self._buffer.extend(fresh)
-        self.stats.events += len(fresh)
-        newest = max(e.ts for e in fresh)
-        if self.stats.last_event_at is None or newest > self.stats.last_event_at:
-            self.stats.last_event_at = newest
-        self._trim_buffer()
-        self._wake.set()
-
-    def _trim_buffer(self) -> None:
-        excess = len(self._buffer) - self.config.max_buffer
-        if excess > 0:
-            del self._buffer[:excess]
-            self.stats.dropped += excess
-            log.error("%s liquidations: buffer full, dropped the %d oldest events", self.venue, excess)
-
-    async def _flush_loop(self) -> None:
-        loop = asyncio.get_running_loop()
-        cfg = self.config
-        while True:
-            self._wake.clear()
-            if not self._buffer:
-                await self._wake.wait()
-                continue
-            remaining = self._buffer_since + cfg.flush_interval - loop.time()
-            if remaining > 0 and len(self._buffer) < cfg.flush_max_events:
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(remaining):
-                        await self._wake.wait()
-                continue
-            await self._flush()
-
-    async def _flush(self) -> None:
-        """Hand the buffer to the sink. The delivery is shielded: cancelling the caller does
-        not abandon a batch half-way (run() waits for pending deliveries before returning)."""
-        if not self._buffer:
-            return
-        batch, self._buffer = self._buffer, []
-        delivery = asyncio.ensure_future(self._deliver(batch))
-        self._deliveries.add(delivery)
-        delivery.add_done_callback(self._deliveries.discard)
-        await asyncio.shield(delivery)
-
-    async def _deliver(self, batch: list[Liquidation]) -> None:
-        try:
-            new = await self.hooks.sink(batch)
-        except Exception:
-            self.stats.sink_failures += 1
-            log.exception("%s liquidations: storing %d events failed; will retry", self.venue, len(batch))
-            self._buffer[:0] = batch
-            self._buffer_since = asyncio.get_running_loop().time()  # retry after flush_interval
-            self._trim_buffer()
-            self._wake.set()
-            return
-        self.stats.stored += new
-        if self.hooks.on_events is not None:
-            await self._call_hook("on_events", self.hooks.on_events, batch)
-
     # -- helpers -------------------------------------------------------------------------------
-
-    async def _call_hook(self, name: str, hook: Callable[..., Awaitable[None]], *args: Any) -> None:
-        try:
-            await hook(*args)
-        except Exception:
-            log.exception("%s liquidations: %s hook failed", self.venue, name)
 
     def _backoff(self, attempt: int) -> float:
         cfg = self.config

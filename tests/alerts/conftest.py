@@ -56,8 +56,8 @@ class ShapedSession(OfflineSession):
     def as_member(self, perms: discord.Permissions, guild_id: int = GUILD_ID) -> None:
         self.member, self.guild_id = perms, guild_id
 
-    def _interaction(self, kind: int, invocation: Invocation) -> dict[str, Any]:
-        p = super()._interaction(kind, invocation)
+    def _interaction(self, kind: int, invocation: Invocation, **where: Any) -> dict[str, Any]:
+        p = super()._interaction(kind, invocation, **where)
         p["guild_id"] = str(self.guild_id)
         p["channel"]["guild_id"] = str(self.guild_id)
         p["authorizing_integration_owners"] = {"0": str(self.guild_id)}

@@ -47,8 +47,8 @@ def test_default_subscription_over_a_day_of_selloff(selloff: App) -> None:
     assert lines[0] == "Alerts backtest 2026-03-09 15:00 → 2026-03-10 15:00 UTC (1 day) on <db>"
     assert lines[1].startswith("Base thresholds: move 5% (1h) / 12% (24h) or 4σ; liquidations 5× baseline")
     assert lines[3:] == [
-        "default subscription: every tracked coin; large move, liquidation spike, level break, "
-        "open-interest flush, funding extreme; thresholds: defaults",
+        "default subscription: every tracked coin; large move, liquidation spike, large liquidation, "
+        "level break, open-interest flush, funding extreme; thresholds: defaults",
         "  4 alerts in 4 messages (4.0 a day; busiest 2026-03-10 with 4)",
         "  by type: liquidation spike 4",
         "  2026-03-10 12:00  BTC   liquidation spike    💥 BTC liquidation spike: $800K in 15m",
@@ -122,3 +122,31 @@ def test_bad_arguments_and_config(selloff: App, tmp_path: Path, capsys: pytest.C
     bad.write_text('[[subscriptions]]\ncoins = ["DOGGO"]\n')
     with pytest.raises(ConfigError, match=r"subscriptions\[1\]: coins not tracked: DOGGO"):
         load_plans(bad, ["BTC"])
+
+
+def test_large_liquidations_are_replayed(selloff: App) -> None:
+    """The selloff's single BTC events are small next to its $17B of open interest: with a bar
+    low enough to see them ($200K), each of the day's twelve is an alert, each in its own
+    minute (so its own message), largest $764K."""
+    clear_alerts(selloff)
+    sub = subscription(
+        CH_A,
+        coins=("BTC",),
+        rules=("large_liq",),
+        thresholds={"large_oi_pct": 0.001, "large_min_usd": 200_000.0},
+    )
+    db.save_subscription(selloff.store.sync, sub)
+    try:
+        code, out = backtest(selloff, "--since", "1d", "--limit", "100")
+    finally:
+        clear_alerts(selloff)
+    assert code == 0
+    lines = out.splitlines()
+    head = lines.index(
+        f"guild 1300000000000000100 · channel {CH_A}: BTC; large liquidation; thresholds: large_min=$200K, large_oi=0.001%"
+    )
+    assert lines[head + 1].startswith("  12 alerts in 12 messages")
+    assert lines[head + 2] == "  by type: large liquidation 12"
+    rows = lines[head + 3 : head + 15]
+    assert all(r.startswith("  2026-03-") and "  BTC   large liquidation" in r for r in rows)
+    assert "💥 $764K BTC long liquidated at $" in "\n".join(rows)

@@ -106,6 +106,9 @@ async def test_a_selloff_posts_exactly_these_messages(selloff: App, session: Sha
     [reply] = replies(requests)
     assert reply["flags"] & 64
     assert reply["embeds"][0]["title"].startswith("SOL −8.8% in 24h: ")
+    # with the reply controls of /why, theirs to press (a private answer: nothing to delete)
+    labels = [c["label"] for row in reply["components"] for c in row["components"]]
+    assert labels == ["1h", "4h", "24h", "7d", "Chart", "Levels", "Liquidations"]
 
 
 async def test_forbidden_and_gone_channels_are_disabled_while_others_still_receive(

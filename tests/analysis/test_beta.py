@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from bot.analysis.beta import BetaConfig, beta_to_btc
+from bot.analysis.findings import Caveat
 from bot.models import Candle
 from tests.analysis import HOUR, NOW, candles_from_closes
 
@@ -53,7 +54,7 @@ def test_independent_coin_has_r2_near_zero() -> None:
     assert r.r2 < 0.02
     assert r.beta is not None
     assert abs(r.beta) < 3 * (r.beta_se or 0) + 0.1
-    assert any("explains little" in n for n in r.notes)
+    assert Caveat(code="weak_r2", r2=r.r2, coin="XYZ") in r.notes  # worded in tests/render/test_caveats.py
 
 
 def test_expected_move_is_beta_times_btc_move_and_residual_the_rest() -> None:
@@ -108,8 +109,7 @@ def test_bars_on_different_clocks_never_pair_up() -> None:
 def test_too_short_history_is_flagged_not_estimated() -> None:
     btc, sol = _paths(beta=1.5, noise=0.002, n=24 * 10)
     r = beta_to_btc("SOL", _hourly(sol, "SOL"), _hourly(btc, "BTC"), now=NOW)
-    assert r.insufficient is not None
-    assert "need 540" in r.insufficient
+    assert r.insufficient == Caveat(code="few_returns", count=24 * 10 - 1, days=30, need=540)
     assert r.beta is None
     assert r.residual_pct is None
     assert r.n_obs == 24 * 10 - 1
@@ -119,7 +119,7 @@ def test_a_flat_coin_is_insufficient() -> None:
     btc, _ = _paths(beta=1.5, noise=0.002)
     flat = [1.0] * N
     r = beta_to_btc("USDT", _hourly(flat, "USDT"), _hourly(btc, "BTC"), now=NOW)
-    assert r.insufficient == "USDT did not move in 30d"
+    assert r.insufficient == Caveat(code="did_not_move", coin="USDT", days=30)
 
 
 def test_move_window_longer_than_the_data_keeps_beta_but_no_move() -> None:
@@ -135,4 +135,4 @@ def test_move_window_longer_than_the_data_keeps_beta_but_no_move() -> None:
     assert r.beta is not None
     assert r.coin_move_pct is None
     assert r.expected_move_pct is None
-    assert any("60d" in n for n in r.notes)
+    assert r.notes == (Caveat(code="no_move_window", window="60d"),)

@@ -5,6 +5,7 @@ import statistics
 import pytest
 
 from bot.analysis.breadth import breadth, breadth_from_tickers
+from bot.analysis.findings import Caveat
 from bot.models import Ticker
 from tests.analysis import NOW
 
@@ -35,7 +36,7 @@ def test_cap_weighted_move_uses_the_caps_given_and_says_how_many() -> None:
     b = breadth(SELLOFF, window="24h", as_of=NOW, market_caps=caps)
     assert b.cap_weighted_pct == pytest.approx((-3.0 * 1000 - 4.0 * 400 - 5.0 * 100) / 1500)
     assert b.n_capped == 3
-    assert any("3 of 7" in n for n in b.notes)
+    assert b.notes == (Caveat(code="partly_capped", count=3, of=7),)
     assert breadth(SELLOFF, window="24h", as_of=NOW).cap_weighted_pct is None
 
 
@@ -45,7 +46,7 @@ def test_alts_following_btc_by_their_betas_is_btc_led() -> None:
     b = breadth(changes, window="24h", as_of=NOW, betas=betas)
     assert b.led_by == "BTC"
     assert b.alts_expected_pct == pytest.approx(-3.0 * 1.25)
-    assert "followed" in b.led_by_reason
+    assert b.lead == "alts_followed"  # worded in tests/render/test_breadth.py
 
 
 def test_btc_moving_most_on_its_own_is_btc_led() -> None:
@@ -78,7 +79,7 @@ def test_a_quiet_market_is_mixed() -> None:
 def test_without_btc_there_is_no_leader() -> None:
     b = breadth({"ETH": -3.0, "SOL": -4.0, "XRP": -2.0}, window="24h", as_of=NOW)
     assert b.led_by is None
-    assert "no BTC" in b.led_by_reason
+    assert b.lead == "no_btc"
     assert b.median_pct == pytest.approx(-3.0)
 
 

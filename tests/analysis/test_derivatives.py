@@ -4,7 +4,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from bot.analysis.findings import RegimeLabel
+from bot.analysis.findings import Caveat, RegimeLabel
 from bot.analysis.flow import taker_flow
 from bot.analysis.liquidations import LiqMinute, liquidation_window
 from bot.analysis.open_interest import oi_change
@@ -91,19 +91,19 @@ def test_a_connected_venue_with_no_liquidations_shows_as_zero() -> None:
     assert [(v.venue, v.long_usd + v.short_usd) for v in f2.by_venue][1:] == [("bybit", 0), ("okx", 0)]
 
 
-@pytest.mark.parametrize(("covered", "words"), [(timedelta(minutes=2), "2 min"), (3 * HOUR, "3 h")])
-def test_short_coverage_reads_in_human_units(covered: timedelta, words: str) -> None:
+@pytest.mark.parametrize("covered", [timedelta(minutes=2), 3 * HOUR])
+def test_short_coverage_says_the_span_covered(covered: timedelta) -> None:
+    # worded in human units ("2 min", not "0.0h"): tests/render/test_caveats.py
     f = liquidation_window("BTC", WINDOW, now=NOW, window=HOUR, covered_since=NOW - covered)
-    assert f"liquidations only covered for the last {words} of the 1h window" in f.notes or covered >= HOUR
-    assert not any("0.0h" in n for n in f.notes)
+    assert Caveat(code="partly_covered", span=covered, window="1h") in f.notes or covered >= HOUR
 
 
 def test_partly_covered_window_says_so_and_has_no_baseline() -> None:
     f = liquidation_window("BTC", WINDOW, now=NOW, window=DAY, covered_since=NOW - 6 * HOUR)
     assert f.insufficient is None
     assert f.covered_from == NOW - 6 * HOUR
-    assert any("last 6 h of the 24h window" in n for n in f.notes)
-    assert any(n.startswith("no baseline") for n in f.notes)
+    assert Caveat(code="partly_covered", span=6 * HOUR, window="24h") in f.notes
+    assert [n.code for n in f.notes][-1] == "no_baseline"
     assert f.baseline_multiple is None
     assert f.baseline_usd is None
     assert f.acceleration is None
@@ -112,12 +112,12 @@ def test_partly_covered_window_says_so_and_has_no_baseline() -> None:
 def test_short_history_gives_no_baseline() -> None:
     f = liquidation_window("BTC", WINDOW, now=NOW, window=DAY, covered_since=NOW - 2 * DAY)
     assert f.baseline_multiple is None  # one day of history is less than three windows
-    assert any("24h of history" in n for n in f.notes)
+    assert Caveat(code="no_baseline", span=DAY) in f.notes
 
 
 def test_no_rows_and_no_coverage_is_insufficient() -> None:
     f = liquidation_window("BTC", [], now=NOW, window=DAY)
-    assert f.insufficient == "no liquidation data for BTC"
+    assert f.insufficient == Caveat(code="no_liquidations", coin="BTC")
     assert f.total_usd is None
     assert f.long_share is None
 
@@ -130,7 +130,7 @@ def test_quiet_but_covered_is_zero_not_unknown() -> None:
     assert f.dominant is None
     assert f.baseline_usd == 0
     assert f.baseline_multiple is None
-    assert any("no liquidations in the" in n for n in f.notes)
+    assert f.notes == (Caveat(code="empty_baseline", days=30),)
 
 
 def test_without_covered_since_the_oldest_row_bounds_coverage() -> None:
@@ -169,15 +169,14 @@ def test_oi_change_sums_venues_with_both_ends_and_names_the_rest() -> None:
     assert f.as_of == NOW
     binance = f.by_venue[0]
     assert binance.change_pct == pytest.approx(-10.0)
-    assert any("okx" in n for n in f.notes)
+    assert f.notes == (Caveat(code="venue_no_start", venue="okx", window="24h"),)
     assert f.sources == ("binance", "bybit", "okx")
 
 
 def test_stale_open_interest_is_insufficient() -> None:
     points = [oi("binance", NOW - 5 * HOUR - k * HOUR, 1e6) for k in range(30)]
     f = oi_change("BTC", points, now=NOW, window=DAY)
-    assert f.insufficient is not None
-    assert "5 h ago" in f.insufficient
+    assert f.insufficient == Caveat(code="stale_oi", span=5 * HOUR)
     assert f.change_pct is None
 
 
@@ -185,7 +184,7 @@ def test_open_interest_without_history_is_insufficient() -> None:
     f = oi_change("BTC", [oi("binance", NOW, 1e6)], now=NOW, window=DAY)
     assert f.insufficient is not None
     assert f.missing_venues == ("binance",)
-    assert oi_change("BTC", [], now=NOW, window=DAY).insufficient == "no open-interest data for BTC"
+    assert oi_change("BTC", [], now=NOW, window=DAY).insufficient == Caveat(code="no_oi", coin="BTC")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -340,14 +339,15 @@ def test_classify_regime(
     assert r.oi_change_pct == oi_pct
 
 
-def test_cascade_reasons_quote_the_numbers_and_the_broken_level() -> None:
+def test_cascade_reasons_carry_the_numbers_and_the_broken_level() -> None:
+    # the wording is the renderer's: tests/render/test_regime.py
     r = classify_regime(-6.0, -5.0, 9e6, 1e6, 4.0, broke_level=True)
-    assert r.reasons == (
-        "price −6.0%",
-        "long liquidations $9.00M (90% of the total), 4.0× baseline",
-        "open interest −5.0%",
-        "fell through support",
-    )
+    assert r.reasons == ("price", "forced_exits", "open_interest", "broke_level")
+    assert r.price_change_pct == -6.0
+    assert r.long_liq_usd == 9e6
+    assert r.liq_side_share == pytest.approx(0.9)
+    assert r.liq_multiple == 4.0
+    assert r.oi_change_pct == -5.0
 
 
 def test_regime_thresholds_come_from_config() -> None:

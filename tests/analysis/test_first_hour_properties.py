@@ -12,14 +12,17 @@ from hypothesis import strategies as st
 
 from bot.analysis.benchmark import market_benchmark
 from bot.analysis.breadth import breadth
-from bot.analysis.findings import BetaResult
+from bot.analysis.findings import BetaResult, Caveat
 from bot.analysis.why import WhyInputs, explain
 
 NOW = datetime(2026, 11, 28, 15, tzinfo=UTC)
 COINS = [f"C{i}" for i in range(15)]
 MAJOR_CAPS = {"BTC": 1.7e12, "ETH": 4e11, "XRP": 1.2e11, "BNB": 9e10, "SOL": 8e10}
 NO_BETA = BetaResult(
-    coin="SOL", window_days=30, move_window="24h", insufficient="only 0 aligned hourly returns"
+    coin="SOL",
+    window_days=30,
+    move_window="24h",
+    insufficient=Caveat(code="few_returns", count=0, days=30, need=540),
 )
 
 small = st.floats(-0.4, 0.4, allow_nan=False)
@@ -45,7 +48,6 @@ def test_a_coins_own_crash_is_named_without_history(
     )
     inputs = WhyInputs(
         coin="SOL",
-        subject="SOL",
         window="24h",
         now=NOW,
         move_pct=move,
@@ -74,7 +76,6 @@ def test_a_move_of_the_majors_is_named_breadth_without_history(
     caps = MAJOR_CAPS | dict.fromkeys(COINS, 5e9)
     inputs = WhyInputs(
         coin=None,
-        subject="the market",
         window="24h",
         now=NOW,
         move_pct=changes["BTC"],

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.analysis.findings import LevelsResult, LevelZone
+from bot.analysis.findings import Caveat, LevelReason, LevelsResult, LevelZone
 from bot.analysis.levels import LevelsConfig, find_levels
 from bot.models import Candle
 from tests.analysis import DAY, HOUR, NOW, candles_from_closes, random_walk, zigzag
@@ -72,8 +72,9 @@ def test_range_market_finds_the_turning_points_in_order() -> None:
     assert r.resistances[1].touches == 2
     # three touches beat two, two beat one
     assert r.supports[0].strength > r.resistances[1].strength > r.resistances[0].strength
-    assert "3 touches on 1d" in r.supports[0].reasons
-    assert "round number $100" in r.supports[0].reasons
+    # the words are the renderer's (tests/render/test_levels.py); here, the numbers
+    assert LevelReason(kind="touches", count=3, timeframe="1d") in r.supports[0].reasons
+    assert LevelReason(kind="round_number", level=100.0) in r.supports[0].reasons
     assert r.supports[0].distance_pct == pytest.approx((r.supports[0].high - 108) / 108 * 100)
     assert r.sources == ("binance",)
     assert r.as_of == NOW
@@ -98,8 +99,15 @@ def test_moving_average_inside_a_zone_adds_weight_and_a_reason() -> None:
     check_invariants(r)
     assert r.ma200 is not None
     assert r.ma50 is not None
-    labelled = [z for z in (*r.supports, *r.resistances) if any("200-day average" in s for s in z.reasons)]
+    labelled = [
+        z
+        for z in (*r.supports, *r.resistances)
+        if any(s.kind == "average" and s.days == 200 for s in z.reasons)
+    ]
     assert labelled
+    assert all(
+        s.level == r.ma200 for z in labelled for s in z.reasons if s.kind == "average" and s.days == 200
+    )
     assert all(contains(z, r.ma200) or abs(z.mid - r.ma200) < 2 for z in labelled)
 
 
@@ -117,7 +125,9 @@ def test_lost_support_becomes_resistance_and_is_reported_broken() -> None:
     assert b.was == "support"
     assert b.zone.kind == "resistance"
     assert near(b.zone, 100)
-    assert b.zone.reasons[0].startswith("lost support")
+    assert b.zone.reasons[0].kind == "broke"
+    assert b.zone.reasons[0].was == "support"
+    assert b.zone.reasons[0].ago == NOW - b.broke_at
     assert NOW - 24 * HOUR <= b.broke_at <= NOW
 
 
@@ -143,7 +153,7 @@ def test_zone_containing_the_price_is_at_price_not_support_or_resistance() -> No
 def test_too_little_data_is_insufficient_not_invented() -> None:
     r = find_levels("BTC", 100.0, candles_from_closes(RANGE[:10]), [], now=NOW)
     assert r.insufficient is not None
-    assert "10 daily" in r.insufficient
+    assert (r.insufficient.code, r.insufficient.count) == ("few_bars", 10)
     assert r.supports == ()
     assert r.resistances == ()
     assert r.at_price is None
@@ -161,7 +171,7 @@ def test_hourly_only_is_allowed_and_noted() -> None:
     r = find_levels("BTC", 100.0, [], candles_from_closes(path, step=HOUR, interval="1h"), now=NOW)
     check_invariants(r)
     assert r.insufficient is None
-    assert any("hourly bars only" in n for n in r.notes)
+    assert Caveat(code="hourly_only", count=0) in r.notes
     assert near(r.supports[0], 95)
 
 

@@ -5,6 +5,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from bot.analysis.findings import Caveat
 from bot.analysis.macro import MacroConfig, macro_moves
 from bot.models import Interval, MacroPoint
 
@@ -84,7 +85,7 @@ def test_saturday_reads_fridays_session_and_sunday_the_session_before_weighted_d
     assert not m.in_window
     assert m.weight == pytest.approx(0.5 ** (18 / 24))  # closed 18 h before the window
     assert sun.recency == pytest.approx(m.weight)
-    assert any("closed before it" in n for n in sun.notes)
+    assert sun.notes == (Caveat(code="session_before_window", series="S&P 500", day=date(2026, 11, 20)),)
 
 
 def test_an_hourly_window_reads_the_session_not_its_slice() -> None:
@@ -111,7 +112,7 @@ def test_equities_down_with_the_dollar_up_is_risk_off() -> None:
     assert f.verdict == "risk_off"
     assert f.confirming == ("dxy",)
     assert f.equities_pct == pytest.approx((-1.2 - 1.5 - 0.8) / 3)
-    assert "US dollar index rose" in f.verdict_reason
+    assert f.verdict_case == "confirmed"  # worded in tests/render/test_macro.py
     assert [m.series for m in f.moves] == ["spx", "ndx", "dax", "dxy", "us10y", "vix"]
     assert f.missing == ("sx5e",)
 
@@ -143,13 +144,13 @@ def test_indices_disagreeing_is_mixed_and_flat_is_no_verdict() -> None:
     assert split.verdict == "mixed"
     flat = macro_moves(two_day({"spx": 0.1, "ndx": -0.2, "dxy": 0.5}), now=TUE_AFTERNOON, window=DAY)
     assert flat.verdict is None
-    assert "flat" in flat.verdict_reason
+    assert flat.verdict_case == "flat"
 
 
 def test_no_gauges_means_no_verdict() -> None:
     f = macro_moves(two_day({"spx": -1.5}), now=TUE_AFTERNOON, window=DAY)
     assert f.verdict is None
-    assert "confirm" in f.verdict_reason
+    assert f.verdict_case == "no_gauges"
     assert f.equities_pct == pytest.approx(-1.5)
 
 
@@ -167,14 +168,20 @@ def test_stale_and_short_series_are_flagged_not_used() -> None:
     f = macro_moves([*stale, *short, *late], now=TUE_AFTERNOON + DAY, window=DAY * 3)
     moves = {m.series: m for m in f.moves}
     assert moves["spx"].insufficient is not None
-    assert "ago" in moves["spx"].insufficient
-    assert moves["dxy"].insufficient == "only one close"
+    assert moves["spx"].insufficient.code == "stale_close"
+    assert (moves["spx"].insufficient.span or timedelta(0)) > MacroConfig().max_age
+    assert moves["dxy"].insufficient == Caveat(code="one_close")
     assert moves["vix"].insufficient is not None
-    assert "no close before" in moves["vix"].insufficient
+    assert moves["vix"].insufficient.code == "no_close_before"
     assert all(m.change_pct is None for m in f.moves)
     assert f.insufficient is not None
     assert f.verdict is None
     assert len(f.notes) == 3
+    assert [(n.series, n.code) for n in f.notes] == [
+        ("S&P 500", "stale_close"),
+        ("US dollar index", "one_close"),
+        ("VIX", "no_close_before"),
+    ]
 
 
 def test_bars_after_now_and_other_intervals_are_ignored() -> None:

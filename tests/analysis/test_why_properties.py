@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 from bot.analysis.findings import Breadth, RegimeFinding
 from bot.analysis.regime import classify_regime
 from bot.analysis.why import WhyInputs, explain
-from bot.render.why import REGIME_PHRASE, headline
+from bot.render.phrases import REGIME_PHRASE
+from bot.render.why import headline
 
 MIRROR = {
     "long liquidation cascade": "short squeeze",
@@ -68,9 +69,7 @@ def inputs(move: float, n_down: int, n_up: int, label: str) -> WhyInputs:
     n = n_down + n_up
     regime = RegimeFinding(window="24h", label=label, price_change_pct=move)  # type: ignore[arg-type]
     br = Breadth(window="24h", n=n, n_down=n_down, n_up=n_up, share_down=n_down / n, median_pct=move)
-    return WhyInputs(
-        coin=None, subject="the market", window="24h", now=NOW, move_pct=move, breadth=br, regime=regime
-    )
+    return WhyInputs(coin=None, window="24h", now=NOW, move_pct=move, breadth=br, regime=regime)
 
 
 @settings(max_examples=200, deadline=None)

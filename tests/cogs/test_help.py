@@ -49,7 +49,8 @@ async def test_window_choices_and_default_come_from_the_tree(session: OfflineSes
     await session.invoke("/help command:/why")
     [embed] = message_payload(session.fake.messages()[-1])["embeds"]
     window = next(line for f in embed["fields"] for line in f["value"].split("\n") if "`window`" in line)
-    assert window.endswith("one of 1h, 4h, 24h, 7d; default 24h")
+    # the default is the server's (/settings window), else 24h: said in the option's description
+    assert window.endswith("(default: the server's, else 24h) — one of 1h, 4h, 24h, 7d")
 
 
 async def test_unknown_command_is_a_private_line(session: OfflineSession) -> None:

@@ -16,6 +16,7 @@ from bot.app import App, scenario_app
 from bot.client import TapewatchBot
 from bot.models import Liquidation
 from bot.offline import OfflineSession, message_payload
+from bot.render.caveats import notes_text
 from bot.render.liquidations import liquidations_embed
 from bot.scenarios import bundled
 from bot.services.liquidations import LIQ_WINDOWS, gather_liquidations
@@ -67,7 +68,7 @@ def test_window_sums_from_rollups_equal_raw_events(app: App, coin: str | None) -
             )
     thirty = next(f for f in view.windows if f.window == "30d")
     assert thirty.baseline_multiple is None  # 9 days of data: no 30-day baseline, and no scaling up
-    assert any("only covered for the last" in n for n in thirty.notes)
+    assert any("only covered for the last" in n for n in notes_text(thirty.notes))
     embed = liquidations_embed(view).to_dict()
     coverage = next(f["value"] for f in embed["fields"] if f["name"] == "Coverage")
     assert "covered since" in coverage

@@ -108,9 +108,10 @@ async def test_status_reports_sources(app: App, session: OfflineSession, clock: 
     app.store.sync.record_failure("binance-futures", NOW, "HTTP 503 on /fapi/v1/ticker/24hr")
     await session.invoke("/status")
     [embed] = message_payload(session.fake.messages()[-1])["embeds"]
-    summary, answers = embed["description"].split("\n")
+    summary, answers, mood = embed["description"].split("\n")
     assert summary == "🟢 1 ok · 🟡 1 stale · 🔴 1 failing"
     assert answers.startswith("Answers: ")
+    assert mood == "Fear & Greed: no reading collected yet (alternative.me, daily)."
     fields = {f["name"]: f["value"] for f in embed["fields"]}
     assert "binance-spot" not in fields  # only what is not ok is listed
     assert fields["okx-spot"].startswith("🟡 stale\nlast success 3 h ago")

@@ -20,7 +20,7 @@ from tests.fake_venues import venue_routes
 from tests.helpers import FakeExchange, every_venue_at
 
 COINS = ["BTC", "ETH"]
-VENUES = ("BINANCE", "BYBIT", "OKX", "COINGECKO", "YAHOO")
+VENUES = ("BINANCE", "BYBIT", "OKX", "COINGECKO", "YAHOO", "ALTERNATIVE")
 
 # Every dataset Collector.run_once reports, in its order. Candles stop at the first venue that
 # answers, so only Binance's candle sources appear when Binance serves them.
@@ -45,6 +45,7 @@ SOURCES = [
     "binance/top-traders",
     "yahoo/daily",
     "yahoo/intraday",
+    "alternative/fear-greed",
 ]
 
 MARKET_TABLES = [
@@ -58,6 +59,7 @@ MARKET_TABLES = [
     "global_stats",
     "market_breadth",
     "source_health",
+    "fear_greed",
 ]
 
 
@@ -101,7 +103,12 @@ async def collect_once(env: dict[str, str]) -> dict[str, str]:
     out, err = await asyncio.wait_for(proc.communicate(), timeout=60)
     assert proc.returncode == 0, f"exit {proc.returncode}\n{out.decode()}\n{err.decode()}"
     lines = [line for line in out.decode().splitlines() if line.strip() and not line.startswith("store:")]
-    return {line.split()[0]: line for line in lines}
+    # not a terminal: one plain line per source as it completes, numbered, then a summary
+    *steps, summary = lines
+    assert [line.split()[0] for line in steps] == [f"[{k}/{len(steps)}]" for k in range(1, len(steps) + 1)]
+    ok = sum(1 for line in steps if line.split()[2] == "ok")
+    assert summary.startswith(f"{ok} of {len(steps)} sources ok in ")
+    return {line.split()[1]: line.split("] ", 1)[1] for line in steps}
 
 
 def rows(db: Path, sql: str) -> list[tuple[Any, ...]]:

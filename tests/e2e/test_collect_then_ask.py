@@ -65,7 +65,8 @@ async def test_collect_once_then_ask(exchange: FakeExchange, db: str) -> None:
     env = collect_env(exchange, db)
     code, out, err = await tapewatch("collect", "--once", env=env)
     assert code == 0, err
-    lines = {line.split()[0]: line for line in out.splitlines() if line.strip()}
+    # not a terminal: "[k/n] source ok stored …" per source, then a summary and the store
+    lines = {line.split()[1]: line.split("] ", 1)[1] for line in out.splitlines() if line.startswith("[")}
     assert lines["binance/spot-tickers"].split()[1:4] == ["ok", "stored", "2"]
     assert lines["binance/perp-tickers"].split()[1:4] == ["ok", "stored", "1"]
 

@@ -16,7 +16,8 @@ error (the collecting ``command_errors`` handler stays empty); every interaction
 every message payload has ``allowed_mentions == {"parse": []}`` and fits Discord's limits; and
 zero writes from rejected input: a rejected input (an ephemeral error reply) changes nothing in
 the store (``total_changes`` and every table's row count), the read-only commands never write,
-and an accepted settings command (``/alerts ...``) may change only its own ``alert_*`` tables.
+and an accepted settings command (``/alerts ...``, ``/settings ...``) may change only its own
+``alert_*`` or ``guild_settings`` tables.
 At the end, the market data is byte-for-byte what it was.
 
 One session and one event loop (an :class:`asyncio.Runner` this sync test owns) serve every
@@ -47,7 +48,8 @@ from bot.store import Store
 from tests.reliability.conftest import assert_no_pings
 
 READ_ONLY = {"price", "why", "liquidations", "levels", "status"}
-CONFIG_PREFIXES = ("alert_",)  # settings tables an accepted command may write; market data never
+# the settings tables an accepted command may write; market data never
+CONFIG_PREFIXES = ("alert_", "guild_settings")
 FUZZ = settings(
     max_examples=70,
     deadline=None,

@@ -41,14 +41,14 @@ from pydantic import BaseModel, ValidationError
 
 from bot.clock import from_ms
 from bot.coins import Coin, CoinRegistry
-from bot.providers import binance, bybit, coingecko, fred, okx, yahoo
+from bot.providers import alternative, binance, bybit, coingecko, fred, instruments, okx, yahoo
 from bot.providers.http import ProviderError
 from bot.streams import binance as binance_ws
 from bot.streams import bybit as bybit_ws
 from bot.streams import okx as okx_ws
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
-PROVIDER_MODULES = (binance, bybit, okx, coingecko, yahoo, fred)
+PROVIDER_MODULES = (binance, bybit, okx, coingecko, yahoo, fred, instruments, alternative)
 STREAM_MODULES = (binance_ws, bybit_ws, okx_ws)
 PROVIDER_ALLOWED: tuple[type[BaseException], ...] = (ProviderError,)
 STREAM_ALLOWED: tuple[type[BaseException], ...] = ()
@@ -189,6 +189,19 @@ PARSERS = [
     # FRED: a CSV, fuzzed as its rows of cells (see csv_text)
     Parser("fred.parse_csv", lambda b, o: fred.parse_csv(csv_text(b), "us10y", "DGS10"),
            ("synthetic/fred-dgs10-rows",)),
+    # Instrument lists and the market-cap ranking (the tracked set's discovery)
+    Parser("instruments.parse_binance_info", lambda b, o: instruments.parse_binance_info(b, o, "binance"),
+           ("documented-shape/binance-spot/exchange-info.json", "documented-shape/binance-usdm/exchange-info.json"),
+           st.sampled_from(["binance_spot", "binance_perp"])),
+    Parser("instruments.parse_bybit_instruments", lambda b, o: instruments.parse_bybit_instruments(b)[0],
+           ("documented-shape/bybit-v5/instruments-info-linear.json",)),
+    Parser("instruments.parse_okx_instruments", lambda b, o: instruments.parse_okx_instruments(b),
+           ("documented-shape/okx-v5/public-instruments-swap.json",)),
+    Parser("instruments.parse_ranking", lambda b, o: instruments.parse_ranking(b),
+           ("samples/coingecko/coins-markets.json", "documented-shape/coingecko/coins-markets-ranking.json")),
+    # alternative.me: Fear & Greed (a documented-shape payload, no recorded sample)
+    Parser("alternative.parse_fng", lambda b, o: alternative.parse_fng(b),
+           ("documented-shape/alternative-me/fng-limit-10.json",)),
     # Liquidation streams
     Parser("binance_ws.parse_frame", lambda b, o: binance_ws.parse_frame(b, REGISTRY),
            ("ws/binance-usdm/ws-force-order-arr.json", "synthetic/binance-ws-combined"), stream=True),
@@ -434,18 +447,22 @@ def payloads(parser: Parser) -> st.SearchStrategy[Any]:
 
 
 def test_every_parser_is_fuzzed() -> None:
-    """Every ``parse_*`` of the provider modules and every stream ``parse_frame`` is in the table."""
+    """Every ``parse_*`` of the provider modules (and of their ``<provider>_*`` sibling modules,
+    e.g. ``binance_spot``) and every stream ``parse_frame`` is in the table."""
+    package = Path(importlib.import_module("bot.providers").__file__ or "").parent
+    names = {m.__name__.rsplit(".", 1)[-1] for m in PROVIDER_MODULES}
+    stems = {p.stem for p in package.glob("*.py")} - {"__init__", "http", "parsing"}
+    owner = {s: next((n for n in names if s == n or s.startswith(n + "_")), s) for s in stems}
     found = set()
-    for module in (*PROVIDER_MODULES, *STREAM_MODULES):
-        prefix = module.__name__.rsplit(".", 1)[-1] + ("_ws" if module in STREAM_MODULES else "")
+    modules = [(importlib.import_module(f"bot.providers.{s}"), owner[s]) for s in sorted(stems)]
+    modules += [(m, m.__name__.rsplit(".", 1)[-1] + "_ws") for m in STREAM_MODULES]
+    for module, prefix in modules:
         for name, fn in inspect.getmembers(module, inspect.isfunction):
             if name.startswith("parse_") and fn.__module__ == module.__name__:
                 found.add(f"{prefix}.{name}")
     assert found == set(BY_NAME)
     # the provider packages hold no other parser modules
-    package = Path(importlib.import_module("bot.providers").__file__ or "").parent
-    modules = {p.stem for p in package.glob("*.py")} - {"__init__", "http", "parsing"}
-    assert modules == {m.__name__.rsplit(".", 1)[-1] for m in PROVIDER_MODULES}
+    assert set(owner.values()) == names
 
 
 @pytest.mark.parametrize("parser", PARSERS, ids=lambda p: p.name)
@@ -471,6 +488,7 @@ def _option_examples(parser: Parser) -> list[Any]:
         "bybit.parse_kline": [(REGISTRY.get("PEPE"), "1h", None)],
         "okx.parse_candles": [(REGISTRY.get("BTC"), "1d", False)],
         "yahoo.parse_chart": ["1d", "1h"],
+        "instruments.parse_binance_info": ["binance_spot", "binance_perp"],
     }
     return examples.get(parser.name, [REGISTRY.get("BTC")])
 

@@ -17,6 +17,7 @@ import pytest
 from aiohttp import web
 
 import bot.cli
+import bot.cli_run
 from bot.app import build_app
 from bot.client import TapewatchBot
 from bot.clock import FrozenClock
@@ -166,7 +167,9 @@ async def test_a_refused_token_is_reported_without_the_token(
     base = await server.start()
     try:
         with pointed_at(base):
-            code = await bot.cli._run_bot(settings, bot.cli._token(settings) or "", guild=None, sync=False)
+            code = await bot.cli_run._run_bot(
+                settings, bot.cli_run._token(settings) or "", guild=None, sync=False
+            )
     finally:
         await server.close()
     assert code == 2

@@ -15,8 +15,8 @@ from bot.analysis.findings import LiqBasis, LiquidationFinding
 from bot.analysis.liq_basis import with_basis
 from bot.render.alerts import trigger_text
 from bot.render.basis import BASIS_MARKERS
+from bot.render.drivers import liquidation_text
 from bot.render.liquidations import window_text
-from bot.render.why import liquidation_text
 from tests.conftest import NOW
 
 WINDOWS = {

@@ -11,7 +11,7 @@ from bot.models import Candle, Ticker
 from bot.render.charts import build_figure, render_chart
 from bot.render.liquidations import liquidations_chart
 from bot.render.live import live_from, with_live_bar
-from bot.services.liquidations import LiquidationsView
+from bot.views.liquidations import LiquidationsView
 
 NOW = datetime(2026, 11, 26, 12, 34, tzinfo=UTC)
 HOUR = timedelta(hours=1)

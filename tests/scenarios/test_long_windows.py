@@ -10,9 +10,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bot.analysis.findings import Caveat
 from bot.analysis.open_interest import oi_change
 from bot.models import OpenInterest
-from bot.render.why import span_days
+from bot.render.caveats import gap_text
+from bot.render.drivers import span_days
 from bot.services.why import MARKET, coin_oi, market_oi
 from bot.store import Store
 
@@ -115,4 +117,5 @@ def test_history_too_short_is_said_not_stretched(store: Store) -> None:
     )
     month = oi_change("SOL", coin_oi(store, "SOL", now, (MONTH,)), now=now, window=MONTH)
     assert not month.ok
-    assert month.insufficient == "no venue has open interest 30d back"
+    assert month.insufficient == Caveat(code="no_oi_back", window="30d")
+    assert gap_text(month.insufficient, "") == "no venue has open interest 30d back"

@@ -8,6 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from bot.analysis.findings import Caveat
+from bot.render.caveats import gap_text
 from bot.store import Store
 from tests.scenarios.day_one import TRACKED, DayOne, answer, at, text
 
@@ -69,4 +71,5 @@ def test_other_windows_take_the_total_cap_from_stored_snapshots_or_say_so(day: D
     day.global_stats(2.9e12, -2.8)
     a = answer(day.store, NOW, window="4h")
     assert a.inputs.market_cap is not None
-    assert a.inputs.market_cap.insufficient == "no total market cap stored 4h back"
+    assert a.inputs.market_cap.insufficient == Caveat(code="no_cap_then", window="4h")
+    assert gap_text(a.inputs.market_cap.insufficient, "") == "no total market cap stored 4h back"

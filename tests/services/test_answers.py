@@ -149,7 +149,7 @@ async def test_past_the_queue_limit_a_request_is_refused_with_when_to_come_back(
     await asyncio.sleep(0)
     with pytest.raises(Busy) as refused:
         await cache.get("one more", held)
-    assert "please ask again in about" in str(refused.value)
+    assert refused.value.retry_after > 0.25  # the words: tests/render/test_refusals.py
     assert cache.stats.refused == 1
     held.release.set()
     assert sorted(await asyncio.gather(*running)) == [1, 2, 3]

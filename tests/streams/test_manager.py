@@ -15,6 +15,7 @@ from bot.providers.http import HttpClient
 from bot.settings import load_settings
 from bot.store import AsyncStore, Store
 from bot.streams.manager import StreamManager
+from bot.universe import TrackedCoins
 from tests.helpers import FakeExchange, every_venue_at
 
 from .conftest import LoopbackServer, ServerConn, StepClock, load_frame, wait_until
@@ -90,3 +91,40 @@ async def test_manager_runs_every_venue_and_stops_cleanly(
     assert all(s.disconnected_at is not None for s in sessions)
     assert manager.tasks == []
     store.close()
+
+
+async def test_bybit_subscribes_coins_that_enter_the_tracked_set(
+    ws_server: Callable[..., Awaitable[LoopbackServer]], tmp_path: Path
+) -> None:
+    """The tracked set follows the market: a coin entering while Bybit's connection is open is
+    subscribed on that connection (Binance's and OKX's all-market streams need nothing)."""
+
+    async def script(conn: ServerConn) -> None:
+        await conn.until_closed()
+
+    server = await ws_server(script)
+    providers: dict[str, Any] = every_venue_at("http://127.0.0.1:9")
+    providers["bybit"]["ws_url"] = f"{server.base}/bybit"
+    providers["binance"]["enabled"] = False
+    providers["okx"]["enabled"] = False
+    settings = load_settings(db=tmp_path / "s.db", coins=["BTC"], providers=providers)
+    store = AsyncStore(Store(settings.db))
+    http = HttpClient(settings.http)
+    tracked = TrackedCoins(["BTC"], follows_market=True)
+    manager = StreamManager(settings, store, CoinRegistry.load(), http, StepClock(), tracked=tracked)
+    try:
+        await manager.start()
+        await wait_until(lambda: len(manager.connected) == 1, within=5)
+        tracked.replace(["BTC", "SOL", "PEPE"])
+        [conn] = server.connections
+        await conn.wait_received(lambda got: len(got) == 2)
+        subscribed = [json.loads(m)["args"] for m in conn.received]
+        assert subscribed == [
+            ["allLiquidation.BTCUSDT"],
+            ["allLiquidation.1000PEPEUSDT", "allLiquidation.SOLUSDT"],
+        ]
+        assert manager.registry.by_venue("bybit", "SOLUSDT") is not None  # recorded from now on
+    finally:
+        await manager.stop()
+        await http.aclose()
+        store.close()

@@ -9,9 +9,10 @@ not thread-safe and ``ChartRenderer`` draws in worker threads to keep the event 
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
+from typing import Any
 
 import matplotlib.dates as mdates
 from matplotlib.axes import Axes
@@ -20,25 +21,29 @@ from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.text import Text
-from matplotlib.ticker import Formatter, MaxNLocator
+from matplotlib.ticker import MaxNLocator
 
-from bot.fmt import money, price, price_short
+from bot.fmt import money
 from bot.models import Candle, Interval
-from bot.render import style
-from bot.render.charts.spec import BandKind, ChartSpec, _require_aware
+from bot.render.charts.palette import (
+    BG,
+    DOWN,
+    DPI,
+    GRID,
+    LONG_LIQ,
+    MUTED,
+    NOW,
+    PANEL,
+    SHORT_LIQ,
+    SPINE,
+    TEXT,
+    UP,
+)
+from bot.render.charts.spec import ChartSpec, _require_aware
+from bot.render.charts.ticks import PriceTicks, UsdFormatter, price_unit, spread_labels
+from bot.render.charts.zones import draw_bands, label_transform, right_labels, strength_legend
 
-BG = "#2b2d31"
-PANEL = "#232428"
-TEXT = "#e3e5e8"
-MUTED = "#a0a6b0"
-GRID = "#3a3d44"
-SPINE = "#4e5058"
-UP = f"#{style.UP:06x}"
-DOWN = f"#{style.DOWN:06x}"
-NOW = f"#{style.INFO:06x}"
-BAND_COLOURS: dict[BandKind, str] = {"support": UP, "resistance": DOWN, "at_price": f"#{style.WARN:06x}"}
-LONG_LIQ = "#ff6b5e"  # longs are liquidated as the price falls: red, drawn below zero
-SHORT_LIQ = "#3ddc84"  # shorts are liquidated as it rises: green, drawn above zero
+__all__ = ["build_figure", "render_chart", "spread_labels"]
 
 _INTERVALS: dict[Interval, timedelta] = {
     "1m": timedelta(minutes=1),
@@ -48,66 +53,10 @@ _INTERVALS: dict[Interval, timedelta] = {
     "4h": timedelta(hours=4),
     "1d": timedelta(days=1),
 }
-_DPI = 100
 
 
 # ---------------------------------------------------------------------------------------------
 # helpers
-
-
-def _escape(text: str) -> str:
-    """Keep "$84K–$85K" literal: two dollar signs would otherwise switch matplotlib to mathtext."""
-    return text.replace("$", r"\$")
-
-
-class _UsdFormatter(Formatter):
-    """Compact tick labels via ``fmt``; falls back to ``fallback`` when compaction would give
-    two ticks the same text (e.g. $86.25K and $86.2K both as "$86.2K")."""
-
-    def __init__(
-        self, primary: Callable[[float], str], fallback: Callable[[float], str] | None = None
-    ) -> None:
-        super().__init__()
-        self._primary = primary
-        self._fallback = fallback
-
-    def __call__(self, x: float, pos: int | None = None) -> str:
-        return _escape(self._primary(x))
-
-    def format_ticks(self, values: Sequence[float]) -> list[str]:
-        labels = [self._primary(v) for v in values]
-        if self._fallback is not None and len(set(labels)) < len(labels):
-            labels = [self._fallback(v) for v in values]
-        return [_escape(label) for label in labels]
-
-
-def spread_labels(ys: Sequence[float], gap: float, lo: float = 0.0, hi: float = 1.0) -> list[float]:
-    """Move label centres apart by at least ``gap`` within [lo, hi], each as close to its target
-    as possible: overlapping labels are merged into clusters centred on their targets' mean."""
-    if not ys:
-        return []
-    order = sorted(range(len(ys)), key=lambda i: ys[i])
-    if gap * (len(ys) - 1) > hi - lo:  # cannot fit: spread evenly, keeping order
-        gap = (hi - lo) / max(1, len(ys) - 1)
-    clusters: list[list[float]] = []  # each: desired positions, sorted
-
-    def start(cluster: list[float]) -> float:
-        centre = sum(cluster) / len(cluster)
-        first = centre - gap * (len(cluster) - 1) / 2
-        return min(max(first, lo), hi - gap * (len(cluster) - 1))
-
-    for i in order:
-        clusters.append([ys[i]])
-        while len(clusters) > 1:
-            prev, cur = clusters[-2], clusters[-1]
-            if start(prev) + gap * len(prev) <= start(cur) + 1e-12:
-                break
-            clusters[-2:] = [prev + cur]
-    placed = [start(c) + gap * k for c in clusters for k in range(len(c))]
-    out = [0.0] * len(ys)
-    for rank, i in enumerate(order):
-        out[i] = placed[rank]
-    return out
 
 
 def _interval(candles: Sequence[Candle]) -> timedelta:
@@ -184,7 +133,7 @@ def _draw_liquidations(ax: Axes, spec: ChartSpec, step: timedelta, x0: float, x1
     # a side with nothing still gets a sliver so the zero line never sits on the frame
     ax.set_ylim(-max(bottom * 1.1, span * 0.08), max(top * 1.1, span * 0.08))
     ax.yaxis.set_major_locator(MaxNLocator(nbins=4, steps=[1, 2, 2.5, 5, 10]))
-    ax.yaxis.set_major_formatter(_UsdFormatter(lambda v: money(abs(v))))
+    ax.yaxis.set_major_formatter(UsdFormatter(lambda v: money(abs(v))))
     # the legend sits in the right margin beside the panel, so it never covers a bar
     handles = [Patch(color=SHORT_LIQ), Patch(color=LONG_LIQ)]
     ax.legend(
@@ -201,76 +150,36 @@ def _draw_liquidations(ax: Axes, spec: ChartSpec, step: timedelta, x0: float, x1
     )
 
 
-def _price_limits(spec: ChartSpec, candles: Sequence[Candle]) -> tuple[float, float]:
-    lows = [c.low for c in candles] + [b.low for b in spec.bands]
-    highs = [c.high for c in candles] + [b.high for b in spec.bands]
-    if spec.current_price is not None:
-        lows.append(spec.current_price)
-        highs.append(spec.current_price)
-    lo, hi = min(lows), max(highs)
-    pad = (hi - lo) * 0.05 or abs(hi) * 0.005 or 1.0
-    return lo - pad, hi + pad
+def _tick_width(fig: Figure, ax: Axes) -> float:
+    """How far the tick labels on the right of ``ax`` reach past its edge, in pixels."""
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+    edge = ax.get_window_extent(renderer).x1
+    reach = [
+        t.get_window_extent(renderer).x1 for t in ax.get_yticklabels() if t.get_visible() and t.get_text()
+    ]
+    return float(max(reach, default=edge) - edge)
 
 
-def _right_labels(ax: Axes, spec: ChartSpec, fig: Figure) -> list[Text]:
-    """Band and current-price labels in the right margin, nudged apart so none overlap; a thin
-    leader line ties a moved label back to its level."""
-    lo, hi = ax.get_ylim()
-    ax_h = ax.get_position().height * fig.get_figheight() * _DPI
-    fontsize = 9.5
-    gap = (fontsize * 1.9 * _DPI / 72) / ax_h  # a boxed line of text, in axes fraction
-    items: list[tuple[float, str, str, bool]] = []  # (price, text, colour, is_current)
-    for band in spec.bands:
-        items.append(((band.low + band.high) / 2, band.label, BAND_COLOURS[band.kind], False))
-    if spec.current_price is not None:
-        label = spec.current_label or f"now {price(spec.current_price)}"
-        items.append((spec.current_price, label, NOW, True))
-    targets = [(y - lo) / (hi - lo) for y, *_ in items]
-    placed = spread_labels(targets, gap, lo=gap / 2, hi=1 - gap / 2)
-    texts: list[Text] = []
-    for (y, label, colour, current), at in zip(items, placed, strict=True):
-        box = {
-            "boxstyle": "round,pad=0.3,rounding_size=0.2",
-            "facecolor": colour if current else PANEL,
-            "edgecolor": colour,
-            "linewidth": 1.0,
-        }
-        texts.append(
-            ax.annotate(
-                label,
-                xy=(1.0, y),
-                xycoords=ax.get_yaxis_transform(),
-                xytext=(1.018, at),
-                textcoords="axes fraction",
-                ha="left",
-                va="center",
-                fontsize=fontsize,
-                color="#ffffff" if current else colour,
-                fontweight="bold" if current else "normal",
-                bbox=box,
-                annotation_clip=False,
-                parse_math=False,
-                arrowprops={"arrowstyle": "-", "color": colour, "linewidth": 0.9, "shrinkA": 0, "shrinkB": 0},
-            )
-        )
-    return texts
-
-
-def _fit_margins(fig: Figure, axes: Sequence[Axes], labels: Sequence[Text], width_px: int) -> None:
-    """Size the side margins to what is actually there (long tick labels on a $0.00001234 coin,
-    long band labels), so nothing is clipped and no width is wasted."""
+def _fit_margins(
+    fig: Figure, axes: Sequence[Axes], labels: Sequence[Text], width_px: int, *, right_axis: bool
+) -> None:
+    """Size the side margins to what is actually there (long tick labels, long band labels), so
+    nothing is clipped and no width is wasted."""
     pad = 10.0
+    fig.draw_without_rendering()
     box = axes[0].get_position()
-    left_px, right_px = box.x0 * width_px, (1 - box.x1) * width_px
+    left_px = box.x0 * width_px
     boxes = [a.yaxis.get_tightbbox() for a in axes]  # tick labels and axis label
     outermost = min((b.x0 for b in boxes if b is not None), default=pad)
     left_px += pad - outermost
     extents = [t.get_window_extent().x1 for t in labels]
     legends = [a.get_legend() for a in axes]
     extents += [legend.get_window_extent().x1 for legend in legends if legend is not None]
+    if right_axis:
+        extents += [b.x1 for b in boxes if b is not None]
     widest = max(extents, default=box.x1 * width_px)
     right_px = max(widest - box.x1 * width_px + pad + 4, 24.0)
-    cap = width_px * 0.35
+    cap = width_px * 0.4
     fig.subplots_adjust(left=min(left_px, cap) / width_px, right=1 - min(right_px, cap) / width_px)
 
 
@@ -282,8 +191,65 @@ def render_chart(spec: ChartSpec) -> bytes:
     """
     fig = build_figure(spec)
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=_DPI, facecolor=BG, metadata={"Software": None})
+    fig.savefig(buf, format="png", dpi=DPI, facecolor=BG, metadata={"Software": None})
     return buf.getvalue()
+
+
+def _titles(fig: Figure, spec: ChartSpec) -> None:
+    common: dict[str, Any] = {"ha": "left", "va": "top", "parse_math": False}
+    fig.text(
+        16 / spec.width_px,
+        1 - 16 / spec.height_px,
+        spec.title,
+        color=TEXT,
+        fontsize=15,
+        fontweight="bold",
+        **common,
+    )
+    if spec.subtitle:
+        fig.text(
+            16 / spec.width_px, 1 - 44 / spec.height_px, spec.subtitle, color=MUTED, fontsize=10.5, **common
+        )
+    if spec.footer:
+        fig.text(
+            16 / spec.width_px,
+            10 / spec.height_px,
+            spec.footer,
+            color=MUTED,
+            fontsize=9,
+            ha="left",
+            va="bottom",
+            parse_math=False,
+        )
+
+
+def _draw_window(ax: Axes, spec: ChartSpec, x1: float, label: bool) -> None:
+    """The asked window, shaded to the end of the chart, with its name at the top."""
+    if spec.window_start is None:
+        return
+    start = _num(spec.window_start)
+    ax.axvspan(start, x1, color=TEXT, alpha=0.06, linewidth=0, zorder=0.3)
+    ax.axvline(start, color=MUTED, linewidth=0.9, linestyle=(0, (3, 3)), zorder=0.35)
+    if label and spec.window_label:
+        ax.text(
+            start,
+            0.985,
+            f" {spec.window_label} →",
+            transform=ax.get_xaxis_transform(),
+            ha="left",
+            va="top",
+            color=TEXT,
+            fontsize=9,
+            parse_math=False,
+        )
+
+
+def _price_axis(ax: Axes, spec: ChartSpec, lo: float, hi: float) -> None:
+    scale, unit = price_unit(max(abs(lo), abs(hi)))
+    ax.yaxis.set_major_locator(MaxNLocator(nbins=8, steps=[1, 2, 2.5, 5, 10]))
+    ax.yaxis.set_major_formatter(PriceTicks(scale))
+    name = spec.price_label if not unit else spec.price_label.replace("(USD)", f"(USD {unit})")
+    ax.set_ylabel(name, color=MUTED, fontsize=10)
 
 
 def build_figure(spec: ChartSpec) -> Figure:
@@ -294,9 +260,10 @@ def build_figure(spec: ChartSpec) -> Figure:
         _require_aware(candle.open_time, "Candle.open_time")
     candles = sorted(spec.candles, key=lambda c: c.open_time)
     step = _interval(candles)
+    right_axis = spec.axis_side == "right"
 
-    width_in, height_in = spec.width_px / _DPI, spec.height_px / _DPI
-    fig = Figure(figsize=(width_in, height_in), dpi=_DPI, facecolor=BG)
+    width_in, height_in = spec.width_px / DPI, spec.height_px / DPI
+    fig = Figure(figsize=(width_in, height_in), dpi=DPI, facecolor=BG)
     FigureCanvasAgg(fig)  # attaches itself: Agg drawing with no pyplot state
 
     # fixed margins in pixels so text keeps its size whatever the chart size
@@ -317,40 +284,9 @@ def build_figure(spec: ChartSpec) -> Figure:
     else:
         ax, ax_liq = fig.add_subplot(1, 1, 1), None
     fig.subplots_adjust(hspace=0.06)
-
-    fig.text(
-        16 / spec.width_px,
-        1 - 16 / spec.height_px,
-        spec.title,
-        ha="left",
-        va="top",
-        color=TEXT,
-        fontsize=15,
-        fontweight="bold",
-        parse_math=False,
-    )
-    if spec.subtitle:
-        fig.text(
-            16 / spec.width_px,
-            1 - 44 / spec.height_px,
-            spec.subtitle,
-            ha="left",
-            va="top",
-            color=MUTED,
-            fontsize=10.5,
-            parse_math=False,
-        )
-    if spec.footer:
-        fig.text(
-            16 / spec.width_px,
-            10 / spec.height_px,
-            spec.footer,
-            ha="left",
-            va="bottom",
-            color=MUTED,
-            fontsize=9,
-            parse_math=False,
-        )
+    _titles(fig, spec)
+    if spec.strength_legend:
+        strength_legend(fig, spec)
 
     # price panel
     _style_axes(ax)
@@ -358,20 +294,17 @@ def build_figure(spec: ChartSpec) -> Figure:
     x1 = _num(candles[-1].open_time + step)
     pad_x = (x1 - x0) * 0.01
     ax.set_xlim(x0 - pad_x, x1 + pad_x)
-    lo, hi = _price_limits(spec, candles)
+    lo, hi = spec.price_limits()
     ax.set_ylim(lo, hi)
-    for band in spec.bands:
-        colour = BAND_COLOURS[band.kind]
-        ax.axhspan(band.low, band.high, color=colour, alpha=0.13, linewidth=0, zorder=0.5)
-        for edge in (band.low, band.high):
-            ax.axhline(edge, color=colour, alpha=0.45, linewidth=0.8, zorder=0.6)
+    draw_bands(ax, spec)
+    _draw_window(ax, spec, x1, label=True)
     _draw_candles(ax, candles, step)
     if spec.live_from is not None and candles[-1].open_time == spec.live_from:
         # the hour in progress: shaded and labelled, so it does not read as a closed bar
         ax.axvspan(_num(spec.live_from), x1, color=NOW, alpha=0.12, linewidth=0, zorder=0.4)
         ax.text(
             (_num(spec.live_from) + x1) / 2,
-            0.985,
+            0.985 if spec.window_start is None else 0.93,
             "live",
             transform=ax.get_xaxis_transform(),
             ha="center",
@@ -382,9 +315,7 @@ def build_figure(spec: ChartSpec) -> Figure:
         )
     if spec.current_price is not None:
         ax.axhline(spec.current_price, color=NOW, linewidth=1.1, linestyle=(0, (4, 3)), zorder=3)
-    ax.yaxis.set_major_locator(MaxNLocator(nbins=8, steps=[1, 2, 2.5, 5, 10]))
-    ax.yaxis.set_major_formatter(_UsdFormatter(price_short, price))
-    ax.set_ylabel("price (USD)", color=MUTED, fontsize=10)
+    _price_axis(ax, spec, lo, hi)
 
     locator = mdates.AutoDateLocator(tz=UTC, minticks=4, maxticks=9)  # type: ignore[no-untyped-call]
     formatter = mdates.ConciseDateFormatter(  # type: ignore[no-untyped-call]
@@ -400,12 +331,25 @@ def build_figure(spec: ChartSpec) -> Figure:
     if ax_liq is not None:
         _style_axes(ax_liq)
         ax.tick_params(labelbottom=False)
+        _draw_window(ax_liq, spec, x1, label=False)
         _draw_liquidations(ax_liq, spec, step, x0, x1)
         ax_liq.set_ylabel("liquidations", color=MUTED, fontsize=10)
         bottom_ax = ax_liq
     bottom_ax.set_xlabel("time (UTC)", color=MUTED, fontsize=10)
-    fig.align_ylabels([a for a in (ax, ax_liq) if a is not None])
+    panels = [a for a in (ax, ax_liq) if a is not None]
+    fig.align_ylabels(panels)
 
-    labels = _right_labels(ax, spec, fig)
-    _fit_margins(fig, [a for a in (ax, ax_liq) if a is not None], labels, spec.width_px)
+    dx = 14.0
+    if right_axis:  # ticks on the right (the axis name stays on the left); labels beyond them
+        for a in panels:
+            a.yaxis.tick_right()
+            a.yaxis.set_label_position("left")
+            a.tick_params(axis="y", colors=MUTED, labelcolor=TEXT, labelsize=9.5)
+        fig.draw_without_rendering()
+        dx += max(_tick_width(fig, a) for a in panels)
+        legend = ax_liq.get_legend() if ax_liq is not None else None
+        if ax_liq is not None and legend is not None:
+            legend.set_bbox_to_anchor((1.0, 1.0), transform=label_transform(ax_liq, fig, dx - 10))
+    labels = right_labels(ax, spec, fig, dx)
+    _fit_margins(fig, panels, labels, spec.width_px, right_axis=right_axis)
     return fig
