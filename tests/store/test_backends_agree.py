@@ -4,6 +4,7 @@ NULLs, duplicates, replays, late events, and instants outside the data)."""
 
 from __future__ import annotations
 
+import json
 import random
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -12,8 +13,10 @@ from typing import Any
 import numpy as np
 import pytest
 
+from bot.coins import Coin
 from bot.models import (
     Candle,
+    FearGreed,
     Funding,
     GlobalStats,
     Liquidation,
@@ -226,6 +229,37 @@ def fill(store: Store, seed: int) -> None:
     store.set_watch_armed(w.id, False, T0)
     store.pause_watches(6, T0, "dm closed")
     store.pause_watches(6, T0, "again")  # ignored: already paused
+    fill_newer_tables(store, rng)
+
+
+def fill_newer_tables(store: Store, rng: random.Random) -> None:
+    """Migrations 9-11 (per-server settings, the tracked set and its backfill, large-liquidation
+    posts, Fear & Greed), written in SQLite's dialect (INSERT OR REPLACE / OR IGNORE)."""
+    store.set_guild_settings(1, {"shortlist": ["ETH", "BTC"], "default_window": "4h"}, T0, 2**62)
+    store.set_guild_settings(2, {"alert_thresholds": {"move_24h_pct": 8.0}}, T0, None)
+    store.set_guild_settings(1, {"default_window": None}, T0 + timedelta(minutes=1), 7)  # partial
+    store.set_guild_settings(3, {"shortlist": ["SOL"]}, T0, 8)
+    store.delete_guild_settings(3)
+    coins = [Coin(symbol=c, name=c.title(), coingecko=c.lower(), bybit=f"{c}USDT") for c in COINS[:3]]
+    below = Coin(symbol="XRP", name="XRP", coingecko="ripple", aliases=("ripple", "xrp"))
+    store.save_tracked(coins[:2], T0, {"BTC": ["binance", "okx"], "ETH": ["bybit"]}, known=[below])
+    store.save_tracked(coins, T0 + timedelta(days=1), {"SOL": ["binance"], "BTC": ["binance"]}, [below])
+    store.mark_backfill("BTC", "binance", T0 + timedelta(hours=2))
+    store.mark_backfill("SOL", "binance", None, "HTTP 429")
+    for k in range(6):
+        sent = T0 + timedelta(minutes=rng.randint(0, 3 * 1440))
+        events = [
+            [rng.choice(VENUES), f"e{rng.randint(0, 50)}", int(sent.timestamp() * 1000) - j] for j in range(3)
+        ]
+        store.record_large_liq_post(1, 10 + k % 3, sent, sent, json.dumps(events))
+    store.record_large_liq_post(1, 10, T0, T0, "[]")
+    store.record_large_liq_post(1, 10, T0, T0 + timedelta(seconds=5), "[]")  # replaced
+    store.forget_large_liq_post(11, T0 + timedelta(days=9))  # nothing there
+    store.upsert_fear_greed(
+        FearGreed(source="alternative.me", ts=T0 + timedelta(days=d), value=rng.randint(0, 100), label="Fear")
+        for d in range(4)
+    )
+    store.upsert_fear_greed([FearGreed(source="alternative.me", ts=T0, value=99, label="Extreme Greed")])
 
 
 def reads(store: Store, rng: random.Random) -> dict[str, Any]:
@@ -287,6 +321,22 @@ def reads(store: Store, rng: random.Random) -> dict[str, Any]:
     out["price_near"] = [store.price_near(c, int(T0.timestamp() * 1000) + 3_600_000) for c in COINS]
     for table in ("liquidations", "liq_minute", "liq_hour", "candles", "open_interest", "alert_state"):
         out[f"count {table}"] = store.count(table)
+    out.update(newer_reads(store, rng))
+    return out
+
+
+def newer_reads(store: Store, rng: random.Random) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    out["guild settings"] = [store.guild_settings(g) for g in (1, 2, 3)]
+    out["tracked"] = (store.tracked_coins(), store.tracked_coins(known=True), store.backfill_progress())
+    channels = [10, 11, 12, 99]
+    out["large last sent"] = store.large_liq_last_sent(channels)
+    out["large state"] = store.large_liq_state(channels, timedelta(minutes=rng.randint(1, 600)))
+    for _ in range(3):
+        at = T0 + timedelta(minutes=rng.randint(-60, 5 * 1440))
+        out[f"fear_greed {at}"] = store.fear_greed_latest(at)
+        lo = at - timedelta(hours=rng.randint(1, 48))
+        out[f"large {at}"] = store.large_liquidations(COINS, lo, at, float(rng.randint(0, 1_500_000)))
     return out
 
 
@@ -303,7 +353,8 @@ def test_every_read_answers_the_same_on_both_backends(
         for key in want:
             assert got[key] == want[key], key
         assert sqlite.data_version() != (0, 0)
-        for when in (T0 + timedelta(days=3), T0 + timedelta(days=40)):  # thinning, then dropping
+        # thinning, then dropping raw events, then past the hourly and the daily history
+        for when in (T0 + timedelta(days=d) for d in (3, 40, 125, 900)):
             assert pg.prune(when, timedelta(days=35)) == sqlite.prune(when, timedelta(days=35))
             assert reads(pg, random.Random(seed)) == reads(sqlite, random.Random(seed))
     finally:

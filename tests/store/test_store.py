@@ -247,3 +247,76 @@ def test_a_new_store_vacuums_incrementally(tmp_path: Path) -> None:
     with store.lock:
         assert store.conn.execute("PRAGMA auto_vacuum").fetchone()[0] == 2
         assert store.conn.execute("PRAGMA freelist_count").fetchone()[0] == 0
+
+
+def test_prune_keeps_a_bounded_history_of_everything_else(db: str) -> None:
+    """Past the hourly history, hourly series go (roll-ups, 1h bars, open interest, funding,
+    ratios, macro, global stats, finished stream sessions); daily bars and closes stay until
+    the daily history; what is inside both stays."""
+    from bot.models import Funding, GlobalStats, LongShortRatio, MacroPoint, OpenInterest, TopTraderRatio
+    from bot.store.upkeep import DAILY_HISTORY, HOURLY_HISTORY
+
+    store = Store(db)
+    old, recent = T0, T0 + timedelta(days=200)
+    now = T0 + HOURLY_HISTORY + timedelta(days=1)  # `old` is just past the hourly history
+    for at in (old, recent):
+        store.insert_liquidations([liq(int(at.timestamp()), minute=int((at - T0).total_seconds() // 60))])
+        store.upsert_open_interest([OpenInterest(coin="BTC", venue="okx", ts=at, oi_usd=1e9)])
+        store.upsert_funding([Funding(coin="BTC", venue="okx", ts=at, rate=0.0001)])
+        store.upsert_long_short([LongShortRatio(coin="BTC", venue="okx", ts=at, long_share=0.5)])
+        store.upsert_top_traders(
+            [TopTraderRatio(coin="BTC", venue="binance", basis="position", ts=at, long_share=0.5)]
+        )
+        store.upsert_global([GlobalStats(ts=at, source="coingecko", total_market_cap_usd=3e12)])
+        for interval in ("1h", "1d"):
+            store.upsert_candles(
+                [
+                    Candle(
+                        coin="BTC",
+                        venue="binance",
+                        market="spot",
+                        interval=interval,
+                        open_time=at,
+                        open=1.0,
+                        high=1.0,
+                        low=1.0,
+                        close=1.0,
+                        volume=1.0,
+                    )
+                ]
+            )
+            store.upsert_macro(
+                [
+                    MacroPoint(
+                        series="spx", symbol="^GSPC", source="yahoo", interval=interval, ts=at, close=5e3
+                    )
+                ]
+            )
+        store.open_stream_session("okx", at)
+        store.close_stream_session("okx", at + timedelta(hours=1))
+    store.prune(now, timedelta(days=35))
+    old_ms = int(old.timestamp() * 1000)
+    for table, column in (
+        ("liq_hour", "hour_ms"),
+        ("open_interest", "ts_ms"),
+        ("funding", "ts_ms"),
+        ("long_short", "ts_ms"),
+        ("top_traders", "ts_ms"),
+        ("global_stats", "ts_ms"),
+        ("stream_sessions", "connected_ms"),
+    ):
+        assert (
+            store.conn.execute(f"SELECT COUNT(*) FROM {table} WHERE {column} <= ?", (old_ms,)).fetchone()[0]
+            == 0
+        )
+        assert (
+            store.conn.execute(f"SELECT COUNT(*) FROM {table} WHERE {column} > ?", (old_ms,)).fetchone()[0]
+            > 0
+        )
+    bars = store.conn.execute("SELECT interval, open_ms FROM candles ORDER BY 1, 2").fetchall()
+    closes = store.conn.execute("SELECT interval, ts_ms FROM macro ORDER BY 1, 2").fetchall()
+    recent_ms = int(recent.timestamp() * 1000)
+    assert bars == closes == [("1d", old_ms), ("1d", recent_ms), ("1h", recent_ms)]
+    store.prune(T0 + DAILY_HISTORY + timedelta(days=1), timedelta(days=35))
+    # the old daily bar is past the daily history now, the recent one not yet
+    assert store.conn.execute("SELECT interval, open_ms FROM candles").fetchall() == [("1d", recent_ms)]
