@@ -12,6 +12,7 @@
    a large-liquidation pass over a cascade (``bench.large_liq``)
 9. bursts and sustained load through discord.py against Discord's 3 s deadline (``bench.burst``)
 10. the store after a simulated year at the most coins: size and growth per day (``bench.year``)
+11. the PostgreSQL store beside SQLite: migrate-store, handler times, ingest (``bench.postgres``)
 """
 
 from __future__ import annotations
@@ -29,12 +30,13 @@ from bench.footprint import run_rss, store_size_rows
 from bench.handlers import history_rows, liquidations_30d_rows, row_for, run_handlers
 from bench.ingest import run_ingest
 from bench.large_liq import run_large_liq
+from bench.postgres import run_postgres
 from bench.refresh import run_refresh, run_tracking
 from bench.report import MISS, Row, Value, header, machine, table, write_json
 from bench.store_gen import GenSpec, bench_now, generate_store
 from bench.year import run_year
 
-SECTIONS = ("1", "2", "3", "4", "5", "6", "7", "8", "9", "10")
+SECTIONS = ("1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11")
 NEED_STORES = set(SECTIONS) - {"10"}  # section 10 writes its own store
 
 
@@ -97,6 +99,8 @@ async def run_all(
         rows += liquidations_30d_rows(measured, sizes)
     if wanted("2"):
         rows += run_ingest(stores, sizes, workdir)
+    if wanted("11"):
+        rows += await run_postgres(stores, sizes, workdir)
     if wanted("3"):
         rows += await run_refresh(stores, sizes)
         rows += await run_tracking(stores, sizes)

@@ -52,7 +52,8 @@ def run_alerts_command(settings: Settings, args: argparse.Namespace, out: TextIO
 def tracked_coins(settings: Settings) -> list[str]:
     """The coins the bot tracks: the config's and, when the set follows the market, the set
     stored by the last discovery (what ``tapewatch run`` collects and alerts on)."""
-    if settings.tracking.mode == "fixed" or not settings.db.is_file():
+    missing = settings.db_file is not None and not settings.db_file.is_file()
+    if settings.tracking.mode == "fixed" or missing:
         return list(settings.coins)
     store = Store(settings.db)
     try:
@@ -99,7 +100,7 @@ def cmd_backtest(settings: Settings, args: argparse.Namespace, out: TextIO) -> i
             latest = latest_bar_close(store, tracked)
             if latest is None:
                 print(
-                    f"error: no hourly bars in {settings.db}: run `tapewatch collect --once` first",
+                    f"error: no hourly bars in {settings.db_label}: run `tapewatch collect --once` first",
                     file=sys.stderr,
                 )
                 return 1
@@ -108,5 +109,5 @@ def cmd_backtest(settings: Settings, args: argparse.Namespace, out: TextIO) -> i
         results = replay(store, plans, base, tracked, start, end)
     finally:
         store.close()
-    report(results, base, start, end, str(settings.db), out, limit=max(0, args.limit))
+    report(results, base, start, end, settings.db_label, out, limit=max(0, args.limit))
     return 0

@@ -33,7 +33,7 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="tapewatch", description="Explains crypto market moves on Discord.")
     parser.add_argument("--config", type=Path, help="settings file (default config/tapewatch.toml)")
-    parser.add_argument("--db", type=Path, help="SQLite store path (or TAPEWATCH_DB)")
+    parser.add_argument("--db", help="the store: a SQLite file path or a postgresql:// URL (or TAPEWATCH_DB)")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging (tokens still redacted)")
     parser.add_argument("--version", action="version", version=f"tapewatch {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -41,6 +41,17 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="the Discord bot with its scheduler (needs DISCORD_TOKEN)")
     run.add_argument("--guild", type=int, help="sync commands to this guild only (instant, for testing)")
     run.add_argument("--no-sync", action="store_true", help="do not sync slash commands at start")
+    run.add_argument(
+        "--shard-count", type=int, help="gateway shards in all (Discord requires them from 2,500 guilds)"
+    )
+    run.add_argument(
+        "--shard-ids", help="the shards this process runs, e.g. 0-3 or 0,2 (default: all of --shard-count)"
+    )
+    run.add_argument(
+        "--no-collect",
+        action="store_true",
+        help="answer and alert only: a separate `tapewatch collect` fills the shared (PostgreSQL) store",
+    )
 
     collect = sub.add_parser("collect", help="run the collectors (forever, or --once)")
     collect.add_argument("--once", action="store_true", help="one pass of every job, then exit")
@@ -100,6 +111,9 @@ def build_parser() -> argparse.ArgumentParser:
     from bot.alerts_cli import add_alerts_commands
 
     add_alerts_commands(cast("argparse._SubParsersAction[argparse.ArgumentParser]", sub))
+    from bot.store_cli import add_store_commands
+
+    add_store_commands(cast("argparse._SubParsersAction[argparse.ArgumentParser]", sub))
     return parser
 
 
@@ -161,7 +175,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except sqlite3.Error as exc:
         print(
-            f"error: {_one_line(describe_sqlite_error(exc, str(settings.db) if settings else 'store'))}",
+            f"error: {_one_line(describe_sqlite_error(exc, settings.db_label if settings else 'store'))}",
             file=sys.stderr,
         )
         return 1
@@ -207,6 +221,10 @@ def _dispatch(settings: Settings, args: argparse.Namespace) -> int:
         return cmd_export(settings, args.file, since=args.since, name=args.name, force=args.force)
     if command == "sync-commands":
         return cmd_sync(settings, args)
+    if command == "migrate-store":
+        from bot.store_cli import cmd_migrate_store
+
+        return cmd_migrate_store(args.source, args.target, replace=args.replace)
     return 2  # pragma: no cover - argparse requires a command
 
 

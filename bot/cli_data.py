@@ -43,8 +43,8 @@ def cmd_health(
     from bot.store import Store
 
     limit = timedelta(seconds=max_age if max_age is not None else 3 * settings.jobs.tickers_seconds + 60)
-    if not settings.db.is_file():
-        return _health_verdict([f"no store at {settings.db}"], [], as_json=as_json)
+    if settings.db_file is not None and not settings.db_file.is_file():
+        return _health_verdict([f"no store at {settings.db_file}"], [], as_json=as_json)
     store = Store(settings.db)
     try:
         health = store.source_health()
@@ -103,7 +103,7 @@ def cmd_import(settings: Settings, file: Path, *, replace: bool = False) -> int:
         now = apply_scenario(scenario, store, now=system_clock(), replace=replace)
     finally:
         store.close()
-    print(f"imported {scenario.label} into {settings.db}, moved to now ({now:%Y-%m-%d %H:%M} UTC)")
+    print(f"imported {scenario.label} into {settings.db_label}, moved to now ({now:%Y-%m-%d %H:%M} UTC)")
     return 0
 
 
@@ -134,8 +134,12 @@ def _check_export_target(settings: Settings, file: Path, *, force: bool) -> None
         raise UsageError("error: export needs a file path")
     if file.is_dir():
         raise UsageError(f"error: {file} is a folder: give a file path, e.g. {file}/export.json.gz")
+    if settings.db_file is None:
+        if file.exists() and not force:
+            raise UsageError(f"error: {file} exists: pass --force to replace it")
+        return  # the store is a database server's, not a file here
     target = os.path.realpath(file)
-    db = os.path.realpath(settings.db)
+    db = os.path.realpath(settings.db_file)
     for part in (db, db + "-wal", db + "-shm", db + "-journal"):
         same = target == part or (file.exists() and os.path.exists(part) and os.path.samefile(file, part))
         if same:
@@ -170,8 +174,8 @@ def cmd_export(settings: Settings, file: Path, *, since: str, name: str, force: 
     if not _NAME.match(name):
         raise UsageError(f"error: --name {name!r}: lower-case letters, digits, - and _ (at most 64)")
     _check_export_target(settings, file, force=force)
-    if not settings.db.is_file():
-        raise UsageError(f"error: no store at {settings.db}: nothing to export")
+    if settings.db_file is not None and not settings.db_file.is_file():
+        raise UsageError(f"error: no store at {settings.db_file}: nothing to export")
     now = system_clock()
     store = Store(settings.db)
     try:
@@ -188,6 +192,6 @@ def cmd_export(settings: Settings, file: Path, *, since: str, name: str, force: 
         store.close()
     size = write_scenario(scenario, file)
     print(
-        f"wrote {file} ({size / 1e6:.2f} MB): {settings.db} from {now - span:%Y-%m-%d %H:%M} to {now:%Y-%m-%d %H:%M} UTC"
+        f"wrote {file} ({size / 1e6:.2f} MB): {settings.db_label} from {now - span:%Y-%m-%d %H:%M} to {now:%Y-%m-%d %H:%M} UTC"
     )
     return 0

@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bot.cli_data import GATEWAY, _one_line
+from bot.cli_data import GATEWAY, UsageError, _one_line
 from bot.defaults import CHART_DIR
 from bot.settings import Settings
 
@@ -77,17 +77,50 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
         print(SETUP_HINT, file=sys.stderr)
         return 2
     guild = args.guild or settings.discord.sync_guild or None
-    return asyncio.run(_until_terminated(_run_bot(settings, token, guild=guild, sync=not args.no_sync)))
+    shards = parse_shards(args.shard_count, args.shard_ids)
+    work = _run_bot(
+        settings, token, guild=guild, sync=not args.no_sync, collect=not args.no_collect, shards=shards
+    )
+    return asyncio.run(_until_terminated(work))
 
 
-async def _run_bot(settings: Settings, token: str, *, guild: int | None, sync: bool) -> int:
+def parse_shards(count: int | None, ids: str | None) -> tuple[int, list[int]] | None:
+    """``--shard-count`` and ``--shard-ids`` (``0-3``, ``0,2``): (count, ids), or None unsharded."""
+    if count is None:
+        if ids:
+            raise UsageError("error: --shard-ids needs --shard-count")
+        return None
+    if not 1 <= count <= 4096:
+        raise UsageError(f"error: --shard-count {count}: from 1 to 4096")
+    chosen: set[int] = set()
+    for part in (ids or f"0-{count - 1}").split(","):
+        lo, _, hi = part.strip().partition("-")
+        try:
+            first, last = int(lo), int(hi or lo)
+        except ValueError:
+            raise UsageError(f"error: --shard-ids {ids!r}: use ranges and numbers, e.g. 0-3 or 0,2") from None
+        if not 0 <= first <= last < count:
+            raise UsageError(f"error: --shard-ids {ids!r}: each from 0 to {count - 1}")
+        chosen.update(range(first, last + 1))
+    return count, sorted(chosen)
+
+
+async def _run_bot(
+    settings: Settings,
+    token: str,
+    *,
+    guild: int | None,
+    sync: bool,
+    collect: bool = True,
+    shards: tuple[int, list[int]] | None = None,
+) -> int:
     import aiohttp
     import discord
     from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
     from bot.alerts.jobs import register_alert_jobs
     from bot.app import build_app, collector_for, scheduler_next_refresh, streams_for
-    from bot.client import TapewatchBot
+    from bot.client import ShardedTapewatchBot, TapewatchBot
     from bot.heap import freeze_startup_heap
     from bot.jobs import register_jobs, register_warming
     from bot.services.warm import Warmer
@@ -96,14 +129,26 @@ async def _run_bot(settings: Settings, token: str, *, guild: int | None, sync: b
     _quiet_cancelled_jobs()
     app = build_app(settings, next_refresh=scheduler_next_refresh(scheduler))
     async with collector_for(app) as collector:
-        register_jobs(scheduler, collector, settings)
-        end_first_pass = _report_first_pass(scheduler, collector, settings)
+        end_first_pass = _no_first_pass
+        if collect:
+            register_jobs(scheduler, collector, settings)
+            end_first_pass = _report_first_pass(scheduler, collector, settings)
+        else:  # the collector process writes; alerts are evaluated on their interval
+            log.info("not collecting: answering from %s, which `tapewatch collect` fills", settings.db_label)
         register_alert_jobs(scheduler, app.services.alerts, settings)
         register_warming(scheduler, Warmer(app.services.why).schedule)
-        bot = TapewatchBot(
+        streams = (
+            streams_for(app, collector, on_events=app.services.alerts.on_liquidations) if collect else None
+        )
+        sharding: dict[str, Any] = {}
+        if shards is not None:
+            sharding = {"shard_count": shards[0], "shard_ids": shards[1]}
+            log.info("gateway shards %s of %d", ",".join(map(str, shards[1])), shards[0])
+        bot = (ShardedTapewatchBot if shards else TapewatchBot)(
+            **sharding,
             services=app.services,
             scheduler=scheduler,
-            streams=streams_for(app, collector, on_events=app.services.alerts.on_liquidations),
+            streams=streams,
             sync_guild=guild,
             sync_commands=sync,
         )
@@ -175,6 +220,10 @@ def _describe_network(exc: BaseException) -> str:
     return _one_line(str(text))[:200]
 
 
+def _no_first_pass() -> None:
+    """Nothing to end: this process does not collect (``run --no-collect``)."""
+
+
 def _print_line(source: SourceReport) -> None:
     print(source.line(), flush=True)
 
@@ -212,7 +261,7 @@ async def cmd_collect(settings: Settings, *, once: bool) -> int:
                     progress.start()
                     report = await collector.run_once(progress=progress if progress.drawing else _print_line)
                     progress.finish()
-                print(f"store: {settings.db}")
+                print(f"store: {settings.db_label}")
                 return 0 if report.ok else 1
             scheduler = AsyncIOScheduler(timezone="UTC")
             register_jobs(scheduler, collector, settings)
@@ -220,7 +269,9 @@ async def cmd_collect(settings: Settings, *, once: bool) -> int:
             scheduler.start()
             streams = streams_for(app, collector)
             await streams.start()
-            log.info("collecting into %s (REST jobs and liquidation streams); Ctrl-C to stop", settings.db)
+            log.info(
+                "collecting into %s (REST jobs and liquidation streams); Ctrl-C to stop", settings.db_label
+            )
             try:
                 await asyncio.Event().wait()
             finally:

@@ -162,3 +162,9 @@ class TapewatchBot(commands.Bot):
         if self.scheduler is not None and self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         await super().close()
+
+
+class ShardedTapewatchBot(TapewatchBot, commands.AutoShardedBot):
+    """The same bot as gateway shards (discord.py's ``AutoShardedBot``): ``shard_ids`` of
+    ``shard_count``, so several processes each hold some of the guilds. Discord sends each
+    guild's events to the shard ``(guild_id >> 22) % shard_count``; the store is shared."""

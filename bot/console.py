@@ -133,7 +133,7 @@ async def run_console(settings: Settings, *, collect: bool = True, scenario: Pat
     streams and the collector jobs running in the background, so answers fill in as the
     market moves. Where nothing live can be reached, the bundled demo scenario instead."""
     if scenario is None and collect:
-        print(f"Collecting live market data into {settings.db} …", flush=True)
+        print(f"Collecting live market data into {settings.db_label} …", flush=True)
         with app_for(settings, None) as app:
             async with collector_for(app) as collector:
                 progress = SourceProgress(collector, sys.stdout, json_logs=json_logs(settings), indent="  ")

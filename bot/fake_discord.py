@@ -408,6 +408,10 @@ class FakeDiscordServer:
         self.sockets: set[web.WebSocketResponse] = set()
         self.identified = asyncio.Event()
         self._seq = 0
+        # a sharded client's sockets: (shard id, shard count) from its IDENTIFY; guild events go
+        # only to the shard that holds the guild, as Discord routes them
+        self.shard_of: dict[web.WebSocketResponse, tuple[int, int]] = {}
+        self.delivered: list[tuple[str, int | None]] = []  # (event, shard id) per frame sent
         self.presences: list[dict[str, Any]] = []  # each op 3's "d", in the order received
         self.presence_refusals: list[list[str]] = []
         self._presence_seen = asyncio.Event()
@@ -431,11 +435,17 @@ class FakeDiscordServer:
         return gateway_url(self.root)
 
     async def dispatch(self, event: str, data: dict[str, Any]) -> None:
-        """Send a gateway event (e.g. ``INTERACTION_CREATE``) to every connected client."""
+        """Send a gateway event (e.g. ``INTERACTION_CREATE``) to every connected client; one
+        about a guild only to the shard holding it (``(guild_id >> 22) % shard_count``)."""
         self._seq += 1
         frame = json.dumps({"op": 0, "t": event, "s": self._seq, "d": data})
+        guild = data.get("guild_id")
         for ws in list(self.sockets):
+            shard = self.shard_of.get(ws)
+            if shard is not None and guild is not None and (int(guild) >> 22) % shard[1] != shard[0]:
+                continue
             await ws.send_str(frame)
+            self.delivered.append((event, shard[0] if shard else None))
 
     async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse()
@@ -447,8 +457,13 @@ class FakeDiscordServer:
                 frame = json.loads(message.data) if message.type == WSMsgType.TEXT else {}
                 if frame.get("op") == 1:  # heartbeat
                     await ws.send_str(json.dumps({"op": 11, "s": None, "t": None, "d": None}))
-                elif frame.get("op") == 2:  # identify
-                    await self.dispatch("READY", self._ready())
+                elif frame.get("op") == 2:  # identify (READY to this connection only)
+                    shard = (frame.get("d") or {}).get("shard")
+                    if shard:
+                        self.shard_of[ws] = (int(shard[0]), int(shard[1]))
+                    self._seq += 1
+                    ready = {**self._ready(), **({"shard": shard} if shard else {})}
+                    await ws.send_str(json.dumps({"op": 0, "t": "READY", "s": self._seq, "d": ready}))
                     self.identified.set()
                 elif frame.get("op") == 3:  # presence update
                     problems = presence_problems(frame.get("d"))
@@ -460,6 +475,7 @@ class FakeDiscordServer:
                     self._presence_seen.set()
         finally:
             self.sockets.discard(ws)
+            self.shard_of.pop(ws, None)
         return ws
 
     async def wait_for_presences(self, count: int) -> list[dict[str, Any]]:

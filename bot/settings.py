@@ -7,10 +7,11 @@ choose the file and no module needs a token to import.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, Field, SecretStr, ValidationError
+from pydantic import AfterValidator, BaseModel, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     DotEnvSettingsSource,
@@ -186,6 +187,23 @@ class _DotEnvKnownKeys(DotEnvSettingsSource):
         return {k: v for k, v in super().__call__().items() if k in known}
 
 
+DATABASE_SCHEMES = ("postgresql://", "postgres://")
+
+
+def is_database_url(target: object) -> bool:
+    """Whether a ``db`` setting names a PostgreSQL database (else it is a SQLite file)."""
+    return isinstance(target, str) and target.startswith(DATABASE_SCHEMES)
+
+
+def redact_url(target: object) -> str:
+    """The ``db`` setting as it may be printed or logged: a URL's password hidden."""
+    text = str(target)
+    if not is_database_url(text):
+        return text
+    text = re.sub(r"(://[^:/@]*):[^@/]*@", r"\1:***@", text)
+    return re.sub(r"(password=)[^&\s]*", r"\1***", text, flags=re.I)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="TAPEWATCH_",
@@ -196,7 +214,8 @@ class Settings(BaseSettings):
         env_file_encoding="utf-8",
     )
 
-    db: Path = Path("tapewatch.db")
+    # a SQLite file (the default, one machine) or a postgresql:// URL (several processes)
+    db: Path | str = Path("tapewatch.db")
     coins: list[str] = Field(default_factory=lambda: ["BTC", "ETH", "SOL", "BNB", "XRP"], min_length=1)
     jobs: JobSettings = JobSettings()
     tracking: TrackingSettings = TrackingSettings()
@@ -209,6 +228,24 @@ class Settings(BaseSettings):
     log_format: Literal["plain", "json"] = "plain"  # json: one object per line, for log shippers
     # The token comes only from the environment (``DISCORD_TOKEN``), never from the TOML file.
     discord_token: SecretStr | None = Field(default=None, validation_alias="DISCORD_TOKEN", exclude=True)
+
+    @field_validator("db", mode="before")
+    @classmethod
+    def _db_target(cls, value: Any) -> Path | str:
+        """A ``postgresql://`` URL stays a string; anything else is a SQLite file path."""
+        if is_database_url(value):
+            return str(value)
+        return Path(value)
+
+    @property
+    def db_file(self) -> Path | None:
+        """The SQLite store's file, or None when the store is a PostgreSQL database."""
+        return None if is_database_url(self.db) else Path(self.db)
+
+    @property
+    def db_label(self) -> str:
+        """The store as messages may name it (a URL's password hidden)."""
+        return redact_url(self.db)
 
     @classmethod
     def settings_customise_sources(

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import gc
+import os
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -15,6 +17,7 @@ from bot.errors import UserFacingError
 from bot.offline import OfflineSession
 from bot.settings import Settings, load_settings
 from tests.helpers import every_venue_at
+from tools.pg_cluster import Cluster, NoCluster
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 
@@ -76,3 +79,63 @@ async def session(app: App, command_errors: list[BaseException]) -> AsyncIterato
     async with OfflineSession(TapewatchBot(services=app.services)) as s:
         yield s
     assert command_errors == []
+
+
+# -- the store's two backends --------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[Cluster | str]:
+    """A throwaway PostgreSQL cluster on loopback for the whole run, or the reason there is none
+    (then the PostgreSQL leg is skipped, saying why; with ``CI`` set it fails instead)."""
+    cluster = Cluster()
+    try:
+        cluster.start()
+    except NoCluster as exc:
+        cluster.stop()
+        if os.environ.get("CI"):
+            pytest.fail(f"CI is set and no PostgreSQL server could be started: {exc}")
+        yield f"PostgreSQL leg skipped (CI unset and no server could be started: {exc})"
+        return
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture
+def new_db(request: pytest.FixtureRequest, tmp_path: Path, store_backend: str) -> Iterator[Callable[[], str]]:
+    """Makes fresh store targets of this test's backend (``store_backend``): SQLite file paths,
+    or PostgreSQL databases dropped after the test."""
+    backend = store_backend
+    made: list[str] = []
+    cluster: Cluster | None = None
+    if backend == "postgresql":
+        found = request.getfixturevalue("pg_cluster")
+        if isinstance(found, str):
+            pytest.skip(found)
+        cluster = found
+
+    def make() -> str:
+        target = str(tmp_path / f"s{len(made) or ''}.db") if cluster is None else cluster.new_database()
+        made.append(target)
+        return target
+
+    yield make
+    if cluster is not None:
+        # stores a test left open close their reader pools here, on this thread (collected from
+        # one of the pool's own workers, a pool cannot join that worker)
+        gc.collect()
+        for url in made:
+            cluster.drop_database(url)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def db(store_backend: str, new_db: Callable[[], str]) -> str:
+    """A fresh store target, once per backend: a SQLite file path or a PostgreSQL URL."""
+    return new_db()

@@ -62,6 +62,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "bot.__main__",
         "bot.defaults",
         "bot.alerts_cli",
+        "bot.store_cli",
     ),
 }
 

@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tools.pg_cluster import find_bin
+
 ROOT = Path(__file__).resolve().parent.parent
 COINS = (2, 3)
 DAYS = (1, 2)
@@ -62,6 +64,12 @@ def expected_rows() -> list[str]:
         f"store size after a simulated year · {COINS[-1]} coins · {YEAR_DAYS} d",
         f"store growth per day at steady state · {COINS[-1]} coins",
     ]
+    if find_bin() is None:  # the PostgreSQL section says in one row why it did not run
+        return [*rows, "PostgreSQL store beside SQLite"]
+    shape = f"{COINS[-1]} coins · {DAYS[0]} d"
+    rows += [f"migrate-store SQLite → PostgreSQL · {shape}"]
+    rows += [f"{h} on PostgreSQL · {shape}" for h in HANDLERS]
+    rows += [f"liquidation ingest on PostgreSQL · {shape}"]
     return rows
 
 
@@ -104,5 +112,5 @@ def test_quick_bench_prints_every_row(tmp_path: Path) -> None:
         assert row["status"] in STATUSES
         assert row["result"]
         assert row["goal"]
-    assert {r["section"] for r in data["rows"]} == {"1", "2", "3", "4", "5", "6", "7", "8", "9", "10"}
+    assert {r["section"] for r in data["rows"]} == {"1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11"}
     assert data["machine"]["cores"] >= 1

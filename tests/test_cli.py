@@ -33,3 +33,19 @@ def test_ask_prints_readable_text(tmp_path: object, capsys: pytest.CaptureFixtur
     out = capsys.readouterr().out
     assert out.startswith("Tapewatch status")
     assert "(only you can see this)" in out
+
+
+def test_shard_options_are_checked_in_one_line() -> None:
+    from bot.cli_run import UsageError, parse_shards
+
+    assert parse_shards(None, None) is None
+    assert parse_shards(4, None) == (4, [0, 1, 2, 3])
+    assert parse_shards(8, "0-2,5") == (8, [0, 1, 2, 5])
+    for count, ids, message in (
+        (2, "2", "each from 0 to 1"),
+        (2, "x", "use ranges and numbers"),
+        (0, None, "from 1 to 4096"),
+        (None, "0", "needs --shard-count"),
+    ):
+        with pytest.raises(UsageError, match=message):
+            parse_shards(count, ids)

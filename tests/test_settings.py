@@ -65,3 +65,13 @@ def test_unknown_key_in_file_is_rejected(tmp_path: Path) -> None:
 def test_missing_config_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="file not found"):
         load_settings(tmp_path / "nope.toml")
+
+
+def test_db_is_a_file_path_or_a_postgresql_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert load_settings().db_file == Path("tapewatch.db")
+    monkeypatch.setenv("TAPEWATCH_DB", "postgresql://bot:hunter2@db:5432/tapewatch")
+    settings = load_settings()
+    assert settings.db == "postgresql://bot:hunter2@db:5432/tapewatch"  # not mangled into a path
+    assert settings.db_file is None
+    assert settings.db_label == "postgresql://bot:***@db:5432/tapewatch"
+    assert load_settings(db="data/x.db").db_file == Path("data/x.db")

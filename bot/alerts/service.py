@@ -36,6 +36,7 @@ from bot.services.liquidations import LiquidationsService
 from bot.services.market import MarketService
 from bot.services.why import WhyService
 from bot.store import Store
+from bot.store.lease import Lease
 from bot.timeparse import next_brief_time, resolve_timezone
 
 if TYPE_CHECKING:
@@ -88,6 +89,10 @@ class AlertsService:
         self._lock = asyncio.Lock()
         self._pending: set[str] = set()
         self._liq_task: asyncio.Task[None] | None = None
+        # evaluation is one process's at a time among all on the store (bot.store.lease): the
+        # holder evaluates and posts; another takes over when it dies, and the persisted states
+        # make the takeover re-send nothing
+        self.lease: Lease | None = None
         self.large_states = StateCache()  # what each channel was sent (large liquidations)
         self._large_at: datetime | None = None  # the last stream-triggered large-liquidation pass
 
@@ -97,6 +102,12 @@ class AlertsService:
 
     async def _run(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
         return await self.market.store.run(fn, *args, **kwargs)
+
+    async def leading(self) -> bool:
+        """Whether this process evaluates alerts now (it holds, or just took, the lease)."""
+        if self.lease is None:
+            self.lease = self.store.lease("alerts")
+        return bool(await self._run(self.lease.held))
 
     def attach(self, poster: Poster) -> None:
         """Post through ``poster`` from now on (the alerts cog attaches a
@@ -195,6 +206,8 @@ class AlertsService:
         async with self._lock:
             now = self.market.clock()
             report = AlertCycleReport(at=now)
+            if not await self.leading():
+                return report  # another process evaluates
             subs: list[Subscription] = await self._run(db.active_subscriptions, self.store)
             report.subscriptions = len(subs)
             if not subs:
@@ -255,8 +268,9 @@ class AlertsService:
     async def run_large(self) -> LargePass | None:
         """Post the large single liquidations each subscribed channel has not been sent, at
         most one message per channel per minute (:mod:`bot.alerts.large`). Nothing is decided
-        while no bot is connected: the events wait (within the lookback) for one."""
-        if self.dispatcher is None:
+        while no bot is connected: the events wait (within the lookback) for one, nor in a
+        process that does not hold the alerts lease (the holder posts them)."""
+        if self.dispatcher is None or not await self.leading():
             return None
         async with self._lock:
             now = self.market.clock()
@@ -352,7 +366,7 @@ class AlertsService:
     async def run_briefs(self) -> list[Delivery]:
         """Post the briefs that are due. The next due time is saved first (a restart never
         posts a brief twice); one missed by more than two hours waits for the next day."""
-        if self.dispatcher is None:
+        if self.dispatcher is None or not await self.leading():
             return []
         now = self.market.clock()
         due: list[Brief] = await self._run(db.due_briefs, self.store, now)

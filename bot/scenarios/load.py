@@ -201,7 +201,7 @@ def apply_scenario(
     with store.batch():
         if store.has_market_data():
             if not replace:
-                raise StoreNotEmpty(store.path)
+                raise StoreNotEmpty(store.where)
             store.clear_market_data()
         _apply_tickers(scenario, store, clock.at, clock.seen)
         _apply_candles(scenario, store, clock)

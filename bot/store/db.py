@@ -1,8 +1,12 @@
-"""Store access. :class:`Store` is synchronous and thread-safe (one connection behind a lock);
-:class:`AsyncStore` runs every call in a worker thread so the event loop never waits on disk.
+"""Store access. :class:`Store` is synchronous and thread-safe (one writer connection behind a
+lock, readers of their own); :class:`AsyncStore` runs every call in a worker thread so the event
+loop never waits on disk or network.
 
-SQLite in WAL mode: collectors write while commands read; a single connection with a lock is
-plenty for one process, and keeps every batch atomic.
+Two backends behind the one class: SQLite in WAL mode (a file path, the default: collectors
+write while commands read; a single writer with a lock is plenty for one process, and keeps
+every batch atomic) and PostgreSQL (a ``postgresql://`` URL, :mod:`bot.store.pg`: several
+processes on several machines). The SQL is written once, in SQLite's dialect; the PostgreSQL
+writer translates it (:mod:`bot.store.dialect`) and behaves like the ``sqlite3`` connection.
 """
 
 from __future__ import annotations
@@ -33,13 +37,16 @@ from bot.models import (
 from bot.store.alerts import AlertTables
 from bot.store.glance import GlanceReads
 from bot.store.guild_settings import GuildSettingsTables
-from bot.store.open import connect_store
+from bot.store.lease import Lease
+from bot.store.open import StoreError, connect_store
+from bot.store.pg import PgBackend, is_postgres
+from bot.store.pg_schema import StoreOpenError
 from bot.store.scenario_io import ScenarioRows
 from bot.store.schema import ALL_COINS, HOUR_MS, MINUTE_MS
 from bot.store.signals import SignalTables
 from bot.store.universe import UniverseTables
 from bot.store.upkeep import Upkeep
-from bot.store.version import CountingConnection, DataVersion
+from bot.store.version import PRAGMA_EVERY, CountingConnection, DataVersion
 from bot.store.watches import WatchStore
 
 P = ParamSpec("P")
@@ -115,9 +122,19 @@ class Store(
 
     def __init__(self, path: Path | str) -> None:
         self.path = str(path)
-        # checks what it opens (a store or an empty file) and refuses anything else untouched;
-        # the writer counts its commits for the data version answers are cached under
-        self.conn = cast(CountingConnection, connect_store(self.path, factory=CountingConnection))
+        self._pg: PgBackend | None = None
+        if is_postgres(path):
+            try:
+                self._pg = PgBackend(self.path)
+            except StoreOpenError as exc:
+                raise StoreError(str(exc)) from None
+            # the PostgreSQL writer has the surface of sqlite3.Connection the store uses
+            self.conn = cast(CountingConnection, self._pg.writer)
+        else:
+            # checks what it opens (a store or an empty file) and refuses anything else
+            # untouched; the writer counts its commits for the data version answers are cached under
+            self.conn = cast(CountingConnection, connect_store(self.path, factory=CountingConnection))
+        self.backend = "sqlite" if self._pg is None else "postgresql"
         self._version = DataVersion()
         self._batch_depth = 0
         self.lock = threading.RLock()
@@ -126,10 +143,19 @@ class Store(
         # for a reader that is mid-query instead of closing the connection under it
         self._readers: list[tuple[sqlite3.Connection, threading.Lock]] = []
         self._closed = False
+        self._leases: dict[str, Lease] = {}
         self._trace: tuple[Callable[[str], object] | None, Callable[[], int] | None, int] = (None, None, 0)
         # the liquidation ingest's staging table: per connection, in memory, never on disk
-        self.conn.execute("PRAGMA temp_store=MEMORY")
-        self.conn.execute(_STAGE_TABLE)
+        if self._pg is None:
+            self.conn.execute("PRAGMA temp_store=MEMORY")
+            self.conn.execute(_STAGE_TABLE)
+        else:
+            self._pg.writer.create_stage()
+
+    @property
+    def where(self) -> str:
+        """The store's path or URL, password hidden: what messages may name."""
+        return self.path if self._pg is None else self._pg.where
 
     @contextmanager
     def _tx(self) -> Iterator[None]:
@@ -163,13 +189,27 @@ class Store(
             self._batch_depth = 0
             self.conn.commit()
 
+    def lease(self, name: str) -> Lease:
+        """The named role among every process on this store (see :mod:`bot.store.lease`): one
+        lease per name and store handle, so everything in this process shares it."""
+        with self.lock:
+            lease = self._leases.get(name)
+            if lease is None:
+                lease = self._leases[name] = Lease(self.path, name)
+            return lease
+
     def close(self) -> None:
         with self.lock:
             self._closed = True
+            for lease in self._leases.values():
+                lease.release()
             for reader, busy in self._readers:
                 with busy:
                     reader.close()
             self._readers.clear()
+            if self._pg is not None:
+                self._pg.close()
+                return
             self.conn.close()
 
     # -- writes -------------------------------------------------------------------------
@@ -270,8 +310,11 @@ class Store(
 
     def _ingest(self, conn: CountingConnection, rows: list[tuple[Any, ...]]) -> int:
         with self._tx():
-            conn.execute(_STAGE_CLEAR)
-            conn.executemany(_STAGE_INSERT, rows)
+            if self._pg is None:
+                conn.execute(_STAGE_CLEAR)
+                conn.executemany(_STAGE_INSERT, rows)
+            else:  # COPY in, first occurrence kept (PostgreSQL's own staging, bot.store.pg)
+                self._pg.writer.stage_liquidations(rows)
             conn.execute(_STAGE_DROP_STORED)
             before = conn.total_changes
             conn.execute(_INSERT_NEW)
@@ -304,6 +347,8 @@ class Store(
         committed, by this process or another (see :mod:`bot.store.version`). Called on the
         event loop for every answer: this process's commits are counted without SQLite, and
         another's are looked for at most every 0.1 s, skipped while a write holds the writer."""
+        if self._pg is not None:
+            return self._pg_data_version()
         pragma = None
         if self.path != ":memory:" and self._version.due() and self.lock.acquire(blocking=False):
             try:
@@ -311,6 +356,19 @@ class Store(
             finally:
                 self.lock.release()
         return self._version.read(self.conn, pragma)
+
+    def _pg_data_version(self) -> tuple[int, int]:
+        """PostgreSQL: every process's committed counts, read every 0.1 s by a thread of the
+        backend (started here, on first use), plus this process's own commits since."""
+        assert self._pg is not None
+        if self._pg.poller is None:
+            writer = self.conn
+            self._pg.start_poller(
+                lambda counts, own: self._version.set_counts(counts, own),
+                lambda: (writer.other_commits, writer.liq_commits),
+                PRAGMA_EVERY,
+            )
+        return self._version.read_counts(self.conn)
 
     def _reader(self) -> tuple[sqlite3.Connection, threading.Lock] | None:
         """This thread's read-only connection: in WAL mode readers never wait for each other
@@ -333,6 +391,8 @@ class Store(
 
     def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         # inside a batch, reads see the batch's own writes (and nobody else's in between)
+        if self._pg is not None and not self._batch_depth:
+            return cast(list[dict[str, Any]], self._pg.rows(sql, params, dicts=True))
         reader = None if self._batch_depth else self._reader()
         conn, lock = (self.conn, self.lock) if reader is None else reader
         with lock:
@@ -347,6 +407,8 @@ class Store(
 
     def _tuples(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """Rows as the cursor gives them, for columnar reads."""
+        if self._pg is not None:
+            return cast(list[tuple[Any, ...]], self._pg.rows(sql, params, dicts=False))
         reader = self._reader()
         conn, lock = (self.conn, self.lock) if reader is None else reader
         with lock:

@@ -33,6 +33,7 @@ CANDLE_PREFERENCE = (("binance", "spot"), ("binance", "perp"), ("bybit", "perp")
 
 class StoreReads:
     lock: threading.RLock
+    backend: str  # "sqlite" or "postgresql"
 
     def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         raise NotImplementedError
@@ -116,7 +117,8 @@ class StoreReads:
 
     def open_interest(self, coin: str, since: datetime) -> list[OpenInterest]:
         rows = self._rows(
-            "SELECT * FROM open_interest WHERE coin = ? AND ts_ms >= ? ORDER BY ts_ms", (coin, to_ms(since))
+            "SELECT * FROM open_interest WHERE coin = ? AND ts_ms >= ? ORDER BY ts_ms, venue",
+            (coin, to_ms(since)),
         )
         return [OpenInterest.model_construct(**_without(r, "ts_ms"), ts=from_ms(r["ts_ms"])) for r in rows]
 
@@ -157,25 +159,44 @@ class StoreReads:
         if table not in ("open_interest", "funding", "long_short"):
             raise ValueError(f"no point-in-time reads for {table}")
         ms = to_ms(at)
+        out: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        for chunk in _chunks(list(dict.fromkeys(keys))):
+            values = ", ".join("(?, ?)" for _ in chunk)
+            params = (*(x for key in chunk for x in key), ms, *((ms,) if after else ()))
+            rows = self._rows(self._near_many_sql(table, values, after=after), params)
+            for r in rows:
+                out.setdefault((r["coin"], r["venue"]), []).append(r)
+        return out
+
+    def _near_many_sql(self, table: str, values: str, *, after: bool) -> str:
+        """:meth:`near_many`'s statement. SQLite seeks the two points per pair through ``IN``
+        over two scalar subqueries; PostgreSQL would test those subqueries against every row
+        of each pair, so there it is a LATERAL join of the two seeks (same rows, same order)."""
+        if self.backend == "postgresql":
+            seek = (
+                f"(SELECT * FROM {table} WHERE coin = k.coin AND venue = k.venue "  # noqa: S608
+                "AND ts_ms {op} ? ORDER BY ts_ms {order} LIMIT 1)"
+            )
+            both = seek.format(op="<=", order="DESC")
+            if after:
+                both += " UNION " + seek.format(op=">=", order="ASC")
+            return (
+                f"SELECT o.* FROM (VALUES {values}) AS k (coin, venue) CROSS JOIN LATERAL ({both}) AS o "  # noqa: S608
+                "ORDER BY o.coin, o.venue, o.ts_ms"
+            )
         after_sql = (
             f", (SELECT ts_ms FROM {table} WHERE coin = k.column1 AND venue = k.column2 "  # noqa: S608
             "AND ts_ms >= ? ORDER BY ts_ms ASC LIMIT 1)"
             if after
             else ""
         )
-        out: dict[tuple[str, str], list[dict[str, Any]]] = {}
-        for chunk in _chunks(list(dict.fromkeys(keys))):
-            # SELECT first (not WITH): the bench's raw-SQL peer replays the statements it traces
-            rows = self._rows(
-                f"SELECT o.* FROM (VALUES {', '.join('(?, ?)' for _ in chunk)}) AS k "  # noqa: S608
-                f"JOIN {table} o ON o.coin = k.column1 AND o.venue = k.column2 AND o.ts_ms IN ("
-                f"(SELECT ts_ms FROM {table} WHERE coin = k.column1 AND venue = k.column2 "
-                f"AND ts_ms <= ? ORDER BY ts_ms DESC LIMIT 1){after_sql}) ORDER BY o.coin, o.venue, o.ts_ms",
-                (*(x for key in chunk for x in key), ms, *((ms,) if after else ())),
-            )
-            for r in rows:
-                out.setdefault((r["coin"], r["venue"]), []).append(r)
-        return out
+        # SELECT first (not WITH): the bench's raw-SQL peer replays the statements it traces
+        return (
+            f"SELECT o.* FROM (VALUES {values}) AS k "  # noqa: S608
+            f"JOIN {table} o ON o.coin = k.column1 AND o.venue = k.column2 AND o.ts_ms IN ("
+            f"(SELECT ts_ms FROM {table} WHERE coin = k.column1 AND venue = k.column2 "
+            f"AND ts_ms <= ? ORDER BY ts_ms DESC LIMIT 1){after_sql}) ORDER BY o.coin, o.venue, o.ts_ms"
+        )
 
     def oi_latest(self, coins: Sequence[str], at: datetime) -> list[OpenInterest]:
         """Each coin's latest point per venue at or before ``at``, in coin order then by venue:
@@ -238,19 +259,21 @@ class StoreReads:
 
     def funding(self, coin: str, since: datetime) -> list[Funding]:
         rows = self._rows(
-            "SELECT * FROM funding WHERE coin = ? AND ts_ms >= ? ORDER BY ts_ms", (coin, to_ms(since))
+            "SELECT * FROM funding WHERE coin = ? AND ts_ms >= ? ORDER BY ts_ms, venue", (coin, to_ms(since))
         )
         return [Funding.model_construct(**_without(r, "ts_ms"), ts=from_ms(r["ts_ms"])) for r in rows]
 
     def long_short(self, coin: str, since: datetime) -> list[LongShortRatio]:
         rows = self._rows(
-            "SELECT * FROM long_short WHERE coin = ? AND ts_ms >= ? ORDER BY ts_ms", (coin, to_ms(since))
+            "SELECT * FROM long_short WHERE coin = ? AND ts_ms >= ? ORDER BY ts_ms, venue",
+            (coin, to_ms(since)),
         )
         return [LongShortRatio.model_construct(**_without(r, "ts_ms"), ts=from_ms(r["ts_ms"])) for r in rows]
 
     def top_traders(self, coin: str, since: datetime) -> list[TopTraderRatio]:
         rows = self._rows(
-            "SELECT * FROM top_traders WHERE coin = ? AND ts_ms >= ? ORDER BY ts_ms", (coin, to_ms(since))
+            "SELECT * FROM top_traders WHERE coin = ? AND ts_ms >= ? ORDER BY ts_ms, venue, basis",
+            (coin, to_ms(since)),
         )
         return [TopTraderRatio.model_construct(**_without(r, "ts_ms"), ts=from_ms(r["ts_ms"])) for r in rows]
 
@@ -264,19 +287,19 @@ class StoreReads:
         if hourly:
             return self._rows(
                 "SELECT coin, hour_ms AS minute, side, venue, usd, events, max_usd FROM liq_hour "
-                "WHERE coin = ? AND hour_ms >= ? AND hour_ms < ? ORDER BY hour_ms",
+                "WHERE coin = ? AND hour_ms >= ? AND hour_ms < ? ORDER BY hour_ms, side, venue",
                 (coin or ALL_COINS, lo, hi),
             )
         if coin is None:
             return self._rows(
                 "SELECT ? AS coin, minute_ms AS minute, side, venue, SUM(usd) AS usd, SUM(events) AS events, "
                 "MAX(max_usd) AS max_usd FROM liq_minute WHERE minute_ms >= ? AND minute_ms < ? "
-                "GROUP BY minute_ms, side, venue ORDER BY minute_ms",
+                "GROUP BY minute_ms, side, venue ORDER BY minute_ms, side, venue",
                 (ALL_COINS, lo, hi),
             )
         return self._rows(
             "SELECT coin, minute_ms AS minute, side, venue, usd, events, max_usd FROM liq_minute "
-            "WHERE coin = ? AND minute_ms >= ? AND minute_ms < ? ORDER BY minute_ms",
+            "WHERE coin = ? AND minute_ms >= ? AND minute_ms < ? ORDER BY minute_ms, side, venue",
             (coin, lo, hi),
         )
 
@@ -292,7 +315,7 @@ class StoreReads:
     def stream_sessions(self, since: datetime) -> list[StreamConnection]:
         rows = self._rows(
             "SELECT * FROM stream_sessions WHERE disconnected_ms IS NULL OR disconnected_ms >= ? "
-            "ORDER BY connected_ms",
+            "ORDER BY connected_ms, venue",
             (to_ms(since),),
         )
         return [
@@ -328,7 +351,7 @@ class StoreReads:
         return GlobalStats(**_without(rows[0], "ts_ms"), ts=from_ms(rows[0]["ts_ms"])) if rows else None
 
     def market_breadth(self) -> tuple[list[MarketEntry], datetime | None]:
-        rows = self._rows("SELECT * FROM market_breadth ORDER BY market_cap DESC")
+        rows = self._rows("SELECT * FROM market_breadth ORDER BY market_cap DESC, cg_id")
         if not rows:
             return [], None
         entries = [

@@ -45,6 +45,7 @@ class Upkeep:
     lock: threading.RLock
     conn: sqlite3.Connection
     path: str
+    backend: str  # "sqlite" or "postgresql"
     _batch_depth: int
 
     def _tx(self) -> AbstractContextManager[None]:
@@ -201,8 +202,8 @@ class Upkeep:
 
     def _incremental_vacuum(self) -> None:
         with self.lock:
-            if self.path == ":memory:" or self._batch_depth:
-                return
+            if self.path == ":memory:" or self._batch_depth or self.backend != "sqlite":
+                return  # PostgreSQL's autovacuum returns the space
             (mode,) = self.conn.execute("PRAGMA auto_vacuum").fetchone()
             if mode == 2:  # INCREMENTAL; stepped to the end only by executescript (execute frees one page)
                 self.conn.executescript("PRAGMA incremental_vacuum;")

@@ -10,6 +10,11 @@ Commits on this process's writer connection are counted as they happen. Commits 
 process (a separate collector) are seen through SQLite's ``PRAGMA data_version`` read on that
 same writer connection: it changes whenever any *other* connection committed, never for the
 connection's own commits, so every change there is another process's write.
+
+PostgreSQL has no such PRAGMA: there each write transaction bumps a counter row of its kind in
+the same transaction (:mod:`bot.store.pg`), a background thread reads the rows every
+:data:`PRAGMA_EVERY` seconds (the event loop never waits on the network), and the version is
+the counters as last read plus this process's commits since then (:meth:`DataVersion.read_counts`).
 """
 
 from __future__ import annotations
@@ -59,6 +64,8 @@ class DataVersion:
         self._external = 0
         self._seen: int | None = None
         self.looked_at = -PRAGMA_EVERY  # monotonic time of the last PRAGMA read
+        self._counts = (0, 0)  # PostgreSQL: the counter rows as last read
+        self._own_at_read = (0, 0)
 
     def due(self) -> bool:
         """Whether to read ``PRAGMA data_version`` again (at most every PRAGMA_EVERY seconds)."""
@@ -78,3 +85,18 @@ class DataVersion:
                     self._external += 1  # another process committed: treat it as any kind of data
                 self._seen = pragma
             return (writer.other_commits + self._external, writer.liq_commits)
+
+    def set_counts(self, counts: tuple[int, int], own_before: tuple[int, int]) -> None:
+        """PostgreSQL: every process's committed ``(other, liquidations)`` as just read, and
+        this process's own commit counts taken *before* that read (a commit of ours landing in
+        between is then counted twice, never missed: the version only grows)."""
+        with self._lock:
+            self._counts, self._own_at_read = counts, own_before
+
+    def read_counts(self, writer: Any) -> tuple[int, int]:
+        """PostgreSQL: the counts last read plus this process's own commits since: it changes
+        with every commit, ours at once and another process's within :data:`PRAGMA_EVERY`."""
+        with self._lock:
+            other, liq = self._counts
+            own_other, own_liq = self._own_at_read
+            return (other + writer.other_commits - own_other, liq + writer.liq_commits - own_liq)

@@ -47,11 +47,21 @@ def write_config(
     return path
 
 
-def start_run(config: Path, db: Path) -> subprocess.Popen[str]:
-    """``tapewatch run --no-sync`` as a process, with none of the developer's settings."""
+def start_run(config: Path, db: Path | str, *command: str) -> subprocess.Popen[str]:
+    """``tapewatch run --no-sync`` (or ``command``) as a process, with none of the developer's
+    settings."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("TAPEWATCH_")}
     return subprocess.Popen(
-        [sys.executable, "-m", "bot", "--config", str(config), "--db", str(db), "run", "--no-sync"],
+        [
+            sys.executable,
+            "-m",
+            "bot",
+            "--config",
+            str(config),
+            "--db",
+            str(db),
+            *(command or ("run", "--no-sync")),
+        ],
         cwd=ROOT,
         env={**env, "DISCORD_TOKEN": TOKEN},
         stdout=subprocess.PIPE,

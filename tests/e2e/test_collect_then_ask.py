@@ -43,11 +43,10 @@ async def tapewatch(*args: str, env: dict[str, str]) -> tuple[int, str, str]:
     return proc.returncode or 0, out.decode(), err.decode()
 
 
-async def test_collect_once_then_ask(exchange: FakeExchange, tmp_path: Path) -> None:
-    db = tmp_path / "e2e.db"
-    env = {
+def collect_env(exchange: FakeExchange, db: str) -> dict[str, str]:
+    return {
         **{k: v for k, v in os.environ.items() if not k.startswith("TAPEWATCH_") and k != "DISCORD_TOKEN"},
-        "TAPEWATCH_DB": str(db),
+        "TAPEWATCH_DB": db,
         **{
             f"TAPEWATCH_PROVIDERS__{venue.upper()}__{key.upper()}": url
             for venue, keys in every_venue_at(exchange.url).items()
@@ -59,6 +58,11 @@ async def test_collect_once_then_ask(exchange: FakeExchange, tmp_path: Path) -> 
         },
         "TAPEWATCH_HTTP__RETRIES": "0",
     }
+
+
+async def test_collect_once_then_ask(exchange: FakeExchange, db: str) -> None:
+    """On both store backends: the same processes, a SQLite file or a PostgreSQL URL."""
+    env = collect_env(exchange, db)
     code, out, err = await tapewatch("collect", "--once", env=env)
     assert code == 0, err
     # not a terminal: "[k/n] source ok stored …" per source, then a summary and the store
@@ -87,3 +91,28 @@ async def test_collect_once_then_ask(exchange: FakeExchange, tmp_path: Path) -> 
     code, out, _ = await tapewatch("ask", "/price coin:BTC", env=env)
     assert code == 0
     assert out.startswith("BTC $4.000")
+
+
+async def test_a_running_bot_sees_another_process_collect(exchange: FakeExchange, db: str) -> None:
+    """The bot's process answers, then a collector *process* writes into the same store: the
+    bot's next answer has the new data (its cached answer was not served again), on both
+    backends — the shared PostgreSQL store is what several processes on several machines use."""
+    app = build_app(load_settings(db=db))
+    try:
+        async with OfflineSession(TapewatchBot(services=app.services)) as session:
+            await session.invoke("/price coin:BTC")
+            before = message_payload(session.fake.messages()[-1])
+            assert "$4.000" not in json.dumps(before)  # nothing collected yet
+            code, _, err = await tapewatch("collect", "--once", env=collect_env(exchange, db))
+            assert code == 0, err
+            deadline = asyncio.get_running_loop().time() + 10
+            while True:  # another process's commit is seen within 0.1 s: allow a slow machine
+                await session.invoke("/price coin:BTC")
+                after = message_payload(session.fake.messages()[-1])
+                if "BTC $4.000" in json.dumps(after) or asyncio.get_running_loop().time() > deadline:
+                    break
+                await asyncio.sleep(0.1)
+            [embed] = after["embeds"]
+            assert embed["title"].startswith("BTC $4.000")
+    finally:
+        app.close()

@@ -27,11 +27,18 @@ import time
 from collections.abc import Callable
 from contextlib import closing
 from pathlib import Path
+from typing import Any
 
+import psycopg
 import pytest
 
 from bot.clock import to_ms
+from bot.settings import is_database_url
 from bot.store import Store
+from bot.store.dialect import Translator
+from bot.store.pg import PgConnection
+from bot.store.pg import configure_connection as configure_pg
+from bot.store.pg_schema import load_catalog
 from tests.reliability._child_ingest import batch
 
 pytestmark = pytest.mark.reliability
@@ -46,7 +53,7 @@ RUN_SECONDS = (0.005, 0.2)  # how long a worker ingests before its SIGKILL
 class Forker:
     """The helper child; forwards its output lines to a queue."""
 
-    def __init__(self, db: Path) -> None:
+    def __init__(self, db: str) -> None:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "tests.reliability._child_ingest", str(db), str(SEED)],
             cwd=ROOT,
@@ -114,10 +121,24 @@ def batch_rows(batch_id: int) -> dict[str, tuple[object, ...]]:
     }
 
 
-def verify(db: Path, committed: set[int], attempted: int, check_rollups: Callable[..., list[str]]) -> None:
-    with closing(sqlite3.connect(db)) as conn:
-        assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
-        if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'liquidations'").fetchone():
+def _reader(db: str) -> Any:
+    """A connection to look at the store without opening it as one (which would create the
+    schema): ``sqlite3``'s, or the PostgreSQL writer that speaks the same SQL."""
+    if not is_database_url(db):
+        return sqlite3.connect(db)
+    raw = psycopg.connect(db, autocommit=True)
+    configure_pg(raw)
+    return PgConnection(raw, Translator(load_catalog(raw)))
+
+
+def verify(db: str, committed: set[int], attempted: int, check_rollups: Callable[..., list[str]]) -> None:
+    with closing(_reader(db)) as conn:
+        if isinstance(conn, sqlite3.Connection):
+            assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+            has_schema = conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'liquidations'").fetchone()
+        else:  # PostgreSQL checks its own pages; the schema is there when its migration committed
+            has_schema = "liquidations" in conn.translate.catalog.columns
+        if not has_schema:
             assert not committed, "batches reported committed but the schema is missing"
             return
         stored = {
@@ -142,10 +163,10 @@ def verify(db: Path, committed: set[int], attempted: int, check_rollups: Callabl
 
 
 def test_sigkill_never_loses_a_committed_batch_or_half_writes_one(
-    tmp_path: Path, check_rollups: Callable[..., list[str]]
+    db: str, check_rollups: Callable[..., list[str]]
 ) -> None:
+    """On both backends: a SQLite file, or a PostgreSQL database the killed processes share."""
     rng = random.Random(SEED)
-    db = tmp_path / "crash.db"
     committed: set[int] = set()
     next_batch = attempted = 0
     during_open = {0, *rng.sample(range(1, KILLS), KILLS_DURING_OPEN)}

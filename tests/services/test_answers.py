@@ -4,9 +4,8 @@ after the data changed, older versions dropped, and a bounded queue."""
 from __future__ import annotations
 
 import asyncio
-import sqlite3
+import time
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
@@ -96,8 +95,16 @@ async def test_answers_expire_with_the_injected_clock() -> None:
     assert await cache.get("k", compute) == 2
 
 
-def test_a_store_write_changes_its_part_of_the_version(tmp_path: Path) -> None:
-    store = Store(tmp_path / "s.db")
+def changed(store: Store, old: tuple[int, int]) -> tuple[int, int]:
+    """The store's data version once it differs from ``old`` (waiting up to 10 s)."""
+    deadline = time.monotonic() + 10
+    while (now := store.data_version()) == old and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return now
+
+
+def test_a_store_write_changes_its_part_of_the_version(db: str) -> None:
+    store = Store(db)
     try:
         before = store.data_version()
         assert store.data_version() == before  # reading changes nothing
@@ -112,13 +119,24 @@ def test_a_store_write_changes_its_part_of_the_version(tmp_path: Path) -> None:
         liq = store.data_version()
         assert liq[0] == other[0]
         assert liq[1] != other[1]
-        outside = sqlite3.connect(tmp_path / "s.db")  # another process's writer
-        with outside:
-            outside.execute("UPDATE source_health SET consecutive_failures = 1")
+        outside = Store(db)  # another process's writer
+        if store.backend == "sqlite":
+            store._version.looked_at = time.monotonic()  # looked just now (however slow this machine)
+            outside.record_failure("okx", NOW, "timeout")
+            assert store.data_version() == liq  # another process is looked for at most every 0.1 s …
+            store._version.looked_at -= PRAGMA_EVERY  # … so let that time pass
+            seen = store.data_version()
+        else:  # read by the backend's thread every 0.1 s: wait for it
+            outside.record_failure("okx", NOW, "timeout")
+            seen = changed(store, liq)
+        assert seen[0] != liq[0]
+        assert seen[1] == liq[1]
+        outside.insert_liquidations([event.model_copy(update={"event_id": "e2"})])
+        store._version.looked_at -= PRAGMA_EVERY
+        latest = changed(store, seen)
+        if store.backend == "postgresql":  # the kinds kept apart across processes too
+            assert latest[0] == seen[0]
         outside.close()
-        assert store.data_version() == liq  # another process is looked for at most every 0.1 s …
-        store._version.looked_at -= PRAGMA_EVERY  # … so let that time pass
-        assert store.data_version()[0] != liq[0]
     finally:
         store.close()
 

@@ -15,8 +15,8 @@ T0 = datetime(2026, 12, 5, 12, 0, tzinfo=UTC)
 A, B = 111, 222
 
 
-def test_each_guild_reads_and_writes_only_its_row(tmp_path: Path) -> None:
-    store = Store(tmp_path / "s.db")
+def test_each_guild_reads_and_writes_only_its_row(db: str) -> None:
+    store = Store(db)
     assert store.guild_settings(A) is None
     store.set_guild_settings(A, {"shortlist": ["ETH", "SOL"], "default_window": "4h"}, T0, 7)
     store.set_guild_settings(B, {"alert_thresholds": {"move_24h_pct": 8.0}}, T0, 8)

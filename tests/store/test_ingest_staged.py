@@ -4,12 +4,14 @@ within a batch, replays of earlier batches, late events into old minutes)."""
 
 from __future__ import annotations
 
+import random
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -119,10 +121,39 @@ def test_staged_ingest_equals_the_per_row_one(batches: list[list[Liquidation]]) 
         reference.close()
 
 
-def test_a_failed_batch_leaves_nothing_behind(tmp_path: Path) -> None:
+@pytest.mark.parametrize("store_backend", ["postgresql"])
+@pytest.mark.parametrize("seed", range(4))
+def test_postgresql_ingests_what_sqlite_ingests(seed: int, new_db: Callable[[], str], tmp_path: Path) -> None:
+    """Batch after batch, the same "new" counts and the same events and roll-ups (the SQLite
+    ingest is held to the per-row reference above)."""
+    rng = random.Random(seed)
+    sqlite, pg = Store(tmp_path / "ref.db"), Store(new_db())
+    try:
+        for _ in range(8):
+            batch = [
+                Liquidation(
+                    venue=rng.choice(["binance", "bybit", "okx"]),  # type: ignore[arg-type]
+                    coin=rng.choice(["BTC", "ETH", "SOL"]),
+                    side=rng.choice(["long", "short"]),  # type: ignore[arg-type]
+                    price=100.0,
+                    qty=1.0,
+                    usd=float(rng.randint(1, 5_000_000)),
+                    ts=T0 + timedelta(milliseconds=rng.randint(0, 3 * HOUR_MS)),
+                    event_id=f"e{rng.randint(0, 300)}",
+                )
+                for _ in range(rng.randint(0, 120))
+            ]
+            assert pg.insert_liquidations(batch) == sqlite.insert_liquidations(batch)
+        assert contents(pg.conn) == contents(sqlite.conn)
+    finally:
+        sqlite.close()
+        pg.close()
+
+
+def test_a_failed_batch_leaves_nothing_behind(db: str) -> None:
     """One transaction: an error part-way (here, the roll-up table gone) rolls the events back,
     and the next batch is not polluted by what the failed one staged."""
-    store = Store(tmp_path / "s.db")
+    store = Store(db)
     ok = [event_at(1, 100.0)]
     assert store.insert_liquidations(ok) == 1
     store.conn.execute("ALTER TABLE liq_hour RENAME TO liq_hour_away")

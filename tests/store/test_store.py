@@ -37,8 +37,16 @@ def test_schema_is_versioned_and_reopens(tmp_path: Path) -> None:
     assert store.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
-def test_refetch_never_duplicates(tmp_path: Path) -> None:
-    store = Store(tmp_path / "s.db")
+def test_every_backend_reopens_at_the_current_schema(db: str) -> None:
+    Store(db).close()
+    store = Store(db)
+    assert store.conn.execute("SELECT COUNT(*) FROM tickers").fetchone()[0] == 0
+    assert store.count("liq_hour") == 0
+    store.close()
+
+
+def test_refetch_never_duplicates(db: str) -> None:
+    store = Store(db)
     t = Ticker(coin="BTC", venue="binance", market="spot", price=1.0, ts=T0)
     store.upsert_tickers([t], T0)
     store.upsert_tickers([t.model_copy(update={"price": 2.0})], T0)
@@ -61,8 +69,8 @@ def test_refetch_never_duplicates(tmp_path: Path) -> None:
     assert store.conn.execute("SELECT close FROM candles").fetchone()[0] == 1.7
 
 
-def test_liquidations_stored_once_and_rolled_up(tmp_path: Path) -> None:
-    store = Store(tmp_path / "s.db")
+def test_liquidations_stored_once_and_rolled_up(db: str) -> None:
+    store = Store(db)
     batch = [liq(i, minute=i // 3, side="long" if i % 2 else "short", usd=100.0 * (i + 1)) for i in range(9)]
     assert store.insert_liquidations(batch) == 9
     assert store.insert_liquidations(batch[3:]) == 0  # replayed after a reconnect
@@ -76,8 +84,8 @@ def test_liquidations_stored_once_and_rolled_up(tmp_path: Path) -> None:
     assert sum(r[2] for r in rolled) == sum(100.0 * (i + 1) for i in range(9))
 
 
-def test_late_event_in_an_old_minute_updates_its_rollup(tmp_path: Path) -> None:
-    store = Store(tmp_path / "s.db")
+def test_late_event_in_an_old_minute_updates_its_rollup(db: str) -> None:
+    store = Store(db)
     store.insert_liquidations([liq(1, minute=0, usd=500)])
     store.insert_liquidations([liq(2, minute=0, usd=700)])
     assert store.conn.execute("SELECT usd, events, max_usd FROM liq_minute").fetchall() == [
@@ -85,8 +93,8 @@ def test_late_event_in_an_old_minute_updates_its_rollup(tmp_path: Path) -> None:
     ]
 
 
-def test_prune_keeps_rollups(tmp_path: Path) -> None:
-    store = Store(tmp_path / "s.db")
+def test_prune_keeps_rollups(db: str) -> None:
+    store = Store(db)
     store.insert_liquidations([liq(1, minute=0)])
     assert store.prune(T0 + timedelta(days=40), timedelta(days=35)) == 1
     assert store.count("liquidations") == 0
@@ -94,8 +102,8 @@ def test_prune_keeps_rollups(tmp_path: Path) -> None:
     assert store.count("liq_hour") == 2  # the coin's hour and the market-wide one
 
 
-def test_health_counts_failures_and_resets(tmp_path: Path) -> None:
-    store = Store(tmp_path / "s.db")
+def test_health_counts_failures_and_resets(db: str) -> None:
+    store = Store(db)
     store.record_failure("okx", T0, "timeout")
     store.record_failure("okx", T0, "HTTP 503")
     [h] = store.source_health()
@@ -114,8 +122,8 @@ def test_newer_schema_is_refused(tmp_path: Path) -> None:
         Store(path)
 
 
-def test_candles_prefer_spot_and_read_only_the_window(tmp_path: Path) -> None:
-    store = Store(tmp_path / "s.db")
+def test_candles_prefer_spot_and_read_only_the_window(db: str) -> None:
+    store = Store(db)
 
     def bar(venue: str, market: str, hours: int, close: float) -> Candle:
         return Candle(
@@ -138,10 +146,10 @@ def test_candles_prefer_spot_and_read_only_the_window(tmp_path: Path) -> None:
     assert [(c.venue, c.close) for c in got] == [("binance", 205), ("binance", 206), ("binance", 207)]
 
 
-def test_breadth_snapshot_replaces_previous(tmp_path: Path) -> None:
+def test_breadth_snapshot_replaces_previous(db: str) -> None:
     from bot.models import MarketEntry
 
-    store = Store(tmp_path / "s.db")
+    store = Store(db)
     store.replace_breadth([MarketEntry(id="bitcoin", symbol="BTC", change_24h_pct=-2.0, market_cap=1e12)], T0)
     store.replace_breadth(
         [MarketEntry(id="ethereum", symbol="ETH", change_24h_pct=-3.0, market_cap=4e11)], T0
@@ -151,8 +159,8 @@ def test_breadth_snapshot_replaces_previous(tmp_path: Path) -> None:
     assert at == T0
 
 
-def test_stream_sessions_record_gaps(tmp_path: Path) -> None:
-    store = Store(tmp_path / "s.db")
+def test_stream_sessions_record_gaps(db: str) -> None:
+    store = Store(db)
     store.open_stream_session("bybit", T0)
     store.close_stream_session("bybit", T0 + timedelta(hours=1))
     store.open_stream_session("bybit", T0 + timedelta(hours=1, minutes=5))
@@ -163,8 +171,8 @@ def test_stream_sessions_record_gaps(tmp_path: Path) -> None:
     ]
 
 
-def test_hourly_rollups_match_minutes_per_coin_and_market(tmp_path: Path) -> None:
-    store = Store(tmp_path / "s.db")
+def test_hourly_rollups_match_minutes_per_coin_and_market(db: str) -> None:
+    store = Store(db)
     events = [liq(i, minute=i * 7, usd=100.0 + i, side="long" if i % 3 else "short") for i in range(40)]
     eth = [e.model_copy(update={"coin": "ETH", "event_id": f"x{e.event_id}"}) for e in events[:10]]
     store.insert_liquidations(events[:25])
@@ -184,8 +192,8 @@ def test_hourly_rollups_match_minutes_per_coin_and_market(tmp_path: Path) -> Non
     assert {r["coin"] for r in market} == {"*"}
 
 
-def test_sessions_left_open_by_a_crash_close_at_their_last_event(tmp_path: Path) -> None:
-    store = Store(tmp_path / "s.db")
+def test_sessions_left_open_by_a_crash_close_at_their_last_event(db: str) -> None:
+    store = Store(db)
     store.open_stream_session("binance", T0)
     store.insert_liquidations([liq(1, minute=30)])  # last event seen 30 min in
     store.open_stream_session("okx", T0)  # nothing seen at all
@@ -194,10 +202,10 @@ def test_sessions_left_open_by_a_crash_close_at_their_last_event(tmp_path: Path)
     assert closed == {"binance": T0 + timedelta(minutes=30, seconds=1), "okx": T0}
 
 
-def test_prune_thins_old_open_interest_to_hourly(tmp_path: Path) -> None:
+def test_prune_thins_old_open_interest_to_hourly(db: str) -> None:
     from bot.models import OpenInterest
 
-    store = Store(tmp_path / "s.db")
+    store = Store(db)
     points = [
         OpenInterest(coin="BTC", venue="okx", ts=T0 + timedelta(minutes=m), oi_usd=1e9 + m)
         for m in range(0, 4 * 24 * 60, 5)  # four days of 5-minute points
@@ -212,12 +220,12 @@ def test_prune_thins_old_open_interest_to_hourly(tmp_path: Path) -> None:
     assert len(recent) == 2 * 24 * 12  # untouched
 
 
-def test_thinning_catches_up_after_downtime(tmp_path: Path) -> None:
+def test_thinning_catches_up_after_downtime(db: str) -> None:
     """Sixty days of dense points and no pruning run for all of them (the bot was down):
     successive runs thin every hour of them, not only the last three days."""
     from bot.models import OpenInterest
 
-    store = Store(tmp_path / "s.db")
+    store = Store(db)
     store.upsert_open_interest(
         OpenInterest(coin="BTC", venue="okx", ts=T0 + timedelta(minutes=m), oi_usd=1e9 + m)
         for m in range(0, 60 * 24 * 60, 15)
@@ -241,14 +249,14 @@ def test_a_new_store_vacuums_incrementally(tmp_path: Path) -> None:
         assert store.conn.execute("PRAGMA freelist_count").fetchone()[0] == 0
 
 
-def test_prune_keeps_a_bounded_history_of_everything_else(tmp_path: Path) -> None:
+def test_prune_keeps_a_bounded_history_of_everything_else(db: str) -> None:
     """Past the hourly history, hourly series go (roll-ups, 1h bars, open interest, funding,
     ratios, macro, global stats, finished stream sessions); daily bars and closes stay until
     the daily history; what is inside both stays."""
     from bot.models import Funding, GlobalStats, LongShortRatio, MacroPoint, OpenInterest, TopTraderRatio
     from bot.store.upkeep import DAILY_HISTORY, HOURLY_HISTORY
 
-    store = Store(tmp_path / "s.db")
+    store = Store(db)
     old, recent = T0, T0 + timedelta(days=200)
     now = T0 + HOURLY_HISTORY + timedelta(days=1)  # `old` is just past the hourly history
     for at in (old, recent):
