@@ -35,7 +35,8 @@ from bot.alerts.service import LIQUIDATION_RULES
 from bot.app import App, build_app
 from bot.client import TapewatchBot
 from bot.clock import FrozenClock
-from bot.fake_discord import GUILD_ID, FakeDiscord, FakeDiscordServer
+from bot.fake_discord import GUILD_ID, FakeDiscord
+from bot.fake_gateway import FakeDiscordServer
 from bot.models import Liquidation
 from bot.offline import OfflineSession
 from bot.settings import load_settings

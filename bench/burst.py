@@ -31,7 +31,8 @@ from bench.common import Sizes, Stores, lag_monitor, open_app, progress
 from bench.report import Row, ms, percentile, status
 from bot.app import App
 from bot.client import TapewatchBot
-from bot.fake_discord import FakeDiscord, FakeDiscordServer
+from bot.fake_discord import FakeDiscord
+from bot.fake_gateway import FakeDiscordServer
 from bot.offline import OfflineSession, drain_command_tasks, parse_invocation
 
 ANSWER_GOAL = 1.0

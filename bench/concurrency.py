@@ -20,7 +20,8 @@ from typing import Any
 from bench.common import GcPauses, Sizes, Stores, lag_monitor, open_app, progress
 from bench.report import Row, median, ms, percentile, status
 from bot.client import TapewatchBot
-from bot.fake_discord import FakeDiscord, FakeDiscordServer
+from bot.fake_discord import FakeDiscord
+from bot.fake_gateway import FakeDiscordServer
 from bot.offline import OfflineSession, drain_command_tasks, parse_invocation
 
 P99_GOAL = 0.100

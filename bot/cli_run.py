@@ -198,7 +198,7 @@ def _quiet_cancelled_jobs() -> None:
 
 def _stand_in(root: str) -> contextlib.AbstractContextManager[None]:
     """Discord itself, or the stand-in ``discord.api_url`` names (REST and gateway)."""
-    from bot.fake_discord import gateway_url, pointed_at
+    from bot.fake_gateway import gateway_url, pointed_at
 
     return pointed_at(f"{root}/api/v10", gateway_url(root)) if root else contextlib.nullcontext()
 

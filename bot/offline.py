@@ -25,11 +25,10 @@ from bot.fake_discord import (
     GUILD_ID,
     USER_ID,
     DiscordRequest,
-    FakeDiscordServer,
     message_payload,
-    pointed_at,
     user_payload,
 )
+from bot.fake_gateway import FakeDiscordServer, pointed_at
 
 
 class InvocationError(ValueError):

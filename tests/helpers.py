@@ -9,7 +9,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.fake_discord import serve_loopback
+from bot.fake_gateway import serve_loopback
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SAMPLES = FIXTURES / "samples"

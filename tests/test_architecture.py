@@ -28,6 +28,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "bot.heap",
         "bot.interactions",
         "bot.fake_discord",
+        "bot.fake_gateway",
         "bot.discord_limits",
         "bot.timeparse",
         "bot.job_ids",

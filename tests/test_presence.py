@@ -15,7 +15,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from bot.app import App
 from bot.client import TapewatchBot
 from bot.clock import FrozenClock
-from bot.fake_discord import FakeDiscordServer, pointed_at, presence_problems
+from bot.fake_gateway import FakeDiscordServer, pointed_at, presence_problems
 from bot.job_ids import TICKERS_JOB
 from bot.models import Ticker
 from bot.presence import PRESENCE_JOB, PresenceUpdater, register_presence

@@ -10,7 +10,7 @@ import signal
 from pathlib import Path
 
 from bot.cli import main as cli
-from bot.fake_discord import FakeDiscordServer
+from bot.fake_gateway import FakeDiscordServer
 from bot.scenarios import bundled
 from tests.e2e.running import payloads, start_run, stop_run, write_config
 

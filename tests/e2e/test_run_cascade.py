@@ -15,7 +15,8 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.fake_discord import CHANNEL_ID, FakeDiscordServer, message_payload, serve_loopback
+from bot.fake_discord import CHANNEL_ID, message_payload
+from bot.fake_gateway import FakeDiscordServer, serve_loopback
 from tests.e2e.running import payloads, start_run, stop_run, write_config
 from tests.fake_venues import venue_routes
 from tests.helpers import FakeExchange

@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from bot.cli import main as cli
-from bot.fake_discord import USER_ID, FakeDiscordServer
+from bot.fake_discord import USER_ID
+from bot.fake_gateway import FakeDiscordServer
 from bot.scenarios import bundled
 from tests.e2e.running import payloads, start_run, stop_run, write_config
 

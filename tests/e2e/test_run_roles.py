@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 
-from bot.fake_discord import GUILD_ID, FakeDiscordServer
+from bot.fake_discord import GUILD_ID
+from bot.fake_gateway import FakeDiscordServer
 from bot.store import Store
 from tests.e2e.running import payloads, start_run, stop_run, write_config
 from tests.fake_venues import venue_routes

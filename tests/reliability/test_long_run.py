@@ -45,7 +45,8 @@ from bot.alerts.jobs import register_alert_jobs
 from bot.app import App, build_app, collector_for, scheduler_next_refresh, streams_for
 from bot.client import TapewatchBot
 from bot.coins import CoinRegistry
-from bot.fake_discord import CHANNEL_ID, serve_loopback
+from bot.fake_discord import CHANNEL_ID
+from bot.fake_gateway import serve_loopback
 from bot.jobs import register_jobs
 from bot.models import Liquidation
 from bot.offline import OfflineSession

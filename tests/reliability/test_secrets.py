@@ -21,7 +21,8 @@ import bot.cli_run
 from bot.app import build_app
 from bot.client import TapewatchBot
 from bot.clock import FrozenClock
-from bot.fake_discord import DiscordRequest, FakeDiscord, FakeDiscordServer, pointed_at
+from bot.fake_discord import DiscordRequest, FakeDiscord
+from bot.fake_gateway import FakeDiscordServer, pointed_at
 from bot.offline import OfflineSession
 from bot.settings import ConfigError, load_settings
 from tests.conftest import NOW
