@@ -49,11 +49,15 @@ def test_default_subscription_over_a_day_of_selloff(selloff: App) -> None:
     assert lines[3:] == [
         "default subscription: every tracked coin; large move, liquidation spike, large liquidation, "
         "level break, open-interest flush, funding extreme; thresholds: defaults",
-        "  4 alerts in 4 messages (4.0 a day; busiest 2026-03-10 with 4)",
-        "  by type: liquidation spike 4",
+        "  8 alerts in 8 messages (8.0 a day; busiest 2026-03-10 with 8)",
+        "  by type: liquidation spike 6, large liquidation 2",
+        "  2026-03-10 10:27  SOL   large liquidation    💥 $1.45M SOL long liquidated at $193.0",
+        "  2026-03-10 10:28  SOL   liquidation spike    💥 SOL liquidation spike: $1.47M in 15m",
         "  2026-03-10 12:00  BTC   liquidation spike    💥 BTC liquidation spike: $800K in 15m",
         "  2026-03-10 12:45  ETH   liquidation spike    💥 ETH liquidation spike: $600K in 15m",
         "  2026-03-10 13:00  BTC   liquidation spike    💥 BTC liquidation spike: $953K in 15m",
+        "  2026-03-10 13:06  SOL   large liquidation    💥 $1.21M SOL long liquidated at $184.4",
+        "  2026-03-10 13:07  SOL   liquidation spike    💥 SOL liquidation spike: $1.31M in 15m",
         "  2026-03-10 14:03  ETH   liquidation spike    💥 ETH liquidation spike: $524K in 15m",
     ]
 
