@@ -37,6 +37,16 @@ def test_ask_from_a_scenario_is_labelled_sample_data(
     assert not (tmp_path / "unused.db").exists()  # a scenario never touches the configured store
 
 
+def test_the_bundled_selloff_shows_fear_and_greed_in_why_and_status(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    payload = ask(capsys, "--db", str(tmp_path / "unused.db"), "ask", "--scenario", SELLOFF, "/why", "--json")
+    context = next(f for f in fields(payload) if f["name"] == "Context")
+    assert context["value"] == "Fear & Greed 19/100, Extreme Fear (alternative.me, daily; 15 h old)"
+    assert main(["--db", str(tmp_path / "unused.db"), "ask", "--scenario", SELLOFF, "/status"]) == 0
+    assert "Fear & Greed 19/100, Extreme Fear (alternative.me, daily; 15 h old)" in capsys.readouterr().out
+
+
 def test_bad_scenario_file_is_one_line_naming_the_field(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

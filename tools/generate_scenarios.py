@@ -212,6 +212,7 @@ class Cascade:
     hours: int
     size: float  # median size × this
     coins: Mapping[str, float] | None = None  # weights; default: every coin's liquidation share
+    whales: Mapping[str, int] = field(default_factory=dict)  # single events above the large-liquidation bar
 
 
 @dataclass(frozen=True)
@@ -239,6 +240,7 @@ class Spec:
     cascades: tuple[Cascade, ...] = ()
     macro: Mapping[str, float] = field(default_factory=dict)  # 24h % per series
     flow: Literal["perp", "spot"] = "perp"  # which market's takers lead the last day
+    fear_greed: tuple[tuple[float, float], ...] = ((35, 50), (0, 50))  # (days before today, index)
 
 
 # -- the scenarios --------------------------------------------------------------------------
@@ -291,7 +293,8 @@ SPECS: tuple[Spec, ...] = (
         oi_sd=1.2,
         funding=(0.00045, 0.00002),
         long_share=(0.71, 0.63),
-        cascades=(Cascade("long", 330, 0.86, 6, 1.9),),
+        cascades=(Cascade("long", 330, 0.86, 6, 1.9, whales={"SOL": 2, "XRP": 1, "DOGE": 1, "AVAX": 1}),),
+        fear_greed=((35, 44), (20, 40), (7, 35), (2, 30), (1, 27), (0, 19)),
         macro={"spx": -0.3, "ndx": -0.45, "sx5e": -0.2, "dax": -0.25, "dxy": 0.1, "us10y": 0.3, "vix": 3.0},
         flow="perp",
     ),
@@ -322,7 +325,8 @@ SPECS: tuple[Spec, ...] = (
         oi_sd=1.0,
         funding=(-0.00025, -0.00002),
         long_share=(0.41, 0.49),
-        cascades=(Cascade("short", 300, 0.84, 8, 2.0),),
+        cascades=(Cascade("short", 300, 0.84, 8, 2.0, whales={"ETH": 1, "SOL": 1, "DOGE": 1, "SUI": 1}),),
+        fear_greed=((35, 56), (20, 58), (7, 63), (1, 66), (0, 72)),
         macro={"spx": 0.2, "ndx": 0.3, "sx5e": 0.15, "dax": 0.1, "dxy": -0.05, "us10y": -0.2, "vix": -2.0},
         flow="perp",
     ),
@@ -379,6 +383,7 @@ SPECS: tuple[Spec, ...] = (
         funding=(0.0001, 0.00006),
         long_share=(0.63, 0.61),
         cascades=(Cascade("long", 90, 0.78, 12, 1.3),),
+        fear_greed=((35, 50), (20, 46), (7, 42), (1, 38), (0, 33)),
         macro={"spx": -2.1, "ndx": -2.8, "sx5e": -1.8, "dax": -2.0, "dxy": 0.6, "us10y": 2.6, "vix": 38.0},
         flow="spot",
     ),
@@ -410,7 +415,8 @@ SPECS: tuple[Spec, ...] = (
         oi_overrides={"SOL": -14.0},
         funding_overrides={"SOL": (0.0001, -0.00018)},
         long_share_overrides={"SOL": (0.68, 0.57)},
-        cascades=(Cascade("long", 150, 0.9, 10, 1.6, {"SOL": 1.0}),),
+        cascades=(Cascade("long", 150, 0.9, 10, 1.6, {"SOL": 1.0}, whales={"SOL": 3}),),
+        fear_greed=((35, 46), (20, 42), (7, 38), (1, 33), (0, 22)),
         macro={"spx": 0.15, "ndx": 0.2, "sx5e": 0.1, "dax": 0.1, "dxy": -0.05, "us10y": 0.1, "vix": -1.5},
     ),
 )
@@ -891,14 +897,14 @@ def _liquidations(
     venues, shares = list(VENUE_LIQ), np.array(list(VENUE_LIQ.values()))
     events: list[_Event] = []
 
-    def add(coin: str, k: int, side: str, usd: float) -> None:
+    def add(coin: str, k: int, side: str, usd: float, g: np.random.Generator = rng) -> None:
         b = m.bars[coin]
-        venue = venues[int(rng.choice(len(venues), p=shares))]
-        at = m.time(k) + timedelta(seconds=int(rng.integers(0, 3600)))
+        venue = venues[int(g.choice(len(venues), p=shares))]
+        at = m.time(k) + timedelta(seconds=int(g.integers(0, 3600)))
         if at > NOW or (venue == "bybit" and gap[0] <= at < gap[1]):
             return
         lo, hi = float(b["low"][k]), float(b["high"][k])
-        u = float(rng.uniform(0, 0.5))
+        u = float(g.uniform(0, 0.5))
         price = lo + u * (hi - lo) if side == "long" else hi - u * (hi - lo)
         events.append(_Event(at, venue, coin, side, price, usd))
 
@@ -932,6 +938,7 @@ def _liquidations(
             side = cascade.side if rng.random() < cascade.share else other
             usd = COINS[coin].liq_usd * cascade.size * math.exp(rng.normal(0, 1.2))
             add(coin, k, side, float(np.clip(usd, 60, 8e6)))
+        _whales(m, cascade, add)
 
     grouped: dict[tuple[str, str], list[_Event]] = defaultdict(list)
     for e in sorted(events, key=lambda e: (e.at, e.venue, e.coin)):
@@ -946,6 +953,41 @@ def _liquidations(
             rows.append([m.rel(e.at), e.side, price, sig(usd / price, 5), usd, f"{spec.name}-{seq}"])
         out.append({"venue": venue, "coin": coin, "events": rows})
     return out
+
+
+def _whales(m: Market, cascade: Cascade, add: Callable[..., None]) -> None:
+    """A cascade's few single events big enough for a large-liquidation alert: 1.15-1.6× the
+    bar (0.02% of the coin's open interest across venues, at least $100K), in the hours the price
+    moved the cascade's way. Mostly coins with a lower bar, so they do not swamp the day's total;
+    their own random stream, so the rest of the scenario stays as it was."""
+    g = np.random.default_rng(m.spec.seed + 3)
+    for coin in (c for c, count in cascade.whales.items() for _ in range(count)):
+        venues = ("binance", "bybit", "okx") if coin in MAJORS else ("binance", "bybit")
+        bar = max(COINS[coin].oi * sum(VENUE_OI[v] for v in venues) * 0.0002, 100_000)
+        r = np.diff(m.logp[coin])[m.n - cascade.hours : m.n]
+        pressure = np.maximum(-r if cascade.side == "long" else r, 0) + 0.1 * float(np.abs(r).mean())
+        k = m.n - cascade.hours + int(g.choice(len(r), p=pressure / pressure.sum()))
+        add(coin, k, cascade.side, bar * float(g.uniform(1.15, 1.6)), g)
+
+
+# alternative.me's bands for its labels
+_FNG_LABELS = ((25, "Extreme Fear"), (47, "Fear"), (55, "Neutral"), (76, "Greed"), (101, "Extreme Greed"))
+
+
+def _fear_greed(m: Market) -> list[dict[str, Any]]:
+    """Daily Fear & Greed readings along the story's skeleton (today's exactly, earlier days with
+    a little noise), stamped at 00:00 UTC of their day as alternative.me stamps them; their own
+    random stream."""
+    g = np.random.default_rng(m.spec.seed + 2)
+    today = datetime.combine(NOW.date(), datetime.min.time(), tzinfo=UTC)
+    rows = []
+    for d in range(DERIV_DAYS, -1, -1):
+        day = today - timedelta(days=d)
+        noise = g.normal(0, 2.5) if d else 0.0
+        value = int(np.clip(round(_piecewise(m.spec.fear_greed, d) + noise), 0, 100))
+        label = next(text for below, text in _FNG_LABELS if value < below)
+        rows.append([m.rel(day), value, label])
+    return [{"source": "alternative.me", "rows": rows}]
 
 
 def _streams(gap: tuple[datetime, datetime]) -> list[dict[str, Any]]:
@@ -1107,6 +1149,7 @@ def build(spec: Spec) -> Scenario:
         "top_traders": _top_traders(m, spec.seed + 1),
         "macro": _macro(m, rng),
         "global_stats": global_stats,
+        "fear_greed": _fear_greed(m),
         "breadth": breadth,
     }
     return Scenario.model_validate(data)

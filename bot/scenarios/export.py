@@ -27,6 +27,8 @@ from bot.scenarios.sections import (
     BreadthSnapshot,
     CandleRow,
     CandleSeries,
+    FearGreedRow,
+    FearGreedSeries,
     FundingRow,
     FundingSeries,
     GlobalEntry,
@@ -92,9 +94,19 @@ def export_scenario(
                 )
                 for r in store.export_global(lo, hi)
             ],
+            "fear_greed": _fear_greed(store, lo, hi),
             "breadth": breadth,
         }
     )
+
+
+def _fear_greed(store: Store, lo: int, hi: int) -> list[FearGreedSeries]:
+    rows: dict[str, list[FearGreedRow]] = defaultdict(list)
+    for r in store.export_fear_greed(lo, hi):
+        rows[r["source"]].append(
+            FearGreedRow(t=format_time(from_ms(r["ts_ms"])), value=r["value"], label=r["label"])
+        )
+    return [FearGreedSeries(source=source, rows=series) for source, series in rows.items()]
 
 
 def _tickers(store: Store, wanted: Sequence[str], now: datetime) -> list[TickerEntry]:

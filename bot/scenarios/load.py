@@ -22,6 +22,7 @@ from pydantic import ValidationError
 
 from bot.models import (
     Candle,
+    FearGreed,
     Funding,
     GlobalStats,
     Liquidation,
@@ -339,6 +340,11 @@ def _apply_market(scenario: Scenario, store: Store, clock: _Clock) -> None:
     )
     for g in scenario.global_stats:
         clock.seen(g.source, at(g.ts))
+    store.upsert_fear_greed(
+        FearGreed(source=f.source, ts=at(r.t), value=r.value, label=r.label)
+        for f in scenario.fear_greed
+        for r in f.rows
+    )  # no health row: the reading's own age is shown wherever it is
     if scenario.breadth is not None:
         store.replace_breadth(scenario.breadth.entries, at(scenario.breadth.at))
         clock.seen("coingecko", at(scenario.breadth.at))

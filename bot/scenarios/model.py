@@ -43,6 +43,7 @@ from bot.scenarios.checks import (
 from bot.scenarios.sections import (
     BreadthSnapshot,
     CandleSeries,
+    FearGreedSeries,
     FundingSeries,
     GlobalEntry,
     LiquidationSeries,
@@ -127,6 +128,9 @@ class Scenario(BaseModel):
     )
     macro: list[MacroSeries] = []
     global_stats: list[GlobalEntry] = []
+    fear_greed: list[FearGreedSeries] = Field(
+        default=[], description="Daily Fear & Greed readings (0-100, with the source's label), per source."
+    )
     breadth: BreadthSnapshot | None = None
 
     @model_validator(mode="wrap")
@@ -150,6 +154,7 @@ class Scenario(BaseModel):
         self._unique("long_short", ((s.coin, s.venue) for s in self.long_short))
         self._unique("top_traders", ((s.coin, s.venue, s.basis) for s in self.top_traders))
         self._unique("macro", ((s.series, s.interval) for s in self.macro))
+        self._unique("fear_greed", ((s.source,) for s in self.fear_greed))
         self._unique("global_stats", ((g.source, self.at(g.ts)) for g in self.global_stats))
         seen: dict[str, set[str]] = {}
         for i, series in enumerate(self.liquidations):

@@ -151,6 +151,15 @@ class LongShortRow(Row):
     long_share: Annotated[float, Field(ge=0, le=1)]
 
 
+class FearGreedRow(Row):
+    """One day's Fear & Greed reading: the day's time, the value (0 extreme fear … 100 extreme
+    greed) and the source's own label for it ("Extreme Fear")."""
+
+    t: Time
+    value: Annotated[int, Field(ge=0, le=100)]
+    label: Annotated[str, StringConstraints(min_length=1, max_length=40)]
+
+
 class MacroRow(Row):
     """A close of a macro series on the bar opened at ``t``."""
 
@@ -294,6 +303,18 @@ class MacroSeries(Section):
 
     @model_validator(mode="after")
     def _times(self) -> MacroSeries:
+        _check_times((r.t for r in self.rows), ordered=True)
+        return self
+
+
+class FearGreedSeries(Section):
+    """A sentiment index's daily readings, oldest first, labelled with their source."""
+
+    source: Annotated[str, StringConstraints(min_length=1, max_length=40)] = "alternative.me"
+    rows: list[FearGreedRow]
+
+    @model_validator(mode="after")
+    def _times(self) -> FearGreedSeries:
         _check_times((r.t for r in self.rows), ordered=True)
         return self
 

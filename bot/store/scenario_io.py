@@ -27,6 +27,7 @@ MARKET_TABLES = (
     "stream_sessions",
     "macro",
     "global_stats",
+    "fear_greed",
     "market_breadth",
     "source_health",
 )
@@ -86,6 +87,11 @@ class ScenarioRows(StoreReads):
     def export_global(self, lo_ms: int, hi_ms: int) -> list[dict[str, Any]]:
         return self._rows(
             "SELECT * FROM global_stats WHERE ts_ms >= ? AND ts_ms <= ? ORDER BY ts_ms", (lo_ms, hi_ms)
+        )
+
+    def export_fear_greed(self, lo_ms: int, hi_ms: int) -> list[dict[str, Any]]:
+        return self._rows(
+            "SELECT * FROM fear_greed WHERE ts_ms >= ? AND ts_ms <= ? ORDER BY source, ts_ms", (lo_ms, hi_ms)
         )
 
     def has_health_detail(self, prefix: str) -> bool:

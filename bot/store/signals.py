@@ -13,6 +13,7 @@ import json
 import sqlite3
 import threading
 from collections.abc import Iterable, Sequence
+from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -26,6 +27,9 @@ class SignalTables:
 
     def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         raise NotImplementedError  # provided by the store
+
+    def _tx(self) -> AbstractContextManager[None]:
+        raise NotImplementedError  # provided by the store (joins an open batch)
 
     # -- large liquidations --------------------------------------------------------------------
 
@@ -131,7 +135,7 @@ class SignalTables:
     def upsert_fear_greed(self, points: Iterable[FearGreed]) -> int:
         """Daily readings; a re-fetch of a day replaces it."""
         params = [(p.source, to_ms(p.ts), p.value, p.label) for p in points]
-        with self.lock, self.conn:
+        with self.lock, self._tx():  # inside a scenario import's batch, part of its transaction
             self.conn.executemany(
                 "INSERT INTO fear_greed (source, ts_ms, value, label) VALUES (?,?,?,?) "
                 "ON CONFLICT (source, ts_ms) DO UPDATE SET value = excluded.value, label = excluded.label",

@@ -49,11 +49,15 @@ def test_default_subscription_over_a_day_of_selloff(selloff: App) -> None:
     assert lines[3:] == [
         "default subscription: every tracked coin; large move, liquidation spike, large liquidation, "
         "level break, open-interest flush, funding extreme; thresholds: defaults",
-        "  4 alerts in 4 messages (4.0 a day; busiest 2026-03-10 with 4)",
-        "  by type: liquidation spike 4",
+        "  8 alerts in 8 messages (8.0 a day; busiest 2026-03-10 with 8)",
+        "  by type: liquidation spike 6, large liquidation 2",
+        "  2026-03-10 10:27  SOL   large liquidation    💥 $1.45M SOL long liquidated at $193.0",
+        "  2026-03-10 10:28  SOL   liquidation spike    💥 SOL liquidation spike: $1.47M in 15m",
         "  2026-03-10 12:00  BTC   liquidation spike    💥 BTC liquidation spike: $800K in 15m",
         "  2026-03-10 12:45  ETH   liquidation spike    💥 ETH liquidation spike: $600K in 15m",
         "  2026-03-10 13:00  BTC   liquidation spike    💥 BTC liquidation spike: $953K in 15m",
+        "  2026-03-10 13:06  SOL   large liquidation    💥 $1.21M SOL long liquidated at $184.4",
+        "  2026-03-10 13:07  SOL   liquidation spike    💥 SOL liquidation spike: $1.31M in 15m",
         "  2026-03-10 14:03  ETH   liquidation spike    💥 ETH liquidation spike: $524K in 15m",
     ]
 
@@ -150,3 +154,25 @@ def test_large_liquidations_are_replayed(selloff: App) -> None:
     rows = lines[head + 3 : head + 15]
     assert all(r.startswith("  2026-03-") and "  BTC   large liquidation" in r for r in rows)
     assert "💥 $764K BTC long liquidated at $" in "\n".join(rows)
+
+
+def test_the_bundled_cascade_holds_large_single_liquidations(selloff: App) -> None:
+    """The selloff's generator puts a few single events above the default bar (0.02% of the
+    coin's open interest, at least $100K) in its crash hours: a large-liquidation subscription
+    at default thresholds is sent them."""
+    clear_alerts(selloff)
+    sub = subscription(CH_A, coins=("SOL", "XRP", "DOGE", "AVAX"), rules=("large_liq",))
+    db.save_subscription(selloff.store.sync, sub)
+    try:
+        code, out = backtest(selloff, "--since", "1d", "--limit", "100")
+    finally:
+        clear_alerts(selloff)
+    assert code == 0
+    lines = out.splitlines()
+    head = next(
+        i for i, line in enumerate(lines) if line.startswith(f"guild 1300000000000000100 · channel {CH_A}:")
+    )
+    assert lines[head + 2] == "  by type: large liquidation 5"
+    rows = [r for r in lines[head + 3 :] if "large liquidation" in r]
+    assert len(rows) == 5
+    assert "  SOL   large liquidation    💥 $1.45M SOL long liquidated at $193.0" in "\n".join(rows)

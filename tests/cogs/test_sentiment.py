@@ -45,6 +45,13 @@ def reading(app: App, hours_old: float, value: int = 23, label: str = "Extreme F
     app.store.sync.upsert_fear_greed([FearGreed(source="alternative.me", ts=day, value=value, label=label)])
 
 
+def no_readings(app: App) -> None:
+    """The bundled scenarios carry daily readings: start these cases from a store without any."""
+    store = app.store.sync
+    with store.lock, store.conn:
+        store.conn.execute("DELETE FROM fear_greed")
+
+
 async def answer(session: OfflineSession, text: str) -> dict[str, Any]:
     await session.invoke(text)
     [embed] = message_payload(session.fake.messages()[-1])["embeds"]
@@ -69,6 +76,7 @@ async def test_why_and_status_show_the_reading_with_source_and_age(
 
 
 async def test_a_reading_days_old_says_it_is_stale(selloff: App, session: OfflineSession) -> None:
+    no_readings(selloff)
     reading(selloff, hours_old=24 * 3, value=61, label="Greed")
     embed = await answer(session, "/why")
     assert context(embed) == "Fear & Greed 61/100, Greed (alternative.me, daily; 3 d old, stale)"
@@ -77,6 +85,7 @@ async def test_a_reading_days_old_says_it_is_stale(selloff: App, session: Offlin
 async def test_without_a_reading_the_answers_stand_as_before(
     selloff: App, session: OfflineSession, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    no_readings(selloff)
     embed = await answer(session, "/why")
     assert context(embed) is None  # nothing collected: no line, nothing shown as zero
     assert embed["title"]

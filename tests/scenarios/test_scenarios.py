@@ -42,6 +42,7 @@ TABLES = (
     "long_short",
     "macro",
     "global_stats",
+    "fear_greed",
     "market_breadth",
     "source_health",
 )
@@ -239,6 +240,22 @@ def _set(path: tuple[Any, ...], value: Any) -> Callable[[dict[str, Any]], None]:
             "overlaps streams[0] on okx",
         ),
         (_set(("funding_rates",), []), "funding_rates", "extra inputs are not permitted"),
+        (
+            _set(("fear_greed",), [{"rows": [["-1d", 101, "Extreme Greed"]]}]),
+            "fear_greed[0].rows[0].value",
+            "less than or equal to 100",
+        ),
+        (
+            _set(("fear_greed",), [{"rows": [["-1d", 30, "Fear"], ["-2d", 28, "Fear"]]}]),
+            "fear_greed[0].rows[1]",
+            "not after the previous row's",
+        ),
+        (
+            _set(("fear_greed",), [{"rows": [["2026-03-11T00:00:00Z", 30, "Fear"]]}]),
+            "fear_greed[0].rows[0]",
+            "is after now",
+        ),
+        (_set(("fear_greed",), [{"rows": [["-1d", 30, ""]]}]), "fear_greed[0].rows[0].label", "at least 1"),
     ],
 )
 def test_a_bad_file_fails_with_one_line_naming_the_field(
@@ -326,6 +343,7 @@ def test_apply_fills_every_table(scenarios: dict[str, Scenario], selloff_store: 
     assert count("macro") == sum(len(x.rows) for x in s.macro)
     assert count("global_stats") == len(s.global_stats)
     assert count("market_breadth") == 100
+    assert count("fear_greed") == sum(len(f.rows) for f in s.fear_greed) == 36
 
     btc = next(t for t in s.tickers if t.coin == "BTC" and t.venue == "binance" and t.market == "spot")
     stored = next(t for t in store.tickers("BTC") if t.venue == "binance" and t.market == "spot")
@@ -378,6 +396,40 @@ def test_export_round_trip_stores_the_same_rows(
     apply_scenario(exported, store)
     for table in TABLES:
         assert table_rows(store, table) == table_rows(selloff_store, table), table
+
+
+def test_fear_greed_readings_round_trip(tmp_path: Path) -> None:
+    """import → export → the same daily readings (time, value, the source's label)."""
+    data = small()
+    readings = [["-2d15h", 34, "Fear"], ["-1d15h", 26, "Fear"], ["-15h", 19, "Extreme Fear"]]
+    data["fear_greed"] = [{"source": "alternative.me", "rows": readings}]
+    store = Store(tmp_path / "a.db")
+    apply_scenario(parse_scenario(data), store)
+    latest = store.fear_greed_latest(NOW)
+    assert latest is not None
+    assert (latest.ts, latest.value, latest.label) == (NOW - timedelta(hours=15), 19, "Extreme Fear")
+    exported = export_scenario(store, now=NOW, since=timedelta(days=3), coins=["BTC", "ETH"], name="fg")
+    assert [f.source for f in exported.fear_greed] == ["alternative.me"]
+    assert [(exported.at(r.t), r.value, r.label) for r in exported.fear_greed[0].rows] == [
+        (NOW - timedelta(days=2, hours=15), 34, "Fear"),
+        (NOW - timedelta(days=1, hours=15), 26, "Fear"),
+        (NOW - timedelta(hours=15), 19, "Extreme Fear"),
+    ]
+    replay = Store(tmp_path / "b.db")
+    apply_scenario(exported, replay)
+    assert table_rows(replay, "fear_greed") == table_rows(store, "fear_greed")
+    short = export_scenario(store, now=NOW, since=timedelta(days=1), coins=["BTC"], name="fg1")
+    assert [r.value for r in short.fear_greed[0].rows] == [19]  # bounded by the window like the rest
+
+
+def test_replace_clears_fear_greed(tmp_path: Path) -> None:
+    data = small()
+    data["fear_greed"] = [{"rows": [["-1d", 70, "Greed"]]}]
+    store = Store(tmp_path / "a.db")
+    apply_scenario(parse_scenario(data), store)
+    apply_scenario(parse_scenario(small()), store, replace=True)
+    assert store.count("fear_greed") == 0
+    assert store.fear_greed_latest(NOW) is None
 
 
 def test_export_narrows_by_window_coins_and_interval(selloff_store: Store) -> None:
