@@ -82,9 +82,13 @@ class BinanceProvider:
         # One request for up to 100 symbols (weight 40 for 21-100); the JSON array is the API's format.
         # Binance refuses the whole list if one symbol is unknown to it (HTTP 400): then ask for
         # every symbol (weight 80) and filter here, rather than lose all coins for one.
+        # Past 100 symbols (the filter's limit) one unfiltered request (weight 80) covers them all.
+        if len(symbols) > 100:
+            body = await self.spot.get_json("/api/v3/ticker/24hr")
+            return parse_ticker_24h(body, registry_subset(self.registry, coins), "spot", self.spot.source)
         try:
             body = await self.spot.get_json(
-                "/api/v3/ticker/24hr", {"symbols": json.dumps(symbols[:100], separators=(",", ":"))}
+                "/api/v3/ticker/24hr", {"symbols": json.dumps(symbols, separators=(",", ":"))}
             )
         except ProviderError as exc:
             if type(exc) is not ProviderError or "HTTP 400" not in exc.reason:

@@ -430,3 +430,18 @@ async def test_refresh_cycle_budget_at_100_coins(http: HttpClient, fake: FakeVen
     assert (len(spot), len(perp), len(funding)) == (100, 100, 100)
     assert all(t.change_7d_pct == -88.889 for t in merged)
     assert len(fake.requests) <= 10
+
+
+async def test_spot_tickers_past_100_symbols_ask_for_all_in_one_request(
+    http: HttpClient, fake: FakeVenue
+) -> None:
+    """The symbols filter takes at most 100: a tracked set past that (the top 100 plus a
+    server's shortlist) asks once for every symbol and keeps its own, none dropped."""
+    coins = synthetic_coins(120)
+    ticker: dict[str, Any] = load_sample("binance-usdm/ticker-24hr.json")
+    others = [{**ticker, "symbol": f"ZZ{i}USDT"} for i in range(30)]
+    fake.on("/api/v3/ticker/24hr", ok([{**ticker, "symbol": c.binance_spot} for c in coins] + others))
+    spot = await provider(http, CoinRegistry(coins)).spot_tickers(coins)
+    assert len(fake.requests) == 1
+    assert "symbols" not in fake.params(0)
+    assert sorted(t.coin for t in spot) == sorted(c.symbol for c in coins)
