@@ -13,6 +13,7 @@
 9. bursts and sustained load through discord.py against Discord's 3 s deadline (``bench.burst``)
 10. the store after a simulated year at the most coins: size and growth per day (``bench.year``)
 11. the PostgreSQL store beside SQLite: migrate-store, handler times, ingest (``bench.postgres``)
+12. alert fan-out by two shard dispatchers under Discord's global rate limit (``bench.fanout``)
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from bench.burst import run_burst
 from bench.charts import run_charts
 from bench.common import Sizes, Stores, progress
 from bench.concurrency import run_concurrency
+from bench.fanout import run_fanout
 from bench.footprint import run_rss, store_size_rows
 from bench.handlers import history_rows, liquidations_30d_rows, row_for, run_handlers
 from bench.ingest import run_ingest
@@ -36,8 +38,8 @@ from bench.report import MISS, Row, Value, header, machine, table, write_json
 from bench.store_gen import GenSpec, bench_now, generate_store
 from bench.year import run_year
 
-SECTIONS = ("1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11")
-NEED_STORES = set(SECTIONS) - {"10"}  # section 10 writes its own store
+SECTIONS = ("1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12")
+NEED_STORES = set(SECTIONS) - {"10", "12"}  # sections 10 and 12 need no generated store
 
 
 def sizes_from(args: argparse.Namespace, coins: tuple[int, ...]) -> Sizes:
@@ -113,6 +115,8 @@ async def run_all(
     if wanted("8"):
         rows += await run_alerts(stores, sizes, workdir)
         rows += run_large_liq(sizes, workdir / "large-liq")
+    if wanted("12"):
+        rows += await run_fanout(sizes)
     if wanted("7"):
         rows += await run_rss(stores, sizes)  # last: the child's collector writes into its store
     if wanted("10"):

@@ -36,6 +36,7 @@ from bot.interactions import NO_MENTIONS
 from bot.render.alerts import Outgoing, present
 from bot.replies import reply_error
 
+RATE_LIMITED_PAUSE_S = 0.5  # after discord.py gave up on a rate-limited post, before trying it again
 log = logging.getLogger(__name__)
 
 WHY_TEMPLATE = r"tapewatch:why:(?P<coin>[A-Z0-9]{1,20})(?::(?P<window>1h|4h|24h|7d))?"
@@ -134,7 +135,8 @@ class Dispatcher:
                 content = f"<@&{m.role_id}>" + (f" {content}" if content else "")
             try:
                 async with asyncio.timeout(self.timeout):
-                    message = await channel.send(
+                    message = await _send(
+                        channel,
                         content=content,
                         embeds=_label(m.embeds, self.label),
                         view=why_view(m.buttons) if m.buttons else discord.utils.MISSING,
@@ -155,6 +157,21 @@ class Dispatcher:
                 log.exception("alert to channel %s failed", m.channel_id)
                 return Delivery(m.guild_id, m.channel_id, "failed", f"{type(exc).__name__}: {exc}"[:200])
             return Delivery(m.guild_id, m.channel_id, "sent", message_id=message.id)
+
+
+async def _send(channel: discord.PartialMessageable, **kwargs: Any) -> discord.Message:
+    """``channel.send``, waiting out rate limits for as long as the caller's timeout allows.
+    discord.py waits out a 429 five times, then raises; a fan-out under Discord's global limit
+    (50 requests/s, shared by every shard of the bot) meets more than five in a row, and a 429
+    means nothing was posted, so trying again cannot double a message."""
+    while True:
+        try:
+            return await channel.send(**kwargs)
+        except discord.HTTPException as exc:
+            if exc.status != 429:
+                raise
+            log.debug("alert to channel %s still rate limited; trying again", channel.id)
+            await asyncio.sleep(RATE_LIMITED_PAUSE_S)
 
 
 def _reason(what: str, exc: discord.HTTPException) -> str:

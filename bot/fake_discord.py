@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import itertools
 import re
+import time
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -68,9 +70,12 @@ class FakeDiscord:
     """Records every request and answers it the way Discord would (for the routes we use),
     refusing what Discord refuses: a callback past the 3 s deadline (404, 10062) or a second one
     (400, 40060), a follow-up before the interaction was acknowledged or after its token expired
-    (404, 10015), a message past Discord's limits (400, 50035)."""
+    (404, 10015), a message past Discord's limits (400, 50035). With ``global_per_s`` set (off by
+    default) it also keeps Discord's global rate limit: past that many requests in any second it
+    answers 429 with ``retry_after`` and ``global: true``, as Discord does per bot token (the fake
+    serves one bot, so every request counts)."""
 
-    def __init__(self, *, deadline: timedelta | None = ACK_DEADLINE) -> None:
+    def __init__(self, *, deadline: timedelta | None = ACK_DEADLINE, global_per_s: int | None = None) -> None:
         self.requests: list[DiscordRequest] = []
         self.refused: list[Refusal] = []
         self.deadline = deadline
@@ -90,6 +95,8 @@ class FakeDiscord:
         self._loading: set[str] = set()  # "thinking…" placeholders their first follow-up replaces
         # the command payloads synced (None: global, else the guild id)
         self.synced: dict[int | None, list[dict[str, Any]]] = {}
+        self.global_per_s = global_per_s
+        self._recent: deque[float] = deque()  # when the requests of the last second were let in
 
     def next_id(self) -> int:
         return next(self._ids)
@@ -100,6 +107,10 @@ class FakeDiscord:
         path = path.split("/api/v10", 1)[-1]
         request = DiscordRequest(method, path, dict(query), body, dict(files or {}))
         self.requests.append(request)
+        limited = self._over_global_limit()
+        if limited is not None:
+            self.refused.append(Refusal(request, 429, 0, str(limited)))
+            return 429, limited
         for pattern, handler in self._routes():
             match = re.fullmatch(pattern, f"{method} {path}")
             if match:
@@ -112,6 +123,30 @@ class FakeDiscord:
 
     def now(self) -> datetime:
         return datetime.now(UTC)
+
+    def _over_global_limit(self) -> dict[str, Any] | None:
+        """Discord's global 429 when this request would be past ``global_per_s`` in the last
+        second (a sliding window), else None and the request counts."""
+        if self.global_per_s is None:
+            return None
+        now = time.monotonic()
+        while self._recent and now - self._recent[0] >= 1.0:
+            self._recent.popleft()
+        if len(self._recent) >= self.global_per_s:
+            wait = max(0.001, 1.0 - (now - self._recent[0]))
+            return {"message": "You are being rate limited.", "retry_after": round(wait, 3), "global": True}
+        self._recent.append(now)
+        return None
+
+    def accepted_posts(self) -> dict[int, int]:
+        """Channel id → how many messages the fake accepted there (refused posts not counted)."""
+        refused = {id(r.request) for r in self.refused}
+        counts: dict[int, int] = {}
+        for r in self.requests:
+            match = re.fullmatch(r"/channels/(\d+)/messages", r.path)
+            if r.method == "POST" and match and id(r) not in refused:
+                counts[int(match.group(1))] = counts.get(int(match.group(1)), 0) + 1
+        return counts
 
     def _routes(self) -> list[tuple[str, Any]]:
         return [

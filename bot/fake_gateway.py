@@ -183,9 +183,10 @@ class FakeDiscordServer:
         if data is None:  # 204 No Content
             return web.Response(status=status)
         # Exactly "application/json": with a charset suffix discord.py treats the body as text.
-        return web.Response(
-            status=status, body=json.dumps(data).encode(), headers={"Content-Type": "application/json"}
-        )
+        headers = {"Content-Type": "application/json"}
+        if status == 429:  # discord.py takes a 429 without Via for Cloudflare's ban, not a limit
+            headers |= {"Via": "1.1 google", "X-RateLimit-Global": "true", "X-RateLimit-Scope": "global"}
+        return web.Response(status=status, body=json.dumps(data).encode(), headers=headers)
 
 
 def gateway_url(root: str) -> str:

@@ -64,6 +64,7 @@ def expected_rows() -> list[str]:
         f"store size after a simulated year · {COINS[-1]} coins · {YEAR_DAYS} d",
         f"store growth per day at steady state · {COINS[-1]} coins",
     ]
+    rows += ["alert fan-out to 200 subscriptions, 2 dispatchers, Discord's global limit emulated"]
     if find_bin() is None:  # the PostgreSQL section says in one row why it did not run
         return [*rows, "PostgreSQL store beside SQLite"]
     shape = f"{COINS[-1]} coins · {DAYS[0]} d"
@@ -112,5 +113,8 @@ def test_quick_bench_prints_every_row(tmp_path: Path) -> None:
         assert row["status"] in STATUSES
         assert row["result"]
         assert row["goal"]
-    assert {r["section"] for r in data["rows"]} == {"1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11"}
+    assert {r["section"] for r in data["rows"]} == {*map(str, range(1, 13))}
     assert data["machine"]["cores"] >= 1
+    [fan_out] = [r for r in data["rows"] if r["section"] == "12"]
+    assert (fan_out["values"]["lost"], fan_out["values"]["doubled"]) == (0, 0)  # timing is not judged
+    assert fan_out["values"]["rate_limited"] > 0  # the emulated global limit was met and waited out

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import discord
 
@@ -113,3 +114,24 @@ def test_a_button_press_edits_and_deletes_the_message_it_is_on() -> None:
     assert message_id not in fake.stored
     gone = fake.respond("DELETE", "/api/v10/webhooks/1/t2/messages/@original", {}, None)
     assert (gone[0], gone[1]["code"]) == (404, 10008)
+
+
+def _post(fake: FakeDiscord, channel: int) -> tuple[int, Any]:
+    return fake.respond("POST", f"/api/v10/channels/{channel}/messages", {}, {"content": "hi"})
+
+
+def test_the_global_rate_limit_refuses_the_51st_request_in_a_second() -> None:
+    fake = FakeDiscord(global_per_s=50)
+    assert [_post(fake, 100 + n)[0] for n in range(50)] == [200] * 50  # 50 channels, one token
+    status, body = _post(fake, 200)
+    assert status == 429
+    assert body["global"] is True
+    assert 0 < body["retry_after"] <= 1.0
+    assert [r.status for r in fake.refused] == [429]
+    assert fake.accepted_posts() == {100 + n: 1 for n in range(50)}  # the refused one not counted
+
+
+def test_no_global_rate_limit_unless_asked() -> None:
+    fake = FakeDiscord()
+    assert {_post(fake, 100 + n)[0] for n in range(500)} == {200}
+    assert fake.refused == []
