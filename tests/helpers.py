@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
 from bot.fake_gateway import serve_loopback
+
+if TYPE_CHECKING:
+    from bot.app import App
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SAMPLES = FIXTURES / "samples"
@@ -85,3 +88,21 @@ def _spot_with_usdt_pairs() -> list[dict[str, Any]]:
     gives the parser its real shape for coins we track."""
     row = sample("binance-spot/ticker-24hr.json")
     return [{**row, "symbol": "BTCUSDT"}, {**row, "symbol": "ETHUSDT", "lastPrice": "3012.50000000"}]
+
+
+def open_scenario(name: str) -> Iterator[App]:
+    """A bundled scenario's app on a store of its own, every venue pointed at a closed port (a
+    fixture body: ``yield from open_scenario("selloff")``)."""
+    import tempfile
+
+    from bot.app import scenario_app
+    from bot.scenarios import bundled
+    from bot.settings import load_settings
+
+    settings = load_settings(providers=every_venue_at("http://127.0.0.1:9"))
+    with tempfile.TemporaryDirectory() as workdir:
+        app = scenario_app(settings, Path(bundled()[name]), Path(workdir))
+        try:
+            yield app
+        finally:
+            app.close()

@@ -17,7 +17,7 @@ from bot.app import App
 from bot.client import TapewatchBot
 from bot.models import Ticker
 from bot.offline import OfflineSession, drain_command_tasks, message_payload, parse_invocation
-from tests.scenarios.test_why_answers import open_scenario
+from tests.helpers import open_scenario
 
 
 @pytest.fixture

@@ -4,20 +4,16 @@ Discord receives, and refused by the bot itself should one arrive anyway."""
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from bot.app import App, scenario_app
+from bot.app import App
 from bot.client import TapewatchBot
 from bot.fake_discord import USER_ID, message_payload
 from bot.offline import InvocationError, OfflineSession, parse_invocation
-from bot.scenarios import bundled
-from bot.settings import load_settings
-from tests.helpers import every_venue_at
+from tests.helpers import open_scenario
 
 READ_ONLY = {"why", "price", "levels", "liquidations", "movers", "derivatives", "help", "status", "watch"}
 SERVER_ONLY = {"alerts", "settings"}
@@ -27,11 +23,7 @@ GUILD_INSTALL, USER_INSTALL = 0, 1
 
 @pytest.fixture(scope="module")
 def selloff() -> Iterator[App]:
-    settings = load_settings(providers=every_venue_at("http://127.0.0.1:9"))
-    with tempfile.TemporaryDirectory() as workdir:
-        app = scenario_app(settings, Path(bundled()["selloff"]), Path(workdir))
-        yield app
-        app.close()
+    yield from open_scenario("selloff")
 
 
 @pytest.fixture

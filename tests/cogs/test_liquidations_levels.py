@@ -5,24 +5,20 @@ from __future__ import annotations
 
 import random
 import struct
-import tempfile
 from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
-from bot.app import App, scenario_app
+from bot.app import App
 from bot.client import TapewatchBot
 from bot.models import Liquidation
 from bot.offline import OfflineSession, message_payload
 from bot.render.caveats import notes_text
 from bot.render.liquidations import liquidations_embed
-from bot.scenarios import bundled
 from bot.services.liquidations import LIQ_WINDOWS, gather_liquidations
-from bot.settings import load_settings
 from tests.conftest import NOW
-from tests.helpers import every_venue_at
+from tests.helpers import open_scenario
 
 
 def seeded_events(n: int = 3000, days: int = 9) -> list[Liquidation]:
@@ -78,11 +74,7 @@ def test_window_sums_from_rollups_equal_raw_events(app: App, coin: str | None) -
 
 @pytest.fixture(scope="module")
 def selloff() -> Iterator[App]:
-    settings = load_settings(providers=every_venue_at("http://127.0.0.1:9"))
-    with tempfile.TemporaryDirectory() as workdir:
-        app = scenario_app(settings, Path(bundled()["selloff"]), Path(workdir))
-        yield app
-        app.close()
+    yield from open_scenario("selloff")
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from bot.app import App
 from bot.client import TapewatchBot
 from bot.fmt import price
 from bot.offline import OfflineSession, message_payload
-from tests.scenarios.test_why_answers import open_scenario
+from tests.helpers import open_scenario
 
 
 @pytest.fixture(scope="module")

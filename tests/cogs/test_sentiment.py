@@ -5,32 +5,22 @@ the reading cannot be read."""
 from __future__ import annotations
 
 import sqlite3
-import tempfile
 from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from bot.app import App, scenario_app
+from bot.app import App
 from bot.client import TapewatchBot
 from bot.models import FearGreed
 from bot.offline import OfflineSession, message_payload
-from bot.scenarios import bundled
-from bot.settings import load_settings
-from tests.helpers import every_venue_at
+from tests.helpers import open_scenario
 
 
 @pytest.fixture
 def selloff() -> Iterator[App]:
-    settings = load_settings(providers=every_venue_at("http://127.0.0.1:9"))
-    with tempfile.TemporaryDirectory() as workdir:
-        app = scenario_app(settings, Path(bundled()["selloff"]), Path(workdir))
-        try:
-            yield app
-        finally:
-            app.close()
+    yield from open_scenario("selloff")
 
 
 @pytest.fixture

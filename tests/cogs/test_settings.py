@@ -6,34 +6,24 @@ thresholds new alert subscriptions start from)."""
 from __future__ import annotations
 
 import itertools
-import tempfile
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from bot.alerts import store as alerts_db
-from bot.app import App, scenario_app
+from bot.app import App
 from bot.client import TapewatchBot
 from bot.fake_discord import GUILD_ID, DiscordRequest
-from bot.scenarios import bundled
-from bot.settings import load_settings
 from tests.alerts.conftest import ADMIN, CH_B, MEMBER, ShapedSession, replies, reply_text
-from tests.helpers import every_venue_at
+from tests.helpers import open_scenario
 
 _guilds = itertools.count(GUILD_ID + 100)
 
 
 @pytest.fixture(scope="module")
 def selloff() -> Iterator[App]:
-    settings = load_settings(providers=every_venue_at("http://127.0.0.1:9"))
-    with tempfile.TemporaryDirectory() as workdir:
-        app = scenario_app(settings, Path(bundled()["selloff"]), Path(workdir))
-        try:
-            yield app
-        finally:
-            app.close()
+    yield from open_scenario("selloff")
 
 
 @pytest.fixture

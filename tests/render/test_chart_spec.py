@@ -6,36 +6,26 @@ every tracked coin. Data the drawing consumes, not pixels."""
 from __future__ import annotations
 
 import re
-import tempfile
 from collections.abc import Iterator
 from datetime import timedelta
 from itertools import pairwise
-from pathlib import Path
 
 import pytest
 
-from bot.app import App, scenario_app
+from bot.app import App
 from bot.render.charts import Band, ChartSpec, build_figure
 from bot.render.charts.spec import BAND_GAP, STRENGTH_TIERS, strength_tier
 from bot.render.charts.ticks import PriceTicks, price_unit, tick_decimals
 from bot.render.levels import levels_chart, levels_embed
 from bot.render.liquidations import liquidations_chart
-from bot.scenarios import bundled
 from bot.services.liquidations import LIQ_WINDOWS
-from bot.settings import load_settings
-from tests.helpers import every_venue_at
+from tests.helpers import open_scenario
 from tests.render.test_charts import candles
 
 
 @pytest.fixture(scope="module")
 def selloff() -> Iterator[App]:
-    settings = load_settings(providers=every_venue_at("http://127.0.0.1:9"))
-    with tempfile.TemporaryDirectory() as workdir:
-        app = scenario_app(settings, Path(bundled()["selloff"]), Path(workdir))
-        try:
-            yield app
-        finally:
-            app.close()
+    yield from open_scenario("selloff")
 
 
 async def levels_spec(app: App, coin: str) -> tuple[ChartSpec, str]:

@@ -7,7 +7,6 @@ import contextlib
 import json
 import os
 import re
-import tempfile
 from collections.abc import AsyncIterator, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -16,25 +15,13 @@ from typing import Any
 import pytest
 
 from bot.analysis.why import WhyAnswer
-from bot.app import App, scenario_app
+from bot.app import App
 from bot.client import TapewatchBot
 from bot.offline import OfflineSession, message_payload
 from bot.render.why import headline, why_embed
-from bot.scenarios import bundled
-from bot.settings import load_settings
-from tests.helpers import every_venue_at
+from tests.helpers import open_scenario
 
 SNAPSHOTS = Path(__file__).parents[1] / "snapshots"
-
-
-def open_scenario(name: str) -> Iterator[App]:
-    settings = load_settings(providers=every_venue_at("http://127.0.0.1:9"))
-    with tempfile.TemporaryDirectory() as workdir:
-        app = scenario_app(settings, Path(bundled()[name]), Path(workdir))
-        try:
-            yield app
-        finally:
-            app.close()
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ from bot.app import App
 from bot.job_ids import TICKERS_JOB
 from bot.jobs import register_warming
 from bot.services.warm import Warmer
-from tests.scenarios.test_why_answers import open_scenario
+from tests.helpers import open_scenario
 
 
 @pytest.fixture
