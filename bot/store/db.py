@@ -25,7 +25,6 @@ from bot.models import (
     Candle,
     Funding,
     GlobalStats,
-    Liquidation,
     LongShortRatio,
     MacroPoint,
     MarketEntry,
@@ -37,12 +36,12 @@ from bot.models import (
 from bot.store.alerts import AlertTables
 from bot.store.glance import GlanceReads
 from bot.store.guild_settings import GuildSettingsTables
+from bot.store.ingest import _STAGE_TABLE, LiquidationIngest
 from bot.store.lease import Lease
 from bot.store.open import StoreError, connect_store
 from bot.store.pg import PgBackend, is_postgres
 from bot.store.pg_schema import StoreOpenError
 from bot.store.scenario_io import ScenarioRows
-from bot.store.schema import ALL_COINS, HOUR_MS, MINUTE_MS
 from bot.store.signals import SignalTables
 from bot.store.universe import UniverseTables
 from bot.store.upkeep import Upkeep
@@ -53,62 +52,12 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 
-# Liquidation ingest: a batch is staged in a per-connection TEMP table, then deduped and rolled up
-# by set-based SQL (see Store.insert_liquidations).
-_STAGE_TABLE = (
-    "CREATE TEMP TABLE IF NOT EXISTS liq_stage (venue TEXT NOT NULL, event_id TEXT NOT NULL, "
-    "coin TEXT NOT NULL, side TEXT NOT NULL, price REAL NOT NULL, qty REAL NOT NULL, usd REAL NOT NULL, "
-    "ts_ms INTEGER NOT NULL, minute_ms INTEGER NOT NULL, PRIMARY KEY (venue, event_id)) WITHOUT ROWID"
-)
-_STAGE_CLEAR = "DELETE FROM temp.liq_stage"
-# OR IGNORE: the first occurrence of an id within the batch wins
-_STAGE_INSERT = (
-    "INSERT OR IGNORE INTO temp.liq_stage (venue, event_id, coin, side, price, qty, usd, ts_ms, minute_ms) "
-    "VALUES (?,?,?,?,?,?,?,?,?)"
-)
-_STAGE_DROP_STORED = (
-    "DELETE FROM temp.liq_stage WHERE EXISTS (SELECT 1 FROM main.liquidations l "
-    "WHERE l.venue = liq_stage.venue AND l.event_id = liq_stage.event_id)"
-)
-_INSERT_NEW = (
-    "INSERT INTO main.liquidations (venue, event_id, coin, side, price, qty, usd, ts_ms, minute_ms) "
-    "SELECT venue, event_id, coin, side, price, qty, usd, ts_ms, minute_ms FROM temp.liq_stage"
-)
-# Additive upserts from the new events only, with their parameters. "WHERE true": an upsert
-# after INSERT … SELECT needs it, or SQLite reads ON as a join constraint.
-_ROLL_UPS: tuple[tuple[str, tuple[object, ...]], ...] = (
-    (
-        "INSERT INTO main.liq_minute (coin, minute_ms, side, venue, usd, events, max_usd) "
-        "SELECT coin, minute_ms, side, venue, SUM(usd), COUNT(*), MAX(usd) FROM temp.liq_stage WHERE true "
-        "GROUP BY coin, minute_ms, side, venue "
-        "ON CONFLICT DO UPDATE SET usd = usd + excluded.usd, events = events + excluded.events, "
-        "max_usd = MAX(max_usd, excluded.max_usd)",
-        (),
-    ),
-    (
-        "INSERT INTO main.liq_hour (coin, hour_ms, side, venue, usd, events, max_usd) "
-        "SELECT coin, minute_ms / ? * ?, side, venue, SUM(usd), COUNT(*), MAX(usd) "
-        "FROM temp.liq_stage WHERE true GROUP BY 1, 2, 3, 4 "
-        "ON CONFLICT DO UPDATE SET usd = usd + excluded.usd, events = events + excluded.events, "
-        "max_usd = MAX(max_usd, excluded.max_usd)",
-        (HOUR_MS, HOUR_MS),
-    ),
-    (
-        "INSERT INTO main.liq_hour (coin, hour_ms, side, venue, usd, events, max_usd) "
-        "SELECT ?, minute_ms / ? * ?, side, venue, SUM(usd), COUNT(*), MAX(usd) "
-        "FROM temp.liq_stage WHERE true GROUP BY 2, 3, 4 "
-        "ON CONFLICT DO UPDATE SET usd = usd + excluded.usd, events = events + excluded.events, "
-        "max_usd = MAX(max_usd, excluded.max_usd)",
-        (ALL_COINS, HOUR_MS, HOUR_MS),
-    ),
-)
-
-
 def _ms(dt: datetime | None) -> int | None:
     return None if dt is None else to_ms(dt)
 
 
 class Store(
+    LiquidationIngest,
     ScenarioRows,
     GlanceReads,
     WatchStore,
@@ -281,48 +230,6 @@ class Store(
         with self.lock, self._tx():
             self.conn.executemany(sql, [tuple(r[c] for c in cols) for r in rows])
         return len(rows)
-
-    def insert_liquidations(self, events: Sequence[Liquidation]) -> int:
-        """Store each event once (dedupe on venue + event id, within the batch and against the
-        store) and add the new ones to the per-minute and per-hour roll-ups, all in one
-        transaction: a batch is either wholly in, roll-ups included, or not at all. Returns how
-        many events were new.
-
-        The batch is staged in a TEMP table and everything after that is set-based SQL (the
-        per-row work in Python is only building the tuples): the first occurrence of an id in
-        the batch wins, ids already stored are dropped, and the roll-ups are upserted additively
-        from the new events only, so the cost follows the batch, not the size of the hour or of
-        the history."""
-        if not events:
-            return 0
-        rows = [
-            (e.venue, e.event_id, e.coin, e.side, e.price, e.qty, e.usd, ts, ts // MINUTE_MS * MINUTE_MS)
-            for e in events
-            for ts in (int(e.ts.timestamp() * 1000),)  # bot.clock.to_ms, inlined: per event
-        ]
-        conn = self.conn
-        with self.lock:
-            conn.liquidations = True  # this commit counts as liquidation data (see store.version)
-            try:
-                return self._ingest(conn, rows)
-            finally:
-                conn.liquidations = False
-
-    def _ingest(self, conn: CountingConnection, rows: list[tuple[Any, ...]]) -> int:
-        with self._tx():
-            if self._pg is None:
-                conn.execute(_STAGE_CLEAR)
-                conn.executemany(_STAGE_INSERT, rows)
-            else:  # COPY in, first occurrence kept (PostgreSQL's own staging, bot.store.pg)
-                self._pg.writer.stage_liquidations(rows)
-            conn.execute(_STAGE_DROP_STORED)
-            before = conn.total_changes
-            conn.execute(_INSERT_NEW)
-            new = conn.total_changes - before
-            if new:
-                for sql, params in _ROLL_UPS:
-                    conn.execute(sql, params)
-        return new
 
     def instrument(
         self,

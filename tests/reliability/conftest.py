@@ -20,7 +20,7 @@ from bot.fake_discord import DiscordRequest
 from bot.scenarios import Scenario, apply_scenario, bundled, load_scenario
 from bot.settings import load_settings
 from bot.store import Store
-from bot.store.db import ALL_COINS, HOUR_MS
+from bot.store.schema import ALL_COINS, HOUR_MS
 from tests.helpers import every_venue_at
 
 
