@@ -12,7 +12,6 @@ from discord.ext import commands
 
 from bot.controls import ControlButton
 from bot.interactions import NO_MENTIONS, expired
-from bot.job_ids import TICKERS_JOB
 from bot.presence import PresenceUpdater, register_presence
 from bot.replies import reply_error
 
@@ -137,7 +136,7 @@ class TapewatchBot(commands.Bot):
         if self.scheduler is not None:
             self.presence = PresenceUpdater(self, self.services.market)
             seconds = self.services.market.settings.jobs.tickers_seconds
-            register_presence(self.scheduler, self.presence, TICKERS_JOB, seconds)
+            register_presence(self.scheduler, self.presence, seconds)
             # AsyncIOScheduler binds to the running loop, so it must start here, not earlier.
             self.scheduler.start()
         if self.streams is not None:

@@ -14,6 +14,7 @@ from typing import Any
 
 import discord
 
+from bot.job_ids import run_after_tickers
 from bot.render.presence import presence_text
 from bot.services.market import MarketService
 from bot.services.presence import presence_coin, presence_quote
@@ -68,25 +69,7 @@ class PresenceUpdater:
         return True
 
 
-def register_presence(scheduler: Any, updater: PresenceUpdater, tickers_job: str, seconds: int) -> None:
+def register_presence(scheduler: Any, updater: PresenceUpdater, seconds: int) -> None:
     """Refresh the presence right after each tickers refresh (and every ``seconds`` as a fallback)."""
-    from apscheduler.events import EVENT_JOB_EXECUTED, JobExecutionEvent
-
-    clock = updater.market.clock
-    scheduler.add_job(
-        updater.refresh,
-        "interval",
-        seconds=seconds,
-        id=PRESENCE_JOB,
-        max_instances=1,
-        coalesce=True,
-        next_run_time=clock() + timedelta(seconds=seconds),
-        replace_existing=True,
-    )
-
-    def after_tickers(event: JobExecutionEvent) -> None:
-        job = scheduler.get_job(PRESENCE_JOB)
-        if event.job_id == tickers_job and job is not None:
-            job.modify(next_run_time=clock())
-
-    scheduler.add_listener(after_tickers, EVENT_JOB_EXECUTED)
+    first = updater.market.clock() + timedelta(seconds=seconds)
+    run_after_tickers(scheduler, PRESENCE_JOB, updater.refresh, seconds, first, updater.market.clock)

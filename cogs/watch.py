@@ -12,7 +12,7 @@ from discord.ext import commands
 from bot.analysis.watches import Direction
 from bot.errors import UserFacingError
 from bot.interactions import NO_MENTIONS, send, within_deadline
-from bot.job_ids import TICKERS_JOB
+from bot.job_ids import run_after_tickers
 from bot.render.watches import added_embed, crossing_embed, list_embed
 from bot.services import MarketService
 from bot.services.watches import WatchService
@@ -114,32 +114,13 @@ class WatchCog(commands.Cog):
         return sent
 
 
-def register_watch_job(scheduler: Any, cog: WatchCog, tickers_job: str, seconds: int) -> None:
+def register_watch_job(scheduler: Any, cog: WatchCog, seconds: int) -> None:
     """Check the watches after every tickers refresh (and every ``seconds`` as a fallback)."""
-    from apscheduler.events import EVENT_JOB_EXECUTED, JobExecutionEvent
-
-    clock = cog.market.clock
-    scheduler.add_job(
-        cog.deliver,
-        "interval",
-        seconds=seconds,
-        id=WATCH_JOB,
-        max_instances=1,
-        coalesce=True,
-        next_run_time=clock(),
-        replace_existing=True,
-    )
-
-    def after_tickers(event: JobExecutionEvent) -> None:
-        job = scheduler.get_job(WATCH_JOB)
-        if event.job_id == tickers_job and job is not None:
-            job.modify(next_run_time=clock())
-
-    scheduler.add_listener(after_tickers, EVENT_JOB_EXECUTED)
+    run_after_tickers(scheduler, WATCH_JOB, cog.deliver, seconds, cog.market.clock(), cog.market.clock)
 
 
 async def setup(bot: TapewatchBot) -> None:
     cog = WatchCog(bot, bot.services.market, bot.services.watches)
     await bot.add_cog(cog)
     if bot.scheduler is not None:
-        register_watch_job(bot.scheduler, cog, TICKERS_JOB, bot.services.market.settings.jobs.tickers_seconds)
+        register_watch_job(bot.scheduler, cog, bot.services.market.settings.jobs.tickers_seconds)

@@ -108,7 +108,7 @@ async def test_the_job_follows_each_tickers_refresh(
 ) -> None:
     bot, _ = online
     scheduler = AsyncIOScheduler(timezone="UTC")
-    register_presence(scheduler, PresenceUpdater(bot, app.services.market), TICKERS_JOB, 60)
+    register_presence(scheduler, PresenceUpdater(bot, app.services.market), 60)
     job = scheduler.get_job(PRESENCE_JOB)
     assert job.trigger.interval == timedelta(seconds=60)
     before = job.next_run_time
