@@ -21,6 +21,7 @@ private answer carries the reply controls of ``/why`` (:mod:`bot.controls`), the
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import re
 import secrets
@@ -29,7 +30,7 @@ from typing import Any
 
 import discord
 
-from bot.alerts.messages import Delivery, Post
+from bot.alerts.messages import Delivery, Post, Queued
 from bot.controls import Shown, answer
 from bot.errors import UserFacingError
 from bot.interactions import NO_MENTIONS
@@ -115,6 +116,7 @@ class Dispatcher:
     def __init__(self, client: discord.Client, *, concurrency: int = 8, timeout: float = 30.0) -> None:
         self.client = client
         self.timeout = timeout
+        self.concurrency = concurrency
         self._slots = asyncio.Semaphore(concurrency)
 
     @property
@@ -126,6 +128,31 @@ class Dispatcher:
         """Format and post every post; each result says what happened (this never raises for
         a channel's failure, only on cancellation)."""
         return list(await asyncio.gather(*(self._post(present(p)) for p in posts)))
+
+    def encode(self, post: Post) -> str:
+        """The formatted message as JSON: Discord's own embed objects, the buttons' (coin,
+        window) pairs, the role to ping; any process posts it later (:meth:`send`)."""
+        m = present(post)
+        return json.dumps(
+            {
+                "content": m.content,
+                "embeds": [e.to_dict() for e in m.embeds],
+                "buttons": [list(b) for b in m.buttons],
+                "role_id": m.role_id,
+            },
+            ensure_ascii=False,
+            separators=(",", ":"),
+        )
+
+    async def send(self, messages: Sequence[Queued]) -> list[Delivery]:
+        return list(await asyncio.gather(*(self._post(_decoded(q)) for q in messages)))
+
+    def shards(self) -> tuple[int, list[int]] | None:
+        count = self.client.shard_count
+        ids = getattr(self.client, "shard_ids", None)
+        if not count or count <= 1 or not ids:
+            return None
+        return count, sorted(ids)
 
     async def _post(self, m: Outgoing) -> Delivery:
         async with self._slots:
@@ -172,6 +199,19 @@ async def _send(channel: discord.PartialMessageable, **kwargs: Any) -> discord.M
                 raise
             log.debug("alert to channel %s still rate limited; trying again", channel.id)
             await asyncio.sleep(RATE_LIMITED_PAUSE_S)
+
+
+def _decoded(q: Queued) -> Outgoing:
+    body = json.loads(q.body)
+    return Outgoing(
+        q.guild_id,
+        q.channel_id,
+        [discord.Embed.from_dict(e) for e in body["embeds"]],
+        [(coin, window) for coin, window in body["buttons"]],
+        content=body["content"],
+        role_id=body["role_id"],
+        nonce=q.nonce,
+    )
 
 
 def _reason(what: str, exc: discord.HTTPException) -> str:

@@ -32,6 +32,11 @@ USER_ID = 1_300_000_000_000_000_300
 # What real Discord refuses, so a test fails where production would.
 ACK_DEADLINE = timedelta(seconds=3)  # an interaction not acknowledged by then is gone (10062)
 FOLLOWUP_LIFETIME = timedelta(minutes=15)  # an interaction token's follow-ups
+# A channel post with ``enforce_nonce`` whose nonce this channel saw within "the past few
+# minutes" (Discord's words) gets the message that nonce created, and no new one. The fake
+# holds the nonce for two minutes: less than Discord is likely to, so a re-post it dedupes is
+# one Discord dedupes too.
+NONCE_WINDOW_S = 120.0
 
 
 @dataclass
@@ -70,7 +75,9 @@ class FakeDiscord:
     """Records every request and answers it the way Discord would (for the routes we use),
     refusing what Discord refuses: a callback past the 3 s deadline (404, 10062) or a second one
     (400, 40060), a follow-up before the interaction was acknowledged or after its token expired
-    (404, 10015), a message past Discord's limits (400, 50035). With ``global_per_s`` set (off by
+    (404, 10015), a message past Discord's limits (400, 50035); and like Discord it answers a
+    channel post carrying the nonce of a recent one (``enforce_nonce``) with that message
+    instead of creating another. With ``global_per_s`` set (off by
     default) it also keeps Discord's global rate limit: past that many requests in any second it
     answers 429 with ``retry_after`` and ``global: true``, as Discord does per bot token (the fake
     serves one bot, so every request counts)."""
@@ -96,6 +103,10 @@ class FakeDiscord:
         # the command payloads synced (None: global, else the guild id)
         self.synced: dict[int | None, list[dict[str, Any]]] = {}
         self.global_per_s = global_per_s
+        # (channel, nonce) -> when, and the message it created (enforce_nonce), and the posts
+        # answered with an existing message instead of a new one
+        self._nonces: dict[tuple[int, str], tuple[float, dict[str, Any]]] = {}
+        self.deduplicated: list[DiscordRequest] = []
         self._recent: deque[float] = deque()  # when the requests of the last second were let in
 
     def next_id(self) -> int:
@@ -139,8 +150,9 @@ class FakeDiscord:
         return None
 
     def accepted_posts(self) -> dict[int, int]:
-        """Channel id → how many messages the fake accepted there (refused posts not counted)."""
-        refused = {id(r.request) for r in self.refused}
+        """Channel id → how many messages the fake created there (refused posts and posts
+        answered with an existing message of the same nonce not counted)."""
+        refused = {id(r.request) for r in self.refused} | {id(r) for r in self.deduplicated}
         counts: dict[int, int] = {}
         for r in self.requests:
             match = re.fullmatch(r"/channels/(\d+)/messages", r.path)
@@ -323,7 +335,16 @@ class FakeDiscord:
         problems = message_problems(body)
         if problems:
             return invalid_form(problems)
-        return 200, self._message(int(cid), body)
+        nonce = body.get("nonce") if isinstance(body, dict) and body.get("enforce_nonce") else None
+        if nonce is not None:
+            seen = self._nonces.get((int(cid), str(nonce)))
+            if seen is not None and time.monotonic() - seen[0] < NONCE_WINDOW_S:
+                self.deduplicated.append(self.requests[-1])
+                return 200, seen[1]  # Discord returns the message it has; none is created
+        message = self._message(int(cid), body)
+        if nonce is not None:
+            self._nonces[(int(cid), str(nonce))] = (time.monotonic(), message)
+        return 200, message
 
     def _sync(self, body: Any, app: str, gid: str | None = None) -> tuple[int, Any]:
         commands = body if isinstance(body, list) else []

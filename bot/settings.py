@@ -91,6 +91,9 @@ class DiscordSettings(Section):
     # A stand-in for Discord serving REST at /api/v10 and the gateway at /gateway (the loopback
     # fake in tests); empty: Discord itself.
     api_url: HttpUrl | Literal[""] = ""
+    # One channel post (alerts, briefs) may take this long, rate-limit waits included; a claim
+    # on an outbox row lasts two of these plus a margin (bot.alerts.outbox).
+    post_timeout_seconds: float = Field(30.0, ge=1, le=300)
 
 
 class HttpSettings(Section):

@@ -291,6 +291,7 @@ class AlertsCog(
 
 async def setup(bot: TapewatchBot) -> None:
     service = bot.services.alerts
-    service.attach(Dispatcher(bot, concurrency=service.concurrency))
+    timeout = service.market.settings.discord.post_timeout_seconds
+    service.attach(Dispatcher(bot, concurrency=service.concurrency, timeout=timeout))
     bot.add_dynamic_items(WhyButton)
     await bot.add_cog(AlertsCog(service, bot.services.market))

@@ -64,7 +64,7 @@ def expected_rows() -> list[str]:
         f"store size after a simulated year · {COINS[-1]} coins · {YEAR_DAYS} d",
         f"store growth per day at steady state · {COINS[-1]} coins",
     ]
-    rows += ["alert fan-out to 200 subscriptions, 2 dispatchers, Discord's global limit emulated"]
+    rows += ["alert fan-out to 200 subscriptions, 2 shard processes, Discord's global limit emulated"]
     if find_bin() is None:  # the PostgreSQL section says in one row why it did not run
         return [*rows, "PostgreSQL store beside SQLite"]
     shape = f"{COINS[-1]} coins · {DAYS[0]} d"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from bot.alerts.outbox import DRAIN_SECONDS, OUTBOX_JOB
 from bot.alerts.service import ALERTS_JOB, BRIEFS_JOB, LARGE_JOB, REFRESH_JOBS, AlertsService
 
 if TYPE_CHECKING:
@@ -21,8 +22,8 @@ LARGE_SECONDS = 15  # a batch waiting for its minute goes out at most this late
 
 def register_alert_jobs(scheduler: AsyncIOScheduler, alerts: AlertsService, settings: Settings) -> None:
     """Evaluate alerts right after each refresh job (and every ``jobs.tickers_seconds`` as a
-    fallback), post the tails of large-liquidation cascades every 15 s, and look for due daily
-    briefs every minute."""
+    fallback), post the tails of large-liquidation cascades every 15 s, look for due daily
+    briefs every minute, and post what the outbox holds for this process every 2 s."""
     from apscheduler.events import EVENT_JOB_EXECUTED
 
     now = alerts.market.clock()
@@ -54,6 +55,17 @@ def register_alert_jobs(scheduler: AsyncIOScheduler, alerts: AlertsService, sett
         max_instances=1,
         coalesce=True,
         next_run_time=now + timedelta(seconds=30),
+        replace_existing=True,
+    )
+
+    scheduler.add_job(  # messages another process queued (or this one could not post yet)
+        alerts.drain,
+        "interval",
+        seconds=DRAIN_SECONDS,
+        id=OUTBOX_JOB,
+        max_instances=1,
+        coalesce=True,
+        next_run_time=now + timedelta(seconds=DRAIN_SECONDS),
         replace_existing=True,
     )
 

@@ -8,10 +8,10 @@ rest of a cascade waits for the channel's minute to be over, then goes out as on
 listing the largest five and "and 37 more, $X in all".
 
 State is the store's ``large_liq_posts`` rows (one per message, with the events it carried),
-written before the post: a restart neither re-sends an event nor skips one that was stored
-(within :data:`LOOKBACK`), a muted channel records what it would have been sent (unmuting does
-not unleash it), and a post that fails for a transient reason gives its events back for the
-next pass. A channel reads back only the events within :data:`GRACE` of the newest it was sent
+written in the transaction that queues the post in the outbox (:mod:`bot.alerts.outbox`): a
+restart neither re-sends an event nor skips one that was stored (within :data:`LOOKBACK`), a
+muted channel records what it would have been sent (unmuting does not unleash it), and a post
+that fails for a passing reason is retried from the outbox. A channel reads back only the events within :data:`GRACE` of the newest it was sent
 (older ones count as sent), so a pass costs the same however long a cascade runs; an event the
 streams store more than :data:`GRACE` after newer ones were sent is not sent.
 
@@ -33,6 +33,7 @@ from bot.alerts.models import Subscription
 from bot.analysis.liq_basis import latest_oi_usd
 from bot.models import Liquidation
 from bot.store import Store
+from bot.store.signals import LargePostRecord
 
 SHOWN = 5  # events listed by name in one message; the rest are counted and summed
 SPACING = timedelta(minutes=1)  # at most one message per channel per minute
@@ -220,6 +221,8 @@ class LargePass:
     posts: list[tuple[LargeLiqPost, list[Liquidation]]] = field(default_factory=list)
     muted: int = 0
     waiting: list[int] = field(default_factory=list)
+    # what to record as sent (muted channels' too): written with the posts' outbox rows
+    records: list[LargePostRecord] = field(default_factory=list)
 
 
 def plan(
@@ -275,8 +278,9 @@ def prepare(
     now: datetime,
     cache: StateCache | None = None,
 ) -> LargePass:
-    """Read what one pass needs, decide it, and record the events it sends (and those a muted
-    channel would have been sent) before anything is posted. Runs on the store's thread."""
+    """Read what one pass needs and decide it: the posts, and the records of the events they
+    send (and those a muted channel would have been sent), which the service writes with the
+    posts' outbox rows. Runs on the store's thread."""
     configs: dict[str, AlertConfig] = {}
     config_keys: dict[int, str] = {}
     for sub in subs:
@@ -298,7 +302,7 @@ def prepare(
         row = rows.get(id(chosen))
         if row is None:
             row = rows[id(chosen)] = sent_row(chosen)
-        store.record_large_liq_post(post.guild_id, post.channel_id, now, *row)
+        decided.records.append((post.guild_id, post.channel_id, now, *row))
         cache.sent(post.channel_id, states.get(post.channel_id), chosen, now, new_states)
     decided.muted = sum(1 for post, _ in decided.posts if post.channel_id in muted)
     decided.posts = [(p, c) for p, c in decided.posts if p.channel_id not in muted]

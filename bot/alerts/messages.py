@@ -176,11 +176,38 @@ class Delivery:
         return self.status in ("gone", "forbidden")
 
 
-class Poster(Protocol):
-    """Delivers posts (``bot.dispatch.Dispatcher`` formats and sends them to Discord); each
-    result says what happened, and a channel's failure never raises."""
+@dataclass(frozen=True)
+class Queued:
+    """A formatted message taken from the outbox: ``body`` is what :meth:`Poster.encode` made."""
 
-    async def deliver(self, posts: Sequence[Post]) -> list[Delivery]: ...
+    guild_id: int
+    channel_id: int
+    body: str
+    nonce: str
+
+
+class Poster(Protocol):
+    """Formats and posts (``bot.dispatch.Dispatcher`` does it for Discord); each result says
+    what happened, and a channel's failure never raises."""
+
+    timeout: float  # the longest one post may take
+    concurrency: int  # posts in flight at once
+
+    async def deliver(self, posts: Sequence[Post]) -> list[Delivery]:
+        """Format and post now (the sample alert an admin waits for)."""
+        ...
+
+    def encode(self, post: Post) -> str:
+        """The post formatted, as text the outbox keeps (any process can send it later)."""
+        ...
+
+    async def send(self, messages: Sequence[Queued]) -> list[Delivery]:
+        """Post encoded messages, in order, each with its nonce."""
+        ...
+
+    def shards(self) -> tuple[int, list[int]] | None:
+        """The gateway shards this process holds (count, ids), or None: every guild."""
+        ...
 
 
 # -- backtest results -------------------------------------------------------------------------

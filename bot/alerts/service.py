@@ -18,14 +18,13 @@ from bot.alerts.messages import (
     AlertPost,
     BriefPost,
     Delivery,
-    LargeLiqPost,
-    Post,
     Poster,
     SamplePost,
     nonce_for,
     why_window,
 )
-from bot.alerts.models import MAX_PER_GUILD, AlertState, Brief, ChannelTaken, Subscription
+from bot.alerts.models import MAX_PER_GUILD, Brief, ChannelTaken, Subscription
+from bot.alerts.outbox import Outbox, outbox_row
 from bot.alerts.reads import ZoneCache, gather_inputs
 from bot.alerts.state import AlertCycleReport, Fired, decide
 from bot.analysis.why import WhyAnswer
@@ -37,6 +36,7 @@ from bot.services.market import MarketService
 from bot.services.why import WhyService
 from bot.store import Store
 from bot.store.lease import Lease
+from bot.store.outbox import OutboxRow
 from bot.timeparse import next_brief_time, resolve_timezone
 
 if TYPE_CHECKING:
@@ -94,6 +94,7 @@ class AlertsService:
         # make the takeover re-send nothing
         self.lease: Lease | None = None
         self.large_states = StateCache()  # what each channel was sent (large liquidations)
+        self.outbox = Outbox(market.store, market.clock)  # what this process posts
         self._large_at: datetime | None = None  # the last stream-triggered large-liquidation pass
 
     @property
@@ -233,12 +234,26 @@ class AlertsService:
             changes, fired = await self._run(
                 decide, subs, inputs, states, now, self.config, tracked, needed_rules
             )
-            await self._run(db.save_states, self.store, changes)
+            sendable = [f for f in fired if not f.muted]
+            queued: list[OutboxRow] = []
+            if sendable and self.dispatcher is not None:
+                queued = await self._queue_alerts(self.dispatcher, sendable, now)
+            elif sendable:  # nothing can format them: they stay armed and fire when a bot is here
+                log.warning("%d alert(s) fired with no bot connected; they fire again later", len(sendable))
+                held = {f.key for f in sendable}
+                changes = [c for c in changes if c[1] not in held]
+            # the messages are queued in the states' transaction: a crash after it loses nothing
+            await self._run(db.save_states, self.store, changes, queued)
         report.fired = fired
-        sendable = [f for f in fired if not f.muted]
-        if sendable:
-            report.deliveries = await self._post_alerts(sendable, now)
+        if queued:
+            report.deliveries = await self.drain()
         return report
+
+    async def drain(self) -> list[Delivery]:
+        """Post what the outbox holds for this process (:mod:`bot.alerts.outbox`)."""
+        if self.dispatcher is None:
+            return []
+        return await self.outbox.drain(self.dispatcher)
 
     async def on_liquidations(self, events: list[Liquidation]) -> None:
         """The streams' ``on_events`` hook: evaluate liquidation spikes for the coins in the
@@ -266,12 +281,13 @@ class AlertsService:
                 log.exception("large-liquidation alerts failed")
 
     async def run_large(self) -> LargePass | None:
-        """Post the large single liquidations each subscribed channel has not been sent, at
-        most one message per channel per minute (:mod:`bot.alerts.large`). Nothing is decided
-        while no bot is connected: the events wait (within the lookback) for one, nor in a
-        process that does not hold the alerts lease (the holder posts them)."""
+        """Queue and post the large single liquidations each subscribed channel has not been
+        sent, at most one message per channel per minute (:mod:`bot.alerts.large`). Nothing is
+        decided while no bot is connected (the events wait, within the lookback, for one), nor
+        in a process that does not hold the alerts lease (the holder decides them)."""
         if self.dispatcher is None or not await self.leading():
             return None
+        poster = self.dispatcher
         async with self._lock:
             now = self.market.clock()
             subs = [s for s in await self._run(db.active_subscriptions, self.store) if "large_liq" in s.rules]
@@ -280,31 +296,16 @@ class AlertsService:
             done: LargePass = await self._run(
                 prepare, self.store, subs, self.config, self.market.tracked, now, self.large_states
             )
-        if done.posts:
-            await self._post_large(done)
+            rows = [outbox_row(poster, p, "large", 1, p.nonce or "", now) for p, _ in done.posts]
+            try:  # what each channel was sent and its message, in one transaction
+                await self._run(self.store.record_large_liq_posts, done.records, rows)
+            except Exception:
+                for channel, *_ in done.records:
+                    self.large_states.drop(channel)
+                raise
+        if rows:
+            await self.drain()
         return done
-
-    async def _post_large(self, done: LargePass) -> None:
-        if self.dispatcher is None:
-            log.warning(
-                "%d large-liquidation message(s) with no bot connected; retried later", len(done.posts)
-            )
-            for post, _ in done.posts:
-                self.large_states.drop(post.channel_id)
-                await self._run(self.store.forget_large_liq_post, post.channel_id, done.at)
-            return
-        posts: list[LargeLiqPost] = [p for p, _ in done.posts]
-        for d in await self.dispatcher.deliver(posts):
-            if d.status == "sent":
-                await self._run(db.record_delivery, self.store, d.guild_id, d.channel_id, done.at, 1)
-            elif d.disables:
-                log.warning("alerts to channel %s disabled: %s", d.channel_id, d.reason)
-                await self._run(
-                    db.disable_subscription, self.store, d.guild_id, d.channel_id, d.reason or "", done.at
-                )
-            else:
-                self.large_states.drop(d.channel_id)
-                await self._run(self.store.forget_large_liq_post, d.channel_id, done.at)
 
     async def _explain(self, fired: Sequence[Fired]) -> dict[tuple[str, str], WhyAnswer | None]:
         answers: dict[tuple[str, str], WhyAnswer | None] = {}
@@ -319,86 +320,58 @@ class AlertsService:
                 answers[key] = None
         return answers
 
-    async def _post_alerts(self, fired: Sequence[Fired], now: datetime) -> list[Delivery]:
-        if self.dispatcher is None:
-            log.warning("%d alert(s) fired with no bot connected; they will be retried", len(fired))
-            await self._give_back(fired)
-            return []
+    async def _queue_alerts(self, poster: Poster, fired: Sequence[Fired], now: datetime) -> list[OutboxRow]:
+        """One message per channel with what fired there, each with its /why, formatted."""
         answers = await self._explain(fired)
         by_channel: dict[int, list[Fired]] = {}
         for f in fired:
             by_channel.setdefault(f.sub.channel_id, []).append(f)
-        messages: list[Post] = []
+        rows = []
         for group in by_channel.values():
             sub = group[0].sub
             pairs = [(f.obs, answers.get((f.obs.coin, why_window(f.obs)))) for f in group]
-            messages.append(
-                AlertPost(
-                    sub.guild_id,
-                    sub.channel_id,
-                    pairs,
-                    role_id=sub.role_id,
-                    nonce=nonce_for(sub.channel_id, now, [f.key for f in group]),
-                )
-            )
-        deliveries = await self.dispatcher.deliver(messages)
-        for d in deliveries:
-            group = by_channel[d.channel_id]
-            if d.status == "sent":
-                await self._run(db.record_delivery, self.store, d.guild_id, d.channel_id, now, len(group))
-            elif d.disables:
-                log.warning("alerts to channel %s disabled: %s", d.channel_id, d.reason)
-                await self._run(
-                    db.disable_subscription, self.store, d.guild_id, d.channel_id, d.reason or "", now
-                )
-            else:
-                await self._give_back(group)
-        return deliveries
-
-    async def _give_back(self, fired: Sequence[Fired]) -> None:
-        """Undo the fired states of alerts that could not be posted, so they fire again."""
-        async with self._lock:
-            rows = [(f.sub.guild_id, f.key, f.previous or AlertState()) for f in fired]
-            await self._run(db.save_states, self.store, rows)
+            nonce = nonce_for(sub.channel_id, now, [f.key for f in group])
+            post = AlertPost(sub.guild_id, sub.channel_id, pairs, role_id=sub.role_id, nonce=nonce)
+            rows.append(outbox_row(poster, post, "alerts", len(group), nonce, now))
+        return rows
 
     # -- daily briefs --------------------------------------------------------------------------
 
     async def run_briefs(self) -> list[Delivery]:
-        """Post the briefs that are due. The next due time is saved first (a restart never
-        posts a brief twice); one missed by more than two hours waits for the next day."""
+        """Queue and post the briefs that are due. Each brief's next due time is saved in the
+        transaction that queues its message (a restart neither posts it twice nor loses it);
+        one missed by more than two hours waits for the next day."""
         if self.dispatcher is None or not await self.leading():
             return []
+        poster = self.dispatcher
         now = self.market.clock()
         due: list[Brief] = await self._run(db.due_briefs, self.store, now)
-        to_send = []
+        on_time = [b for b in due if now - b.next_due <= BRIEF_GRACE]
+        messages: dict[tuple[int, int], OutboxRow] = {}
+        if on_time:
+            # each server's brief shows its own shortlist on the majors line (one answer per shortlist)
+            majors_of = {b.guild_id: (await self.market.guilds.get(b.guild_id)).majors for b in on_time}
+            answers = {
+                m: await self.why.why(None, "24h", majors=m, warm=True) for m in set(majors_of.values())
+            }
+            liq = await self.liquidations.liquidations(None)
+            for b in on_time:
+                nonce = nonce_for(b.channel_id, b.next_due, ["brief"])
+                local = b.next_due.astimezone(resolve_timezone(b.timezone))
+                post = BriefPost(
+                    b.guild_id,
+                    b.channel_id,
+                    answers[majors_of[b.guild_id]],
+                    liq,
+                    local,
+                    b.timezone,
+                    nonce=nonce,
+                )
+                messages[(b.guild_id, b.channel_id)] = outbox_row(poster, post, "brief", 0, nonce, now)
         for b in due:
-            on_time = now - b.next_due <= BRIEF_GRACE
             nxt = next_brief_time(now, b.local_time, b.timezone)
+            row = messages.get((b.guild_id, b.channel_id))
             await self._run(
-                db.advance_brief, self.store, b.guild_id, b.channel_id, nxt, now if on_time else None
+                db.advance_brief, self.store, b.guild_id, b.channel_id, nxt, now if row else None, row
             )
-            if on_time:
-                to_send.append(b)
-        if not to_send:
-            return []
-        # each server's brief shows its own shortlist on the majors line (one answer per shortlist)
-        majors_of = {b.guild_id: (await self.market.guilds.get(b.guild_id)).majors for b in to_send}
-        answers = {m: await self.why.why(None, "24h", majors=m, warm=True) for m in set(majors_of.values())}
-        liq = await self.liquidations.liquidations(None)
-        messages = [
-            BriefPost(
-                b.guild_id,
-                b.channel_id,
-                answers[majors_of[b.guild_id]],
-                liq,
-                b.next_due.astimezone(resolve_timezone(b.timezone)),
-                b.timezone,
-                nonce=nonce_for(b.channel_id, b.next_due, ["brief"]),
-            )
-            for b in to_send
-        ]
-        deliveries = await self.dispatcher.deliver(messages)
-        for d in deliveries:
-            if d.disables:
-                await self._run(db.disable_brief, self.store, d.guild_id, d.channel_id, d.reason or "", now)
-        return deliveries
+        return await self.drain() if messages else []

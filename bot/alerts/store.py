@@ -9,7 +9,7 @@ guilds by design, and write back only rows they read.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import cast
 
@@ -17,6 +17,7 @@ from bot.alerts.config import RULES, RuleName
 from bot.alerts.models import AlertState, Brief, ChannelTaken, StateKey, StateName, Subscription
 from bot.store import Store
 from bot.store.alerts import AlertStateRow, BriefRow, SubscriptionRow
+from bot.store.outbox import OutboxRow
 
 # -- subscriptions -----------------------------------------------------------------------------
 
@@ -118,21 +119,27 @@ def load_states(store: Store, channel_ids: Iterable[int]) -> dict[StateKey, Aler
     }
 
 
-def save_states(store: Store, rows: Iterable[tuple[int, StateKey, AlertState]]) -> int:
-    """Upsert ``(guild_id, (channel, coin, rule), state)`` rows in one transaction."""
+def save_states(
+    store: Store, rows: Iterable[tuple[int, StateKey, AlertState]], outbox: Sequence[OutboxRow] = ()
+) -> int:
+    """Upsert ``(guild_id, (channel, coin, rule), state)`` rows, and queue the messages they
+    decided on, in one transaction."""
     return store.save_alert_states(
-        AlertStateRow(
-            guild_id=guild_id,
-            channel_id=channel_id,
-            coin=coin,
-            rule=rule,
-            state=s.state,
-            fired_at=s.fired_at,
-            rearmed=s.rearmed,
-            score=s.score,
-            updated_at=s.updated_at,
-        )
-        for guild_id, (channel_id, coin, rule), s in rows
+        [
+            AlertStateRow(
+                guild_id=guild_id,
+                channel_id=channel_id,
+                coin=coin,
+                rule=rule,
+                state=s.state,
+                fired_at=s.fired_at,
+                rearmed=s.rearmed,
+                score=s.score,
+                updated_at=s.updated_at,
+            )
+            for guild_id, (channel_id, coin, rule), s in rows
+        ],
+        outbox,
     )
 
 
@@ -175,9 +182,14 @@ def due_briefs(store: Store, now: datetime) -> list[Brief]:
 
 
 def advance_brief(
-    store: Store, guild_id: int, channel_id: int, next_due: datetime, sent: datetime | None
+    store: Store,
+    guild_id: int,
+    channel_id: int,
+    next_due: datetime,
+    sent: datetime | None,
+    outbox: OutboxRow | None = None,
 ) -> None:
-    store.advance_alert_brief(guild_id, channel_id, next_due, sent)
+    store.advance_alert_brief(guild_id, channel_id, next_due, sent, [outbox] if outbox else [])
 
 
 def disable_brief(store: Store, guild_id: int, channel_id: int, reason: str, at: datetime) -> None:

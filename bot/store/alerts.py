@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any, TypedDict
 
 from bot.clock import from_ms, to_ms
+from bot.store.outbox import OutboxRow, OutboxTables
 
 
 class SubscriptionRow(TypedDict):
@@ -101,7 +102,7 @@ def _brief(r: dict[str, Any]) -> BriefRow:
     )
 
 
-class AlertTables:
+class AlertTables(OutboxTables):
     """Mixed into :class:`bot.store.Store`: the alert tables over the writer connection."""
 
     conn: sqlite3.Connection
@@ -230,8 +231,8 @@ class AlertTables:
             )
         return out
 
-    def save_alert_states(self, rows: Iterable[AlertStateRow]) -> int:
-        """Upsert alert states in one transaction."""
+    def save_alert_states(self, rows: Iterable[AlertStateRow], outbox: Sequence[OutboxRow] = ()) -> int:
+        """Upsert alert states, and queue the messages they decided on, in one transaction."""
         params = [
             (
                 r["guild_id"],
@@ -246,9 +247,10 @@ class AlertTables:
             )
             for r in rows
         ]
-        if not params:
+        if not params and not outbox:
             return 0
         with self.lock, self.conn:
+            self._queue_rows(outbox)
             self.conn.executemany(
                 "INSERT INTO alert_state (guild_id, channel_id, coin, rule, state, fired_ms, rearmed, score, "
                 "updated_ms) VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT (channel_id, coin, rule) DO UPDATE SET "
@@ -298,13 +300,22 @@ class AlertTables:
         return [_brief(r) for r in rows]
 
     def advance_alert_brief(
-        self, guild_id: int, channel_id: int, next_due: datetime, sent: datetime | None
+        self,
+        guild_id: int,
+        channel_id: int,
+        next_due: datetime,
+        sent: datetime | None,
+        outbox: Sequence[OutboxRow] = (),
     ) -> None:
-        self._alert_write(
-            "UPDATE alert_briefs SET next_due_ms = ?, last_sent_ms = COALESCE(?, last_sent_ms) "
-            "WHERE guild_id = ? AND channel_id = ?",
-            (to_ms(next_due), _opt_ms(sent), guild_id, channel_id),
-        )
+        """Move the brief's next due time on, queueing its message (if sent) in the same
+        transaction: a restart never posts it twice nor loses it."""
+        with self.lock, self.conn:
+            self._queue_rows(outbox)
+            self.conn.execute(
+                "UPDATE alert_briefs SET next_due_ms = ?, last_sent_ms = COALESCE(?, last_sent_ms) "
+                "WHERE guild_id = ? AND channel_id = ?",
+                (to_ms(next_due), _opt_ms(sent), guild_id, channel_id),
+            )
 
     def disable_alert_brief(self, guild_id: int, channel_id: int, reason: str, at: datetime) -> None:
         self._alert_write(

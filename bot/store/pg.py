@@ -139,6 +139,7 @@ class PgConnection:
         self.other_commits = 0  # this process's commits, as store.version counts them
         self.liq_commits = 0
         self.liquidations = False  # set by the ingest for its transaction (under the store's lock)
+        self.quiet = False  # set for guild state no answer reads (bot.store.outbox): not counted
 
     # -- transactions, as sqlite3 does them ----------------------------------------------------
 
@@ -164,12 +165,15 @@ class PgConnection:
             return
         row = LIQ_ROW if self.liquidations else OTHER_ROW
         try:
-            self.raw.execute(f"UPDATE {META} SET n = n + 1 WHERE name = %s", (row,))  # noqa: S608
+            if not self.quiet:
+                self.raw.execute(f"UPDATE {META} SET n = n + 1 WHERE name = %s", (row,))  # noqa: S608
             self.raw.execute("COMMIT")
         except psycopg.Error as exc:
             self.rollback()
             raise _mapped(exc) from exc
         self.in_transaction = False
+        if self.quiet:
+            return
         if self.liquidations:
             self.liq_commits += 1
         else:

@@ -198,6 +198,25 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (source, ts_ms)
     ) WITHOUT ROWID;
     """,
+    # 12 (issue 18): the alert outbox. A channel message the engine decided on is written in the
+    #    same transaction as the alert states (or brief / large-liquidation record) that decided
+    #    it, formatted; posters claim rows (the process whose gateway shards hold the guild
+    #    first), post them with their nonce, and mark them done: a crash anywhere loses nothing,
+    #    and the nonce keeps a re-post after a crash mid-post from landing twice
+    """
+    CREATE TABLE alert_outbox (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        guild_id INTEGER NOT NULL, channel_id INTEGER NOT NULL,
+        kind TEXT NOT NULL,  -- alerts | large | brief
+        nonce TEXT NOT NULL, body TEXT NOT NULL, alerts INTEGER NOT NULL,
+        created_ms INTEGER NOT NULL, expires_ms INTEGER NOT NULL,
+        next_ms INTEGER NOT NULL,  -- not tried before: the end of a claim, or a retry's backoff
+        claimed_by TEXT, attempts INTEGER NOT NULL DEFAULT 0,
+        done_ms INTEGER, outcome TEXT, detail TEXT, message_id INTEGER
+    );
+    CREATE INDEX alert_outbox_waiting ON alert_outbox (next_ms) WHERE done_ms IS NULL;
+    CREATE INDEX alert_outbox_done ON alert_outbox (done_ms);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,9 +1,9 @@
 """Schema migration 10's tables (issue 17), mixed into :class:`bot.store.Store`:
 
 - ``large_liq_posts``: each large-liquidation message a channel was sent, with the events it
-  carried. A row is written *before* the post (and removed again when the post fails for a
-  transient reason), so a restart never re-sends an event and never drops one; the newest
-  ``sent_ms`` per channel is what spaces a cascade into one message a minute.
+  carried. A row is written in the transaction that queues the message in the outbox
+  (:mod:`bot.store.outbox`), so a restart never re-sends an event and never drops one; the
+  newest ``sent_ms`` per channel is what spaces a cascade into one message a minute.
 - ``fear_greed``: the daily Fear & Greed index with the source's own label ("Extreme Fear").
 """
 
@@ -19,9 +19,13 @@ from typing import Any
 
 from bot.clock import from_ms, to_ms
 from bot.models import FearGreed, Liquidation
+from bot.store.outbox import OutboxRow, OutboxTables
+
+# one large-liquidation message's record: guild, channel, when, its newest event, its events (JSON)
+LargePostRecord = tuple[int, int, datetime, datetime, str]
 
 
-class SignalTables:
+class SignalTables(OutboxTables):
     conn: sqlite3.Connection
     lock: threading.RLock
 
@@ -110,24 +114,16 @@ class SignalTables:
                 out[channel] = (from_ms(sent_ms), from_ms(newest_ms), parsed[texts])
         return out
 
-    def record_large_liq_post(
-        self, guild_id: int, channel_id: int, at: datetime, newest: datetime, events_json: str
+    def record_large_liq_posts(
+        self, records: Sequence[LargePostRecord], outbox: Sequence[OutboxRow] = ()
     ) -> None:
-        """One message, recorded before it is posted: when, the newest event it carries, and
-        its events as JSON ``[[venue, event id, ts ms], …]`` (those within the grace of the
-        newest: the older count as sent anyway)."""
+        """Several messages' records and the messages themselves, queued, in one transaction."""
         with self.lock, self.conn:
-            self.conn.execute(
+            self._queue_rows(outbox)
+            self.conn.executemany(
                 "INSERT OR REPLACE INTO large_liq_posts (channel_id, sent_ms, guild_id, newest_ms, events) "
                 "VALUES (?,?,?,?,?)",
-                (channel_id, to_ms(at), guild_id, to_ms(newest), events_json),
-            )
-
-    def forget_large_liq_post(self, channel_id: int, at: datetime) -> None:
-        """Give a message's events back (its post failed for a transient reason)."""
-        with self.lock, self.conn:
-            self.conn.execute(
-                "DELETE FROM large_liq_posts WHERE channel_id = ? AND sent_ms = ?", (channel_id, to_ms(at))
+                [(c, to_ms(at), g, to_ms(newest), events) for g, c, at, newest, events in records],
             )
 
     # -- Fear & Greed --------------------------------------------------------------------------

@@ -23,6 +23,7 @@ THINNED_UNTIL = "prune:thinned-until"  # the mark where thinning of old points s
 # bars after 30 days: 92 days), daily bars and closes for DAILY_HISTORY (levels read 420 days).
 HOURLY_HISTORY = timedelta(days=120)
 DAILY_HISTORY = timedelta(days=800)
+OUTBOX_HISTORY = timedelta(days=7)  # posted (or given up) alert messages, kept to look into
 # (statement, which history it keeps); each runs in its own short transaction
 _HISTORY_PRUNES: tuple[tuple[str, str], ...] = (
     ("DELETE FROM liq_hour WHERE hour_ms < ?", "hourly"),
@@ -36,6 +37,7 @@ _HISTORY_PRUNES: tuple[tuple[str, str], ...] = (
     ("DELETE FROM macro WHERE interval = '1d' AND ts_ms < ?", "daily"),
     ("DELETE FROM global_stats WHERE ts_ms < ?", "hourly"),
     ("DELETE FROM stream_sessions WHERE disconnected_ms < ?", "hourly"),
+    ("DELETE FROM alert_outbox WHERE done_ms < ?", "outbox"),
 )
 
 
@@ -151,7 +153,11 @@ class Upkeep:
             self.conn.execute("DELETE FROM liq_minute WHERE minute_ms < ?", (cutoff,))
             self.conn.execute("DELETE FROM large_liq_posts WHERE sent_ms < ?", (cutoff,))
         removed = cur.rowcount
-        cuts = {"hourly": to_ms(now - history), "daily": to_ms(now - daily_history)}
+        cuts = {
+            "hourly": to_ms(now - history),
+            "daily": to_ms(now - daily_history),
+            "outbox": to_ms(now - OUTBOX_HISTORY),
+        }
         for sql, kept in _HISTORY_PRUNES:
             with self.lock, self._tx():
                 self.conn.execute(sql, (cuts[kept],))

@@ -33,8 +33,11 @@ class CountingConnection(sqlite3.Connection):
         self.other_commits = 0
         self.liq_commits = 0
         self.liquidations = False  # set by the ingest for its transaction (under the store's lock)
+        self.quiet = False  # set for guild state no answer reads (bot.store.outbox): not counted
 
     def _count(self) -> None:
+        if self.quiet:
+            return
         if self.liquidations:
             self.liq_commits += 1
         else:

@@ -12,7 +12,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.alerts import store as db
 from bot.alerts.jobs import register_alert_jobs
-from bot.alerts.messages import Delivery
+from bot.alerts.messages import Delivery, Queued
 from bot.alerts.models import AlertState, Subscription
 from bot.alerts.service import ALERTS_JOB, BRIEFS_JOB, AlertsService
 from bot.alerts.state import step
@@ -20,7 +20,6 @@ from bot.app import App
 from bot.clock import FrozenClock
 from bot.dispatch import Dispatcher
 from bot.fake_discord import GUILD_ID
-from bot.render.alerts import Outgoing
 from bot.timeparse import next_brief_time, parse_duration, parse_local_time, resolve_timezone
 from tests.alerts.conftest import (
     CH_A,
@@ -162,20 +161,23 @@ async def test_several_alerts_for_one_channel_are_one_message(
 
 
 class FailingOnce:
-    """A dispatcher whose first delivery fails for a transient reason (a 5xx, a timeout)."""
+    """A dispatcher whose first posts fail for a passing reason (a 5xx, a timeout)."""
 
     def __init__(self, real: object) -> None:
         self.real = real
         self.calls = 0
 
-    async def deliver(self, messages: Sequence[Outgoing]) -> list[Delivery]:
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.real, name)
+
+    async def send(self, messages: Sequence[Queued]) -> list[Delivery]:
         self.calls += 1
         if self.calls == 1:
             return [Delivery(m.guild_id, m.channel_id, "failed", "Discord error (503)") for m in messages]
-        return await self.real.deliver(messages)  # type: ignore[attr-defined, no-any-return]
+        return await self.real.send(messages)  # type: ignore[attr-defined, no-any-return]
 
 
-async def test_a_transient_failure_gives_the_alert_back(
+async def test_a_transient_failure_is_retried_from_the_outbox(
     app: App, clock: FrozenClock, shaped: ShapedSession
 ) -> None:
     seed_flat_market(app)
@@ -183,13 +185,24 @@ async def test_a_transient_failure_gives_the_alert_back(
     service = app.services.alerts
     service.dispatcher = FailingOnce(service.dispatcher)  # type: ignore[assignment]
     move_to(app, clock, 5, 106.0)
-    assert await cycle_posts(app, shaped) == []
+    assert await cycle_posts(app, shaped) == []  # fired, queued, its post failed (503)
+    [row] = app.store.sync.outbox_rows()
+    assert (row["done_ms"], row["detail"]) == (None, "Discord error (503)")
+    clock.now += timedelta(seconds=3)
+    assert await service.drain() == []  # still waiting out its pause
     move_to(app, clock, 6, 106.0)
-    assert await cycle_posts(app, shaped) == ["📈 ETH +6.0% in 1h"]
+    assert await cycle_posts(app, shaped) == []  # the state says fired: nothing new
+    start = len(shaped.fake.requests)
+    [delivery] = await service.drain()  # the outbox job: the same message, posted once
+    assert delivery.status == "sent"
+    [post] = channel_posts(shaped.fake.requests[start:], CH_A)
+    assert [e["title"] for e in post.json["embeds"]] == ["📈 ETH +6.0% in 1h"]
+    assert post.json["nonce"] == row["nonce"]
     sub = await service.subscription(GUILD_ID, CH_A)
     assert sub is not None
     assert sub.disabled_reason is None
     assert sub.alerts_sent == 1
+    assert await service.drain() == []
 
 
 async def test_a_muted_channel_posts_nothing_and_catches_nothing_up(

@@ -191,7 +191,8 @@ async def test_a_muted_channel_catches_nothing_up_and_a_failure_is_retried(
     await service.run_large()
     assert channel_posts(shaped.fake.requests) == []  # CH_A muted, CH_B's post failed (503)
     clock.now = NOW + timedelta(seconds=20)
-    await service.run_large()  # CH_B's event was given back: sent now
+    await service.run_large()  # nothing new to decide
+    await service.drain()  # CH_B's message is retried from the outbox
     assert [p.path for p in channel_posts(shaped.fake.requests)] == [f"/channels/{CH_B}/messages"]
     clock.now = NOW + timedelta(minutes=6)  # unmuted: the muted event stays unsent
     await service.run_large()

@@ -1,9 +1,12 @@
-"""Alerts exactly once across processes, as processes on one PostgreSQL store: a collector and
-two bot processes (shards 0 and 1 of 2). The process holding the ``alerts`` lease posts an
-alert; the fake Discord stores the message and then withholds its answer, and the holder is
-killed with SIGKILL while it waits (mid-cycle: its states persisted, its post unanswered). The
-lease is a session advisory lock, so the kill frees it; the other shard takes over, evaluates
-the same subscription every cycle, and re-sends nothing: the channel gets exactly one post."""
+"""Alerts exactly once across processes and crashes, as processes on one PostgreSQL store: a
+collector and two bot processes (shards 0 and 1 of 2). An alert fires for a channel of a guild
+on shard 0; its message is queued in the outbox with the state that decided it, and the
+process holding shard 0 claims and posts it. The fake Discord withholds its answer to that
+post — having stored the message (Discord received it) or not yet (it never arrived) — and the
+poster is killed with SIGKILL while it waits. Its claim runs out; the other process posts the
+row again with the same nonce, and the channel has exactly one message either way: the second
+post is deduplicated (``enforce_nonce``) or is the first to arrive. If the killed process held
+the alerts lease (a session advisory lock), the other takes it over and re-sends nothing."""
 
 from __future__ import annotations
 
@@ -15,6 +18,7 @@ import subprocess
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -32,30 +36,40 @@ from tests.helpers import FakeExchange
 pytestmark = pytest.mark.parametrize("store_backend", ["postgresql"])
 
 CYCLE_S = 5  # jobs.tickers_seconds: the alert evaluation interval (its minimum)
+POST_TIMEOUT_S = 3  # discord.post_timeout_seconds: a claim lasts 2 × this + 5 s
 POSTS = f"/channels/{CHANNEL_ID}/messages"
 
 
 class WithholdingDiscord(FakeDiscordServer):
-    """The fake Discord, except that the first alert post is stored (the channel has it) and
-    its answer withheld: the poster waits, as it would on a slow Discord, until killed."""
+    """The fake Discord, except that the first alert post is withheld: stored first (the
+    channel has it) or not (it never arrived), and its answer held back, so the poster waits,
+    as it would on a slow Discord, until killed."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, store_first: bool) -> None:
         super().__init__()
+        self.store_first = store_first
         self.poster_port: int | None = None
         self.held = asyncio.Event()
         self.release = asyncio.Event()
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
+        first = request.method == "POST" and request.path.endswith(POSTS) and not self.held.is_set()
+        if first and not self.store_first:
+            await self._hold(request)
+            return web.Response(status=502)  # nobody is there to read it
         response = await super()._handle(request)
-        if request.method == "POST" and request.path.endswith(POSTS) and not self.held.is_set():
-            peer = request.transport.get_extra_info("peername") if request.transport else None
-            self.poster_port = int(peer[1]) if peer else None
-            self.held.set()
-            await self.release.wait()
+        if first:
+            await self._hold(request)
         return response
 
-    def posts(self) -> int:
-        return sum(1 for r in self.fake.requests if r.method == "POST" and r.path.endswith(POSTS))
+    async def _hold(self, request: web.Request) -> None:
+        peer = request.transport.get_extra_info("peername") if request.transport else None
+        self.poster_port = int(peer[1]) if peer else None
+        self.held.set()
+        await self.release.wait()
+
+    def created(self) -> int:
+        return self.fake.accepted_posts().get(CHANNEL_ID, 0)
 
 
 def _socket_inodes(pid: int) -> set[str]:
@@ -116,16 +130,26 @@ def tickers(url: str) -> int:
         store.close()
 
 
-async def test_an_alert_fires_once_when_its_evaluator_is_killed_mid_cycle(
-    new_db: Callable[[], str], tmp_path: Path
+def outbox(url: str) -> list[dict[str, Any]]:
+    store = Store(url)
+    try:
+        return store.outbox_rows()
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize("store_first", [True, False], ids=["received", "not-received"])
+async def test_an_alert_posts_once_when_its_poster_is_killed_mid_post(
+    new_db: Callable[[], str], tmp_path: Path, store_first: bool
 ) -> None:
     url = new_db()
     exchange = FakeExchange(venue_routes(["BTC", "ETH"]))
     rest = await exchange.start()
-    discord = WithholdingDiscord()
+    discord = WithholdingDiscord(store_first=store_first)
     await discord.start()
     config = write_config(tmp_path / "tapewatch.toml", discord.root, rest=rest, coins=["BTC", "ETH"])
-    config.write_text(config.read_text() + f"[jobs]\ntickers_seconds = {CYCLE_S}\n")
+    text = config.read_text().replace("[discord]\n", f"[discord]\npost_timeout_seconds = {POST_TIMEOUT_S}\n")
+    config.write_text(text + f"[jobs]\ntickers_seconds = {CYCLE_S}\n")
     collector = start_run(config, url, "collect")
     shards = [
         start_run(config, url, "run", "--no-sync", "--no-collect", "--shard-count", "2", "--shard-ids", s)
@@ -146,25 +170,35 @@ async def test_an_alert_fires_once_when_its_evaluator_is_killed_mid_cycle(
         )
         await discord.dispatch("INTERACTION_CREATE", subscribe)  # GUILD_ID is shard 0's
         seed_funding(url)  # the recorded samples' funding is hours old: an extreme rate, now
-        await asyncio.wait_for(discord.held.wait(), 6 * CYCLE_S)  # the holder posted the alert
+        await asyncio.wait_for(discord.held.wait(), 6 * CYCLE_S)  # the alert's post is in flight
         assert discord.poster_port is not None
         killed = owner_of_port(discord.poster_port, shards)
-        [first] = lease_holders(url)
-        killed.send_signal(signal.SIGKILL)  # mid-cycle: its post unanswered
+        assert killed is shards[0], "posted by a process that does not hold the guild's shard"
+        held_lease = lease_holders(url)
+        killed.send_signal(signal.SIGKILL)  # mid-post: its claim on the row stands
         killed.wait(10)
         discord.release.set()
-        survivor = next(p for p in shards if p is not killed)
-        for _ in range(10 * 3 * CYCLE_S):  # the survivor takes the freed lease on its next cycle
-            if lease_holders(url) not in ([], [first]):
+        survivor = shards[1]
+        rows: list[dict[str, Any]] = []
+        for _ in range(600):  # the claim runs out (2 × 3 s + 5 s), then the survivor posts it
+            rows = outbox(url)
+            if rows and rows[0]["done_ms"] is not None:
                 break
             await asyncio.sleep(0.1)
-        [taken] = lease_holders(url)
-        assert taken != first, "no process took over the alerts lease"
-        await asyncio.sleep(3 * CYCLE_S)  # three more evaluations by the new holder
+        [row] = rows
+        assert (row["outcome"], row["attempts"]) == ("sent", 2), row
+        assert row["claimed_by"].endswith(f":{survivor.pid}")
+        assert discord.created() == 1  # one message in the channel
+        assert len(discord.fake.deduplicated) == (1 if store_first else 0)
+        posts = [r for r in discord.fake.requests if r.method == "POST" and r.path.endswith(POSTS)]
+        assert {r.json["nonce"] for r in posts} == {row["nonce"]}  # the same nonce both times
+        assert "funding" in json.dumps(message_payload(posts[-1])).lower()
+        [taken] = lease_holders(url)  # somebody evaluates: the survivor, if it had to take over
+        assert taken not in held_lease or held_lease == [taken]
+        await asyncio.sleep(3 * CYCLE_S)  # three more evaluations: nothing re-sent
         assert survivor.poll() is None
-        assert discord.posts() == 1
-        [post] = [r for r in discord.fake.requests if r.method == "POST" and r.path.endswith(POSTS)]
-        assert "funding" in json.dumps(message_payload(post)).lower()
+        assert discord.created() == 1
+        assert len(outbox(url)) == 1
     finally:
         logs = [stop_run(p) for p in (collector, *shards)]
         await discord.close()

@@ -29,6 +29,7 @@ from bot.models import (
 )
 from bot.store import Store
 from bot.store.alerts import AlertStateRow, BriefRow, SubscriptionRow
+from bot.store.outbox import OutboxRow, Settled
 from bot.store.reads import SERIES_VENUES
 
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
@@ -233,8 +234,8 @@ def fill(store: Store, seed: int) -> None:
 
 
 def fill_newer_tables(store: Store, rng: random.Random) -> None:
-    """Migrations 9-11 (per-server settings, the tracked set and its backfill, large-liquidation
-    posts, Fear & Greed), written in SQLite's dialect (INSERT OR REPLACE / OR IGNORE)."""
+    """Migrations 9-12 (per-server settings, the tracked set and its backfill, large-liquidation
+    posts, Fear & Greed, the alert outbox), written in SQLite's dialect (INSERT OR REPLACE / OR IGNORE)."""
     store.set_guild_settings(1, {"shortlist": ["ETH", "BTC"], "default_window": "4h"}, T0, 2**62)
     store.set_guild_settings(2, {"alert_thresholds": {"move_24h_pct": 8.0}}, T0, None)
     store.set_guild_settings(1, {"default_window": None}, T0 + timedelta(minutes=1), 7)  # partial
@@ -251,10 +252,35 @@ def fill_newer_tables(store: Store, rng: random.Random) -> None:
         events = [
             [rng.choice(VENUES), f"e{rng.randint(0, 50)}", int(sent.timestamp() * 1000) - j] for j in range(3)
         ]
-        store.record_large_liq_post(1, 10 + k % 3, sent, sent, json.dumps(events))
-    store.record_large_liq_post(1, 10, T0, T0, "[]")
-    store.record_large_liq_post(1, 10, T0, T0 + timedelta(seconds=5), "[]")  # replaced
-    store.forget_large_liq_post(11, T0 + timedelta(days=9))  # nothing there
+        store.record_large_liq_posts([(1, 10 + k % 3, sent, sent, json.dumps(events))])
+    store.record_large_liq_posts([(1, 10, T0, T0, "[]")])
+    store.record_large_liq_posts([(1, 10, T0, T0 + timedelta(seconds=5), "[]")])  # replaced
+    # migration 12: the outbox, queued with a record, claimed and settled
+    queued = [
+        OutboxRow(
+            guild_id=(k + 1) << 22,
+            channel_id=20 + k,
+            kind="large",
+            nonce=f"n{k}",
+            body=json.dumps({"embeds": [{"title": "é"}]}),
+            alerts=1,
+            created_at=T0 + timedelta(seconds=k),
+            expires_at=T0 + timedelta(minutes=15),
+        )
+        for k in range(4)
+    ]
+    store.record_large_liq_posts([(1, 12, T0 + timedelta(days=2), T0, "[]")], queued)
+    claimed = store.claim_outbox(
+        "p", T0 + timedelta(seconds=5), T0 + timedelta(minutes=1), 10, shards=(2, [0])
+    )
+    store.settle_outbox(
+        "p",
+        T0 + timedelta(seconds=6),
+        [
+            (r, Settled(id=r["id"], outcome="sent", detail=None, message_id=99, retry_at=None))
+            for r in claimed
+        ],
+    )
     store.upsert_fear_greed(
         FearGreed(source="alternative.me", ts=T0 + timedelta(days=d), value=rng.randint(0, 100), label="Fear")
         for d in range(4)
@@ -332,6 +358,8 @@ def newer_reads(store: Store, rng: random.Random) -> dict[str, Any]:
     channels = [10, 11, 12, 99]
     out["large last sent"] = store.large_liq_last_sent(channels)
     out["large state"] = store.large_liq_state(channels, timedelta(minutes=rng.randint(1, 600)))
+    out["outbox"] = [{k: v for k, v in r.items() if k != "claimed_by"} for r in store.outbox_rows()]
+    out["outbox waiting"] = store.outbox_waiting(T0)
     for _ in range(3):
         at = T0 + timedelta(minutes=rng.randint(-60, 5 * 1440))
         out[f"fear_greed {at}"] = store.fear_greed_latest(at)

@@ -99,7 +99,7 @@ def test_the_schema_is_every_migration_translated(new_db: Callable[[], str]) -> 
     assert catalog is not None
     assert created <= set(catalog.columns)
     assert catalog.primary_keys["liq_minute"] == ["coin", "minute_ms", "side", "venue"]
-    assert catalog.identity == {"watches": "id"}
+    assert catalog.identity == {"watches": "id", "alert_outbox": "id"}
     store.close()
 
 
