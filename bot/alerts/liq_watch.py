@@ -6,11 +6,12 @@ runs here and spikes would wait for the interval evaluation, up to a minute late
 The watcher looks every second instead:
 
 1. the store's data version (:meth:`bot.store.Store.data_version`, read on the event loop, no
-   I/O): unchanged means nothing was committed by anyone, and nothing is read. Which part
-   changes differs by backend: on PostgreSQL the collector's liquidation commits bump the
-   liquidation part, but on SQLite another process's commit of any kind bumps the *other* part
-   (``PRAGMA data_version`` cannot tell what was written). So any change of either part is
-   looked into: on PostgreSQL that costs a read per market-data refresh too, which is cheap.
+   I/O): unchanged means nothing new, and nothing is read. Which part to watch differs by
+   backend: on PostgreSQL the collector's liquidation commits bump the liquidation part (a
+   counter row per kind of data), but on SQLite another process's commit of any kind bumps the
+   *other* part (``PRAGMA data_version`` cannot tell what was written), so there every commit
+   (a ticker refresh, this process's alert states) is looked into
+   (:attr:`Store.counts_others_liquidations`).
 2. the per-minute event counts of the spike window (:meth:`Store.liq_minute_events`, off the
    loop): the ingest only adds to them, so a coin whose count grew in some minute since the
    last look got new events, and only those coins are handed to the streams' path
@@ -47,7 +48,7 @@ class LiquidationWatch:
 
     def __init__(self, alerts: AlertsService) -> None:
         self.alerts = alerts
-        self._version: tuple[int, int] | None = None
+        self._version: tuple[int, ...] | None = None
         self._counts: Counts | None = None  # None until the first look
         self._task: asyncio.Task[frozenset[str]] | None = None
         self.reads = 0  # looks that read the store (the rest found the data version unchanged)
@@ -68,7 +69,10 @@ class LiquidationWatch:
 
     async def _look(self) -> frozenset[str]:
         store = self.alerts.market.store
-        version = store.sync.data_version()  # before the read: a commit in between is seen next time
+        # read before the counts: a commit landing after this is seen on the next look
+        version: tuple[int, ...] = store.sync.data_version()
+        if store.sync.counts_others_liquidations:
+            version = version[1:]  # the liquidation part alone
         if version == self._version:
             return frozenset()
         since = self.alerts.market.clock() - self.alerts.config.liq_window
