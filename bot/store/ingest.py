@@ -88,14 +88,20 @@ class LiquidationIngest:
         """How many liquidation events are stored per (coin, minute start in ms), for the
         minutes from ``since``'s on: the per-minute roll-up's counts, which the ingest only ever
         adds to, so comparing two reads names the coins that got new events in between, on
-        either backend and without a column of its own (:mod:`bot.alerts.liq_watch`). Read
-        from the roll-up's time index alone."""
+        either backend and without a column of its own (:mod:`bot.alerts.liq_watch`).
+
+        A range of the roll-up's time index, summed over sides and venues here: with a ``GROUP
+        BY`` SQLite walks the whole table in key order to skip the sort (41 ms for a day of 100
+        coins, against 5 ms for the window's rows)."""
         rows = self._rows(
-            "SELECT coin, minute_ms, SUM(events) AS n FROM liq_minute WHERE minute_ms >= ? "
-            "GROUP BY coin, minute_ms",
+            "SELECT coin, minute_ms, events FROM liq_minute WHERE minute_ms >= ?",
             (to_ms(since) // MINUTE_MS * MINUTE_MS,),
         )
-        return {(str(r["coin"]), int(r["minute_ms"])): int(r["n"]) for r in rows}
+        out: dict[tuple[str, int], int] = {}
+        for r in rows:
+            key = (str(r["coin"]), int(r["minute_ms"]))
+            out[key] = out.get(key, 0) + int(r["events"])
+        return out
 
     def insert_liquidations(self, events: Sequence[Liquidation]) -> int:
         """Store each event once (dedupe on venue + event id, within the batch and against the
