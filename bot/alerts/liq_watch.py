@@ -5,8 +5,9 @@ collect``) stores the events, so the streams' hook (:meth:`AlertsService.on_liqu
 runs here and spikes would wait for the interval evaluation, up to a minute late in a cascade.
 The watcher looks every second instead:
 
-1. the store's data version (:meth:`bot.store.Store.data_version`, read on the event loop, no
-   I/O): unchanged means nothing new, and nothing is read. Which part to watch differs by
+1. the store's data version (:meth:`bot.store.Store.data_version`, read on the event loop as
+   every answer reads it: at most one PRAGMA, never waiting for a write): unchanged means
+   nothing new, and nothing is read. Which part to watch differs by
    backend: on PostgreSQL the collector's liquidation commits bump the liquidation part (a
    counter row per kind of data), but on SQLite another process's commit of any kind bumps the
    *other* part (``PRAGMA data_version`` cannot tell what was written), so there every commit

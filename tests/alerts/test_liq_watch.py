@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Collection
+from collections.abc import Collection, Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -39,7 +39,7 @@ def settings(settings: Settings, db: str) -> Settings:
 
 
 @pytest.fixture
-def collector(settings: Settings) -> AsyncIterator[Store]:
+def collector(settings: Settings) -> Iterator[Store]:
     """The collector process's store handle: its own connections, its commits another's."""
     store = Store(settings.db)
     yield store
