@@ -119,6 +119,7 @@ async def _run_bot(
     from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
     from bot.alerts.jobs import register_alert_jobs
+    from bot.alerts.liq_watch import register_liquidation_watch
     from bot.app import build_app, collector_for, scheduler_next_refresh, streams_for
     from bot.client import ShardedTapewatchBot, TapewatchBot
     from bot.heap import freeze_startup_heap
@@ -133,8 +134,9 @@ async def _run_bot(
         if collect:
             register_jobs(scheduler, collector, settings)
             end_first_pass = _report_first_pass(scheduler, collector, settings)
-        else:  # the collector process writes; alerts are evaluated on their interval
+        else:  # the collector process writes; its liquidations are watched for in the store
             log.info("not collecting: answering from %s, which `tapewatch collect` fills", settings.db_label)
+            register_liquidation_watch(scheduler, app.services.alerts)
         register_alert_jobs(scheduler, app.services.alerts, settings)
         register_warming(scheduler, Warmer(app.services.why).schedule)
         streams = (

@@ -258,9 +258,15 @@ class AlertsService:
     async def on_liquidations(self, events: list[Liquidation]) -> None:
         """The streams' ``on_events`` hook: evaluate liquidation spikes for the coins in the
         batch, in the background (the stream's flush never waits for Discord)."""
-        if not events:
+        await self.on_liquidation_coins({e.coin for e in events})
+
+    async def on_liquidation_coins(self, coins: Collection[str]) -> None:
+        """New liquidations were stored for ``coins`` (this process's streams, or another
+        process's commits seen by :mod:`bot.alerts.liq_watch`): evaluate their spikes and the
+        large-liquidation pass in the background."""
+        if not coins:
             return
-        self._pending.update(e.coin for e in events)
+        self._pending.update(coins)
         if self._liq_task is None or self._liq_task.done():
             self._liq_task = asyncio.create_task(self._drain_liquidations(), name="alerts-liquidations")
 

@@ -264,6 +264,14 @@ class Store(
                 self.lock.release()
         return self._version.read(self.conn, pragma)
 
+    @property
+    def counts_others_liquidations(self) -> bool:
+        """Whether another process's liquidation commits change the data version's liquidation
+        part: on PostgreSQL (a counter row per kind of data), not on SQLite, where ``PRAGMA
+        data_version`` cannot tell what another process wrote and any of its commits changes
+        the other part."""
+        return self._pg is not None
+
     def _pg_data_version(self) -> tuple[int, int]:
         """PostgreSQL: every process's committed counts, read every 0.1 s by a thread of the
         backend (started here, on first use), plus this process's own commits since."""

@@ -4,17 +4,23 @@ command tree (to send over the fake Discord's gateway)."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 import os
 import signal
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from aiohttp import web
+
 from bot.app import build_app
 from bot.client import COGS, TapewatchBot
+from bot.fake_gateway import serve_loopback
 from bot.offline import OfflineSession, parse_invocation
 from bot.settings import load_settings
 from tests.helpers import every_venue_at
@@ -22,6 +28,8 @@ from tests.helpers import every_venue_at
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "fake-token-for-the-loopback-discord"
 CLOSED = "http://127.0.0.1:9"  # a closed loopback port: nothing reaches the internet
+CASCADE_USD = 237e6
+OKX_OI = "/api/v5/public/open-interest"
 
 
 def write_config(
@@ -97,3 +105,64 @@ async def payloads(
             return [session._interaction(2, parse_invocation(t, bot.tree)) for t in texts]
         finally:
             app.close()
+
+
+# -- a liquidation cascade, streamed ------------------------------------------------------------
+
+
+class LiquidationStream:
+    """Binance's ``!forceOrder@arr`` on loopback: frames sent when the test says so."""
+
+    def __init__(self) -> None:
+        self.sockets: list[web.WebSocketResponse] = []
+        self.connected = asyncio.Event()
+        self._runner: web.AppRunner | None = None
+        self.base = ""
+
+    async def start(self) -> None:
+        self._runner, port = await serve_loopback(self._handle)
+        self.base = f"ws://127.0.0.1:{port}"
+
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        self.sockets.append(ws)
+        self.connected.set()
+        async for _ in ws:
+            pass
+        return ws
+
+    async def send(self, frame: dict[str, object]) -> None:
+        for ws in self.sockets:
+            if not ws.closed:
+                await ws.send_str(json.dumps(frame))
+
+    async def close(self) -> None:
+        for ws in self.sockets:
+            await ws.close()
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+
+def fresh_open_interest(routes: dict[str, Any]) -> dict[str, Any]:
+    """OKX's open interest as the recorded sample, stamped now: a recorded payload carries its
+    recording time, and open interest hours old is (rightly) no yardstick for a liquidation."""
+    recorded = routes[OKX_OI]
+
+    def now_stamped(request: web.Request) -> tuple[int, Any]:
+        status, body = recorded(request)
+        if isinstance(body, dict):
+            stamp = str(int(time.time() * 1000))
+            body = {**body, "data": [{**row, "ts": stamp} for row in body.get("data", [])]}
+        return status, body
+
+    return {**routes, OKX_OI: now_stamped}
+
+
+def force_order(usd: float, price: float = 67_710.0) -> dict[str, object]:
+    """One BTC long liquidation of ``usd`` as Binance's ``!forceOrder@arr`` frame, stamped now."""
+    now_ms = int(time.time() * 1000)
+    qty = f"{usd / price:.3f}"
+    order = {"s": "BTCUSDT", "S": "SELL", "q": qty, "p": f"{price}", "ap": f"{price}", "X": "FILLED"}
+    order |= {"l": qty, "z": qty, "T": now_ms, "o": "LIMIT"}
+    return {"e": "forceOrder", "E": now_ms, "o": order}

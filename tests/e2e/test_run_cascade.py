@@ -11,68 +11,23 @@ import json
 import sqlite3
 import time
 from pathlib import Path
-from typing import Any
-
-from aiohttp import web
 
 from bot.fake_discord import CHANNEL_ID, message_payload
-from bot.fake_gateway import FakeDiscordServer, serve_loopback
-from tests.e2e.running import payloads, start_run, stop_run, write_config
+from bot.fake_gateway import FakeDiscordServer
+from tests.e2e.running import (
+    CASCADE_USD,
+    LiquidationStream,
+    force_order,
+    fresh_open_interest,
+    payloads,
+    start_run,
+    stop_run,
+    write_config,
+)
 from tests.fake_venues import venue_routes
 from tests.helpers import FakeExchange
 
 ROOT = Path(__file__).resolve().parents[2]
-CASCADE_USD = 237e6
-OKX_OI = "/api/v5/public/open-interest"
-
-
-class LiquidationStream:
-    """Binance's ``!forceOrder@arr`` on loopback: frames sent when the test says so."""
-
-    def __init__(self) -> None:
-        self.sockets: list[web.WebSocketResponse] = []
-        self.connected = asyncio.Event()
-        self._runner: web.AppRunner | None = None
-        self.base = ""
-
-    async def start(self) -> None:
-        self._runner, port = await serve_loopback(self._handle)
-        self.base = f"ws://127.0.0.1:{port}"
-
-    async def _handle(self, request: web.Request) -> web.StreamResponse:
-        ws = web.WebSocketResponse()
-        await ws.prepare(request)
-        self.sockets.append(ws)
-        self.connected.set()
-        async for _ in ws:
-            pass
-        return ws
-
-    async def send(self, frame: dict[str, object]) -> None:
-        for ws in self.sockets:
-            if not ws.closed:
-                await ws.send_str(json.dumps(frame))
-
-    async def close(self) -> None:
-        for ws in self.sockets:
-            await ws.close()
-        if self._runner is not None:
-            await self._runner.cleanup()
-
-
-def _fresh_open_interest(routes: dict[str, Any]) -> dict[str, Any]:
-    """OKX's open interest as the recorded sample, stamped now: a recorded payload carries its
-    recording time, and open interest hours old is (rightly) no yardstick for a liquidation."""
-    recorded = routes[OKX_OI]
-
-    def now_stamped(request: web.Request) -> tuple[int, Any]:
-        status, body = recorded(request)
-        if isinstance(body, dict):
-            stamp = str(int(time.time() * 1000))
-            body = {**body, "data": [{**row, "ts": stamp} for row in body.get("data", [])]}
-        return status, body
-
-    return {**routes, OKX_OI: now_stamped}
 
 
 def _oi_usd(db: Path) -> float:
@@ -96,7 +51,7 @@ def _sources_done(db: Path) -> int:
 
 
 async def test_a_cascade_on_a_fresh_install_alerts_within_a_minute(tmp_path: Path) -> None:
-    exchange = FakeExchange(_fresh_open_interest(venue_routes(["BTC", "ETH"])))
+    exchange = FakeExchange(fresh_open_interest(venue_routes(["BTC", "ETH"])))
     rest = await exchange.start()
     stream = LiquidationStream()
     await stream.start()
@@ -134,18 +89,8 @@ async def test_a_cascade_on_a_fresh_install_alerts_within_a_minute(tmp_path: Pat
                 break
             await asyncio.sleep(0.1)
         usd = max(CASCADE_USD, oi * 0.01)  # $237M, or 1% of the fake's open interest if larger
-        price = 67_710.0
-        now_ms = int(time.time() * 1000)
-        order = {"s": "BTCUSDT", "S": "SELL", "q": f"{usd / price:.3f}", "p": f"{price}", "ap": f"{price}"}
-        order |= {
-            "X": "FILLED",
-            "l": f"{usd / price:.3f}",
-            "z": f"{usd / price:.3f}",
-            "T": now_ms,
-            "o": "LIMIT",
-        }
         sent = time.monotonic()
-        await stream.send({"e": "forceOrder", "E": now_ms, "o": order})
+        await stream.send(force_order(usd))
         posts: list[str] = []
         for _ in range(600):  # a minute
             posts = [
