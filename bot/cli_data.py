@@ -25,6 +25,9 @@ def _one_line(text: str) -> str:
 
 
 GATEWAY = "gateway"  # the heartbeat the bot writes while its Discord gateway is connected
+# An alert message queued longer than this has not found a poster (every bot process down, or
+# Discord refusing every post): the outbox retries for 15 minutes, then drops it.
+OUTBOX_MAX_WAIT = timedelta(minutes=5)
 
 
 def cmd_health(
@@ -37,21 +40,23 @@ def cmd_health(
 ) -> int:
     """For the container's health check. Unhealthy when the scheduler stalled (no job ran,
     success or failure, within ``max_age``), when every source is failing (no job *succeeded*
-    within it), or when the bot's gateway heartbeat is older than ``gateway_max_age`` (or
-    missing, with ``require_gateway``)."""
+    within it), when the bot's gateway heartbeat is older than ``gateway_max_age`` (or
+    missing, with ``require_gateway``), or when an alert message has waited in the outbox for
+    more than :data:`OUTBOX_MAX_WAIT`."""
     from bot.clock import system_clock
     from bot.store import Store
 
     limit = timedelta(seconds=max_age if max_age is not None else 3 * settings.jobs.tickers_seconds + 60)
     if settings.db_file is not None and not settings.db_file.is_file():
         return _health_verdict([f"no store at {settings.db_file}"], [], as_json=as_json)
+    now = system_clock()
     store = Store(settings.db)
     try:
         health = store.source_health()
         beats = store.heartbeats()
+        waiting, oldest = store.outbox_waiting(now)
     finally:
         store.close()
-    now = system_clock()
     problems: list[str] = []
     notes: list[str] = []
     runs = [t for h in health for t in (h.last_success, h.last_error_at) if t is not None]
@@ -74,6 +79,12 @@ def cmd_health(
         problems.append("no Discord gateway heartbeat yet (is the bot connected?)")
     elif gateway is not None:
         notes.append(f"gateway heartbeat {_secs(now - gateway)} s ago")
+    if oldest is not None:
+        said = f"{waiting} alert message{'s' if waiting != 1 else ''} waiting to be posted, the oldest {_secs(now - oldest)} s"
+        if now - oldest > OUTBOX_MAX_WAIT:
+            problems.append(f"{said} (is a bot process connected and posting?)")
+        else:
+            notes.append(said)
     return _health_verdict(problems, notes, as_json=as_json)
 
 

@@ -21,6 +21,7 @@ from bot.cli_data import GATEWAY
 from bot.logs import JsonFormatter, RedactingFormatter, Redactor
 from bot.settings import load_settings
 from bot.store import Store
+from bot.store.outbox import OutboxRow
 
 ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "MTA4NzY1NDMyMTA5ODc2NTQzMg.GaBcDe.abcdefghijklmnopqrstuvwxyz0123456789AB"
@@ -161,6 +162,37 @@ def test_health_is_truthful(
     assert main(["--db", str(db), "health", "--json", *extra]) == (0 if healthy else 1)
     verdict = json.loads(capsys.readouterr().out)
     assert verdict["healthy"] is healthy
+
+
+@pytest.mark.parametrize(("age", "healthy"), [(timedelta(seconds=20), True), (timedelta(minutes=6), False)])
+def test_health_says_when_alert_messages_wait(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], age: timedelta, healthy: bool
+) -> None:
+    db = tmp_path / "h.db"
+    _health_store(db, ok=True, failed=False, gateway_age=None)
+    store = Store(db)
+    at = datetime.now(UTC) - age
+    try:
+        rows = [
+            OutboxRow(
+                guild_id=1,
+                channel_id=2,
+                kind="alerts",
+                nonce=f"n{k}",
+                body="{}",
+                alerts=1,
+                created_at=at,
+                expires_at=at + timedelta(minutes=15),
+            )
+            for k in range(2)
+        ]
+        store.queue_outbox(rows)
+    finally:
+        store.close()
+    assert main(["--db", str(db), "health"]) == (0 if healthy else 1)
+    out = capsys.readouterr().out
+    assert "2 alert messages waiting to be posted, the oldest " in out
+    assert ("is a bot process connected" in out) is not healthy
 
 
 def test_version(capsys: pytest.CaptureFixture[str]) -> None:

@@ -87,7 +87,7 @@ class StateCache:
     """Each channel's :class:`ChannelState`, kept between passes so a long cascade is not read
     back from the store every few seconds. The store stays the truth: an entry is reloaded when
     the channel's latest message in the store is not the one cached (another process sent, a
-    post was given back, a restart). Channels with the same history share one state object,
+    pass's write failed, a restart). Channels with the same history share one state object,
     so a pass picks once for all of them."""
 
     def __init__(self) -> None:

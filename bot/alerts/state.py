@@ -9,10 +9,11 @@ State per channel × coin × rule (:class:`~bot.alerts.models.AlertState`):
 - ``cooling`` → ``armed`` once the score falls below ``1 - hysteresis``.
 
 So a value hovering at a threshold fires once, not on every wiggle, and a condition that lasts
-(funding stuck high) fires once per episode. States are written before the message is sent: a
-restart reloads them and never sends an alert twice (a post that fails for a transient reason
-gives its alerts back, so the next cycle retries them). A muted subscription moves through the
-same states without posting, so unmuting does not unleash what happened meanwhile.
+(funding stuck high) fires once per episode. States are written in one transaction with the
+messages they decided on, queued in the outbox (:mod:`bot.alerts.outbox`): a restart reloads
+them and never decides an alert twice, and the outbox posts each message once, retrying one that
+failed for a passing reason. A muted subscription moves through the same states without
+posting, so unmuting does not unleash what happened meanwhile.
 
 Evaluated by a scheduler job after every refresh (and on an interval as a fallback), and for
 liquidation spikes on each batch the streams store (:meth:`AlertsService.on_liquidations`), so a
