@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
 from bot.fake_gateway import serve_loopback
+from bot.store.alerts import SubscriptionRow
 
 if TYPE_CHECKING:
     from bot.app import App
@@ -106,3 +108,25 @@ def open_scenario(name: str) -> Iterator[App]:
             yield app
         finally:
             app.close()
+
+
+def subscription_row(
+    guild_id: int, channel_id: int, at: datetime, rules: list[str] | None = None
+) -> SubscriptionRow:
+    """A stored alert subscription with every optional field empty (for store-level tests)."""
+    return SubscriptionRow(
+        guild_id=guild_id,
+        channel_id=channel_id,
+        coins=[],
+        rules=list(rules or []),
+        thresholds={},
+        role_id=None,
+        created_by=None,
+        created_at=at,
+        updated_at=at,
+        muted_until=None,
+        disabled_reason=None,
+        disabled_at=None,
+        last_alert_at=None,
+        alerts_sent=0,
+    )

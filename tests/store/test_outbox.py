@@ -10,8 +10,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.store import Store
-from bot.store.alerts import AlertStateRow, SubscriptionRow
+from bot.store.alerts import AlertStateRow
 from bot.store.outbox import ClaimedRow, OutboxRow, Settled
+from tests.helpers import subscription_row
 
 T0 = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 # guild ids whose gateway shard (of 2) is 0 and 1: (guild_id >> 22) % 2
@@ -58,24 +59,7 @@ def store(db: str) -> Store:
 
 
 def subscribe(store: Store, guild: int, channel: int) -> None:
-    store.save_alert_subscription(
-        SubscriptionRow(
-            guild_id=guild,
-            channel_id=channel,
-            coins=[],
-            rules=["move"],
-            thresholds={},
-            role_id=None,
-            created_by=None,
-            created_at=T0,
-            updated_at=T0,
-            muted_until=None,
-            disabled_reason=None,
-            disabled_at=None,
-            last_alert_at=None,
-            alerts_sent=0,
-        )
-    )
+    store.save_alert_subscription(subscription_row(guild, channel, T0, ["move"]))
 
 
 def test_queued_with_the_states_or_not_at_all(store: Store) -> None:

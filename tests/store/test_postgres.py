@@ -21,6 +21,7 @@ from bot.store.open import StoreError
 from bot.store.pg import redact
 from bot.store.pg_schema import META, SCHEMA_ROW
 from bot.store.schema import MIGRATIONS, SCHEMA_VERSION
+from tests.helpers import subscription_row
 
 ROOT = Path(__file__).resolve().parents[2]
 T0 = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
@@ -107,22 +108,7 @@ def test_a_channel_another_guild_holds_is_an_integrity_error(db: str) -> None:
     store = Store(db)
 
     def sub(guild: int) -> SubscriptionRow:
-        return SubscriptionRow(
-            guild_id=guild,
-            channel_id=99,
-            coins=[],
-            rules=[],
-            thresholds={},
-            role_id=None,
-            created_by=None,
-            created_at=T0,
-            updated_at=T0,
-            muted_until=None,
-            disabled_reason=None,
-            disabled_at=None,
-            last_alert_at=None,
-            alerts_sent=0,
-        )
+        return subscription_row(guild, 99, T0)
 
     store.save_alert_subscription(sub(1))
     with pytest.raises(sqlite3.IntegrityError):
