@@ -13,6 +13,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +22,10 @@ from aiohttp import web
 from bot.app import build_app
 from bot.client import COGS, TapewatchBot
 from bot.fake_gateway import serve_loopback
+from bot.models import Funding
 from bot.offline import OfflineSession, parse_invocation
 from bot.settings import load_settings
+from bot.store import Store
 from tests.helpers import every_venue_at
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -105,6 +108,43 @@ async def payloads(
             return [session._interaction(2, parse_invocation(t, bot.tree)) for t in texts]
         finally:
             app.close()
+
+
+# -- the shared store, as a test reads and seeds it -----------------------------------------------
+
+CYCLE_S = 5  # jobs.tickers_seconds of role tests: the alert evaluation interval (its minimum)
+
+
+def tickers(url: str) -> int:
+    """How many tickers the store holds (a collector process has stored some)."""
+    store = Store(url)
+    try:
+        return len(store.tickers())
+    finally:
+        store.close()
+
+
+def seed_funding(url: str) -> None:
+    """BTC funding at 0.2%/8h on every venue, now: an extreme rate the funding rule fires on."""
+    now = datetime.now(UTC)
+    store = Store(url)
+    try:
+        store.upsert_funding(
+            Funding(coin="BTC", venue=venue, ts=now - timedelta(minutes=m), rate=0.002)
+            for venue in ("binance", "bybit", "okx")
+            for m in (0, 30, 60)
+        )
+    finally:
+        store.close()
+
+
+def outbox(url: str) -> list[dict[str, Any]]:
+    """The alert outbox's rows, oldest first."""
+    store = Store(url)
+    try:
+        return store.outbox_rows()
+    finally:
+        store.close()
 
 
 # -- a liquidation cascade, streamed ------------------------------------------------------------

@@ -1,34 +1,36 @@
 """Roles as processes on one PostgreSQL store: ``tapewatch run --no-collect`` answers and alerts
 but collects nothing; a ``tapewatch collect`` process beside it fills the store, and the bot's
 next answer has that data (another process's commits invalidate its cached answers); two bot
-processes as gateway shards each answer the guilds Discord routes to them."""
+processes as gateway shards each answer the guilds Discord routes to them, and each posts the
+alerts of its own guilds."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from bot.fake_discord import GUILD_ID
+from bot.fake_discord import CHANNEL_ID, GUILD_ID
 from bot.fake_gateway import FakeDiscordServer
-from bot.store import Store
-from tests.e2e.running import payloads, start_run, stop_run, write_config
+from tests.e2e.running import (
+    CYCLE_S,
+    outbox,
+    payloads,
+    seed_funding,
+    start_run,
+    stop_run,
+    tickers,
+    write_config,
+)
 from tests.fake_venues import venue_routes
 from tests.helpers import FakeExchange
 
 pytestmark = pytest.mark.parametrize("store_backend", ["postgresql"])
-
-
-def tickers(url: str) -> int:
-    store = Store(url)
-    try:
-        return len(store.tickers())
-    finally:
-        store.close()
 
 
 async def answer_to(server: FakeDiscordServer, command: str) -> str:
@@ -54,6 +56,39 @@ async def answer_to_payload(server: FakeDiscordServer, payload: dict[str, Any]) 
             return json.dumps(done[-1].json, ensure_ascii=False)
         await asyncio.sleep(0.1)
     raise AssertionError(f"no answer to {payload.get('data', {}).get('name')}")
+
+
+async def alert_in_each_guild(
+    discord: FakeDiscordServer, url: str, shards: list[subprocess.Popen[str]]
+) -> None:
+    """A channel of a guild on each shard subscribes to funding alerts; the extreme rate then
+    stored fires both, and each message is posted by the process holding its guild's shard."""
+    [subscribe] = await payloads(
+        [f"/alerts subscribe channel:{CHANNEL_ID} coins:BTC types:funding thresholds:'funding=0.0001%'"],
+        ["BTC", "ETH"],
+    )
+    channels = {}
+    for k, guild in enumerate((GUILD_ID, GUILD_ID + (1 << 22))):
+        channel = CHANNEL_ID + k
+        text = json.dumps(subscribe).replace(str(GUILD_ID), str(guild)).replace(str(CHANNEL_ID), str(channel))
+        sent = json.loads(text)
+        sent["id"] = str(int(sent["id"]) + 100 + k)
+        assert "Alerts subscribed" in await answer_to_payload(discord, sent)
+        channels[guild] = channel
+    seed_funding(url)  # the recorded samples' funding is hours old: an extreme rate, now
+    rows: list[dict[str, Any]] = []
+    for _ in range(600):
+        rows = outbox(url)
+        if len(rows) == 2 and all(r["done_ms"] is not None for r in rows):
+            break
+        await asyncio.sleep(0.1)
+    assert sorted(r["guild_id"] for r in rows) == sorted(channels), rows
+    for row in rows:
+        shard = (row["guild_id"] >> 22) % 2
+        assert row["outcome"] == "sent"
+        assert row["claimed_by"].endswith(f":{shards[shard].pid}"), (shard, row["claimed_by"])
+    posted = discord.fake.accepted_posts()
+    assert {c: posted.get(c) for c in channels.values()} == {c: 1 for c in channels.values()}
 
 
 async def test_a_bot_that_does_not_collect_answers_from_the_collector_process(
@@ -100,18 +135,20 @@ async def test_a_bot_that_does_not_collect_answers_from_the_collector_process(
     assert "Traceback" not in collector_log, collector_log[-3000:]
 
 
-async def test_two_shard_processes_each_answer_their_guilds(
+async def test_two_shard_processes_each_answer_their_guilds_and_post_their_alerts(
     new_db: Callable[[], str], tmp_path: Path
 ) -> None:
     """A collector process and two bot processes, shards 0 and 1 of 2, on one PostgreSQL
     store: the fake gateway routes each guild's interaction to the shard holding it, and each
-    shard answers its own, once, with what the collector stored."""
+    shard answers its own, once, with what the collector stored; an alert in each guild is
+    posted by the process holding that guild's shard, whichever process evaluated it."""
     url = new_db()
     exchange = FakeExchange(venue_routes(["BTC", "ETH"]))
     rest = await exchange.start()
     discord = FakeDiscordServer()
     await discord.start()
     config = write_config(tmp_path / "tapewatch.toml", discord.root, rest=rest, coins=["BTC", "ETH"])
+    config.write_text(config.read_text() + f"[jobs]\ntickers_seconds = {CYCLE_S}\n")
     procs = [start_run(config, url, "collect")]
     for shard in ("0", "1"):
         procs.append(
@@ -145,6 +182,7 @@ async def test_two_shard_processes_each_answer_their_guilds(
             assert {s for e, s in discord.delivered[start:] if e == "INTERACTION_CREATE"} == {shard}
             by_shard[shard] = text
         assert all("BTC $" in text for text in by_shard.values()), by_shard
+        await alert_in_each_guild(discord, url, procs[1:])
         assert [(r.code, r.reason[:80]) for r in discord.fake.refused] == []  # nothing answered twice
     finally:
         logs = [stop_run(p) for p in procs]

@@ -16,7 +16,6 @@ import os
 import signal
 import subprocess
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -26,16 +25,22 @@ from aiohttp import web
 
 from bot.fake_discord import CHANNEL_ID, message_payload
 from bot.fake_gateway import FakeDiscordServer
-from bot.models import Funding
-from bot.store import Store
 from bot.store.lease import lease_key
-from tests.e2e.running import payloads, start_run, stop_run, write_config
+from tests.e2e.running import (
+    CYCLE_S,
+    outbox,
+    payloads,
+    seed_funding,
+    start_run,
+    stop_run,
+    tickers,
+    write_config,
+)
 from tests.fake_venues import venue_routes
 from tests.helpers import FakeExchange
 
 pytestmark = pytest.mark.parametrize("store_backend", ["postgresql"])
 
-CYCLE_S = 5  # jobs.tickers_seconds: the alert evaluation interval (its minimum)
 POST_TIMEOUT_S = 3  # discord.post_timeout_seconds: a claim lasts 2 × this + 5 s
 POSTS = f"/channels/{CHANNEL_ID}/messages"
 
@@ -107,35 +112,6 @@ def lease_holders(url: str) -> list[int]:
             (key,),
         ).fetchall()
     return [int(r[0]) for r in row]
-
-
-def seed_funding(url: str) -> None:
-    now = datetime.now(UTC)
-    store = Store(url)
-    try:
-        store.upsert_funding(
-            Funding(coin="BTC", venue=venue, ts=now - timedelta(minutes=m), rate=0.002)
-            for venue in ("binance", "bybit", "okx")
-            for m in (0, 30, 60)
-        )
-    finally:
-        store.close()
-
-
-def tickers(url: str) -> int:
-    store = Store(url)
-    try:
-        return len(store.tickers())
-    finally:
-        store.close()
-
-
-def outbox(url: str) -> list[dict[str, Any]]:
-    store = Store(url)
-    try:
-        return store.outbox_rows()
-    finally:
-        store.close()
 
 
 @pytest.mark.parametrize("store_first", [True, False], ids=["received", "not-received"])
