@@ -59,7 +59,7 @@ def register_alert_jobs(scheduler: AsyncIOScheduler, alerts: AlertsService, sett
     )
 
     scheduler.add_job(  # messages another process queued (or this one could not post yet)
-        alerts.drain,
+        alerts.drain_soon,
         "interval",
         seconds=DRAIN_SECONDS,
         id=OUTBOX_JOB,

@@ -89,6 +89,7 @@ class AlertsService:
         self._lock = asyncio.Lock()
         self._pending: set[str] = set()
         self._liq_task: asyncio.Task[None] | None = None
+        self._outbox_task: asyncio.Task[None] | None = None
         # evaluation is one process's at a time among all on the store (bot.store.lease): the
         # holder evaluates and posts; another takes over when it dies, and the persisted states
         # make the takeover re-send nothing
@@ -117,15 +118,18 @@ class AlertsService:
 
     def detach(self) -> None:
         self.dispatcher = None
-        if self._liq_task is not None:
-            self._liq_task.cancel()
-            self._liq_task = None
+        for task in (self._liq_task, self._outbox_task):
+            if task is not None:
+                task.cancel()
+        self._liq_task = self._outbox_task = None
         self._pending.clear()
 
     async def idle(self) -> None:
-        """Wait until the liquidation-triggered evaluations in flight are done."""
+        """Wait until the liquidation-triggered evaluations and the outbox drain in flight are done."""
         while self._liq_task is not None and not self._liq_task.done():
             await asyncio.gather(self._liq_task, return_exceptions=True)
+        if self._outbox_task is not None:
+            await asyncio.gather(self._outbox_task, return_exceptions=True)
 
     # -- commands ------------------------------------------------------------------------------
 
@@ -254,6 +258,20 @@ class AlertsService:
         if self.dispatcher is None:
             return []
         return await self.outbox.drain(self.dispatcher)
+
+    async def drain_soon(self) -> None:
+        """The outbox job: drain in the background unless a drain runs (a fan-out of minutes
+        never holds the job, so the scheduler never skips its runs)."""
+        if self._outbox_task is None or self._outbox_task.done():
+            self._outbox_task = asyncio.create_task(self._drain_logged(), name="alerts-outbox")
+
+    async def _drain_logged(self) -> None:
+        try:
+            await self.drain()
+        except Exception as exc:  # the store or Discord failing: the rows wait for the next run
+            log.warning(
+                "posting from the alert outbox failed (%s: %s); trying again", type(exc).__name__, exc
+            )
 
     async def on_liquidations(self, events: list[Liquidation]) -> None:
         """The streams' ``on_events`` hook: evaluate liquidation spikes for the coins in the

@@ -6,11 +6,14 @@ one runs is folded into it."""
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import Sequence
 from datetime import timedelta
 
-from bot.alerts.messages import Delivery, Queued
-from bot.alerts.outbox import EXPIRES, POSTER_GONE
+import pytest
+
+from bot.alerts.messages import Delivery, Queued, SamplePost
+from bot.alerts.outbox import EXPIRES, POSTER_GONE, outbox_row
 from bot.alerts.service import AlertsService
 from bot.app import App
 from bot.clock import FrozenClock
@@ -204,3 +207,30 @@ async def test_a_drain_asked_for_while_one_runs_is_folded_into_it(
     report = await cycle
     assert [d.status for d in report.deliveries] == ["sent", "sent"]  # the running drain took both
     assert len(channel_posts(shaped.fake.requests, CH_A)) == 2
+
+
+async def test_the_outbox_job_drains_in_the_background_and_outlives_a_failing_store(
+    app: App,
+    clock: FrozenClock,
+    shaped: ShapedSession,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    service = app.services.alerts
+    assert service.dispatcher is not None
+    post = SamplePost(GUILD_ID, CH_A, clock.now, None, "BTC")
+    app.store.sync.queue_outbox([outbox_row(service.dispatcher, post, "alerts", 1, "n-1", clock.now)])
+    await service.drain_soon()
+    await service.drain_soon()  # the first still runs: not a second drain
+    await service.idle()
+    [sent] = channel_posts(shaped.fake.requests, CH_A)
+    assert sent.json["nonce"] == "n-1"
+    assert sent.json["components"][0]["components"][0]["custom_id"] == "tapewatch:why:BTC:24h"
+
+    def locked(*_: object, **__: object) -> None:
+        raise sqlite3.OperationalError("database is locked")
+
+    monkeypatch.setattr(app.store.sync, "claim_outbox", locked)
+    await service.drain_soon()
+    await service.idle()  # logged, not raised: the next run tries again
+    assert "posting from the alert outbox failed (OperationalError: database is locked)" in caplog.text
