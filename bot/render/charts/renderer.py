@@ -5,12 +5,33 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import multiprocessing.connection
+import os
+import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 
 from bot.render.charts.draw import render_chart
 from bot.render.charts.spec import ChartSpec
+
+
+def exit_with_parent() -> None:
+    """A chart worker's initializer: the worker ends when the bot process does, however it
+    ended. Killed outright (SIGKILL, the OOM killer), the bot cannot stop its pool, and each
+    worker would wait on its call queue forever (it holds the queue's write end itself),
+    keeping the forkserver alive with it and the bot's stdout and stderr open."""
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+    sentinel = parent.sentinel
+
+    def watch() -> None:
+        multiprocessing.connection.wait([sentinel])
+        os._exit(0)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+
 
 # ---------------------------------------------------------------------------------------------
 # async renderer
@@ -39,7 +60,11 @@ class ChartRenderer:
         # acknowledge interactions, so ``tapewatch run`` renders in processes of their own
         # (started on first use, from a clean forkserver: the bot's threads are not forked).
         self._executor: Executor = (
-            ProcessPoolExecutor(max_workers=max_workers, mp_context=multiprocessing.get_context("forkserver"))
+            ProcessPoolExecutor(
+                max_workers=max_workers,
+                mp_context=multiprocessing.get_context("forkserver"),
+                initializer=exit_with_parent,
+            )
             if processes
             else ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="chart")
         )
