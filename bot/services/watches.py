@@ -77,9 +77,10 @@ class WatchService:
             if t is None or now - t.ts > m.stale_after:
                 continue  # no price, or a stale one: never a crossing on old data
             fire, armed = step(w.armed, w.direction, w.price, t.price, self.cfg.hysteresis_pct)
-            if armed != w.armed:
-                await m.store.run(m.store.sync.set_watch_armed, w.id, armed, now if fire else None)
-            if fire:
+            moved = armed != w.armed and await m.store.run(
+                m.store.sync.set_watch_armed, w.id, armed, now if fire else None
+            )
+            if fire and moved:  # another bot process on the store moved it first: it sends
                 out.append(Crossing(w, t.price, now, None))
         return [await self._with_why(c) for c in out]
 

@@ -82,15 +82,23 @@ class WatchStore:
         )
         return [_watch(r) for r in rows]
 
-    def set_watch_armed(self, watch_id: int, armed: bool, fired_at: datetime | None = None) -> None:
+    def set_watch_armed(self, watch_id: int, armed: bool, fired_at: datetime | None = None) -> bool:
+        """Move a watch from ``not armed`` to ``armed`` (recording a firing at ``fired_at``);
+        False when it already was (another process on the store moved it first: only the
+        process whose update landed sends the crossing)."""
         with self.lock, self.conn:
             if fired_at is None:
-                self.conn.execute("UPDATE watches SET armed = ? WHERE id = ?", (int(armed), watch_id))
-            else:
-                self.conn.execute(
-                    "UPDATE watches SET armed = ?, fired_ms = ?, fired_count = fired_count + 1 WHERE id = ?",
-                    (int(armed), to_ms(fired_at), watch_id),
+                cur = self.conn.execute(
+                    "UPDATE watches SET armed = ? WHERE id = ? AND armed = ?",
+                    (int(armed), watch_id, int(not armed)),
                 )
+            else:
+                cur = self.conn.execute(
+                    "UPDATE watches SET armed = ?, fired_ms = ?, fired_count = fired_count + 1 "
+                    "WHERE id = ? AND armed = ?",
+                    (int(armed), to_ms(fired_at), watch_id, int(not armed)),
+                )
+            return bool(cur.rowcount == 1)
 
     def pause_watches(self, user_id: int, at: datetime, reason: str) -> None:
         with self.lock, self.conn:

@@ -101,6 +101,28 @@ async def test_a_restart_does_not_resend(
         restarted.close()
 
 
+async def test_two_processes_on_one_store_send_a_crossing_once(
+    app: App,
+    watching: OfflineSession,
+    settings: Settings,
+    clock: FrozenClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    clock.advance(minutes=1)
+    set_price(app, 59_000)
+    other = build_app(settings, clock=clock)  # another bot process on the same store
+    try:
+        seen_before = other.store.sync.active_watches()  # it read the watch while still armed…
+        [sent] = await app.services.watches.due()  # …and this process fired it meanwhile
+        monkeypatch.setattr(other.store.sync, "active_watches", lambda: seen_before)
+        assert await other.services.watches.due() == []  # its update found it fired: not sent twice
+        assert sent.watch.id == seen_before[0].id
+        [w] = app.store.sync.watches_of(USER_ID)
+        assert w.fired_count == 1
+    finally:
+        other.close()
+
+
 async def test_a_closed_dm_pauses_the_watches_and_the_list_says_so(
     app: App, watching: OfflineSession
 ) -> None:
