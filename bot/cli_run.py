@@ -268,13 +268,14 @@ async def cmd_collect(settings: Settings, *, once: bool) -> int:
             scheduler = AsyncIOScheduler(timezone="UTC")
             register_jobs(scheduler, collector, settings)
             end_first_pass = _report_first_pass(scheduler, collector, settings)
-            scheduler.start()
             streams = streams_for(app, collector)
-            await streams.start()
-            log.info(
-                "collecting into %s (REST jobs and liquidation streams); Ctrl-C to stop", settings.db_label
-            )
-            try:
+            try:  # a stop from here on, even while starting, is the quiet one
+                scheduler.start()
+                await streams.start()
+                log.info(
+                    "collecting into %s (REST jobs and liquidation streams); Ctrl-C to stop",
+                    settings.db_label,
+                )
                 await asyncio.Event().wait()
             finally:
                 await _stop_quietly(scheduler, streams)
@@ -289,7 +290,8 @@ async def _stop_quietly(scheduler: AsyncIOScheduler, streams: StreamManager) -> 
     was running end without a traceback each (they are cancelled, not failing)."""
     logging.getLogger("apscheduler").setLevel(logging.CRITICAL)
     await streams.stop()
-    scheduler.shutdown(wait=False)
+    if scheduler.running:
+        scheduler.shutdown(wait=False)
     current = asyncio.current_task()
     others = [t for t in asyncio.all_tasks() if t is not current and not t.done()]
     for task in others:

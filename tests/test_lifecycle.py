@@ -22,6 +22,7 @@ from bot.logs import JsonFormatter, RedactingFormatter, Redactor
 from bot.settings import load_settings
 from bot.store import Store
 from bot.store.outbox import OutboxRow
+from tests.helpers import every_venue_at
 
 ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "MTA4NzY1NDMyMTA5ODc2NTQzMg.GaBcDe.abcdefghijklmnopqrstuvwxyz0123456789AB"
@@ -30,17 +31,11 @@ INTERACTION = "aW50ZXJhY3Rpb246MTIzNDU2Nzg5MDEyMzQ1Njc4OTpzZWNyZXQ"
 
 def _offline_env(db: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("TAPEWATCH_") and k != "DISCORD_TOKEN"}
-    closed = "http://127.0.0.1:9"
-    for key in (
-        "BINANCE__SPOT_URL",
-        "BINANCE__FUTURES_URL",
-        "BYBIT__REST_URL",
-        "OKX__REST_URL",
-        "COINGECKO__REST_URL",
-        "YAHOO__REST_URL",
-        "FRED__REST_URL",
-    ):
-        env[f"TAPEWATCH_PROVIDERS__{key}"] = closed
+    # every REST venue at a closed loopback port (every_venue_at: no venue added later is missed,
+    # as alternative.me once was, sending this test's collector to the internet)
+    for venue, urls in every_venue_at("http://127.0.0.1:9").items():
+        for key, url in urls.items():
+            env[f"TAPEWATCH_PROVIDERS__{venue.upper()}__{key.upper()}"] = url
     for key in ("BINANCE__FUTURES_WS_URL", "BYBIT__WS_URL", "OKX__WS_URL"):
         env[f"TAPEWATCH_PROVIDERS__{key}"] = "ws://127.0.0.1:9"
     env["TAPEWATCH_DB"] = str(db)
@@ -95,7 +90,11 @@ def _collect(tmp_path: Path, sig: signal.Signals) -> subprocess.CompletedProcess
         time.sleep(0.1)
     time.sleep(2.0)  # the jobs and the streams are running (and failing: nothing is reachable)
     proc.send_signal(sig)
-    out, err = proc.communicate(timeout=30)
+    try:
+        out, err = proc.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()  # never left running: the test fails on its exit status
+        out, err = proc.communicate(timeout=30)
     return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
 
 
@@ -115,7 +114,7 @@ def test_sigterm_stops_collect_cleanly(tmp_path: Path) -> None:
 
 def test_ctrl_c_on_collect_is_quiet(tmp_path: Path) -> None:
     done = _collect(tmp_path, signal.SIGINT)
-    assert done.returncode == 130
+    assert done.returncode == 130, done.stderr[-3000:]
     assert "Traceback" not in done.stderr
     assert "CancelledError" not in done.stderr
 

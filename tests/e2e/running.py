@@ -90,7 +90,10 @@ def stop_run(run: subprocess.Popen[str], sig: signal.Signals = signal.SIGTERM) -
         return run.communicate(timeout=30)[1]
     except subprocess.TimeoutExpired:
         run.kill()
-        return run.communicate()[1]
+        try:
+            return run.communicate(timeout=30)[1]
+        except subprocess.TimeoutExpired:  # something it started still holds its pipes
+            return "Traceback: the process's stderr never closed after it was killed"
 
 
 async def payloads(
