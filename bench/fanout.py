@@ -1,14 +1,16 @@
-"""Row 12, alert fan-out under Discord's global rate limit: N alert messages (one per
-subscribed channel) queued in the outbox of one shared store, posted by two shard processes
-(``python -m bench.fanout_child``: each drains the rows of its own guilds, ``(guild_id >> 22)
-% 2``, and those of shards no live process posts for, as ``tapewatch run --shard-ids k`` does) through discord.py against the loopback fake Discord with its opt-in
-global limit on (50 requests/s for the bot's token, shared by both processes as Discord shares
-it across a bot's shards; past it a 429 with ``retry_after`` and ``global: true``).
+"""Row 12, alert fan-out under Discord's global rate limit, across processes: N channels (each
+its own guild, half on each gateway shard) subscribed to large liquidations in one shared store;
+a $50M liquidation stored, and the bot's large-liquidation pass (``AlertsService.run_large``)
+run by a process holding no shard: it formats one message per channel and queues them all in
+the outbox in one transaction. Two shard processes (``python -m bench.fanout_child``), logged in
+before and polling as ``tapewatch run --shard-ids k`` does, each post the rows of their own
+guilds through discord.py against the loopback fake Discord with its opt-in global limit on (50
+requests/s for the bot's token, shared by both processes as Discord shares it across a bot's
+shards; past it a 429 with ``retry_after`` and ``global: true``).
 
 The store is PostgreSQL on a throwaway loopback cluster when one can be started (the shared
 store of several machines), else one SQLite file (several processes of one machine); the row
-says which. The messages are ready-made (the sample alert ``/alerts test`` posts), queued the
-way the engine queues them; evaluating the subscriptions is section 8's figure.
+says which. Timed from the start of the evaluation to the last message delivered.
 
 Floor: N / 50 s. Counted per channel on the fake: none lost (every channel has its message),
 none doubled (no channel has two); and per process, the rows it posted.
@@ -22,20 +24,22 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import discord
 
-from bench.common import Sizes, progress
+from bench.common import NOWHERE, Sizes, progress
 from bench.report import Row, ratio, status
-from bot.alerts.messages import SamplePost
-from bot.alerts.outbox import outbox_row
+from bot.alerts import store as db
+from bot.alerts.models import Subscription
+from bot.app import App, build_app
 from bot.dispatch import Dispatcher
 from bot.fake_discord import FakeDiscord
 from bot.fake_gateway import FakeDiscordServer
-from bot.store import Store
+from bot.models import Liquidation
+from bot.settings import load_settings
+from tests.helpers import every_venue_at
 from tools.pg_cluster import Cluster, NoCluster
 
 GLOBAL_PER_S = 50
@@ -47,34 +51,60 @@ FIRST_GUILD = 1_300_000_000_000_000_000
 FIRST_CHANNEL = 1_310_000_000_000_000_000
 
 
-def _queue(target: str, n: int) -> None:
-    """N messages in the outbox, formatted as the engine formats them, each with its nonce."""
-    at = datetime.now(UTC)
-    poster = Dispatcher(discord.Client(intents=discord.Intents.none()))
-    store = Store(target)
-    try:
-        rows = [
-            outbox_row(
-                poster,
-                SamplePost(FIRST_GUILD + (k << 22) + k, FIRST_CHANNEL + k, at, None, None),
-                "alerts",
-                1,
-                f"fan-{k}",
-                at,
-            )
-            for k in range(n)
-        ]
-        store.queue_outbox(rows)
-    finally:
-        store.close()
+def _subscribe(app: App, n: int) -> None:
+    """N channels, each its own guild (half on each shard), subscribed to large liquidations."""
+    now = app.clock()
+    for k in range(n):
+        db.save_subscription(
+            app.store.sync,
+            Subscription(
+                guild_id=FIRST_GUILD + (k << 22) + k,
+                channel_id=FIRST_CHANNEL + k,
+                coins=("BTC",),
+                rules=("large_liq",),
+                created_at=now,
+                updated_at=now,
+            ),
+        )
+
+
+async def _evaluate(app: App) -> int:
+    """A $50M BTC long liquidated, stored as the streams store it, and the large-liquidation
+    pass the bot runs on it: one message per subscribed channel, queued in the outbox. This
+    process holds no shard, so it posts none of them itself."""
+    now = app.clock()
+    event = Liquidation(
+        venue="binance",
+        coin="BTC",
+        side="long",
+        price=60_000.0,
+        qty=833.0,
+        usd=50e6,
+        ts=now,  # after every subscription: a channel is sent what happened since it subscribed
+        event_id="bench-fan-out",
+    )
+    await app.store.run(app.store.sync.insert_liquidations, [event])
+    app.services.alerts.attach(NoShard(discord.Client(intents=discord.Intents.none())))
+    done = await app.services.alerts.run_large()
+    return len(done.posts) if done is not None else 0
+
+
+class NoShard(Dispatcher):
+    """The evaluating process's dispatcher: formats, holds no gateway shard (posts nothing)."""
+
+    def shards(self) -> tuple[int, list[int]] | None:
+        return SHARDS, []
 
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-async def _shards(target: str, api: str, n: int) -> tuple[float, list[dict[str, Any]]]:
-    """Start both shard processes, let them go at once; the wall time until both are done."""
+async def _shards(app: App, api: str, n: int) -> tuple[float, float, int, list[dict[str, Any]]]:
+    """Start both shard processes; once they are logged in (and have said which shard they post
+    for), evaluate, then let them drain: (evaluation seconds, seconds from the evaluation's start
+    until both are done, messages queued, their reports)."""
     timeout = max(60.0, 3 * n / GLOBAL_PER_S)
+    target = str(app.store.sync.path)
     procs = [
         await asyncio.create_subprocess_exec(
             sys.executable,
@@ -101,6 +131,8 @@ async def _shards(target: str, api: str, n: int) -> tuple[float, list[dict[str, 
             assert p.stdout is not None
             json.loads(await asyncio.wait_for(p.stdout.readline(), 120))  # logged in
         start = time.perf_counter()
+        queued = await _evaluate(app)
+        evaluated = time.perf_counter() - start
         for p in procs:
             assert p.stdin is not None
             p.stdin.write(b"go\n")
@@ -115,7 +147,7 @@ async def _shards(target: str, api: str, n: int) -> tuple[float, list[dict[str, 
             if p.returncode is None:
                 p.kill()
             await p.wait()
-    return wall, reports
+    return evaluated, wall, queued, reports
 
 
 async def _deliver(n: int) -> dict[str, Any]:
@@ -129,15 +161,16 @@ async def _deliver(n: int) -> dict[str, Any]:
                 target, backend = cluster.new_database(), "PostgreSQL"
             except NoCluster:
                 target, backend = str(Path(tmp) / "fanout.db"), "SQLite"
-            _queue(target, n)
-            api = await server.start()
-            fake.requests.clear()
-            wall, reports = await _shards(target, api, n)
-            store = Store(target)
+            settings = load_settings(db=target, coins=["BTC", "ETH"], providers=every_venue_at(NOWHERE))
+            app = build_app(settings)
             try:
-                rows = store.outbox_rows()
+                await asyncio.to_thread(_subscribe, app, n)
+                api = await server.start()
+                fake.requests.clear()
+                evaluated, wall, queued, reports = await _shards(app, api, n)
+                rows = app.store.sync.outbox_rows()
             finally:
-                store.close()
+                app.close()
         finally:
             await server.close()
             cluster.stop()
@@ -145,6 +178,8 @@ async def _deliver(n: int) -> dict[str, Any]:
     own = sum(1 for r in rows if owners.get(r["claimed_by"]) == (r["guild_id"] >> 22) % SHARDS)
     return {
         "backend": backend,
+        "evaluated": evaluated,
+        "queued": queued,
         "wall": wall,
         "per_channel": fake.accepted_posts(),
         "limited": sum(1 for r in fake.refused if r.status == 429),
@@ -176,8 +211,11 @@ async def run_fanout(sizes: Sizes) -> list[Row]:
             f"floor {floor:,.0f} s ({n:,} / {GLOBAL_PER_S}/s) · {ratio(x)}",
             f"≤ {GOAL_RATIO}× the floor, none lost or doubled",
             status(x <= GOAL_RATIO, lost == 0 and doubled == 0 and stray == 0),
-            note=f"One message per subscribed channel queued in the outbox of one {got['backend']} store, "
-            f"drained by two shard processes (posted per process: {got['per_process']}; "
+            note=f"{n:,} channels subscribed to large liquidations in one {got['backend']} store; a $50M "
+            "liquidation stored and the bot's large-liquidation pass run by a process holding no shard "
+            f"({got['evaluated']:.1f} s: {got['queued']:,} messages formatted and queued in the outbox in "
+            "one transaction with what each channel was sent), then drained by two shard processes "
+            f"(posted per process: {got['per_process']}; "
             f"{got['by_own_shard']:,} rows by the process holding the guild's shard) against the fake Discord answering 429 (global, retry_after) past "
             f"{GLOBAL_PER_S} requests in any second; {got['limited']:,} 429s were answered and waited out. "
             f"Counted per channel on the fake: {len(per_channel):,} channels got a message; outbox rows "
@@ -186,6 +224,7 @@ async def run_fanout(sizes: Sizes) -> list[Row]:
                 "subscriptions": n,
                 "backend": got["backend"],
                 "wall_s": wall,
+                "evaluate_s": got["evaluated"],
                 "floor_s": floor,
                 "ratio": x,
                 "lost": lost,
