@@ -193,7 +193,7 @@ async def _deliver(n: int) -> dict[str, Any]:
 async def run_fanout(sizes: Sizes) -> list[Row]:
     n = SUBS_QUICK if sizes.quick else SUBS_FULL
     progress(
-        f"alerts: fan-out of {n:,} outbox rows by {SHARDS} shard processes at Discord's global {GLOBAL_PER_S}/s"
+        f"alerts: fan-out to {n:,} subscriptions by {SHARDS} shard processes at Discord's global {GLOBAL_PER_S}/s"
     )
     got = await _deliver(n)
     wall, per_channel = got["wall"], got["per_channel"]
