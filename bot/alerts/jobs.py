@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -27,47 +28,25 @@ def register_alert_jobs(scheduler: AsyncIOScheduler, alerts: AlertsService, sett
     from apscheduler.events import EVENT_JOB_EXECUTED
 
     now = alerts.market.clock()
-    scheduler.add_job(
-        alerts.run_cycle,
-        "interval",
-        seconds=settings.jobs.tickers_seconds,
-        id=ALERTS_JOB,
-        max_instances=1,
-        coalesce=True,
-        next_run_time=now + timedelta(seconds=settings.jobs.tickers_seconds),
-        replace_existing=True,
-    )
-    scheduler.add_job(  # the tail of a cascade, once its channel's minute is over
-        alerts.run_large,
-        "interval",
-        seconds=LARGE_SECONDS,
-        id=LARGE_JOB,
-        max_instances=1,
-        coalesce=True,
-        next_run_time=now + timedelta(seconds=LARGE_SECONDS),
-        replace_existing=True,
-    )
-    scheduler.add_job(
-        alerts.run_briefs,
-        "interval",
-        seconds=60,
-        id=BRIEFS_JOB,
-        max_instances=1,
-        coalesce=True,
-        next_run_time=now + timedelta(seconds=30),
-        replace_existing=True,
-    )
-
-    scheduler.add_job(  # messages another process queued (or this one could not post yet)
-        alerts.drain_soon,
-        "interval",
-        seconds=DRAIN_SECONDS,
-        id=OUTBOX_JOB,
-        max_instances=1,
-        coalesce=True,
-        next_run_time=now + timedelta(seconds=DRAIN_SECONDS),
-        replace_existing=True,
-    )
+    every = settings.jobs.tickers_seconds
+    # (the job, its id, every how many seconds, its first run in seconds)
+    jobs: list[tuple[Callable[[], Awaitable[object]], str, int, int]] = [
+        (alerts.run_cycle, ALERTS_JOB, every, every),
+        (alerts.run_large, LARGE_JOB, LARGE_SECONDS, LARGE_SECONDS),  # a cascade's tail, its minute over
+        (alerts.run_briefs, BRIEFS_JOB, 60, 30),
+        (alerts.drain_soon, OUTBOX_JOB, DRAIN_SECONDS, DRAIN_SECONDS),  # what another process queued
+    ]
+    for fn, job_id, seconds, first in jobs:
+        scheduler.add_job(
+            fn,
+            "interval",
+            seconds=seconds,
+            id=job_id,
+            max_instances=1,
+            coalesce=True,
+            next_run_time=now + timedelta(seconds=first),
+            replace_existing=True,
+        )
 
     def after_refresh(event: JobExecutionEvent) -> None:
         if event.job_id in REFRESH_JOBS:

@@ -14,6 +14,7 @@ from bot.alerts import store as db
 from bot.alerts.jobs import register_alert_jobs
 from bot.alerts.messages import Delivery, Queued
 from bot.alerts.models import AlertState, Subscription
+from bot.alerts.outbox import OUTBOX_JOB
 from bot.alerts.service import ALERTS_JOB, BRIEFS_JOB, AlertsService
 from bot.alerts.state import step
 from bot.app import App
@@ -269,6 +270,9 @@ async def test_jobs_run_after_each_refresh_and_on_an_interval(app: App) -> None:
     assert evaluate.trigger.interval == timedelta(seconds=app.settings.jobs.tickers_seconds)
     assert evaluate.max_instances == 1
     assert scheduler.get_job(BRIEFS_JOB).trigger.interval == timedelta(minutes=1)
+    outbox = scheduler.get_job(OUTBOX_JOB)
+    assert outbox.trigger.interval == timedelta(seconds=2)  # what other processes queued
+    assert outbox.func == app.services.alerts.drain_soon  # in the background: never held by a fan-out
     before = evaluate.next_run_time
     scheduler._dispatch_event(JobExecutionEvent(EVENT_JOB_EXECUTED, "refresh-macro", "default", NOW))
     assert scheduler.get_job(ALERTS_JOB).next_run_time == before  # not a market refresh
