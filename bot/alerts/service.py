@@ -1,6 +1,8 @@
 """The alerts service: what the /alerts commands, the scheduler and the streams call. It reads
-the store, runs the rules and the state machine (:mod:`bot.alerts.state`), and hands typed
-posts (:mod:`bot.alerts.messages`) to the :class:`~bot.alerts.messages.Poster` attached."""
+the store, runs the rules and the state machine (:mod:`bot.alerts.state`), has the
+:class:`~bot.alerts.messages.Poster` attached format the typed posts (:mod:`bot.alerts.messages`)
+into the outbox with the states that decided them, and drains the outbox through it
+(:mod:`bot.alerts.outbox`)."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ import logging
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from bot.alerts import store as db
 from bot.alerts.config import RULES, AlertConfig, RuleName
@@ -38,10 +40,6 @@ from bot.store import Store
 from bot.store.lease import Lease
 from bot.store.outbox import OutboxRow
 from bot.timeparse import next_brief_time, resolve_timezone
-
-if TYPE_CHECKING:
-    pass
-
 
 log = logging.getLogger(__name__)
 
@@ -91,8 +89,9 @@ class AlertsService:
         self._liq_task: asyncio.Task[None] | None = None
         self._outbox_task: asyncio.Task[None] | None = None
         # evaluation is one process's at a time among all on the store (bot.store.lease): the
-        # holder evaluates and posts; another takes over when it dies, and the persisted states
-        # make the takeover re-send nothing
+        # holder decides and queues the messages in the outbox, which every process drains for
+        # its shards; another takes over when it dies, and the persisted states make the
+        # takeover re-send nothing
         self.lease: Lease | None = None
         self.large_states = StateCache()  # what each channel was sent (large liquidations)
         self.outbox = Outbox(market.store, market.clock)  # what this process posts
