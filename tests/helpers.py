@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -130,3 +131,10 @@ def subscription_row(
         last_alert_at=None,
         alerts_sent=0,
     )
+
+
+def as_foreground_job() -> None:
+    """``preexec_fn`` of a process a test stops with SIGINT, as Ctrl-C at a terminal would: a
+    suite run as a background job (``./dev test &``) hands its children SIGINT ignored, and
+    Python keeps ignoring it, as a program started with ``&`` should."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

@@ -22,7 +22,7 @@ from bot.logs import JsonFormatter, RedactingFormatter, Redactor
 from bot.settings import load_settings
 from bot.store import Store
 from bot.store.outbox import OutboxRow
-from tests.helpers import every_venue_at
+from tests.helpers import as_foreground_job, every_venue_at
 
 ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "MTA4NzY1NDMyMTA5ODc2NTQzMg.GaBcDe.abcdefghijklmnopqrstuvwxyz0123456789AB"
@@ -84,6 +84,7 @@ def _collect(tmp_path: Path, sig: signal.Signals) -> subprocess.CompletedProcess
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=as_foreground_job,  # Ctrl-C reaches it, however the suite was started
     )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline and not db.exists():

@@ -26,7 +26,7 @@ from bot.models import Funding
 from bot.offline import OfflineSession, parse_invocation
 from bot.settings import load_settings
 from bot.store import Store
-from tests.helpers import every_venue_at
+from tests.helpers import as_foreground_job, every_venue_at
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "fake-token-for-the-loopback-discord"
@@ -75,6 +75,7 @@ def start_run(config: Path, db: Path | str, *command: str) -> subprocess.Popen[s
         ],
         cwd=ROOT,
         env={**env, "DISCORD_TOKEN": TOKEN},
+        preexec_fn=as_foreground_job,  # stop_run's SIGINT reaches it, however the suite was started
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
