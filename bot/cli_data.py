@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import socket
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -25,6 +26,14 @@ def _one_line(text: str) -> str:
 
 
 GATEWAY = "gateway"  # the heartbeat the bot writes while its Discord gateway is connected
+
+
+def gateway_mark(host: str | None = None) -> str:
+    """This host's gateway heartbeat: each bot process beats under its host's name, so the
+    health check of one shard's container is not satisfied by another shard's beat."""
+    return f"{GATEWAY}:{host or socket.gethostname()}"
+
+
 # An alert message queued longer than this has not found a poster (every bot process down, or
 # Discord refusing every post): the outbox retries for 15 minutes, then drops it.
 OUTBOX_MAX_WAIT = timedelta(minutes=5)
@@ -72,11 +81,16 @@ def cmd_health(
         )
     else:
         notes.append(f"last collector run {_secs(now - max(runs))} s ago")
-    gateway = beats.get(GATEWAY)
+    # this host's bot (the container the check runs in); without --require-gateway, any host's
+    gateway = beats.get(gateway_mark())
+    if gateway is None and not require_gateway:
+        gateway = max((t for name, t in beats.items() if name.split(":")[0] == GATEWAY), default=None)
     if gateway is not None and now - gateway > timedelta(seconds=gateway_max_age):
         problems.append(f"Discord gateway heartbeat {_secs(now - gateway)} s old (limit {gateway_max_age} s)")
     elif gateway is None and require_gateway:
-        problems.append("no Discord gateway heartbeat yet (is the bot connected?)")
+        problems.append(
+            f"no Discord gateway heartbeat from this host ({socket.gethostname()}) yet (is the bot connected?)"
+        )
     elif gateway is not None:
         notes.append(f"gateway heartbeat {_secs(now - gateway)} s ago")
     if oldest is not None:

@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bot.cli_data import GATEWAY, UsageError, _one_line
+from bot.cli_data import UsageError, _one_line, gateway_mark
 from bot.defaults import CHART_DIR
 from bot.settings import Settings
 
@@ -212,7 +212,7 @@ def _gateway_heartbeat(bot: TapewatchBot, app: App) -> Callable[[], Awaitable[No
         if bot.is_ready() and not bot.is_closed():
             latency = bot.latency
             detail = f"latency {latency * 1000:.0f} ms" if latency == latency and latency < 1e6 else ""
-            await app.store.run(app.store.sync.beat, GATEWAY, app.clock(), detail)
+            await app.store.run(app.store.sync.beat, gateway_mark(), app.clock(), detail)
 
     return beat
 

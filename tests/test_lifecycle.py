@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from bot.cli_data import GATEWAY
+from bot.cli_data import gateway_mark
 from bot.logs import JsonFormatter, RedactingFormatter, Redactor
 from bot.settings import load_settings
 from bot.store import Store
@@ -120,7 +120,9 @@ def test_ctrl_c_on_collect_is_quiet(tmp_path: Path) -> None:
     assert "CancelledError" not in done.stderr
 
 
-def _health_store(path: Path, *, ok: bool, failed: bool, gateway_age: timedelta | None) -> None:
+def _health_store(
+    path: Path, *, ok: bool, failed: bool, gateway_age: timedelta | None, host: str | None = None
+) -> None:
     store = Store(path)
     now = datetime.now(UTC)
     try:
@@ -130,7 +132,7 @@ def _health_store(path: Path, *, ok: bool, failed: bool, gateway_age: timedelta 
             store.record_failure("binance-spot", now - timedelta(seconds=2), "cannot connect")
             store.record_failure("bybit", now - timedelta(seconds=2), "cannot connect")
         if gateway_age is not None:
-            store.beat(GATEWAY, now - gateway_age)
+            store.beat(gateway_mark(host), now - gateway_age)
     finally:
         store.close()
 
@@ -193,6 +195,26 @@ def test_health_says_when_alert_messages_wait(
     out = capsys.readouterr().out
     assert "2 alert messages waiting to be posted, the oldest " in out
     assert ("is a bot process connected" in out) is not healthy
+
+
+def test_a_shard_containers_health_is_its_own_gateway(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Two bot processes on one shared store, each in its own container (host): another
+    container's heartbeat does not make this one's bot healthy."""
+    db = tmp_path / "h.db"
+    _health_store(db, ok=True, failed=False, gateway_age=timedelta(seconds=10), host="bot-1-container")
+    assert main(["--db", str(db), "health", "--require-gateway"]) == 1
+    assert "no Discord gateway heartbeat from this host" in capsys.readouterr().out
+    assert main(["--db", str(db), "health"]) == 0  # a store-wide check: some bot is connected
+    assert "gateway heartbeat 10 s ago" in capsys.readouterr().out
+    store = Store(db)
+    try:
+        store.beat(gateway_mark(), datetime.now(UTC) - timedelta(minutes=30))  # this host's: stale
+    finally:
+        store.close()
+    assert main(["--db", str(db), "health", "--require-gateway"]) == 1
+    assert "s old (limit 300 s)" in capsys.readouterr().out
 
 
 def test_version(capsys: pytest.CaptureFixture[str]) -> None:
