@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import time
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -105,6 +106,7 @@ class Outbox:
             return []
         self._running = True
         out: list[Delivery] = []
+        started = time.monotonic()
         try:
             for _ in range(MAX_BATCHES):
                 self._again = False
@@ -114,6 +116,14 @@ class Outbox:
                     break
         finally:
             self._running = False
+            if out:
+                sent = sum(1 for d in out if d.status == "sent")
+                log.info(
+                    "posted %d alert message(s) in %.1f s (%d not posted: retried or channel ended)",
+                    sent,
+                    time.monotonic() - started,
+                    len(out) - sent,
+                )
         return out
 
     async def _batch(self, poster: Poster) -> tuple[int, list[Delivery]]:

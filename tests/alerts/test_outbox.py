@@ -6,6 +6,7 @@ one runs is folded into it."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
 from collections.abc import Sequence
 from datetime import timedelta
@@ -220,9 +221,11 @@ async def test_the_outbox_job_drains_in_the_background_and_outlives_a_failing_st
     assert service.dispatcher is not None
     post = SamplePost(GUILD_ID, CH_A, clock.now, None, "BTC")
     app.store.sync.queue_outbox([outbox_row(service.dispatcher, post, "alerts", 1, "n-1", clock.now)])
+    caplog.set_level(logging.INFO, logger="bot.alerts.outbox")
     await service.drain_soon()
     await service.drain_soon()  # the first still runs: not a second drain
     await service.idle()
+    assert "posted 1 alert message(s) in " in caplog.text  # one line per drain, for the operator
     [sent] = channel_posts(shaped.fake.requests, CH_A)
     assert sent.json["nonce"] == "n-1"
     assert sent.json["components"][0]["components"][0]["custom_id"] == "tapewatch:why:BTC:24h"
