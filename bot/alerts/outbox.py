@@ -13,10 +13,12 @@ channel ends its subscription.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import socket
 import time
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -60,6 +62,18 @@ def outbox_row(
         alerts=alerts,
         created_at=now,
         expires_at=now + EXPIRES[kind],
+    )
+
+
+# a post to queue: the post, its kind, how many alerts it carries, its nonce
+Queueable = tuple[Post, OutboxKind, int, str]
+
+
+async def outbox_rows(poster: Poster, items: Sequence[Queueable], now: datetime) -> list[OutboxRow]:
+    """The rows queueing ``items``. Formatting is CPU work (10,000 posts take 0.8 s), so a worker
+    thread does it: the event loop keeps acknowledging commands during a cascade's fan-out."""
+    return await asyncio.to_thread(
+        lambda: [outbox_row(poster, p, kind, n, nonce, now) for p, kind, n, nonce in items]
     )
 
 

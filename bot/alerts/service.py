@@ -26,7 +26,7 @@ from bot.alerts.messages import (
     why_window,
 )
 from bot.alerts.models import MAX_PER_GUILD, Brief, ChannelTaken, Subscription
-from bot.alerts.outbox import Outbox, outbox_row
+from bot.alerts.outbox import Outbox, Queueable, outbox_rows
 from bot.alerts.reads import ZoneCache, gather_inputs
 from bot.alerts.state import AlertCycleReport, Fired, decide
 from bot.analysis.why import WhyAnswer
@@ -319,7 +319,7 @@ class AlertsService:
             done: LargePass = await self._run(
                 prepare, self.store, subs, self.config, self.market.tracked, now, self.large_states
             )
-            rows = [outbox_row(poster, p, "large", 1, p.nonce or "", now) for p, _ in done.posts]
+            rows = await outbox_rows(poster, [(p, "large", 1, p.nonce or "") for p, _ in done.posts], now)
             try:  # what each channel was sent and its message, in one transaction
                 await self._run(self.store.record_large_liq_posts, done.records, rows)
             except Exception:
@@ -349,14 +349,14 @@ class AlertsService:
         by_channel: dict[int, list[Fired]] = {}
         for f in fired:
             by_channel.setdefault(f.sub.channel_id, []).append(f)
-        rows = []
+        items: list[Queueable] = []
         for group in by_channel.values():
             sub = group[0].sub
             pairs = [(f.obs, answers.get((f.obs.coin, why_window(f.obs)))) for f in group]
             nonce = nonce_for(sub.channel_id, now, [f.key for f in group])
             post = AlertPost(sub.guild_id, sub.channel_id, pairs, role_id=sub.role_id, nonce=nonce)
-            rows.append(outbox_row(poster, post, "alerts", len(group), nonce, now))
-        return rows
+            items.append((post, "alerts", len(group), nonce))
+        return await outbox_rows(poster, items, now)
 
     # -- daily briefs --------------------------------------------------------------------------
 
@@ -370,7 +370,7 @@ class AlertsService:
         now = self.market.clock()
         due: list[Brief] = await self._run(db.due_briefs, self.store, now)
         on_time = [b for b in due if now - b.next_due <= BRIEF_GRACE]
-        messages: dict[tuple[int, int], OutboxRow] = {}
+        items: list[Queueable] = []
         if on_time:
             # each server's brief shows its own shortlist on the majors line (one answer per shortlist)
             majors_of = {b.guild_id: (await self.market.guilds.get(b.guild_id)).majors for b in on_time}
@@ -390,7 +390,8 @@ class AlertsService:
                     b.timezone,
                     nonce=nonce,
                 )
-                messages[(b.guild_id, b.channel_id)] = outbox_row(poster, post, "brief", 0, nonce, now)
+                items.append((post, "brief", 0, nonce))
+        messages = {(r["guild_id"], r["channel_id"]): r for r in await outbox_rows(poster, items, now)}
         for b in due:
             nxt = next_brief_time(now, b.local_time, b.timezone)
             row = messages.get((b.guild_id, b.channel_id))
