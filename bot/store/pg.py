@@ -31,6 +31,7 @@ from psycopg_pool import ConnectionPool
 from bot.settings import is_database_url, redact_url
 from bot.store.dialect import Translator, split_statements
 from bot.store.pg_schema import LIQ_ROW, META, OTHER_ROW, StoreOpenError, load_catalog, migrate
+from bot.store.version import CommitCounts
 
 POOL_MAX = 8
 CONNECT_TIMEOUT_S = 10
@@ -122,7 +123,7 @@ def _first_word(sql: str) -> str:
     return m.group(1).upper() if m else ""
 
 
-class PgConnection:
+class PgConnection(CommitCounts):
     """The writer: ``sqlite3.Connection``'s surface over one autocommit psycopg connection."""
 
     def __init__(
@@ -136,10 +137,7 @@ class PgConnection:
         self.translate = translate
         self.in_transaction = False
         self.total_changes = 0
-        self.other_commits = 0  # this process's commits, as store.version counts them
-        self.liq_commits = 0
-        self.liquidations = False  # set by the ingest for its transaction (under the store's lock)
-        self.quiet = False  # set for guild state no answer reads (bot.store.outbox): not counted
+        CommitCounts.__init__(self)  # this process's commits, as store.version counts them
 
     # -- transactions, as sqlite3 does them ----------------------------------------------------
 
@@ -172,12 +170,7 @@ class PgConnection:
             self.rollback()
             raise _mapped(exc) from exc
         self.in_transaction = False
-        if self.quiet:
-            return
-        if self.liquidations:
-            self.liq_commits += 1
-        else:
-            self.other_commits += 1
+        self._count()
 
     def rollback(self) -> None:
         if self.in_transaction:

@@ -25,11 +25,10 @@ import time
 from typing import Any
 
 
-class CountingConnection(sqlite3.Connection):
-    """The writer connection: counts its commits, each either a liquidation ingest or other."""
+class CommitCounts:
+    """A writer's commits by kind, as the data version counts them (both backends' writers)."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self) -> None:
         self.other_commits = 0
         self.liq_commits = 0
         self.liquidations = False  # set by the ingest for its transaction (under the store's lock)
@@ -42,6 +41,14 @@ class CountingConnection(sqlite3.Connection):
             self.liq_commits += 1
         else:
             self.other_commits += 1
+
+
+class CountingConnection(sqlite3.Connection, CommitCounts):
+    """The SQLite writer connection: counts its commits, each either a liquidation ingest or other."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        sqlite3.Connection.__init__(self, *args, **kwargs)
+        CommitCounts.__init__(self)
 
     def commit(self) -> None:
         super().commit()
