@@ -118,6 +118,8 @@ def test_a_claim_that_runs_out_is_claimed_again_and_settled_once(store: Store) -
     assert store.settle_outbox("dead", T0, [sent(first)]) == 0  # not its claim any more
     assert store.settle_outbox("live", T0, [sent(again)]) == 1
     assert store.settle_outbox("live", T0, [sent(again)]) == 0  # settled once
+    [done] = store.outbox_rows()
+    assert (done["outcome"], done["message_id"], done["body"]) == ("sent", 7, "")  # the body is let go
     [sub] = store.guild_alert_subscriptions(G0)
     assert sub["alerts_sent"] == 2  # the row carried two alerts, counted once
     assert store.claim_outbox("live", T0 + timedelta(hours=1), T0 + timedelta(hours=2), 10) == []
